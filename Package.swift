@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+// Release builds compile for the CPU they run on: without a target that has FMA/NEON, Swift SIMD
+// lowers each lane to a libm call (about 200x slower; see docs/building.md). Set
+// SOCPROF_TARGET_CPU to another LLVM CPU name (or "generic") to cross-build.
+let targetCPU = ProcessInfo.processInfo.environment["SOCPROF_TARGET_CPU"] ?? "native"
+let releaseSwift: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", targetCPU], .when(configuration: .release)),
+]
+let releaseC: [CSetting] = targetCPU == "generic" ? [] : [
+    .unsafeFlags([targetCPU == "native" ? "-march=native" : "-mcpu=\(targetCPU)"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "socprof",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "socprof", targets: ["socprof"]),
+        .library(name: "Counters", targets: ["Counters"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // perf_event_open, the perf ioctls, the mmap'ed counter page, gettid, CPU affinity macros,
+        // and a fork/exec that waits for the counters to be opened.
+        .target(name: "CPerfEvent", cSettings: releaseC),
+        // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
+        .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
+        .target(
+            name: "Counters",
+            dependencies: [
+                "CPerfEvent", "CPfm",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: releaseSwift
+        ),
+        .target(
+            name: "SocprofCLI",
+            dependencies: [
+                "Counters", "CPerfEvent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: releaseSwift
+        ),
+        .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
+        .target(name: "TestSupport", dependencies: ["Counters"], path: "Tests/TestSupport"),
+        .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
+        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport"]),
+    ]
+)

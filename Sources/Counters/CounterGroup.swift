@@ -1,0 +1,135 @@
+import CPerfEvent
+import SystemPackage
+
+/// Events opened together on one PMU with a leader, so that they are scheduled onto counters
+/// together and read in one read(2) (PERF_FORMAT_GROUP).
+public final class CounterGroup: @unchecked Sendable {
+    /// The events, leader first.
+    public let events: [ResolvedEvent]
+    /// Their file descriptors, leader first.
+    public let fds: [Int32]
+    /// Kernel ids (PERF_EVENT_IOC_ID), in the order of `events`.
+    public let ids: [UInt64]
+    let system: any PerfEventSystem
+    private var readBuffer: [UInt64]
+    private var pages: [UnsafeRawPointer?] = []
+    private var closed = false
+
+    init(events: [ResolvedEvent], fds: [Int32], system: any PerfEventSystem) {
+        self.events = events
+        self.fds = fds
+        self.system = system
+        self.ids = fds.map { fd in (try? system_perf_ioctl_id(fd).get()) ?? 0 }
+        self.readBuffer = [UInt64](repeating: 0, count: 3 + 2 * fds.count)
+    }
+
+    deinit { close() }
+
+    /// The leader's descriptor.
+    public var leader: Int32 { fds[0] }
+
+    /// Closes every descriptor (and unmaps pages). Further use is a programming error.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        unmapPages()
+        for fd in fds.reversed() { system.close(fd) }
+    }
+
+    /// Starts counting (PERF_EVENT_IOC_ENABLE on the group).
+    public func enable() throws(CounterError) { try ioctl(system_perf_ioctl_enable, "enable") }
+    /// Stops counting (PERF_EVENT_IOC_DISABLE on the group).
+    public func disable() throws(CounterError) { try ioctl(system_perf_ioctl_disable, "disable") }
+    /// Sets every count to zero (PERF_EVENT_IOC_RESET on the group); times are not reset.
+    public func reset() throws(CounterError) { try ioctl(system_perf_ioctl_reset, "reset") }
+
+    private func ioctl(_ call: (Int32, Bool) -> Result<Int32, Errno>, _ what: String) throws(CounterError) {
+        if case .failure(let e) = call(leader, true) {
+            throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: e, kind: .other,
+                               reason: "ioctl \(what) failed", hint: "")
+        }
+    }
+
+    /// Reads every member with one read(2) of the leader.
+    public func read() throws(CounterError) -> [Reading] {
+        let n = fds.count
+        let wanted = (3 + 2 * n) * MemoryLayout<UInt64>.size
+        let result = readBuffer.withUnsafeMutableBytes { system_read(leader, $0) }
+        switch result {
+        case .failure(let e):
+            throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: e, kind: .other,
+                               reason: "read of the counter group failed", hint: "")
+        case .success(let got) where got < wanted:
+            throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: nil, kind: .other,
+                               reason: "short read of the counter group (\(got) of \(wanted) bytes)", hint: "")
+        default: break
+        }
+        return Self.parseGroupRead(readBuffer, events: events, ids: ids)
+    }
+
+    /// Reads every member with one read(2) of the leader into `values` (in the order of
+    /// `events`; resized if needed) without allocating: the form to use between two layers.
+    /// Returns the group's time enabled and running, in ns.
+    @inline(__always)
+    public func readRaw(into values: inout [UInt64]) throws(CounterError) -> (enabled: UInt64, running: UInt64) {
+        let n = fds.count
+        let wanted = (3 + 2 * n) * MemoryLayout<UInt64>.size
+        let result = readBuffer.withUnsafeMutableBytes { system_read(leader, $0) }
+        guard case .success(let got) = result, got >= wanted else {
+            throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: result.failureValue, kind: .other,
+                               reason: "read of the counter group failed", hint: "")
+        }
+        if values.count != n { values = [UInt64](repeating: 0, count: n) }
+        // The kernel returns members in the order they were added to the group, which is ours.
+        for i in 0..<n { values[i] = readBuffer[3 + 2 * i] }
+        return (readBuffer[1], readBuffer[2])
+    }
+
+    /// Parses a PERF_FORMAT_GROUP|ID|TOTAL_TIME_ENABLED|TOTAL_TIME_RUNNING buffer:
+    /// `nr, time_enabled, time_running, {value, id} x nr`. Values are matched to events by id when
+    /// ids are known, else by position.
+    static func parseGroupRead(_ buffer: [UInt64], events: [ResolvedEvent], ids: [UInt64]) -> [Reading] {
+        let nr = Int(min(buffer[0], UInt64(events.count)))
+        let enabled = buffer[1], running = buffer[2]
+        var byID: [UInt64: UInt64] = [:]
+        for i in 0..<nr { byID[buffer[4 + 2 * i]] = buffer[3 + 2 * i] }
+        return events.indices.map { i in
+            let value = (ids[i] != 0 ? byID[ids[i]] : nil) ?? (i < nr ? buffer[3 + 2 * i] : 0)
+            return Reading(event: events[i], raw: value, timeEnabled: enabled, timeRunning: running)
+        }
+    }
+
+    // MARK: - User-space reads through the mmap'ed page
+
+    /// Maps each member's `perf_event_mmap_page` (one page, read-only) so that `readUserSpace()`
+    /// can read counters without a system call. Returns whether every page allows it
+    /// (`cap_user_rdpmc`); the pages stay mapped either way until `close()`.
+    @discardableResult
+    public func mapPages() -> Bool {
+        guard pages.isEmpty else { return pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false } }
+        let size = Int(sysconf(Int32(_SC_PAGESIZE)))
+        pages = fds.map { fd in try? system_mmap_shared_readonly(fd, length: size).get() }
+        return pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false }
+    }
+
+    private func unmapPages() {
+        let size = Int(sysconf(Int32(_SC_PAGESIZE)))
+        for p in pages { if let p { system_munmap(p, length: size) } }
+        pages = []
+    }
+
+    /// Reads every member from its mmap'ed page (`rdpmc` on x86, PMEVCNTR on arm64), on the
+    /// thread the counters count. Returns nil when any member cannot be read that way (not
+    /// mapped, no user access, or not on a counter right now); call `read()` then.
+    public func readUserSpace() -> [Reading]? {
+        guard pages.count == fds.count else { return nil }
+        var out: [Reading] = []
+        out.reserveCapacity(fds.count)
+        for (i, page) in pages.enumerated() {
+            var value: UInt64 = 0, enabled: UInt64 = 0, running: UInt64 = 0
+            guard let page, socprof_mmap_read_self(page, &value, &enabled, &running) == 0 else { return nil }
+            out.append(Reading(event: events[i], raw: value, timeEnabled: enabled, timeRunning: running))
+        }
+        return out
+    }
+}

@@ -1,0 +1,164 @@
+import CPerfEvent
+import SystemPackage
+
+/// How a counter set counts.
+public struct CounterOptions: Sendable {
+    /// What is counted: a thread/process or a CPU.
+    public var target: CountingTarget
+    /// Count children created after opening too (`inherit`); needed to count a command.
+    public var inherit: Bool
+    /// Start counting when the target calls exec (`enable_on_exec`), as `perf stat` does.
+    public var enableOnExec: Bool
+    /// What perf_event_paranoid allows; decides the default privilege levels.
+    public var permissions: PerfPermissions
+
+    public init(target: CountingTarget = .currentThread, inherit: Bool = false, enableOnExec: Bool = false,
+                permissions: PerfPermissions) {
+        self.target = target
+        self.inherit = inherit
+        self.enableOnExec = enableOnExec
+        self.permissions = permissions
+    }
+}
+
+/// A set of events opened for one target, in as few groups as the PMUs can schedule.
+///
+/// Events on the same PMU go in one group, read with one read(2); software events form their own
+/// group. When the kernel refuses to add an event to a group (EINVAL or ENOSPC: the group no
+/// longer fits on the PMU's counters) but accepts it alone, a new group is started: each group is
+/// then always on its counters, though different groups may take turns (multiplexing), which the
+/// readings report. An event that cannot be opened at all is kept, with its reason, and read as
+/// `<not supported>`; it never reads as 0.
+public final class CounterSet: @unchecked Sendable {
+    /// The events, in the order given.
+    public let events: [ResolvedEvent]
+    /// The groups opened.
+    public private(set) var groups: [CounterGroup] = []
+    /// Why each event that could not be opened was not, by index into `events`.
+    public private(set) var failures: [Int: CounterError] = [:]
+    /// Per PMU (group key), how many groups its events needed, when more than one.
+    public private(set) var splits: [String: Int] = [:]
+    private var placement: [Int: (group: Int, member: Int)] = [:]
+    let options: CounterOptions
+
+    /// Opens `events` for `options.target`. Failures are recorded per event, not thrown.
+    public init(events: [ResolvedEvent], options: CounterOptions, registry: PMURegistry? = nil,
+                system: any PerfEventSystem = KernelPerfEventSystem()) {
+        self.events = events
+        self.options = options
+        var order: [String] = []
+        var partitions: [String: [Int]] = [:]
+        for (i, e) in events.enumerated() {
+            if let refusal = Self.refusal(for: e, target: options.target) {
+                failures[i] = refusal
+                continue
+            }
+            let key = e.groupKey
+            if partitions[key] == nil { order.append(key) }
+            partitions[key, default: []].append(i)
+        }
+        for key in order {
+            var members: [(index: Int, fd: Int32)] = []
+            var groupsForKey = 0
+            func finish() {
+                guard !members.isEmpty else { return }
+                let g = CounterGroup(events: members.map { events[$0.index] }, fds: members.map(\.fd), system: system)
+                for (m, entry) in members.enumerated() { placement[entry.index] = (groups.count, m) }
+                groups.append(g)
+                groupsForKey += 1
+                members = []
+            }
+            for i in partitions[key]! {
+                let e = events[i]
+                if let leader = members.first {
+                    var attr = Self.attribute(for: e, leader: false, options: options)
+                    switch system.open(&attr, pid: options.target.pid, cpu: options.target.cpu, groupFD: leader.fd) {
+                    case .success(let fd):
+                        members.append((i, fd))
+                        continue
+                    case .failure(let err) where err == .invalidArgument || err == .noSpace:
+                        break // may not fit in this group: try it alone below
+                    case .failure(let err):
+                        failures[i] = CounterError.fromOpen(err, event: e, target: options.target, permissions: options.permissions, registry: registry)
+                        continue
+                    }
+                }
+                var attr = Self.attribute(for: e, leader: true, options: options)
+                switch system.open(&attr, pid: options.target.pid, cpu: options.target.cpu, groupFD: -1) {
+                case .success(let fd):
+                    finish()
+                    members = [(i, fd)]
+                case .failure(let err):
+                    failures[i] = CounterError.fromOpen(err, event: e, target: options.target, permissions: options.permissions, registry: registry)
+                }
+            }
+            finish()
+            if groupsForKey > 1 { splits[key] = groupsForKey }
+        }
+    }
+
+    /// A reason not to try opening `e` for `target` at all.
+    static func refusal(for e: ResolvedEvent, target: CountingTarget) -> CounterError? {
+        switch target {
+        case .thread, .currentThread:
+            if e.systemWideOnly {
+                return CounterError(event: e.name, pmu: e.pmuName, errno: nil, kind: .notSupported,
+                                    reason: "\(e.pmuName ?? "this PMU") counts the whole system, not one task",
+                                    hint: "count it per CPU (system-wide) instead")
+            }
+        case .cpu(let c):
+            if let cpus = e.cpus, !cpus.contains(c) {
+                return CounterError(event: e.name, pmu: e.pmuName, errno: nil, kind: .notSupported,
+                                    reason: "\(e.pmuName ?? "this PMU") does not cover cpu\(c) (it covers \(CPUList.format(cpus)))",
+                                    hint: "open it on one of its CPUs")
+            }
+        }
+        return nil
+    }
+
+    /// The perf_event_attr socprof opens `e` with.
+    public static func attribute(for e: ResolvedEvent, leader: Bool, options: CounterOptions) -> perf_event_attr {
+        var a = perf_event_attr()
+        a.size = UInt32(MemoryLayout<perf_event_attr>.size)
+        a.type = e.type.rawValue
+        a.config = e.config
+        a.config1 = e.config1
+        a.config2 = e.config2
+        a.read_format = ReadFormat.socprof.rawValue
+        a.disabled = leader ? 1 : 0
+        a.inherit = options.inherit ? 1 : 0
+        a.enable_on_exec = leader && options.enableOnExec ? 1 : 0
+        a.pinned = leader && e.pinned ? 1 : 0
+        let levels = e.levels ?? options.permissions.defaultLevels
+        a.exclude_user = levels.contains(.user) ? 0 : 1
+        a.exclude_kernel = levels.contains(.kernel) ? 0 : 1
+        a.exclude_hv = levels.contains(.hypervisor) ? 0 : 1
+        return a
+    }
+
+    /// Starts every group.
+    public func enable() throws(CounterError) { for g in groups { try g.enable() } }
+    /// Stops every group.
+    public func disable() throws(CounterError) { for g in groups { try g.disable() } }
+    /// Zeroes every group's counts.
+    public func reset() throws(CounterError) { for g in groups { try g.reset() } }
+
+    /// Whether at least one event was opened.
+    public var isCounting: Bool { !groups.isEmpty }
+
+    /// Reads every group and returns one reading per event, in the order of `events`; events
+    /// that could not be opened read as `.notSupported` with their reason.
+    public func read() throws(CounterError) -> [Reading] {
+        var perGroup: [[Reading]] = []
+        perGroup.reserveCapacity(groups.count)
+        for g in groups { perGroup.append(try g.read()) }
+        return events.indices.map { i in
+            if let p = placement[i] { return perGroup[p.group][p.member] }
+            return Reading(event: events[i], error: failures[i] ?? CounterError(
+                event: events[i].name, pmu: events[i].pmuName, errno: nil, kind: .other, reason: "not opened", hint: ""))
+        }
+    }
+
+    /// Closes every group.
+    public func close() { for g in groups { g.close() } }
+}

@@ -1,0 +1,84 @@
+import CPerfEvent
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+// One internal function per system call, each returning Result<_, Errno>; EINTR is retried in
+// one place (valueOrErrno). The public API above these throws errors that name the event.
+
+/// Runs `body` until it does not fail with EINTR; a negative result becomes the current errno.
+@inline(__always)
+func valueOrErrno<T: FixedWidthInteger>(retryOnInterrupt: Bool = true, _ body: () -> T) -> Result<T, Errno> {
+    while true {
+        let r = body()
+        if r >= 0 { return .success(r) }
+        let e = Errno(rawValue: errno)
+        if retryOnInterrupt && e == .interrupted { continue }
+        return .failure(e)
+    }
+}
+
+func system_perf_event_open(_ attr: inout perf_event_attr, pid: pid_t, cpu: Int32, groupFD: Int32, flags: UInt) -> Result<Int32, Errno> {
+    valueOrErrno { socprof_perf_event_open(&attr, pid, cpu, groupFD, flags) }
+}
+
+func system_perf_ioctl_enable(_ fd: Int32, group: Bool) -> Result<Int32, Errno> {
+    valueOrErrno { socprof_perf_enable(fd, group ? 1 : 0) }
+}
+
+func system_perf_ioctl_disable(_ fd: Int32, group: Bool) -> Result<Int32, Errno> {
+    valueOrErrno { socprof_perf_disable(fd, group ? 1 : 0) }
+}
+
+func system_perf_ioctl_reset(_ fd: Int32, group: Bool) -> Result<Int32, Errno> {
+    valueOrErrno { socprof_perf_reset(fd, group ? 1 : 0) }
+}
+
+func system_perf_ioctl_id(_ fd: Int32) -> Result<UInt64, Errno> {
+    var id: UInt64 = 0
+    return valueOrErrno { socprof_perf_id(fd, &id) }.map { _ in id }
+}
+
+func system_read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+    valueOrErrno { read(fd, buffer.baseAddress, buffer.count) }
+}
+
+func system_close(_ fd: Int32) -> Result<Int32, Errno> {
+    // close(2) must not be retried on EINTR on Linux: the fd is gone either way.
+    valueOrErrno(retryOnInterrupt: false) { close(fd) }
+}
+
+func system_mmap_shared_readonly(_ fd: Int32, length: Int) -> Result<UnsafeRawPointer, Errno> {
+    let p = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0)
+    if p == MAP_FAILED || p == nil { return .failure(Errno(rawValue: errno)) }
+    return .success(UnsafeRawPointer(p!))
+}
+
+func system_munmap(_ address: UnsafeRawPointer, length: Int) {
+    _ = munmap(UnsafeMutableRawPointer(mutating: address), length)
+}
+
+func system_gettid() -> pid_t { socprof_gettid() }
+
+func system_set_affinity(_ tid: pid_t, _ cpus: [Int]) -> Result<Int32, Errno> {
+    let c = cpus.map { Int32(truncatingIfNeeded: $0) }
+    return valueOrErrno { c.withUnsafeBufferPointer { socprof_set_affinity(tid, $0.baseAddress, Int32(c.count)) } }
+}
+
+func system_get_affinity(_ tid: pid_t) -> Result<[Int], Errno> {
+    var buf = [Int32](repeating: 0, count: Int(socprof_cpu_setsize()))
+    let cap = Int32(buf.count)
+    return valueOrErrno { buf.withUnsafeMutableBufferPointer { socprof_get_affinity(tid, $0.baseAddress, cap) } }
+        .map { n in buf.prefix(Int(n)).map(Int.init) }
+}
+
+extension Result {
+    /// The error, if this is a failure.
+    var failureValue: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
+    }
+}

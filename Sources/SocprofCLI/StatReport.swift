@@ -1,0 +1,274 @@
+import Counters
+import Foundation
+
+/// The counts of one `socprof stat` invocation (one or more runs), and its three renderings.
+struct StatReport {
+    /// One event's figures over the runs.
+    struct Row {
+        let event: ResolvedEvent
+        /// Mean over the runs in which it was counted, in the event's unit after `.scale`; nil when
+        /// it was never counted.
+        let mean: Double?
+        /// Relative standard error of the mean in percent (perf's "+- x%"); nil for one run.
+        let stddevPercent: Double?
+        /// Mean percentage of enabled time the event was on a counter; nil when never counted.
+        let runningPercent: Double?
+        let timeEnabled: UInt64
+        let timeRunning: UInt64
+        let raw: UInt64?
+        /// "counted", "multiplexed", "not_counted", "not_supported".
+        let status: String
+        /// Why it has no value, and the fix.
+        let reason: String?
+        let counterError: CounterError?
+    }
+
+    let command: [String]
+    let runs: [StatRun]
+    let requestedRepeats: Int
+    let rows: [Row]
+
+    init(command: [String], runs: [StatRun], requestedRepeats: Int) {
+        self.command = command
+        self.runs = runs
+        self.requestedRepeats = requestedRepeats
+        let n = runs.first?.readings.count ?? 0
+        rows = (0..<n).map { i in Self.row(runs.map { $0.readings[i] }) }
+    }
+
+    static func row(_ readings: [Reading]) -> Row {
+        let event = readings[0].event
+        let values = readings.compactMap(\.value)
+        var status = "counted"
+        var reason: String? = nil
+        var error: CounterError? = nil
+        for r in readings {
+            switch r.status {
+            case .notSupported(let e):
+                status = "not_supported"; reason = e.explanation; error = e
+            case .notCounted where status != "not_supported":
+                status = "not_counted"
+                reason = "the event was opened but never scheduled onto a counter (the PMU was busy or the command never ran on a CPU it covers)"
+            case .multiplexed where status == "counted":
+                status = "multiplexed"
+            default: break
+            }
+        }
+        var mean: Double? = nil
+        var stddev: Double? = nil
+        if !values.isEmpty && values.count == readings.count {
+            let m = values.reduce(0, +) / Double(values.count)
+            mean = m
+            if values.count > 1 && m != 0 {
+                let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
+                stddev = 100 * (variance / Double(values.count)).squareRoot() / abs(m)
+            }
+        }
+        let running = readings.compactMap(\.runningPercent)
+        return Row(event: event, mean: mean, stddevPercent: stddev,
+                   runningPercent: running.count == readings.count && !running.isEmpty ? running.reduce(0, +) / Double(running.count) : nil,
+                   timeEnabled: readings.last!.timeEnabled, timeRunning: readings.last!.timeRunning,
+                   raw: readings.last!.raw, status: mean == nil && status == "counted" ? "not_counted" : status,
+                   reason: reason, counterError: error)
+    }
+
+    var meanElapsed: Double { runs.isEmpty ? 0 : runs.map { Double($0.elapsedNanoseconds) }.reduce(0, +) / Double(runs.count) }
+
+    /// Display value and unit: the clock events in msec, as perf prints them.
+    static func display(_ row: Row) -> (value: String, unit: String) {
+        guard let mean = row.mean else {
+            return (row.status == "not_supported" ? "<not supported>" : "<not counted>", "")
+        }
+        if row.event.unit == "ns" { return (String(format: "%.2f", mean / 1e6), "msec") }
+        if let unit = row.event.unit { return (String(format: "%.2f", mean), unit) }
+        return (String(format: "%.0f", mean), "")
+    }
+
+    /// perf's shadow metric for a row: CPUs utilized for the clocks, insn per cycle, else a rate.
+    func metric(_ row: Row) -> (value: String, unit: String)? {
+        guard let mean = row.mean else { return nil }
+        let taskClock = rows.first { $0.event.unit == "ns" && $0.mean != nil }?.mean
+        if row.event.unit == "ns" {
+            guard meanElapsed > 0 else { return nil }
+            return (String(format: "%.3f", mean / meanElapsed), "CPUs utilized")
+        }
+        if row.event.type == .hardware && row.event.config == 1 || row.event.name.hasSuffix("/instructions/") {
+            let cyclesName = row.event.name.replacingOccurrences(of: "instructions", with: "cycles")
+            if let cycles = rows.first(where: { ($0.event.name == "cycles" || $0.event.name == cyclesName) && $0.mean != nil })?.mean, cycles > 0 {
+                return (String(format: "%.2f", mean / cycles), "insn per cycle")
+            }
+        }
+        guard row.event.unit == nil, let seconds = (taskClock ?? meanElapsed).nonZero.map({ $0 / 1e9 }) else { return nil }
+        let rate = mean / seconds
+        let (scaled, prefix): (Double, String) = rate >= 1e9 ? (rate / 1e9, "G") : rate >= 1e6 ? (rate / 1e6, "M") : rate >= 1e3 ? (rate / 1e3, "K") : (rate, "")
+        return (String(format: "%.3f", scaled), "\(prefix)/sec")
+    }
+
+    var commandText: String { command.joined(separator: " ") }
+
+    var notes: [String] {
+        var out: [String] = []
+        // One note per distinct reason, naming every event it applies to.
+        var order: [String] = []
+        var names: [String: [String]] = [:]
+        for row in rows where row.reason != nil {
+            let key = "\(row.status == "not_supported" ? "not supported" : "not counted"): \(row.reason!)"
+            if names[key] == nil { order.append(key) }
+            names[key, default: []].append(row.event.name)
+        }
+        for key in order { out.append("\(names[key]!.joined(separator: ", ")): \(key)") }
+        var splits: [String: Int] = [:]
+        for r in runs { for (k, v) in r.splits { splits[k] = max(splits[k] ?? 0, v) } }
+        for (pmu, n) in splits.sorted(by: { $0.key < $1.key }) {
+            out.append("the events on \(pmu) did not fit on its counters at once and were split into \(n) groups; the groups took turns (see the running percentages; values are scaled)")
+        }
+        if runs.count < requestedRepeats {
+            out.append("stopped after \(runs.count) of \(requestedRepeats) runs: the command was interrupted")
+        }
+        return out
+    }
+
+    /// The perf-style table.
+    func table() -> String {
+        var s = "\n Performance counter stats for '\(commandText)'"
+        s += runs.count > 1 ? " (\(runs.count) runs):\n\n" : ":\n\n"
+        for row in rows {
+            let (value, unit) = Self.display(row)
+            var line = value.leftPad(18) + " " + unit.rightPad(6) + " " + row.event.name.rightPad(32)
+            if let m = metric(row) {
+                line += " # " + m.value.leftPad(8) + " " + m.unit.rightPad(20)
+            } else {
+                line += String(repeating: " ", count: 33)
+            }
+            if let sd = row.stddevPercent { line += String(format: "  ( +- %5.2f%% )", sd) }
+            if let p = row.runningPercent, p < 99.995 { line += String(format: "  (%.2f%%)", p) }
+            s += line.trimmingTrailingSpaces() + "\n"
+        }
+        s += "\n" + String(format: "%.9f", meanElapsed / 1e9).leftPad(18) + " seconds time elapsed"
+        if runs.count > 1 {
+            let e = runs.map { Double($0.elapsedNanoseconds) }
+            let m = meanElapsed
+            let sd = m > 0 ? 100 * (e.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(e.count - 1) / Double(e.count)).squareRoot() / m : 0
+            s += String(format: "  ( +- %.2f%% )", sd)
+        }
+        s += "\n\n"
+        let user = runs.map { Double($0.userNanoseconds) }.reduce(0, +) / Double(max(1, runs.count))
+        let sys = runs.map { Double($0.systemNanoseconds) }.reduce(0, +) / Double(max(1, runs.count))
+        s += String(format: "%.9f", user / 1e9).leftPad(18) + " seconds user\n"
+        s += String(format: "%.9f", sys / 1e9).leftPad(18) + " seconds sys\n"
+        let notes = self.notes
+        if !notes.isEmpty {
+            s += "\n" + notes.map { " note: \($0)" }.joined(separator: "\n") + "\n"
+        }
+        if let last = runs.last, case .signaled = last.termination {
+            s += " note: the command was \(last.termination)\n"
+        }
+        return s + "\n"
+    }
+
+    /// perf's CSV layout (`-x SEP`): value, unit, event, [stddev%,] run time (ns), running %,
+    /// metric value, metric unit. Not-counted events carry perf's `<not supported>`/`<not counted>`.
+    func csv(separator sep: String) -> String {
+        var s = ""
+        for row in rows {
+            let (value, unit) = Self.display(row)
+            var fields = [value, unit, row.event.name]
+            if runs.count > 1 { fields.append(row.stddevPercent.map { String(format: "%.2f%%", $0) } ?? "") }
+            fields.append(row.mean == nil ? "0" : String(row.timeRunning))
+            fields.append(row.runningPercent.map { String(format: "%.2f", $0) } ?? "0.00")
+            let m = metric(row)
+            fields.append(m?.value ?? "")
+            fields.append(m?.unit ?? "")
+            s += fields.joined(separator: sep) + "\n"
+        }
+        return s
+    }
+
+    /// The JSON document described in docs/stat.md.
+    func json() throws -> String {
+        struct Event: Encodable {
+            let name: String
+            let pmu: String?
+            let type: UInt32
+            let config: String
+            let status: String
+            let value: Double?
+            let unit: String?
+            let raw: UInt64?
+            let stddev_percent: Double?
+            let time_enabled_ns: UInt64
+            let time_running_ns: UInt64
+            let running_percent: Double?
+            let reason: String?
+            let errno: String?
+
+            enum CodingKeys: String, CodingKey {
+                case name, pmu, type, config, status, value, unit, raw, stddev_percent, time_enabled_ns,
+                     time_running_ns, running_percent, reason, errno
+            }
+
+            // Missing figures are written as null, never left out (and never 0).
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(name, forKey: .name)
+                try c.encode(pmu, forKey: .pmu)
+                try c.encode(type, forKey: .type)
+                try c.encode(config, forKey: .config)
+                try c.encode(status, forKey: .status)
+                try c.encode(value, forKey: .value)
+                try c.encode(unit, forKey: .unit)
+                try c.encode(raw, forKey: .raw)
+                try c.encode(stddev_percent, forKey: .stddev_percent)
+                try c.encode(time_enabled_ns, forKey: .time_enabled_ns)
+                try c.encode(time_running_ns, forKey: .time_running_ns)
+                try c.encode(running_percent, forKey: .running_percent)
+                try c.encode(reason, forKey: .reason)
+                try c.encode(errno, forKey: .errno)
+            }
+        }
+        struct Document: Encodable {
+            let schema = "socprof.stat"
+            let schema_version = 1
+            let socprof_version = socprofVersion
+            let command: [String]
+            let runs: Int
+            let exit_status: Int32
+            let elapsed_ns: Double
+            let user_ns: Double
+            let system_ns: Double
+            let events: [Event]
+            let notes: [String]
+        }
+        let doc = Document(
+            command: command, runs: runs.count, exit_status: runs.last?.termination.shellStatus ?? 0,
+            elapsed_ns: meanElapsed,
+            user_ns: runs.map { Double($0.userNanoseconds) }.reduce(0, +) / Double(max(1, runs.count)),
+            system_ns: runs.map { Double($0.systemNanoseconds) }.reduce(0, +) / Double(max(1, runs.count)),
+            events: rows.map { r in
+                Event(name: r.event.name, pmu: r.event.pmuName, type: r.event.type.rawValue,
+                      config: "0x" + String(r.event.config, radix: 16), status: r.status, value: r.mean,
+                      unit: r.event.unit, raw: r.raw, stddev_percent: r.stddevPercent,
+                      time_enabled_ns: r.timeEnabled, time_running_ns: r.timeRunning,
+                      running_percent: r.runningPercent, reason: r.reason,
+                      errno: r.counterError?.errno.map(CounterError.errnoName))
+            },
+            notes: notes)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+    func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
+
+extension Double {
+    var nonZero: Double? { self == 0 ? nil : self }
+}

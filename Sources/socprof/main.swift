@@ -1,0 +1,3 @@
+import SocprofCLI
+
+SocprofCommand.runMain()

@@ -1,0 +1,202 @@
+import CPerfEvent
+import Counters
+import Foundation
+import SystemPackage
+import Testing
+import TestSupport
+
+/// A PMU with a fixed number of counters, as the kernel's group validation sees it: opening a
+/// group member fails with EINVAL once the group holds `counters` events; event codes in
+/// `unsupported` fail with ENOENT. File descriptors are fake and never reach the kernel.
+final class FakePMUSystem: PerfEventSystem, @unchecked Sendable {
+    let counters: Int
+    let unsupported: Set<UInt64>
+    private let lock = NSLock()
+    private var next: Int32 = 1000
+    private var groupSize: [Int32: Int] = [:]
+    private(set) var closed: [Int32] = []
+
+    init(counters: Int, unsupported: Set<UInt64> = []) {
+        self.counters = counters
+        self.unsupported = unsupported
+    }
+
+    func open(_ attr: inout perf_event_attr, pid: pid_t, cpu: Int32, groupFD: Int32) -> Result<Int32, Errno> {
+        lock.lock(); defer { lock.unlock() }
+        if unsupported.contains(attr.config) { return .failure(.noSuchFileOrDirectory) }
+        if groupFD >= 0 {
+            guard attr.disabled == 0 else { return .failure(.invalidArgument) } // members follow the leader
+            if attr.type != PERF_TYPE_SOFTWARE.rawValue && groupSize[groupFD, default: 0] >= counters { return .failure(.invalidArgument) }
+            groupSize[groupFD, default: 0] += 1
+        } else {
+            guard attr.disabled == 1 else { return .failure(.invalidArgument) }
+        }
+        next += 1
+        if groupFD < 0 { groupSize[next] = 1 }
+        return .success(next)
+    }
+
+    func close(_ fd: Int32) {
+        lock.lock(); defer { lock.unlock() }
+        closed.append(fd)
+    }
+}
+
+@Suite("Counter groups, readings and errors")
+struct CounterLogicTests {
+    let options = CounterOptions(target: .currentThread, permissions: PerfPermissions(paranoid: 2, privileged: false))
+
+    func rawEvents(_ codes: [UInt64], pmu: String = "armv7_cortex_a7", type: UInt32 = 10) -> [ResolvedEvent] {
+        codes.map { ResolvedEvent(name: "r\(String($0, radix: 16))", pmuName: pmu, type: PerfEventType(rawValue: type), config: $0) }
+    }
+
+    @Test("a group larger than the PMU's counters is split into groups that fit", arguments: [(4, 9, [4, 4, 1]), (6, 6, [6]), (6, 7, [6, 1]), (1, 3, [1, 1, 1])])
+    func splitting(counters: Int, events: Int, sizes: [Int]) {
+        let system = FakePMUSystem(counters: counters)
+        let set = CounterSet(events: rawEvents((0..<UInt64(events)).map { 0x10 + $0 }), options: options, system: system)
+        #expect(set.failures.isEmpty)
+        #expect(set.groups.map(\.events.count) == sizes)
+        #expect(set.splits["armv7_cortex_a7"] == (sizes.count > 1 ? sizes.count : nil))
+        // Every event is in exactly one group, in order.
+        #expect(set.groups.flatMap(\.events).map(\.config) == (0..<UInt64(events)).map { 0x10 + $0 })
+        set.close()
+        #expect(Set(system.closed).count == events)
+    }
+
+    @Test func eachPMUAndSoftwareGetTheirOwnGroups() {
+        let system = FakePMUSystem(counters: 4)
+        var events = rawEvents([0x11, 0x08], pmu: "armv7_cortex_a7", type: 10)
+        events += rawEvents([0x11, 0x08], pmu: "armv7_cortex_a15", type: 11)
+        events.insert(ResolvedEvent(name: "task-clock", pmuName: "software", type: .software, config: 1), at: 1)
+        let set = CounterSet(events: events, options: options, system: system)
+        #expect(set.groups.map { $0.events.map(\.name) } == [["r11", "r8"], ["task-clock"], ["r11", "r8"]])
+        #expect(set.groups.map { $0.events[0].pmuName } == ["armv7_cortex_a7", "software", "armv7_cortex_a15"])
+    }
+
+    @Test func unsupportedEventsAreKeptWithTheirReason() throws {
+        let system = FakePMUSystem(counters: 4, unsupported: [0x99])
+        let events = rawEvents([0x11, 0x99, 0x08])
+        let set = CounterSet(events: events, options: options, registry: PMURegistry(root: Fixtures.root("odroid-xu3")), system: system)
+        #expect(set.groups.count == 1 && set.groups[0].events.map(\.config) == [0x11, 0x08])
+        let failure = try #require(set.failures[1])
+        #expect(failure.kind == .notSupported)
+        #expect(failure.errno == .noSuchFileOrDirectory)
+        #expect(failure.description.contains("r99") && failure.description.contains("armv7_cortex_a7"))
+        #expect(failure.description.contains("does not implement"))
+    }
+
+    @Test func uncoreEventsAreNotOpenedForATask() throws {
+        let registry = PMURegistry(root: Fixtures.root("rk3588"))
+        let events = try EventResolver(registry: registry).resolve(try EventSpec.parse("rockchip_ddr/bytes/"))
+        let set = CounterSet(events: events, options: options, registry: registry, system: FakePMUSystem(counters: 4))
+        #expect(set.groups.isEmpty)
+        #expect(set.failures[0]?.description.contains("counts the whole system") == true)
+    }
+
+    @Test func perCPUCountingChecksThePMUsCPUs() throws {
+        let registry = PMURegistry(root: Fixtures.root("rk3399"))
+        let a72 = try #require(registry.pmu(named: "armv8_cortex_a72"))
+        let events = try EventResolver(registry: registry).resolve(try EventSpec.parse("cycles"), corePMU: a72)
+        let perCPU = CounterOptions(target: .cpu(0), permissions: PerfPermissions(paranoid: -1, privileged: true))
+        let set = CounterSet(events: events, options: perCPU, registry: registry, system: FakePMUSystem(counters: 6))
+        #expect(set.failures[0]?.description.contains("does not cover cpu0 (it covers 4-5)") == true)
+    }
+
+    @Test("privilege levels follow perf_event_paranoid", arguments: [
+        (PerfPermissions(paranoid: 2, privileged: false), PrivilegeLevels.user),
+        (PerfPermissions(paranoid: 1, privileged: false), .all),
+        (PerfPermissions(paranoid: 3, privileged: true), .all),
+        (PerfPermissions(paranoid: nil, privileged: false), .user),
+    ])
+    func defaultLevels(permissions: PerfPermissions, levels: PrivilegeLevels) {
+        #expect(permissions.defaultLevels == levels)
+        let e = ResolvedEvent(name: "cycles", pmuName: nil, type: .hardware, config: 0)
+        let attr = CounterSet.attribute(for: e, leader: true, options: CounterOptions(permissions: permissions))
+        #expect(attr.exclude_kernel == (levels.contains(.kernel) ? 0 : 1))
+        #expect(attr.exclude_user == 0)
+        #expect(attr.disabled == 1)
+        #expect(attr.read_format == ReadFormat.socprof.rawValue)
+        var userOnly = e
+        userOnly.levels = .kernel
+        let k = CounterSet.attribute(for: userOnly, leader: false, options: CounterOptions(permissions: permissions))
+        #expect(k.exclude_user == 1 && k.exclude_kernel == 0 && k.disabled == 0)
+    }
+
+    @Test func commandCountingAttributes() {
+        let e = ResolvedEvent(name: "task-clock", pmuName: "software", type: .software, config: 1)
+        let o = CounterOptions(target: .thread(42), inherit: true, enableOnExec: true, permissions: PerfPermissions(paranoid: 2, privileged: false))
+        let leader = CounterSet.attribute(for: e, leader: true, options: o)
+        #expect(leader.inherit == 1 && leader.enable_on_exec == 1 && leader.disabled == 1)
+        let member = CounterSet.attribute(for: e, leader: false, options: o)
+        #expect(member.inherit == 1 && member.enable_on_exec == 0 && member.disabled == 0)
+    }
+
+    @Test func permissionErrorsNameTheFix() {
+        let e = ResolvedEvent(name: "cycles", pmuName: "armv7_cortex_a15", type: PerfEventType(rawValue: 11), config: 0xFF)
+        let system = FailingSystem(errno: .permissionDenied)
+        let set = CounterSet(events: [e], options: CounterOptions(permissions: PerfPermissions(paranoid: 3, privileged: false)), system: system)
+        let error = set.failures[0]!
+        #expect(error.kind == .permission)
+        #expect(error.description.contains("perf_event_paranoid is 3"))
+        #expect(error.description.contains("sysctl kernel.perf_event_paranoid=1"))
+        #expect(error.description.contains("CAP_PERFMON"))
+        #expect(error.description.contains("EACCES"))
+        #expect(error.description.contains("armv7_cortex_a15"))
+    }
+
+    @Test("each errno gets its own explanation", arguments: [
+        (Errno.operationNotSupportedByDevice, "cluster's PMU"), (.resourceBusy, "nmi_watchdog"), (.tooManyOpenFiles, "ulimit -n"),
+        (.invalidArgument, "rejected the encoding"), (.noSuchProcess, "no longer exists"),
+    ])
+    func errnoExplanations(errno: Errno, fragment: String) {
+        let e = ResolvedEvent(name: "r17", pmuName: "armv8_cortex_a53", type: PerfEventType(rawValue: 10), config: 0x17)
+        let set = CounterSet(events: [e], options: options, system: FailingSystem(errno: errno))
+        #expect(set.failures[0]?.description.contains(fragment) == true, "\(set.failures[0]!)")
+    }
+
+    @Test("readings: counted, multiplexed and scaled, never run")
+    func readings() {
+        let e = ResolvedEvent(name: "r17", pmuName: nil, type: .raw, config: 0x17)
+        let full = Reading(event: e, raw: 1000, timeEnabled: 500, timeRunning: 500)
+        #expect(full.status == .counted && full.scaled == 1000 && full.runningPercent == 100)
+        let half = Reading(event: e, raw: 1000, timeEnabled: 1000, timeRunning: 250)
+        #expect(half.status == .multiplexed && half.scaled == 4000 && half.runningPercent == 25)
+        let never = Reading(event: e, raw: 0, timeEnabled: 1000, timeRunning: 0)
+        #expect(never.status == .notCounted && never.raw == nil && never.scaled == nil && never.runningPercent == nil)
+        var scaledEvent = e
+        scaledEvent.scale = 0.5
+        #expect(Reading(event: scaledEvent, raw: 10, timeEnabled: 1, timeRunning: 1).value == 5)
+    }
+
+    @Test func childProcessStatuses() throws {
+        let ok = try ChildProcess.spawn(["true"])
+        try ok.start()
+        #expect(ok.wait() == .exited(0))
+        let three = try ChildProcess.spawn(["sh", "-c", "exit 3"])
+        try three.start()
+        #expect(three.wait().shellStatus == 3)
+        let killed = try ChildProcess.spawn(["sh", "-c", "kill -9 $$"])
+        try killed.start()
+        #expect(killed.wait() == .signaled(9))
+        #expect(killed.wait().shellStatus == 137)
+        let missing = try ChildProcess.spawn(["socprof-no-such-command-\(getpid())"])
+        #expect {
+            try missing.start()
+        } throws: { error in
+            (error as? ChildProcess.LaunchError)?.shellStatus == 127 && "\(error)".contains("command not found")
+        }
+        let notExecutable = try ChildProcess.spawn([Fixtures.directory.appendingPathComponent("README.md").path])
+        #expect {
+            try notExecutable.start()
+        } throws: { error in
+            (error as? ChildProcess.LaunchError)?.shellStatus == 126
+        }
+    }
+}
+
+/// A kernel that refuses every event with one errno.
+struct FailingSystem: PerfEventSystem {
+    let errno: Errno
+    func open(_ attr: inout perf_event_attr, pid: pid_t, cpu: Int32, groupFD: Int32) -> Result<Int32, Errno> { .failure(errno) }
+    func close(_ fd: Int32) {}
+}

@@ -1,0 +1,193 @@
+import CPerfEvent
+import Counters
+import Foundation
+import SystemPackage
+import Testing
+import TestSupport
+
+/// The real perf_event path on this machine, with events every Linux kernel counts in software.
+@Suite("perf_event on this machine", .serialized)
+struct LiveCounterTests {
+    let registry = PMURegistry(root: .live)
+    var permissions: PerfPermissions { .current(root: .live) }
+
+    func open(_ list: String, target: CountingTarget = .currentThread) throws -> CounterSet {
+        let events = try EventResolver(registry: registry).resolve(try EventSpec.parseList(list))
+        return CounterSet(events: events, options: CounterOptions(target: target, permissions: permissions), registry: registry)
+    }
+
+    static func threadCPUTime() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    @Test("task-clock of a busy loop matches the thread's CPU time")
+    func taskClockMatchesCPUTime() throws {
+        let set = try open("task-clock")
+        defer { set.close() }
+        #expect(set.failures.isEmpty)
+        try set.reset()
+        let c0 = Self.threadCPUTime()
+        try set.enable()
+        var x: UInt64 = 1
+        let deadline = Self.threadCPUTime() + 150_000_000 // 150 ms of CPU
+        while Self.threadCPUTime() < deadline { for i in 0..<10_000 { x = x &* 6364136223846793005 &+ UInt64(i) } }
+        try set.disable()
+        let c1 = Self.threadCPUTime()
+        #expect(x != 0)
+        let reading = try set.read()[0]
+        #expect(reading.status == .counted)
+        let counted = try #require(reading.value)
+        let cpu = Double(c1 - c0)
+        // Both measure this thread's CPU time; the counter misses only the enable/disable calls.
+        #expect(abs(counted - cpu) / cpu < 0.05, "task-clock \(counted) ns vs CPU time \(cpu) ns")
+        #expect(reading.event.unit == "ns")
+        #expect(reading.timeEnabled > 0 && reading.timeRunning == reading.timeEnabled)
+    }
+
+    @Test("page-faults counts at least one fault per fresh page touched", arguments: [64, 1024])
+    func pageFaults(pages: Int) throws {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let set = try open("page-faults,minor-faults,task-clock")
+        defer { set.close() }
+        #expect(set.failures.isEmpty)
+        #expect(set.groups.count == 1, "software events share one group")
+        let length = pages * pageSize
+        let mem = try #require(mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        #expect(mem != MAP_FAILED)
+        defer { munmap(mem, length) }
+        try set.enable()
+        let bytes = mem.assumingMemoryBound(to: UInt8.self)
+        for p in 0..<pages { bytes[p * pageSize] = 1 }
+        try set.disable()
+        let readings = try set.read()
+        let faults = try #require(readings[0].raw)
+        #expect(faults >= UInt64(pages), "touched \(pages) fresh pages, counted \(faults) faults")
+        #expect(faults < UInt64(pages) + 200, "no more than a few unrelated faults")
+        #expect(try #require(readings[1].raw) <= faults)
+    }
+
+    @Test func resetZeroesAndDisableFreezes() throws {
+        let set = try open("task-clock,context-switches")
+        defer { set.close() }
+        try set.enable()
+        var x = 0.0
+        for i in 0..<2_000_000 { x += Double(i).squareRoot() }
+        try set.disable()
+        #expect(x > 0)
+        let first = try #require(try set.read()[0].raw)
+        #expect(first > 0)
+        let again = try #require(try set.read()[0].raw)
+        #expect(again == first, "a disabled counter does not move")
+        try set.reset()
+        #expect(try set.read()[0].raw == 0)
+    }
+
+    @Test("hardware events: counted where there is a PMU, else not supported with the reason")
+    func hardwareEvents() throws {
+        let set = try open("cycles,instructions,task-clock")
+        defer { set.close() }
+        try set.enable()
+        var x = 0.0
+        for i in 0..<1_000_000 { x += Double(i) }
+        try set.disable()
+        #expect(x > 0)
+        let readings = try set.read()
+        #expect(readings[2].status == .counted)
+        if registry.corePMUs.isEmpty {
+            for r in readings.prefix(2) {
+                guard case .notSupported(let error) = r.status else {
+                    Issue.record("\(r.event.name) should not be counted without a PMU: \(r.status)")
+                    continue
+                }
+                #expect(r.raw == nil && r.value == nil, "never a silent 0")
+                #expect(error.kind == .notSupported)
+                #expect(error.errno == .noSuchFileOrDirectory)
+                #expect(error.description.contains("no hardware PMU"))
+                #expect(error.description.contains(r.event.name))
+            }
+        } else {
+            for r in readings.prefix(2) { #expect((r.raw ?? 0) > 0, "\(r)") }
+        }
+    }
+
+    @Test("sysfs syntax on a PMU this machine really has")
+    func sysfsSyntaxCountsForReal() throws {
+        // The msr PMU (x86) exposes events/tsc; other machines may not have it.
+        guard registry.pmu(named: "msr")?.alias("tsc") != nil else { return }
+        let set = try open("msr/tsc/,msr/event=0x00/")
+        defer { set.close() }
+        #expect(set.failures.isEmpty, "\(set.failures)")
+        try set.enable()
+        usleep(2000)
+        try set.disable()
+        let readings = try set.read()
+        #expect((readings[0].raw ?? 0) > 0 && (readings[1].raw ?? 0) > 0)
+    }
+
+    @Test func libpfmNamesResolveAndCount() throws {
+        let events = try EventResolver(registry: registry).resolve(try EventSpec.parse("perf::PAGE-FAULTS"))
+        #expect(events[0].type == .software && events[0].config == 2)
+        let clock = try EventResolver(registry: registry).resolve(try EventSpec.parse("perf::TASK-CLOCK"))
+        #expect(clock[0].type == .software && clock[0].config == 1 && clock[0].unit == "ns")
+        #expect(Pfm.activePMUs().contains("perf"))
+    }
+
+    @Test func libpfmUnknownPMUIsExplained() throws {
+        #if arch(x86_64)
+        #expect {
+            try EventResolver(registry: registry).resolve(try EventSpec.parse("arm_ac15::L2D_CACHE_REFILL"))
+        } throws: { error in
+            "\(error)".contains("no active PMU 'arm_ac15'")
+        }
+        #endif
+        #expect(throws: EventResolutionError.self) {
+            try EventResolver(registry: registry).resolve(try EventSpec.parse("perf::NO-SUCH-EVENT"))
+        }
+    }
+
+    @Test func groupReadIsCheapEnoughToBenchmarkAndMmapFallsBack() throws {
+        let set = try open("task-clock,page-faults,context-switches,cpu-migrations")
+        defer { set.close() }
+        let group = try #require(set.groups.first)
+        #expect(group.events.count == 4)
+        try group.enable()
+        // Software events are never on a hardware counter: the mmap path must decline, not lie.
+        _ = group.mapPages()
+        #expect(group.readUserSpace() == nil)
+        let readings = try group.read()
+        #expect(readings.allSatisfy { $0.status == .counted })
+        try group.disable()
+        var values: [UInt64] = []
+        let times = try group.readRaw(into: &values)
+        let after = try group.read()
+        #expect(values == after.map { $0.raw ?? .max }, "raw values are in event order")
+        #expect(times.enabled == after[0].timeEnabled && times.running == after[0].timeRunning)
+    }
+
+    @Test func countingAnotherThreadByTid() throws {
+        final class TidBox: @unchecked Sendable { var tid: pid_t = 0 }
+        let tidBox = TidBox()
+        let started = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let t = Thread {
+            tidBox.tid = socprof_gettid()
+            started.signal()
+            go.wait()
+            var x = 0.0
+            for i in 0..<3_000_000 { x += Double(i).squareRoot() }
+            if x < 0 { print(x) }
+            done.signal()
+        }
+        t.start()
+        started.wait()
+        let set = try open("task-clock", target: .thread(tidBox.tid))
+        defer { set.close() }
+        try set.enable()
+        go.signal()
+        done.wait()
+        try set.disable()
+        let r = try set.read()[0]
+        #expect((r.raw ?? 0) > 1_000_000, "the other thread's CPU time is counted: \(r)")
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `socprof stat` run as a user runs it.
+@Suite("socprof stat", .serialized)
+struct StatCommandTests {
+    /// Parses perf's CSV (`-x,`) into event name -> (value, unit).
+    static func csv(_ text: String) -> [String: (value: String, unit: String, fields: [String])] {
+        var out: [String: (String, String, [String])] = [:]
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 3, !line.hasPrefix("#") else { continue }
+            out[f[2]] = (f[0], f[1], f)
+        }
+        return out
+    }
+
+    static let workload = ["sh", "-c", "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; head -c 4000000 /dev/zero | cat > /dev/null"]
+
+    @Test("counts a command the way perf stat does")
+    func againstPerfStat() throws {
+        let perf = try #require(Socprof.which("perf"), "perf (Debian's linux-perf) is needed; ./scripts/test installs it")
+        let events = "task-clock,page-faults,context-switches"
+        // Alternate the two tools and compare medians, so that neither gets the warm caches.
+        var ours: [String: [Double]] = [:], theirs: [String: [Double]] = [:]
+        for _ in 0..<5 {
+            let a = try Socprof.run(["stat", "-x,", "-e", events, "--"] + Self.workload)
+            #expect(a.status == 0, "\(a.stderr)")
+            let b = try Socprof.runProgram(perf, ["stat", "-x,", "-e", events, "--"] + Self.workload)
+            #expect(b.status == 0, "\(b.stderr)")
+            for (name, row) in Self.csv(a.stderr) { ours[name, default: []].append(Double(row.value) ?? .nan) }
+            for (name, row) in Self.csv(b.stderr) { theirs[name, default: []].append(Double(row.value) ?? .nan) }
+        }
+        func median(_ v: [Double]?) -> Double { let s = (v ?? []).sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+        let pfOurs = median(ours["page-faults"]), pfPerf = median(theirs["page-faults"])
+        #expect(abs(pfOurs - pfPerf) <= max(15, 0.1 * pfPerf), "page-faults: socprof \(pfOurs), perf \(pfPerf)")
+        let tcOurs = median(ours["task-clock"]), tcPerf = median(theirs["task-clock"])
+        #expect(tcOurs > 0 && tcPerf > 0)
+        #expect(abs(tcOurs - tcPerf) <= 0.35 * tcPerf + 1.0, "task-clock msec: socprof \(tcOurs), perf \(tcPerf)")
+        // Same CSV layout as perf: value,unit,event,run-ns,running%,metric,metric-unit.
+        let a = try Socprof.run(["stat", "-x,", "-e", events, "--", "true"])
+        let b = try Socprof.runProgram(perf, ["stat", "-x,", "-e", events, "--", "true"])
+        let ourRow = try #require(Self.csv(a.stderr)["task-clock"]), perfRow = try #require(Self.csv(b.stderr)["task-clock"])
+        #expect(ourRow.fields.count == perfRow.fields.count)
+        #expect(ourRow.unit == perfRow.unit && ourRow.unit == "msec")
+        #expect(ourRow.fields[6] == perfRow.fields[6]) // "CPUs utilized"
+    }
+
+    @Test("hardware events without a PMU: <not supported> with the reason, exit status unchanged")
+    func notSupported() throws {
+        let r = try Socprof.run(["stat", "-e", "cycles,instructions,task-clock", "--", "sh", "-c", "exit 5"])
+        #expect(r.status == 5)
+        if !Fixtures.liveMachineHasCorePMU {
+            #expect(r.stderr.contains("<not supported>"))
+            #expect(r.stderr.contains("cycles, instructions: not supported: this machine has no hardware PMU"))
+            #expect(!r.stderr.contains(" 0      cycles"))
+            let csv = try Socprof.run(["stat", "-x,", "-e", "cycles", "--", "true"])
+            #expect(csv.stderr.hasPrefix("<not supported>,,cycles,"))
+        }
+        #expect(r.stderr.contains("task-clock"))
+    }
+
+    static let statuses: [([String], Int32)] = [
+        (["sh", "-c", "exit 0"], 0), (["sh", "-c", "exit 7"], 7), (["sh", "-c", "kill -KILL $$"], 137), (["false"], 1),
+    ]
+
+    @Test("the child's exit status and signals pass through", arguments: statuses)
+    func exitStatus(command: [String], status: Int32) throws {
+        let r = try Socprof.run(["stat", "-e", "task-clock", "--"] + command)
+        #expect(r.status == status, "\(r.stderr)")
+        #expect(r.stderr.contains("Performance counter stats for"))
+    }
+
+    @Test func sigtermIsForwardedToTheChild() throws {
+        let (p, _, err) = try Socprof.start(["stat", "-e", "task-clock", "--", "sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"])
+        Thread.sleep(forTimeInterval: 0.6) // let the child exec and install its trap
+        kill(p.processIdentifier, SIGTERM)
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit)
+        #expect(p.terminationStatus == 42, "\(String(decoding: stderr, as: UTF8.self))")
+        #expect(String(decoding: stderr, as: UTF8.self).contains("task-clock"), "the counts are still printed")
+    }
+
+    static let badInputs: [([String], Int32, String)] = [
+        (["stat", "-e", "cyclez", "--", "true"], 2, "did you mean 'cycles'?"),
+        (["stat", "-e", "r0x17", "--", "true"], 2, "raw codes are hex without 0x: write r17"),
+        (["stat", "-e", "rxyz", "--", "true"], 2, "unknown event 'rxyz'"),
+        (["stat", "-e", "cycles:q", "--", "true"], 2, "unknown modifier 'q'"),
+        (["stat", "-e", "nosuchpmu/event=1/", "--", "true"], 2, "no PMU named 'nosuchpmu'"),
+        (["stat", "--", "socprof-no-such-command"], 127, "socprof-no-such-command: command not found"),
+        (["stat", "--repeat", "0", "--", "true"], 64, "--repeat 0 must be at least 1"),
+    ]
+
+    @Test("bad input: one line, a useful message, the right status", arguments: badInputs)
+    func badInput(arguments: [String], status: Int32, message: String) throws {
+        let r = try Socprof.run(arguments)
+        #expect(r.status == status, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        if status == 2 || status == 127 {
+            #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+        }
+    }
+
+    @Test func emptyCommand() throws {
+        for args in [["stat"], ["stat", "--"], ["stat", "-e", "task-clock"]] {
+            let r = try Socprof.run(args)
+            #expect(r.status == 64)
+            #expect(r.stderr.contains("no command to count"))
+        }
+    }
+
+    @Test func jsonToAFileWithRepeats() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("stat.json").path
+        let r = try Socprof.run(["stat", "--json", "-r", "3", "-o", out, "-e", "task-clock,page-faults,cycles", "--", "true"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty && r.stdout.isEmpty, "everything goes to the file")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        #expect(doc["schema"] as? String == "socprof.stat")
+        #expect(doc["runs"] as? Int == 3)
+        #expect(doc["exit_status"] as? Int == 0)
+        #expect(doc["command"] as? [String] == ["true"])
+        let events = try #require(doc["events"] as? [[String: Any]])
+        #expect(events.map { $0["name"] as? String } == ["task-clock", "page-faults", "cycles"])
+        #expect((events[1]["value"] as? Double ?? 0) > 0)
+        #expect(events[1]["stddev_percent"] != nil)
+        #expect(events[0]["unit"] as? String == "ns")
+        if !Fixtures.liveMachineHasCorePMU {
+            #expect(events[2]["status"] as? String == "not_supported")
+            #expect(events[2]["value"] is NSNull, "no value, never 0")
+            #expect(events[2]["errno"] as? String == "ENOENT")
+            #expect((events[2]["reason"] as? String)?.contains("no hardware PMU") == true)
+        }
+        // No temporary files are left beside the output.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["stat.json"])
+    }
+
+    @Test func csvWithRepeatsHasTheVarianceColumn() throws {
+        let r = try Socprof.run(["stat", "-x;", "-r", "2", "-e", "page-faults", "--", "true"])
+        #expect(r.status == 0)
+        let fields = r.stderr.split(separator: "\n")[0].split(separator: ";", omittingEmptySubsequences: false)
+        #expect(fields.count == 8, "\(fields)")
+        #expect(fields[2] == "page-faults" && fields[3].hasSuffix("%"))
+    }
+
+    @Test("on a big.LITTLE tree, hardware events expand per core PMU")
+    func fixtureRootExpandsPerCluster() throws {
+        let r = try Socprof.run(["stat", "--root", Fixtures.root("odroid-xu3").path, "-x,", "-e", "cycles,task-clock", "--", "true"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = Self.csv(r.stderr)
+        #expect(rows["armv7_cortex_a7/cycles/"] != nil && rows["armv7_cortex_a15/cycles/"] != nil, "\(r.stderr)")
+        // The fixture's PMU types do not exist in this kernel: not counted, never 0.
+        #expect(rows["armv7_cortex_a7/cycles/"]?.value.hasPrefix("<") == true)
+        #expect(Double(rows["task-clock"]?.value ?? "") ?? 0 > 0)
+    }
+
+    @Test func unprivilegedUserCountsOwnCommandAtParanoid2() throws {
+        // Drops root with setpriv to check the exclude_kernel path for real.
+        guard getuid() == 0, let setpriv = Socprof.which("setpriv"),
+              (try? String(contentsOfFile: "/proc/sys/kernel/perf_event_paranoid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == "2",
+              FileManager.default.isExecutableFile(atPath: Socprof.executable.path) else { return }
+        let r = try Socprof.runProgram(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", Socprof.executable.path,
+                                                 "stat", "-x,", "-e", "task-clock,page-faults", "--", "true"])
+        if r.stderr.contains("Permission denied") && r.status == 126 { return } // binary not reachable by nobody
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = Self.csv(r.stderr)
+        #expect(Double(rows["page-faults"]?.value ?? "") ?? 0 > 0, "\(r.stderr)")
+    }
+}
+
+@Suite("socprof commands")
+struct CommandTests {
+    @Test func version() throws {
+        let r = try Socprof.run(["--version"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("socprof 0."))
+    }
+
+    @Test("every command has help", arguments: [["--help"], ["stat", "--help"], ["list", "--help"], ["profile", "--help"], ["bench", "counters", "--help"]])
+    func help(arguments: [String]) throws {
+        let r = try Socprof.run(arguments)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("USAGE:") || r.stdout.contains("Usage:"))
+    }
+
+    @Test func listOnAFixtureRoot() throws {
+        let r = try Socprof.run(["list", "--json", "--root", Fixtures.root("rk3588").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let pmus = try #require(doc["pmus"] as? [[String: Any]])
+        #expect(Set(pmus.compactMap { $0["name"] as? String }).isSuperset(of: ["armv8_cortex_a55", "armv8_cortex_a76", "rockchip_ddr"]))
+        let a76 = try #require(pmus.first { $0["name"] as? String == "armv8_cortex_a76" })
+        #expect(a76["cpus"] as? [Int] == [4, 5, 6, 7])
+        #expect((a76["events"] as? [String: String])?["l2d_cache_refill"] == "event=0x0017")
+    }
+
+    @Test func environmentRootIsUsed() throws {
+        var env = ProcessInfo.processInfo.environment
+        env["SOCPROF_ROOT"] = Fixtures.root("rk3399").path
+        let r = try Socprof.run(["list"], environment: env)
+        #expect(r.stdout.contains("armv8_cortex_a72 (type 11, cpus 4-5, core PMU)"), "\(r.stdout)")
+        let bad = try Socprof.run(["list", "--root", "/nonexistent-socprof-root"])
+        #expect(bad.status == 64 && bad.stderr.contains("is not a directory"))
+    }
+
+    @Test func profileStandIn() throws {
+        let r = try Socprof.run(["profile", "mobilenet", "--size", "64", "-e", "task-clock,page-faults"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("layer profiler is not built yet"))
+        #expect(r.stderr.contains("task-clock") && r.stderr.contains("page-faults"))
+        let typo = try Socprof.run(["profile", "mobilnet"])
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'mobilenet'"))
+    }
+
+    @Test func benchPrintsReferenceAndReadCost() throws {
+        let r = try Socprof.run(["bench", "counters", "--iterations", "200", "--batches", "3", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [[String: Any]]])
+        let figures = try #require(doc["figures"])
+        let names = figures.compactMap { $0["name"] as? String }
+        #expect(names.contains { $0.hasPrefix("reference: getppid") })
+        let sw = try #require(figures.first { ($0["name"] as? String)?.hasPrefix("4 software events") == true && ($0["name"] as? String)?.hasSuffix("read() raw") == true })
+        #expect((sw["ns_per_read"] as? Double ?? 0) > 0)
+        if !Fixtures.liveMachineHasCorePMU {
+            let hw = try #require(figures.first { ($0["name"] as? String)?.hasPrefix("4 hardware events") == true })
+            #expect(hw["ns_per_read"] == nil || hw["ns_per_read"] is NSNull)
+            #expect((hw["note"] as? String)?.hasPrefix("unavailable") == true)
+        }
+    }
+}
