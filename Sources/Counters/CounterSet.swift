@@ -11,13 +11,17 @@ public struct CounterOptions: Sendable {
     public var enableOnExec: Bool
     /// What perf_event_paranoid allows; decides the default privilege levels.
     public var permissions: PerfPermissions
+    /// Ask for user-space reads through the mmap'ed page (sets the PMU's `rdpmc` format bit
+    /// where it has one, as arm64 requires); see `UserSpaceAccess`.
+    public var userSpaceReads: Bool
 
     public init(target: CountingTarget = .currentThread, inherit: Bool = false, enableOnExec: Bool = false,
-                permissions: PerfPermissions) {
+                permissions: PerfPermissions, userSpaceReads: Bool = false) {
         self.target = target
         self.inherit = inherit
         self.enableOnExec = enableOnExec
         self.permissions = permissions
+        self.userSpaceReads = userSpaceReads
     }
 }
 
@@ -42,8 +46,11 @@ public final class CounterSet: @unchecked Sendable {
     let options: CounterOptions
 
     /// Opens `events` for `options.target`. Failures are recorded per event, not thrown.
-    public init(events: [ResolvedEvent], options: CounterOptions, registry: PMURegistry? = nil,
+    public init(events requested: [ResolvedEvent], options: CounterOptions, registry: PMURegistry? = nil,
                 system: any PerfEventSystem = KernelPerfEventSystem()) {
+        let events = options.userSpaceReads
+            ? requested.map { e in UserSpaceAccess.requesting(e, on: e.pmuName.flatMap { registry?.pmu(named: $0) }) }
+            : requested
         self.events = events
         self.options = options
         var order: [String] = []

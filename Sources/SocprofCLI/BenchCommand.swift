@@ -65,7 +65,6 @@ struct CounterReadBench: ParsableCommand {
         let registry = PMURegistry(root: root)
         let resolver = EventResolver(registry: registry)
         let permissions = PerfPermissions.current(root: root)
-        let options = CounterOptions(target: .currentThread, permissions: permissions)
         var figures: [Figure] = []
 
         var ts = timespec()
@@ -74,7 +73,8 @@ struct CounterReadBench: ParsableCommand {
 
         func measure(_ label: String, _ list: String) throws {
             let events = try resolver.resolve(try EventSpec.parseList(list), corePMU: registry.isHeterogeneous ? registry.corePMU(forCPU: Int(socprof_current_cpu())) : nil)
-            let set = CounterSet(events: events, options: options, registry: registry)
+            let set = CounterSet(events: events, options: CounterOptions(target: .currentThread, permissions: permissions, userSpaceReads: true),
+                                 registry: registry)
             defer { set.close() }
             guard set.failures.isEmpty, set.groups.count == 1, let group = set.groups.first else {
                 let why = set.failures.values.first?.explanation ?? "the events did not fit in one group"
@@ -98,7 +98,7 @@ struct CounterReadBench: ParsableCommand {
                 figures.append(Figure(name: "\(label): mmap page", ns_per_read: time { _ = group.readUserSpace() }, note: "rdpmc/PMEVCNTR, no system call"))
             } else {
                 let why = group.mapPages() ? "the counters are not on hardware counters right now (index 0)" :
-                    "the kernel does not allow user-space reads of these events (no cap_user_rdpmc; software events never have it)"
+                    "the kernel does not allow user-space reads of these events (no cap_user_rdpmc; software events never have it; \(UserSpaceAccess.describe(root: root)))"
                 figures.append(Figure(name: "\(label): mmap page", ns_per_read: nil, note: "unavailable: \(why)"))
             }
             try group.disable()

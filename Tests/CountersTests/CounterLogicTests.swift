@@ -122,6 +122,23 @@ struct CounterLogicTests {
         #expect(k.exclude_user == 1 && k.exclude_kernel == 0 && k.disabled == 0)
     }
 
+    @Test func userSpaceReadsSetTheRdpmcBitWhereThePMUHasOne() throws {
+        let registry = PMURegistry(root: Fixtures.root("rk3399"))
+        #expect(registry.pmu(named: "armv8_cortex_a53")?.formats["rdpmc"]?.description == "config1:1")
+        let events = try EventResolver(registry: registry).resolve(try EventSpec.parse("cycles"))
+        let o = CounterOptions(permissions: PerfPermissions(paranoid: 2, privileged: false), userSpaceReads: true)
+        let set = CounterSet(events: events, options: o, registry: registry, system: FakePMUSystem(counters: 6))
+        #expect(set.events.map(\.config1) == [0b10, 0b10])
+        #expect(set.events.map(\.config) == [0x11, 0x11])
+        // ARMv7 PMUs have no such field: unchanged.
+        let xu3 = PMURegistry(root: Fixtures.root("odroid-xu3"))
+        let v7 = CounterSet(events: try EventResolver(registry: xu3).resolve(try EventSpec.parse("cycles")), options: o,
+                            registry: xu3, system: FakePMUSystem(counters: 4))
+        #expect(v7.events.map(\.config1) == [0, 0])
+        #expect(UserSpaceAccess.describe(root: Fixtures.root("odroid-xu3")).contains("no user-space counter access"))
+        #expect(UserSpaceAccess.describe(root: Fixtures.root("rk3588")).contains("sysctl kernel.perf_user_access=1"))
+    }
+
     @Test func commandCountingAttributes() {
         let e = ResolvedEvent(name: "task-clock", pmuName: "software", type: .software, config: 1)
         let o = CounterOptions(target: .thread(42), inherit: true, enableOnExec: true, permissions: PerfPermissions(paranoid: 2, privileged: false))
