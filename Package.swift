@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "socprof", targets: ["socprof"]),
         .library(name: "Counters", targets: ["Counters"]),
+        .library(name: "Platform", targets: ["Platform"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,15 +40,21 @@ let package = Package(
             swiftSettings: releaseSwift
         ),
         .target(
+            name: "Platform",
+            dependencies: ["Counters", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: releaseSwift
+        ),
+        .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "CPerfEvent",
+                "Counters", "Platform", "CPerfEvent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift
         ),
         .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
         .target(name: "TestSupport", dependencies: ["Counters"], path: "Tests/TestSupport"),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
         .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
         .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport"]),
     ]

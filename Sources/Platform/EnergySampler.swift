@@ -1,0 +1,165 @@
+import Counters
+import Foundation
+
+/// Energy of one sensor over one interval.
+public struct SensorEnergy: Sendable, Codable {
+    /// The sensor.
+    public let sensor: String
+    /// Its rail and cluster, if known.
+    public let rail: String?
+    public let cluster: String?
+    /// Energy over the interval, J; nil when fewer than two readings were taken.
+    public let joules: Double?
+    /// Mean power, W; nil as above.
+    public let meanWatts: Double?
+    /// Readings used.
+    public let samples: Int
+    /// Length of the interval, s.
+    public let seconds: Double
+}
+
+/// Samples power sensors on a thread and integrates energy over an interval: power sensors
+/// (W) by the trapezoid rule over timestamped readings, energy counters (J) as the difference of
+/// the first and last readings, allowing for wraparound.
+public final class EnergySampler: @unchecked Sendable {
+    public let root: SystemRoot
+    public let sensors: [PowerSensor]
+    /// Time between readings, ns.
+    public let periodNanoseconds: UInt64
+
+    private let lock = NSLock()
+    private var samples: [[(t: UInt64, v: Double)]]
+    private var running = false
+    private var done = DispatchSemaphore(value: 0)
+    private var window: (start: UInt64, end: UInt64) = (0, 0)
+
+    public init(root: SystemRoot, sensors: [PowerSensor], periodNanoseconds: UInt64 = 10_000_000) {
+        self.root = root
+        self.sensors = sensors
+        self.periodNanoseconds = max(1_000_000, periodNanoseconds)
+        self.samples = Array(repeating: [], count: sensors.count)
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Enables INA231 sensors and starts sampling. Returns problems enabling sensors.
+    @discardableResult
+    public func start() -> [String] {
+        let problems = sensors.compactMap { $0.enable(root: root) }
+        lock.lock()
+        samples = Array(repeating: [], count: sensors.count)
+        running = true
+        window.start = Self.now()
+        lock.unlock()
+        done = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            while true {
+                let t = Self.now()
+                let values = sensors.map { $0.read(root: root) }
+                lock.lock()
+                for (i, v) in values.enumerated() { if let v { samples[i].append((t, v)) } }
+                let go = running
+                lock.unlock()
+                if !go { break }
+                let elapsed = Self.now() - t
+                if elapsed < periodNanoseconds { usleep(UInt32((periodNanoseconds - elapsed) / 1000)) }
+            }
+            done.signal()
+        }
+        thread.name = "socprof-energy"
+        thread.start()
+        return problems
+    }
+
+    /// Stops sampling (after one last reading) and returns each sensor's energy since `start()`.
+    public func stop() -> [SensorEnergy] {
+        lock.lock()
+        running = false
+        window.end = Self.now()
+        lock.unlock()
+        done.wait()
+        lock.lock(); defer { lock.unlock() }
+        let seconds = Double(window.end - window.start) / 1e9
+        return sensors.enumerated().map { i, s in
+            let j = s.measuresEnergy ? Self.energyDifference(samples[i].map(\.v), wrapJoules: s.wrapMicrojoules.map { Double($0) / 1e6 })
+                                     : Self.trapezoid(samples[i])
+            let span = samples[i].count >= 2 ? Double(samples[i].last!.t - samples[i].first!.t) / 1e9 : 0
+            return SensorEnergy(sensor: s.label, rail: s.rail, cluster: s.cluster, joules: j,
+                                meanWatts: j.flatMap { span > 0 ? $0 / span : nil }, samples: samples[i].count, seconds: seconds)
+        }
+    }
+
+    /// ∫P dt over timestamped power readings (ns, W), in J; nil with fewer than two readings.
+    public static func trapezoid(_ s: [(t: UInt64, v: Double)]) -> Double? {
+        guard s.count >= 2 else { return nil }
+        var j = 0.0
+        for k in 1..<s.count { j += (s[k].v + s[k - 1].v) / 2 * Double(s[k].t - s[k - 1].t) / 1e9 }
+        return j
+    }
+
+    /// Energy between the first and last cumulative readings (J); a reading lower than the one
+    /// before is a wraparound at `wrapJoules`. nil with fewer than two readings, or a decrease
+    /// with no known wrap value.
+    public static func energyDifference(_ values: [Double], wrapJoules: Double?) -> Double? {
+        guard values.count >= 2 else { return nil }
+        var j = 0.0
+        for k in 1..<values.count {
+            let d = values[k] - values[k - 1]
+            if d >= 0 { j += d } else {
+                guard let wrap = wrapJoules, wrap > 0 else { return nil }
+                j += d + wrap
+            }
+        }
+        return j
+    }
+
+    /// Measures the idle power for `seconds` before a run (the baseline energy-efficiency figures
+    /// subtract): the mean W of each sensor.
+    public func idleBaseline(seconds: Double) -> [SensorEnergy] {
+        start()
+        usleep(UInt32(max(0.01, seconds) * 1e6))
+        return stop()
+    }
+}
+
+/// A power log written by an external meter: CSV lines `timestamp,watts` (Unix time in seconds,
+/// fractional allowed; a header line and `#` comments are skipped).
+public struct PowerLog: Sendable {
+    /// Readings, ascending by time (s, W).
+    public let points: [(t: Double, w: Double)]
+
+    /// Parses a log. Throws `DataFileError` naming the line of a malformed entry.
+    public init(csv: String, file: String) throws(DataFileError) {
+        var pts: [(Double, Double)] = []
+        for (n, raw) in csv.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let f = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard f.count >= 2, let t = Double(f[0]), let w = Double(f[1]) else {
+                if n == 0 { continue } // header
+                throw DataFileError(file: file, place: "line \(n + 1)", problem: "expected timestamp,watts, found '\(line)'")
+            }
+            guard w >= 0, w.isFinite else { throw DataFileError(file: file, place: "line \(n + 1)", problem: "power \(f[1]) W is not a non-negative number") }
+            pts.append((t, w))
+        }
+        points = pts.sorted { $0.0 < $1.0 }
+    }
+
+    /// Energy between two Unix times (s), J, by the trapezoid rule with the readings at the ends
+    /// interpolated; nil when the log does not cover the interval.
+    public func joules(from t0: Double, to t1: Double) -> Double? {
+        guard t1 > t0, let first = points.first, let last = points.last, first.t <= t0, last.t >= t1 else { return nil }
+        func at(_ t: Double) -> Double {
+            guard let k = points.firstIndex(where: { $0.t >= t }) else { return last.w }
+            if k == 0 || points[k].t == t { return points[k].w }
+            let a = points[k - 1], b = points[k]
+            return a.w + (b.w - a.w) * (t - a.t) / (b.t - a.t)
+        }
+        var pts: [(t: Double, w: Double)] = [(t0, at(t0))]
+        pts += points.filter { $0.t > t0 && $0.t < t1 }
+        pts.append((t1, at(t1)))
+        var j = 0.0
+        for k in 1..<pts.count { j += (pts[k].w + pts[k - 1].w) / 2 * (pts[k].t - pts[k - 1].t) }
+        return j
+    }
+}
