@@ -8,7 +8,8 @@ public struct SensorEnergy: Sendable, Codable {
     /// Its rail and cluster, if known.
     public let rail: String?
     public let cluster: String?
-    /// Energy over the interval, J; nil when fewer than two readings were taken.
+    /// Energy over the interval, J (mean power over the readings times the interval's length);
+    /// nil when fewer than two readings were taken.
     public let joules: Double?
     /// Mean power, W; nil as above.
     public let meanWatts: Double?
@@ -83,9 +84,13 @@ public final class EnergySampler: @unchecked Sendable {
         return sensors.enumerated().map { i, s in
             let j = s.measuresEnergy ? Self.energyDifference(samples[i].map(\.v), wrapJoules: s.wrapMicrojoules.map { Double($0) / 1e6 })
                                      : Self.trapezoid(samples[i])
+            // The readings span from the first to the last sample, which can start late and end
+            // up to one period after stop(): report the mean power over that span times the
+            // interval's own length.
             let span = samples[i].count >= 2 ? Double(samples[i].last!.t - samples[i].first!.t) / 1e9 : 0
-            return SensorEnergy(sensor: s.label, rail: s.rail, cluster: s.cluster, joules: j,
-                                meanWatts: j.flatMap { span > 0 ? $0 / span : nil }, samples: samples[i].count, seconds: seconds)
+            let watts = j.flatMap { span > 0 ? $0 / span : nil }
+            return SensorEnergy(sensor: s.label, rail: s.rail, cluster: s.cluster, joules: watts.map { $0 * seconds },
+                                meanWatts: watts, samples: samples[i].count, seconds: seconds)
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Counters
 import Foundation
+import Platform
 
 /// `socprof stat`: counts a command and its threads, printed like `perf stat`.
 struct StatCommand: ParsableCommand {
@@ -39,6 +40,15 @@ struct StatCommand: ParsableCommand {
     @Option(name: [.short, .customLong("repeat")], help: ArgumentHelp("Run the command this many times and report means with their spread.", valueName: "n"))
     var repeats: Int = 1
 
+    @Flag(help: "Also measure energy with the board's power sensors (INA231, INA3221, hwmon, powercap) while the command runs.")
+    var energy = false
+
+    @Option(name: .customLong("idle-baseline"), help: ArgumentHelp("With --energy: seconds of idle power measured before the first run, reported beside the energy (default 1; 0: none).", valueName: "s"))
+    var idleSeconds: Double = 1
+
+    @Option(name: .customLong("power-log"), help: ArgumentHelp("A CSV log of an external power meter (timestamp,watts; Unix seconds) covering the run: its energy is reported too.", valueName: "file"))
+    var powerLog: String?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to count, after --.", valueName: "command"))
     var command: [String] = []
 
@@ -56,6 +66,10 @@ struct StatCommand: ParsableCommand {
         if repeats < 1 { throw ValidationError("--repeat \(repeats) must be at least 1.") }
         if let separator, separator.isEmpty { throw ValidationError("-x needs a separator, as -x, or -x ';'.") }
         if separator != nil && json { throw ValidationError("-x and --json both choose the output format; give one.") }
+        if idleSeconds < 0 || idleSeconds > 600 { throw ValidationError("--idle-baseline \(idleSeconds) must be between 0 and 600 seconds.") }
+        if let powerLog, !FileManager.default.isReadableFile(atPath: powerLog) {
+            throw ValidationError("--power-log '\(powerLog)' cannot be read.")
+        }
         if let output, FileManager.default.fileExists(atPath: output), (try? FileManager.default.attributesOfItem(atPath: output)[.type] as? FileAttributeType) == .typeDirectory {
             throw ValidationError("-o '\(output)' is a directory; give a file name.")
         }
@@ -76,6 +90,22 @@ struct StatCommand: ParsableCommand {
         }
         let permissions = PerfPermissions.current(root: root)
         let argv = commandLine
+        var energyReport = EnergyReport()
+        var sampler: EnergySampler? = nil
+        if energy {
+            let board = (try? PlatformDescription.load(root: root))?.board
+            let sensors = PowerSensors.discover(root: root, board: board)
+            if sensors.isEmpty {
+                energyReport.notes.append("--energy: no power sensor found under \(root.absolute("sys")) (hwmon, INA231, INA3221, powercap); use --power-log with an external meter")
+            } else {
+                let s = EnergySampler(root: root, sensors: sensors)
+                if idleSeconds > 0 {
+                    Terminal.stderr("socprof stat: measuring idle power for \(idleSeconds) s ...")
+                    energyReport.idle = s.idleBaseline(seconds: idleSeconds)
+                }
+                sampler = s
+            }
+        }
 
         var runs: [StatRun] = []
         var lastStatus: Int32 = 0
@@ -87,6 +117,8 @@ struct StatCommand: ParsableCommand {
                                                               permissions: permissions),
                                       registry: registry)
             child.forwardSignals()
+            if let sampler { energyReport.notes += sampler.start() }
+            let wallStart = Date().timeIntervalSince1970
             var usageBefore = rusage()
             getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usageBefore)
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -99,6 +131,8 @@ struct StatCommand: ParsableCommand {
             }
             let termination = child.wait()
             let t1 = DispatchTime.now().uptimeNanoseconds
+            if let sampler { energyReport.runs.append(sampler.stop()) }
+            energyReport.windows.append((wallStart, Date().timeIntervalSince1970))
             child.stopForwardingSignals()
             var usageAfter = rusage()
             getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usageAfter)
@@ -113,7 +147,19 @@ struct StatCommand: ParsableCommand {
             if case .signaled(let s) = termination, s == SIGINT || s == SIGTERM { break } // stop repeating on Ctrl-C
         }
 
-        let report = StatReport(command: argv, runs: runs, requestedRepeats: repeats)
+        if let powerLog {
+            do {
+                let log = try PowerLog(csv: try String(contentsOfFile: powerLog, encoding: .utf8), file: powerLog)
+                energyReport.logJoules = energyReport.windows.map { log.joules(from: $0.0, to: $0.1) }
+                if energyReport.logJoules.contains(where: { $0 == nil }) {
+                    energyReport.notes.append("--power-log \(powerLog) does not cover every run; those runs have no meter energy")
+                }
+            } catch let e as DataFileError {
+                throw fail(e.description)
+            }
+        }
+        let report = StatReport(command: argv, runs: runs, requestedRepeats: repeats,
+                                energy: energy || powerLog != nil ? energyReport : nil)
         let text: String
         if json {
             text = try report.json()

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import Platform
 
 /// The counts of one `socprof stat` invocation (one or more runs), and its three renderings.
 struct StatReport {
@@ -27,11 +28,13 @@ struct StatReport {
     let runs: [StatRun]
     let requestedRepeats: Int
     let rows: [Row]
+    let energy: EnergyReport?
 
-    init(command: [String], runs: [StatRun], requestedRepeats: Int) {
+    init(command: [String], runs: [StatRun], requestedRepeats: Int, energy: EnergyReport? = nil) {
         self.command = command
         self.runs = runs
         self.requestedRepeats = requestedRepeats
+        self.energy = energy
         let n = runs.first?.readings.count ?? 0
         rows = (0..<n).map { i in Self.row(runs.map { $0.readings[i] }) }
     }
@@ -156,7 +159,19 @@ struct StatReport {
         let sys = runs.map { Double($0.systemNanoseconds) }.reduce(0, +) / Double(max(1, runs.count))
         s += String(format: "%.9f", user / 1e9).leftPad(18) + " seconds user\n"
         s += String(format: "%.9f", sys / 1e9).leftPad(18) + " seconds sys\n"
-        let notes = self.notes
+        if let energy {
+            s += "\n"
+            for e in energy.perSensor() {
+                var line = String(format: "%.3f", e.joules).leftPad(18) + " J      " + e.sensor
+                line += String(format: "  # %.3f W", e.watts)
+                if let idle = e.idleWatts { line += String(format: ", idle %.3f W, above idle %.3f J", idle, e.joules - idle * e.seconds) }
+                s += line + "\n"
+            }
+            if let j = energy.meanLogJoules {
+                s += String(format: "%.3f", j).leftPad(18) + " J      external meter (--power-log)\n"
+            }
+        }
+        let notes = self.notes + (energy?.notes ?? [])
         if !notes.isEmpty {
             s += "\n" + notes.map { " note: \($0)" }.joined(separator: "\n") + "\n"
         }
@@ -237,6 +252,8 @@ struct StatReport {
             let user_ns: Double
             let system_ns: Double
             let events: [Event]
+            let energy: [EnergyReport.Entry]?
+            let meter_joules: Double?
             let notes: [String]
         }
         let doc = Document(
@@ -252,7 +269,8 @@ struct StatReport {
                       running_percent: r.runningPercent, reason: r.reason,
                       errno: r.counterError?.errno.map(CounterError.errnoName))
             },
-            notes: notes)
+            energy: energy?.perSensor(), meter_joules: energy?.meanLogJoules,
+            notes: notes + (energy?.notes ?? []))
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
@@ -271,4 +289,53 @@ extension String {
 
 extension Double {
     var nonZero: Double? { self == 0 ? nil : self }
+}
+
+/// Energy measured around the counted command (`stat --energy`, `--power-log`).
+struct EnergyReport {
+    /// Idle power measured before the first run.
+    var idle: [SensorEnergy] = []
+    /// Each run's energy per sensor.
+    var runs: [[SensorEnergy]] = []
+    /// Each run's wall-clock window (Unix s), for the external meter.
+    var windows: [(Double, Double)] = []
+    /// The meter's energy per run, J.
+    var logJoules: [Double?] = []
+    var notes: [String] = []
+
+    /// One sensor's figures, means over runs.
+    struct Entry: Encodable {
+        let sensor: String
+        let rail: String?
+        let cluster: String?
+        /// Mean energy per run, J.
+        let joules: Double
+        /// Mean power during the runs, W.
+        let watts: Double
+        /// Mean run length, s.
+        let seconds: Double
+        /// Idle power before the runs, W (null without a baseline).
+        let idleWatts: Double?
+        /// Energy above the idle baseline, J (null without one).
+        let joulesAboveIdle: Double?
+    }
+
+    func perSensor() -> [Entry] {
+        guard let first = runs.first else { return [] }
+        return first.indices.compactMap { i in
+            let vals = runs.compactMap { $0[i].joules }
+            guard vals.count == runs.count, !vals.isEmpty else { return nil }
+            let j = vals.reduce(0, +) / Double(vals.count)
+            let secs = runs.map { $0[i].seconds }.reduce(0, +) / Double(runs.count)
+            let idleW = idle.count > i ? idle[i].meanWatts : nil
+            return Entry(sensor: first[i].sensor, rail: first[i].rail, cluster: first[i].cluster, joules: j,
+                         watts: secs > 0 ? j / secs : 0, seconds: secs, idleWatts: idleW,
+                         joulesAboveIdle: idleW.map { j - $0 * secs })
+        }
+    }
+
+    var meanLogJoules: Double? {
+        let v = logJoules.compactMap { $0 }
+        return v.isEmpty || v.count != logJoules.count ? nil : v.reduce(0, +) / Double(v.count)
+    }
 }

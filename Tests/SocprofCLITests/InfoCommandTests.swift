@@ -94,3 +94,54 @@ struct InfoCommandTests {
         #expect(noCluster.status == 2 && noCluster.stderr.contains("this machine has little, big"))
     }
 }
+
+@Suite("socprof stat --energy")
+struct StatEnergyTests {
+    @Test func sensorsAndMeterLog() throws {
+        // A writable copy of the Odroid-XU3 tree: the INA231s read constant power.
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.copyItem(atPath: Fixtures.root("odroid-xu3").path, toPath: root.path)
+        let now = Date().timeIntervalSince1970
+        var csv = "timestamp,watts\n"
+        for i in 0..<100 { csv += String(format: "%.3f,%.1f\n", now - 2 + Double(i) * 0.1, 4.0) }
+        let log = dir.appendingPathComponent("meter.csv")
+        try Data(csv.utf8).write(to: log)
+        let r = try Socprof.run(["stat", "--root", root.path, "--energy", "--idle-baseline", "0.1", "--power-log", log.path,
+                                 "--json", "-e", "task-clock", "--", "sleep", "0.3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let energy = try #require(doc["energy"] as? [[String: Any]])
+        #expect(energy.count == 4)
+        let arm = try #require(energy.first { ($0["rail"] as? String)?.contains("VDD_ARM") == true })
+        #expect(arm["cluster"] as? String == "big")
+        let watts = try #require(arm["watts"] as? Double), seconds = try #require(arm["seconds"] as? Double)
+        #expect(abs(watts - 0.41715) < 1e-6, "a constant sensor integrates to its reading")
+        #expect(abs((arm["joules"] as? Double ?? 0) - 0.41715 * seconds) < 1e-6)
+        #expect(abs((arm["idleWatts"] as? Double ?? 0) - 0.41715) < 1e-6)
+        let meter = try #require(doc["meter_joules"] as? Double)
+        #expect(abs(meter - 4.0 * seconds) < 0.05, "meter \(meter) J over \(seconds) s at 4 W")
+        // The sampler enabled the sensors it read.
+        #expect((try? String(contentsOfFile: root.appendingPathComponent("sys/bus/i2c/drivers/INA231/3-0040/enable").path, encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    }
+
+    @Test func noSensorsSaysSo() throws {
+        guard PowerSensorsProbe.liveHasNone else { return }
+        let r = try Socprof.run(["stat", "--energy", "--idle-baseline", "0", "-e", "task-clock", "--", "true"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("--energy: no power sensor found"))
+        let bad = try Socprof.run(["stat", "--power-log", "/nonexistent.csv", "--", "true"])
+        #expect(bad.status == 64 && bad.stderr.contains("cannot be read"))
+    }
+}
+
+enum PowerSensorsProbe {
+    static var liveHasNone: Bool {
+        let fm = FileManager.default
+        return ((try? fm.contentsOfDirectory(atPath: "/sys/class/hwmon")) ?? []).isEmpty &&
+            ((try? fm.contentsOfDirectory(atPath: "/sys/class/powercap")) ?? []).isEmpty &&
+            !fm.fileExists(atPath: "/sys/bus/i2c/drivers/INA231")
+    }
+}
