@@ -3,11 +3,32 @@
 #include "CPerfEvent.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
 // MARK: - User-space counter reads (after tools/lib/perf/mmap.c, perf_mmap__read_self)
+
+// The start of struct perf_event_mmap_page as the kernel lays it out (a stable ABI). A copy, so
+// that uapi headers older than 5.12 (no time_cycles, time_mask, cap_user_time_short) still build;
+// on such kernels those fields are reserved zeros and the capability bit is clear.
+struct socprof_mmap_page {
+    uint32_t version, compat_version, lock, index;
+    int64_t offset;
+    uint64_t time_enabled, time_running;
+    uint64_t capabilities; // bit 2 cap_user_rdpmc, 3 cap_user_time, 4 cap_user_time_zero, 5 cap_user_time_short
+    uint16_t pmc_width, time_shift;
+    uint32_t time_mult;
+    uint64_t time_offset, time_zero;
+    uint32_t size, reserved_1;
+    uint64_t time_cycles, time_mask;
+};
+#define SOCPROF_CAP_USER_RDPMC (1ull << 2)
+#define SOCPROF_CAP_USER_TIME (1ull << 3)
+#define SOCPROF_CAP_USER_TIME_SHORT (1ull << 5)
+_Static_assert(__builtin_offsetof(struct socprof_mmap_page, capabilities) == 40, "perf_event_mmap_page layout");
+_Static_assert(__builtin_offsetof(struct socprof_mmap_page, time_mask) == 88, "perf_event_mmap_page layout");
 
 #define SOCPROF_READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define SOCPROF_BARRIER() __asm__ __volatile__("" ::: "memory")
@@ -64,8 +85,8 @@ static inline uint64_t socprof_mul_u64_u32_shr(uint64_t a, uint32_t mul, unsigne
 
 int socprof_mmap_can_rdpmc(const void *page) {
 #if SOCPROF_HAVE_USER_PMC
-    const volatile struct perf_event_mmap_page *vpc = page;
-    return page && vpc->cap_user_rdpmc ? 1 : 0;
+    const struct socprof_mmap_page *pc = page;
+    return page && (SOCPROF_READ_ONCE(pc->capabilities) & SOCPROF_CAP_USER_RDPMC) ? 1 : 0;
 #else
     (void)page;
     return 0;
@@ -74,31 +95,31 @@ int socprof_mmap_can_rdpmc(const void *page) {
 
 int socprof_mmap_read_self(const void *page, uint64_t *value, uint64_t *enabled, uint64_t *running) {
 #if SOCPROF_HAVE_USER_PMC
-    const struct perf_event_mmap_page *pc = page;
-    const volatile struct perf_event_mmap_page *vpc = page; // bit-fields: no READ_ONCE
+    const struct socprof_mmap_page *pc = page;
     uint32_t seq, idx, time_mult = 0;
     uint16_t time_shift = 0;
     uint64_t cnt, cyc = 0, time_offset = 0, time_cycles = 0, time_mask = ~(uint64_t)0;
     uint64_t ena, run;
 
-    if (!pc || !vpc->cap_user_rdpmc) return -1;
+    if (!pc || !(SOCPROF_READ_ONCE(pc->capabilities) & SOCPROF_CAP_USER_RDPMC)) return -1;
     do {
         seq = SOCPROF_READ_ONCE(pc->lock);
         SOCPROF_BARRIER();
         ena = SOCPROF_READ_ONCE(pc->time_enabled);
         run = SOCPROF_READ_ONCE(pc->time_running);
-        if (vpc->cap_user_time && ena != run) {
+        uint64_t caps = SOCPROF_READ_ONCE(pc->capabilities);
+        if ((caps & SOCPROF_CAP_USER_TIME) && ena != run) {
             cyc = socprof_read_timestamp();
             time_mult = SOCPROF_READ_ONCE(pc->time_mult);
             time_shift = SOCPROF_READ_ONCE(pc->time_shift);
             time_offset = SOCPROF_READ_ONCE(pc->time_offset);
-            if (vpc->cap_user_time_short) {
+            if (caps & SOCPROF_CAP_USER_TIME_SHORT) {
                 time_cycles = SOCPROF_READ_ONCE(pc->time_cycles);
                 time_mask = SOCPROF_READ_ONCE(pc->time_mask);
             }
         }
         idx = SOCPROF_READ_ONCE(pc->index);
-        cnt = SOCPROF_READ_ONCE(pc->offset);
+        cnt = (uint64_t)SOCPROF_READ_ONCE(pc->offset);
         if (!idx) return -1; // not on a hardware counter right now
         {
             uint16_t width = SOCPROF_READ_ONCE(pc->pmc_width);
@@ -132,7 +153,8 @@ int socprof_mmap_read_self(const void *page, uint64_t *value, uint64_t *enabled,
 
 pid_t socprof_spawn_waiting(char *const argv[], int *go_fd, int *err_fd) {
     int go[2], err[2];
-    if (pipe2(go, O_CLOEXEC) != 0) return -1;
+    // A socket pair, so that the parent's send() can use MSG_NOSIGNAL if the child has died.
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) return -1;
     if (pipe2(err, O_CLOEXEC) != 0) { close(go[0]); close(go[1]); return -1; }
     pid_t pid = fork();
     if (pid < 0) {
@@ -150,13 +172,8 @@ pid_t socprof_spawn_waiting(char *const argv[], int *go_fd, int *err_fd) {
         do { n = read(go[0], &byte, 1); } while (n < 0 && errno == EINTR);
         if (n != 1) _exit(127); // the parent went away before starting us
         close(go[0]);
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        for (int s = 1; s < NSIG; s++) {
-            if (s == SIGKILL || s == SIGSTOP) continue;
-            sigaction(s, &dfl, NULL); // fails harmlessly for the real-time signals glibc reserves
-        }
+        // Dispositions stay as inherited (exec resets handled signals; ignored ones, as under
+        // nohup, stay ignored, as they would under a shell). The mask is cleared.
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -216,6 +233,13 @@ void socprof_stop_forwarding(void) {
 }
 
 int socprof_forwarded_signal(void) { return socprof_last_signal; }
+
+int socprof_spawn_release(int go_fd) {
+    char byte = 1;
+    ssize_t n;
+    do { n = send(go_fd, &byte, 1, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
 
 // MARK: - CPU affinity
 

@@ -81,8 +81,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Lets the child exec. Throws when exec failed (the child has then exited with 126/127 and
     /// has been reaped).
     public func start() throws(LaunchError) {
-        var byte: UInt8 = 1
-        _ = valueOrErrno { Foundation.write(goFD, &byte, 1) }
+        _ = socprof_spawn_release(goFD) // EPIPE if it died: the err pipe below says why
         _ = system_close(goFD)
         goFD = -1
         var code: Int32 = 0
@@ -95,10 +94,14 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// Waits for the child to end (retrying on EINTR) and returns how it ended.
+    /// Waits for the child to end (retrying on EINTR) and returns how it ended. Signal
+    /// forwarding stops before the child is reaped, so that its pid cannot be reused in between.
     @discardableResult
     public func wait() -> Termination {
         if let termination { return termination }
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && Foundation.errno == EINTR {}
+        if forwarding { stopForwardingSignals() }
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, 0)
@@ -115,8 +118,19 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Sends SIGINT, SIGTERM, SIGHUP and SIGQUIT that this process receives from other processes
     /// on to the child until `stopForwardingSignals()`.
-    public func forwardSignals() { _ = socprof_forward_signals(pid) }
+    public func forwardSignals() {
+        _ = socprof_forward_signals(pid)
+        forwarding = true
+    }
 
-    /// Restores the signal handlers `forwardSignals()` replaced.
-    public func stopForwardingSignals() { socprof_stop_forwarding() }
+    /// Restores the signal handlers `forwardSignals()` replaced (done by `wait()`).
+    public func stopForwardingSignals() {
+        receivedSignal = socprof_forwarded_signal()
+        socprof_stop_forwarding()
+        forwarding = false
+    }
+
+    /// The signal socprof itself received (and forwarded) while the child ran, or 0.
+    public private(set) var receivedSignal: Int32 = 0
+    private var forwarding = false
 }

@@ -90,7 +90,10 @@ public struct CounterError: Error, Sendable, CustomStringConvertible {
                 return make(.permission, "counting everything on a CPU needs perf_event_paranoid <= 0 or CAP_PERFMON (\(permissions.summary))", PerfPermissions.fix)
             }
             return make(.permission, "not allowed (\(permissions.summary))", PerfPermissions.fix)
-        case .noSuchFileOrDirectory, .notSupported:
+        case .notSupported:
+            return make(.notSupported, "the PMU does not support this mode (privilege exclusion such as :u/:k, per-task counting, or a 64-bit counter it cannot chain)",
+                        "try without modifiers, or count per CPU")
+        case .noSuchFileOrDirectory:
             let noCorePMU = registry.map { $0.corePMUs.isEmpty } ?? false
             if event.type.isHardware && noCorePMU && (event.pmuName == nil || event.pmuName == "cpu") {
                 return make(.notSupported, "this machine has no hardware PMU that perf_event can use (a virtual machine without PMU passthrough?)",
@@ -101,12 +104,17 @@ public struct CounterError: Error, Sendable, CustomStringConvertible {
             }
             return make(.notSupported, "the kernel does not support this event")
         case .operationNotSupportedByDevice:
-            return make(.notSupported, "the PMU cannot count on this CPU or task (a counter for a cluster must be opened on that cluster's PMU)",
-                        "open it on a CPU the PMU's `cpus` file lists")
+            if case .cpu(let c) = target {
+                return make(.notSupported, "cpu\(c) is offline or not covered by this PMU",
+                            "bring it online (`echo 1 | sudo tee /sys/devices/system/cpu/cpu\(c)/online`) or open the event on a CPU the PMU's `cpus` file lists")
+            }
+            return make(.notSupported, "the PMU cannot count this task (a cluster's counters must be opened on that cluster's PMU)",
+                        "open it on the PMU whose `cpus` file lists the CPUs the task runs on")
         case .invalidArgument:
-            return make(.other, "the kernel rejected the encoding (bad config bits, an unsupported modifier, or a group larger than the PMU's counters)")
+            return make(.other, "the kernel rejected the encoding: bad config bits, a PMU that refuses the exclude_kernel/exclude_hv socprof adds at perf_event_paranoid >= 2 (uncore and msr PMUs do), the arm64 rdpmc bit on a per-CPU event, or a group larger than the PMU's counters",
+                        "for uncore PMUs run with perf_event_paranoid <= 0 or CAP_PERFMON")
         case .resourceBusy:
-            return make(.resources, "the counters are in use (another profiler, or the NMI watchdog holding one)", "run `sudo sysctl kernel.nmi_watchdog=0` or stop the other tool")
+            return make(.resources, "another user holds the PMU's counters exclusively (a pinned or exclusive event of another tool)", "stop the other tool")
         case .tooManyOpenFiles, .tooManyOpenFilesInSystem:
             return make(.resources, "out of file descriptors", "raise the limit with `ulimit -n 65536`")
         case .noSpace:

@@ -10,17 +10,27 @@ public final class CounterGroup: @unchecked Sendable {
     public let fds: [Int32]
     /// Kernel ids (PERF_EVENT_IOC_ID), in the order of `events`.
     public let ids: [UInt64]
+    /// Whether the members were opened as a group read with PERF_FORMAT_GROUP (one read(2));
+    /// false on kernels before 4.13 when counting a command with `inherit`, where each event is
+    /// opened and read on its own.
+    public let grouped: Bool
+    /// Whether running < enabled means multiplexing (false for a cluster-bound group that was
+    /// not split: it means time on another cluster).
+    let multiplexed: Bool
     let system: any PerfEventSystem
     private var readBuffer: [UInt64]
     private var pages: [UnsafeRawPointer?] = []
+    private var pagesThread: pid_t = 0
     private var closed = false
 
-    init(events: [ResolvedEvent], fds: [Int32], system: any PerfEventSystem) {
+    init(events: [ResolvedEvent], fds: [Int32], system: any PerfEventSystem, grouped: Bool = true, multiplexed: Bool = true) {
         self.events = events
         self.fds = fds
         self.system = system
+        self.grouped = grouped
+        self.multiplexed = multiplexed
         self.ids = fds.map { fd in (try? system_perf_ioctl_id(fd).get()) ?? 0 }
-        self.readBuffer = [UInt64](repeating: 0, count: 3 + 2 * fds.count)
+        self.readBuffer = [UInt64](repeating: 0, count: grouped ? 3 + 2 * fds.count : 4)
     }
 
     deinit { close() }
@@ -44,14 +54,35 @@ public final class CounterGroup: @unchecked Sendable {
     public func reset() throws(CounterError) { try ioctl(system_perf_ioctl_reset, "reset") }
 
     private func ioctl(_ call: (Int32, Bool) -> Result<Int32, Errno>, _ what: String) throws(CounterError) {
-        if case .failure(let e) = call(leader, true) {
-            throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: e, kind: .other,
-                               reason: "ioctl \(what) failed", hint: "")
+        for fd in grouped ? [leader] : fds {
+            if case .failure(let e) = call(fd, grouped) {
+                throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: e, kind: .other,
+                                   reason: "ioctl \(what) failed", hint: "")
+            }
         }
     }
 
-    /// Reads every member with one read(2) of the leader.
+    /// Reads every member: one read(2) of the leader for a group, one per event otherwise.
+    /// A pinned group the PMU could not schedule reads as end-of-file: its events are
+    /// `.notCounted`, never 0.
     public func read() throws(CounterError) -> [Reading] {
+        guard grouped else {
+            return try events.indices.map { i throws(CounterError) in
+                let result = readBuffer.withUnsafeMutableBytes { system_read(fds[i], $0) }
+                switch result {
+                case .failure(let e):
+                    throw CounterError(event: events[i].name, pmu: events[i].pmuName, errno: e, kind: .other, reason: "read of the counter failed", hint: "")
+                case .success(0):
+                    return Reading(notCounted: events[i])
+                case .success(let got) where got < 3 * MemoryLayout<UInt64>.size:
+                    throw CounterError(event: events[i].name, pmu: events[i].pmuName, errno: nil, kind: .other,
+                                       reason: "short read of the counter (\(got) bytes)", hint: "")
+                default:
+                    // value, time_enabled, time_running, id
+                    return Reading(event: events[i], raw: readBuffer[0], timeEnabled: readBuffer[1], timeRunning: readBuffer[2], multiplexed: multiplexed)
+                }
+            }
+        }
         let n = fds.count
         let wanted = (3 + 2 * n) * MemoryLayout<UInt64>.size
         let result = readBuffer.withUnsafeMutableBytes { system_read(leader, $0) }
@@ -59,12 +90,14 @@ public final class CounterGroup: @unchecked Sendable {
         case .failure(let e):
             throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: e, kind: .other,
                                reason: "read of the counter group failed", hint: "")
+        case .success(0):
+            return events.map { Reading(notCounted: $0) }
         case .success(let got) where got < wanted:
             throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: nil, kind: .other,
                                reason: "short read of the counter group (\(got) of \(wanted) bytes)", hint: "")
         default: break
         }
-        return Self.parseGroupRead(readBuffer, events: events, ids: ids)
+        return Self.parseGroupRead(readBuffer, events: events, ids: ids, multiplexed: multiplexed)
     }
 
     /// Reads every member with one read(2) of the leader into `values` (in the order of
@@ -72,6 +105,7 @@ public final class CounterGroup: @unchecked Sendable {
     /// Returns the group's time enabled and running, in ns.
     @inline(__always)
     public func readRaw(into values: inout [UInt64]) throws(CounterError) -> (enabled: UInt64, running: UInt64) {
+        precondition(grouped, "readRaw needs a group read (PERF_FORMAT_GROUP)")
         let n = fds.count
         let wanted = (3 + 2 * n) * MemoryLayout<UInt64>.size
         let result = readBuffer.withUnsafeMutableBytes { system_read(leader, $0) }
@@ -87,15 +121,16 @@ public final class CounterGroup: @unchecked Sendable {
 
     /// Parses a PERF_FORMAT_GROUP|ID|TOTAL_TIME_ENABLED|TOTAL_TIME_RUNNING buffer:
     /// `nr, time_enabled, time_running, {value, id} x nr`. Values are matched to events by id when
-    /// ids are known, else by position.
-    static func parseGroupRead(_ buffer: [UInt64], events: [ResolvedEvent], ids: [UInt64]) -> [Reading] {
+    /// ids are known, else by position; an event with no value in the buffer is `.notCounted`.
+    static func parseGroupRead(_ buffer: [UInt64], events: [ResolvedEvent], ids: [UInt64], multiplexed: Bool = true) -> [Reading] {
         let nr = Int(min(buffer[0], UInt64(events.count)))
         let enabled = buffer[1], running = buffer[2]
         var byID: [UInt64: UInt64] = [:]
         for i in 0..<nr { byID[buffer[4 + 2 * i]] = buffer[3 + 2 * i] }
         return events.indices.map { i in
-            let value = (ids[i] != 0 ? byID[ids[i]] : nil) ?? (i < nr ? buffer[3 + 2 * i] : 0)
-            return Reading(event: events[i], raw: value, timeEnabled: enabled, timeRunning: running)
+            let value: UInt64? = ids[i] != 0 ? byID[ids[i]] : (i < nr ? buffer[3 + 2 * i] : nil)
+            guard let value else { return Reading(notCounted: events[i], timeEnabled: enabled) }
+            return Reading(event: events[i], raw: value, timeEnabled: enabled, timeRunning: running, multiplexed: multiplexed)
         }
     }
 
@@ -109,6 +144,7 @@ public final class CounterGroup: @unchecked Sendable {
         guard pages.isEmpty else { return pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false } }
         let size = Int(sysconf(Int32(_SC_PAGESIZE)))
         pages = fds.map { fd in try? system_mmap_shared_readonly(fd, length: size).get() }
+        pagesThread = system_gettid()
         return pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false }
     }
 
@@ -119,16 +155,18 @@ public final class CounterGroup: @unchecked Sendable {
     }
 
     /// Reads every member from its mmap'ed page (`rdpmc` on x86, PMEVCNTR on arm64), on the
-    /// thread the counters count. Returns nil when any member cannot be read that way (not
-    /// mapped, no user access, or not on a counter right now); call `read()` then.
+    /// thread the counters count (the one that called `mapPages()`). Returns nil when any member
+    /// cannot be read that way (not mapped, another thread, no user access, or not on a counter
+    /// right now); call `read()` then.
     public func readUserSpace() -> [Reading]? {
-        guard pages.count == fds.count else { return nil }
+        // rdpmc reads the counter of the CPU it runs on: only the counted thread may do it.
+        guard pages.count == fds.count, system_gettid() == pagesThread else { return nil }
         var out: [Reading] = []
         out.reserveCapacity(fds.count)
         for (i, page) in pages.enumerated() {
             var value: UInt64 = 0, enabled: UInt64 = 0, running: UInt64 = 0
             guard let page, socprof_mmap_read_self(page, &value, &enabled, &running) == 0 else { return nil }
-            out.append(Reading(event: events[i], raw: value, timeEnabled: enabled, timeRunning: running))
+            out.append(Reading(event: events[i], raw: value, timeEnabled: enabled, timeRunning: running, multiplexed: multiplexed))
         }
         return out
     }

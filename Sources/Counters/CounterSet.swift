@@ -14,6 +14,10 @@ public struct CounterOptions: Sendable {
     /// Ask for user-space reads through the mmap'ed page (sets the PMU's `rdpmc` format bit
     /// where it has one, as arm64 requires); see `UserSpaceAccess`.
     public var userSpaceReads: Bool
+    /// Open events in groups read with PERF_FORMAT_GROUP (the default). false opens and reads
+    /// each event on its own, which socprof does by itself on kernels before 4.13 when counting a
+    /// command with `inherit`.
+    public var groupReads: Bool = true
 
     public init(target: CountingTarget = .currentThread, inherit: Bool = false, enableOnExec: Bool = false,
                 permissions: PerfPermissions, userSpaceReads: Bool = false) {
@@ -42,6 +46,9 @@ public final class CounterSet: @unchecked Sendable {
     public private(set) var failures: [Int: CounterError] = [:]
     /// Per PMU (group key), how many groups its events needed, when more than one.
     public private(set) var splits: [String: Int] = [:]
+    /// Whether events were opened in groups (PERF_FORMAT_GROUP); false when the kernel refused
+    /// group reads with `inherit` (before Linux 4.13) and each event is read on its own.
+    public private(set) var grouped = true
     private var placement: [Int: (group: Int, member: Int)] = [:]
     let options: CounterOptions
 
@@ -64,22 +71,32 @@ public final class CounterSet: @unchecked Sendable {
             if partitions[key] == nil { order.append(key) }
             partitions[key, default: []].append(i)
         }
+        var grouped = options.groupReads
+        // Opens one event; a PMU that cannot exclude privilege levels (msr, uncore) refuses the
+        // exclude_kernel socprof adds by default at perf_event_paranoid >= 2 with EINVAL: retry
+        // without it, unless the user asked for the levels.
+        func open(_ e: ResolvedEvent, leader: Bool, groupFD: Int32, grouped: Bool) -> Result<Int32, Errno> {
+            var attr = Self.attribute(for: e, leader: leader, options: options, grouped: grouped)
+            let r = system.open(&attr, pid: options.target.pid, cpu: options.target.cpu, groupFD: groupFD)
+            guard case .failure(.invalidArgument) = r, e.levels == nil, options.permissions.defaultLevels != .all else { return r }
+            var all = e
+            all.levels = .all
+            var retry = Self.attribute(for: all, leader: leader, options: options, grouped: grouped)
+            let second = system.open(&retry, pid: options.target.pid, cpu: options.target.cpu, groupFD: groupFD)
+            if case .success = second { return second }
+            return r
+        }
+        var pending: [(key: String, members: [(index: Int, fd: Int32)])] = []
         for key in order {
             var members: [(index: Int, fd: Int32)] = []
-            var groupsForKey = 0
             func finish() {
-                guard !members.isEmpty else { return }
-                let g = CounterGroup(events: members.map { events[$0.index] }, fds: members.map(\.fd), system: system)
-                for (m, entry) in members.enumerated() { placement[entry.index] = (groups.count, m) }
-                groups.append(g)
-                groupsForKey += 1
+                if !members.isEmpty { pending.append((key, members)) }
                 members = []
             }
             for i in partitions[key]! {
                 let e = events[i]
-                if let leader = members.first {
-                    var attr = Self.attribute(for: e, leader: false, options: options)
-                    switch system.open(&attr, pid: options.target.pid, cpu: options.target.cpu, groupFD: leader.fd) {
+                if grouped, let leader = members.first {
+                    switch open(e, leader: false, groupFD: leader.fd, grouped: true) {
                     case .success(let fd):
                         members.append((i, fd))
                         continue
@@ -90,17 +107,36 @@ public final class CounterSet: @unchecked Sendable {
                         continue
                     }
                 }
-                var attr = Self.attribute(for: e, leader: true, options: options)
-                switch system.open(&attr, pid: options.target.pid, cpu: options.target.cpu, groupFD: -1) {
+                var result = open(e, leader: true, groupFD: -1, grouped: grouped)
+                if case .failure(.invalidArgument) = result, grouped, options.inherit, pending.isEmpty, members.isEmpty {
+                    // Kernels before 4.13 refuse inherit with PERF_FORMAT_GROUP: open and read
+                    // each event on its own from here on.
+                    let retry = open(e, leader: true, groupFD: -1, grouped: false)
+                    if case .success = retry { grouped = false; result = retry }
+                }
+                switch result {
                 case .success(let fd):
                     finish()
                     members = [(i, fd)]
+                    if !grouped { finish() }
                 case .failure(let err):
                     failures[i] = CounterError.fromOpen(err, event: e, target: options.target, permissions: options.permissions, registry: registry)
                 }
             }
             finish()
-            if groupsForKey > 1 { splits[key] = groupsForKey }
+        }
+        self.grouped = grouped
+        var groupsPerKey: [String: Int] = [:]
+        for p in pending { groupsPerKey[p.key, default: 0] += 1 }
+        for (key, n) in groupsPerKey where n > 1 && grouped { splits[key] = n }
+        for p in pending {
+            // A cluster's events that all fit in one group are never multiplexed: running <
+            // enabled is time the thread spent on another cluster.
+            let clusterShare = grouped && groupsPerKey[p.key] == 1 && p.members.allSatisfy { events[$0.index].clusterBound }
+            let g = CounterGroup(events: p.members.map { events[$0.index] }, fds: p.members.map(\.fd), system: system,
+                                 grouped: grouped, multiplexed: !clusterShare)
+            for (m, entry) in p.members.enumerated() { placement[entry.index] = (groups.count, m) }
+            groups.append(g)
         }
     }
 
@@ -124,14 +160,14 @@ public final class CounterSet: @unchecked Sendable {
     }
 
     /// The perf_event_attr socprof opens `e` with.
-    public static func attribute(for e: ResolvedEvent, leader: Bool, options: CounterOptions) -> perf_event_attr {
+    public static func attribute(for e: ResolvedEvent, leader: Bool, options: CounterOptions, grouped: Bool = true) -> perf_event_attr {
         var a = perf_event_attr()
         a.size = UInt32(MemoryLayout<perf_event_attr>.size)
         a.type = e.type.rawValue
         a.config = e.config
         a.config1 = e.config1
         a.config2 = e.config2
-        a.read_format = ReadFormat.socprof.rawValue
+        a.read_format = (grouped ? ReadFormat.socprof : [.id, .totalTimeEnabled, .totalTimeRunning]).rawValue
         a.disabled = leader ? 1 : 0
         a.inherit = options.inherit ? 1 : 0
         a.enable_on_exec = leader && options.enableOnExec ? 1 : 0
@@ -155,10 +191,13 @@ public final class CounterSet: @unchecked Sendable {
 
     /// Reads every group and returns one reading per event, in the order of `events`; events
     /// that could not be opened read as `.notSupported` with their reason.
-    public func read() throws(CounterError) -> [Reading] {
+    /// A group whose read fails has its events read as `.notCounted`; the others are still read.
+    public func read() -> [Reading] {
         var perGroup: [[Reading]] = []
         perGroup.reserveCapacity(groups.count)
-        for g in groups { perGroup.append(try g.read()) }
+        for g in groups {
+            do { perGroup.append(try g.read()) } catch { perGroup.append(g.events.map { Reading(notCounted: $0) }) }
+        }
         return events.indices.map { i in
             if let p = placement[i] { return perGroup[p.group][p.member] }
             return Reading(event: events[i], error: failures[i] ?? CounterError(

@@ -31,11 +31,16 @@ public struct EventResolver: Sendable {
             }
             events = [try encode(terms: terms, on: pmu, text: spec.text)]
         case .pfm(let text):
-            events = [try Pfm.resolve(text)]
+            events = [try placePfm(try Pfm.resolve(text), text: text, corePMU: corePMU)]
         }
         for i in events.indices {
-            events[i].levels = spec.levels
+            if spec.levels != nil { events[i].levels = spec.levels }
             events[i].pinned = spec.pinned
+            // On a heterogeneous machine an event on one core PMU counts only while the thread
+            // runs on that PMU's CPUs.
+            if registry.isHeterogeneous, let p = events[i].pmuName, registry.pmu(named: p)?.isCore == true {
+                events[i].clusterBound = true
+            }
         }
         return events
     }
@@ -53,19 +58,59 @@ public struct EventResolver: Sendable {
             if g.isClock { e.unit = "ns" }
             return [e]
         }
+        let placeOnPMU = corePMU != nil || registry.corePMUs.count > 1
+        if placeOnPMU, let arm = (corePMU.map { [$0] } ?? registry.corePMUs).first(where: \.isARMCore),
+           g.armEventCode(armv7: arm.isARMv7) == nil && g.armCacheEventCode(armv7: arm.isARMv7) == nil {
+            // Older arm_pmu kernels ignore the extended type and would put the event on whichever
+            // cluster's PMU accepts it first: refuse rather than count the wrong cluster.
+            throw EventResolutionError(event: text, problem: "\(g.name) has no architectural ARM event to place on one cluster's PMU; name the event on each PMU instead, as \(arm.name)/event=0x../")
+        }
         return try onCorePMUs(corePMU, text: text, generic: g) { pmu -> ResolvedEvent in
-            guard let pmu else { return ResolvedEvent(name: text, pmuName: nil, type: g.type, config: g.config) }
+            guard let pmu else {
+                var e = ResolvedEvent(name: text, pmuName: nil, type: g.type, config: g.config)
+                e.generic = g.name
+                return e
+            }
             var e: ResolvedEvent
-            if pmu.isARMCore, let code = g.armEventCode(armv7: pmu.isARMv7) {
-                // Works on every kernel, unlike the extended hardware type.
+            if pmu.isARMCore, let code = g.armEventCode(armv7: pmu.isARMv7) ?? g.armCacheEventCode(armv7: pmu.isARMv7) {
+                // The architectural code on that PMU's type: works on every kernel.
                 e = ResolvedEvent(name: text, pmuName: pmu.name, type: pmu.type, config: code)
             } else {
-                // Extended type (Linux 5.13+ on x86 hybrid, 6.x on arm64): PMU type in bits 32-63.
+                // Extended type (Linux 5.13+ on x86 hybrid): PMU type in bits 32-63.
                 e = ResolvedEvent(name: text, pmuName: pmu.name, type: g.type, config: g.config | UInt64(pmu.type.rawValue) << 32)
             }
             e.cpus = pmu.cpus
+            e.generic = g.name
             return e
         }
+    }
+
+    /// libpfm4 encodes core events as PERF_TYPE_RAW; on a heterogeneous machine that would land
+    /// on whichever core PMU takes it first, so place it on the PMU of the core libpfm4 named
+    /// (`arm_ac15` -> `armv7_cortex_a15`; libpfm4's A57 table also serves the A72).
+    func placePfm(_ event: ResolvedEvent, text: String, corePMU: PMU?) throws(EventResolutionError) -> ResolvedEvent {
+        guard event.type == .raw, corePMU != nil || registry.isHeterogeneous else { return event }
+        var e = event
+        if let corePMU {
+            e.pmuName = corePMU.name
+            e.type = corePMU.type
+            e.cpus = corePMU.cpus
+            return e
+        }
+        let prefix = text.components(separatedBy: "::").first ?? text
+        let digits = String(prefix.reversed().prefix { $0.isNumber }.reversed())
+        let candidates = registry.corePMUs.filter { p in
+            guard !digits.isEmpty else { return false }
+            let n = p.name.lowercased()
+            return n.hasSuffix("_a\(digits)") || (digits == "57" && n.hasSuffix("_a72"))
+        }
+        guard candidates.count == 1, let pmu = candidates.first else {
+            throw EventResolutionError(event: text, problem: "libpfm4's \(prefix) events cannot be placed on one cluster of this machine (core PMUs: \(registry.corePMUs.map(\.name).joined(separator: ", "))); use pmu/event=0x../ instead")
+        }
+        e.pmuName = pmu.name
+        e.type = pmu.type
+        e.cpus = pmu.cpus
+        return e
     }
 
     /// One event per core PMU on a heterogeneous machine (named `pmu/event/`), or on the
@@ -157,6 +202,9 @@ public struct EventResolver: Sendable {
             let known = Array(pmu.formats.keys) + pmu.aliases.values.map(\.name) + ["config", "config1", "config2", "name"]
             throw EventResolutionError(event: text, problem: "\(pmu.name) has no format field or event named '\(term.name)'",
                                        suggestions: Suggestions.closest(to: term.name, in: known))
+        }
+        if words[3] != 0 {
+            throw EventResolutionError(event: text, problem: "\(pmu.name) places this term in config3, which socprof does not set yet")
         }
         e.config = words[0]
         e.config1 = words[1]

@@ -93,4 +93,21 @@ public struct GenericEvent: Hashable, Sendable {
         default: return nil                  // ref-cycles: no ARM equivalent
         }
     }
+
+    /// The event code an ARM core PMU uses for a generic cache event, as the kernel's
+    /// `armv8_pmuv3_perf_cache_map` and `armv7_a15_perf_cache_map` map the read events; nil for
+    /// the others (stores, prefetches, LLC, node), which have no common architectural event.
+    public func armCacheEventCode(armv7: Bool) -> UInt64? {
+        guard type == .hardwareCache else { return nil }
+        let id = config & 0xFF, op = (config >> 8) & 0xFF, miss = (config >> 16) & 0xFF == 1
+        guard op == 0 else { return nil } // reads only
+        switch id {
+        case 0: return miss ? 0x03 : 0x04                  // L1D_CACHE_REFILL / L1D_CACHE
+        case 1: return miss ? 0x01 : 0x14                  // L1I_CACHE_REFILL / L1I_CACHE
+        case 3: return miss ? 0x05 : (armv7 ? nil : 0x25)  // L1D_TLB_REFILL / L1D_TLB
+        case 4: return miss ? 0x02 : (armv7 ? nil : 0x26)  // L1I_TLB_REFILL / L1I_TLB
+        case 5: return miss ? 0x10 : 0x12                  // BR_MIS_PRED / BR_PRED
+        default: return nil
+        }
+    }
 }

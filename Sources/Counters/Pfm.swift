@@ -57,6 +57,14 @@ public enum Pfm {
         var e = ResolvedEvent(name: text, pmuName: nil, type: PerfEventType(rawValue: attr.type), config: attr.config)
         e.config1 = attr.config1
         e.config2 = attr.config2
+        // Modifiers given in the libpfm4 string (":u", ":k") arrive as exclude bits.
+        if attr.exclude_user != 0 || attr.exclude_kernel != 0 || attr.exclude_hv != 0 {
+            var levels: PrivilegeLevels = []
+            if attr.exclude_user == 0 { levels.insert(.user) }
+            if attr.exclude_kernel == 0 { levels.insert(.kernel) }
+            if attr.exclude_hv == 0 { levels.insert(.hypervisor) }
+            e.levels = levels
+        }
         if e.type == .software {
             e.pmuName = "software"
             if attr.config == 0 || attr.config == 1 { e.unit = "ns" }

@@ -33,17 +33,32 @@ public struct Reading: Sendable, CustomStringConvertible {
     /// Nanoseconds the event was on a hardware counter (equal to `timeEnabled` unless multiplexed).
     public let timeRunning: UInt64
 
-    public init(event: ResolvedEvent, raw: UInt64, timeEnabled: UInt64, timeRunning: UInt64) {
+    /// A reading from the kernel. A counter that never ran (time running 0) has no value.
+    /// When the event is bound to one cluster's PMU on a heterogeneous machine and its group was
+    /// not split, running < enabled means the thread ran elsewhere part of the time, not
+    /// multiplexing: the count is then not scaled (`multiplexed: false`).
+    public init(event: ResolvedEvent, raw: UInt64, timeEnabled: UInt64, timeRunning: UInt64, multiplexed: Bool = true) {
         self.event = event
         self.timeEnabled = timeEnabled
         self.timeRunning = timeRunning
-        if timeRunning == 0 && timeEnabled > 0 {
+        if timeRunning == 0 {
             status = .notCounted
             self.raw = nil
         } else {
-            status = timeRunning < timeEnabled ? .multiplexed : .counted
+            status = timeRunning < timeEnabled && multiplexed ? .multiplexed : .counted
             self.raw = raw
         }
+        scalesWithTime = multiplexed
+    }
+
+    /// A counter that was opened but could not be read or scheduled.
+    public init(notCounted event: ResolvedEvent, timeEnabled: UInt64 = 0) {
+        self.event = event
+        self.status = .notCounted
+        self.raw = nil
+        self.timeEnabled = timeEnabled
+        self.timeRunning = 0
+        scalesWithTime = true
     }
 
     public init(event: ResolvedEvent, error: CounterError) {
@@ -52,12 +67,20 @@ public struct Reading: Sendable, CustomStringConvertible {
         self.raw = nil
         self.timeEnabled = 0
         self.timeRunning = 0
+        scalesWithTime = true
     }
 
+    /// Whether running < enabled meant multiplexing (scale) rather than time on another cluster.
+    public let scalesWithTime: Bool
+
+    /// Whether the count covers only the share of time the thread ran on this PMU's CPUs.
+    public var isClusterShare: Bool { !scalesWithTime && raw != nil && timeRunning < timeEnabled }
+
     /// The count scaled for multiplexing (raw x enabled / running); nil when there is no value.
+    /// A cluster share is not scaled: it is what that cluster did.
     public var scaled: Double? {
         guard let raw else { return nil }
-        guard timeRunning > 0, timeRunning < timeEnabled else { return Double(raw) }
+        guard scalesWithTime, timeRunning > 0, timeRunning < timeEnabled else { return Double(raw) }
         return Double(raw) * Double(timeEnabled) / Double(timeRunning)
     }
 

@@ -26,6 +26,11 @@ public struct ResolvedEvent: Hashable, Sendable, CustomStringConvertible {
     public var cpus: [Int]?
     /// Whether the PMU counts only system-wide (per CPU), never a single task.
     public var systemWideOnly: Bool = false
+    /// Whether it counts only while the thread runs on one cluster's CPUs (a core PMU of a
+    /// heterogeneous machine), so that running < enabled is time spent elsewhere.
+    public var clusterBound: Bool = false
+    /// The canonical generic name when it came from one ("cycles", "instructions").
+    public var generic: String?
 
     public init(name: String, pmuName: String?, type: PerfEventType, config: UInt64) {
         self.name = name

@@ -33,6 +33,8 @@ public final class EnergySampler: @unchecked Sendable {
     private var running = false
     private var done = DispatchSemaphore(value: 0)
     private var window: (start: UInt64, end: UInt64) = (0, 0)
+    /// The last interval in Unix time (s), to integrate an external meter's log over the same one.
+    public private(set) var wallWindow: (Double, Double) = (0, 0)
 
     public init(root: SystemRoot, sensors: [PowerSensor], periodNanoseconds: UInt64 = 10_000_000) {
         self.root = root
@@ -51,6 +53,7 @@ public final class EnergySampler: @unchecked Sendable {
         samples = Array(repeating: [], count: sensors.count)
         running = true
         window.start = Self.now()
+        wallWindow.0 = Date().timeIntervalSince1970
         lock.unlock()
         done = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
@@ -77,6 +80,7 @@ public final class EnergySampler: @unchecked Sendable {
         lock.lock()
         running = false
         window.end = Self.now()
+        wallWindow.1 = Date().timeIntervalSince1970
         lock.unlock()
         done.wait()
         lock.lock(); defer { lock.unlock() }

@@ -39,7 +39,9 @@ struct CounterReadBench: ParsableCommand {
 
     func validate() throws {
         try global.validateRoot()
-        guard iterations >= 100, batches >= 3 else { throw ValidationError("--iterations must be at least 100 and --batches at least 3.") }
+        guard (100...100_000_000).contains(iterations), (3...1000).contains(batches) else {
+            throw ValidationError("--iterations must be 100 to 100000000 and --batches 3 to 1000.")
+        }
     }
 
     struct Figure: Encodable {
@@ -83,14 +85,20 @@ struct CounterReadBench: ParsableCommand {
                 return
             }
             try group.enable()
+            var probe: [UInt64] = []
+            do { _ = try group.readRaw(into: &probe) } catch {
+                figures.append(Figure(name: "\(label): read()", ns_per_read: nil, note: "unavailable: \(error.explanation)"))
+                return
+            }
             var buffer = [UInt64](repeating: 0, count: 3 + 2 * group.fds.count)
             let bytes = buffer.count * MemoryLayout<UInt64>.size
             var perBatch: [Double] = []
             for _ in 0..<batches {
                 let ns = buffer.withUnsafeMutableBytes { socprof_reference_read_loop(group.leader, $0.baseAddress, bytes, Int32(iterations)) }
-                perBatch.append(Double(ns) / Double(iterations))
+                if ns > 0 { perBatch.append(Double(ns) / Double(iterations)) } // 0: a read failed
             }
-            figures.append(Figure(name: "\(label): read() from C", ns_per_read: perBatch.sorted()[perBatch.count / 2], note: "reference: the same read(2) in a plain C loop"))
+            figures.append(Figure(name: "\(label): read() from C", ns_per_read: perBatch.count == batches ? perBatch.sorted()[perBatch.count / 2] : nil,
+                                  note: perBatch.count == batches ? "reference: the same read(2) in a plain C loop" : "unavailable: a read(2) failed"))
             var values: [UInt64] = []
             figures.append(Figure(name: "\(label): read() raw", ns_per_read: time { _ = try? group.readRaw(into: &values) }, note: "one read(2) of the group leader into a reused buffer"))
             figures.append(Figure(name: "\(label): read() + Readings", ns_per_read: time { _ = try? group.read() }, note: "the same, building a Reading per event"))

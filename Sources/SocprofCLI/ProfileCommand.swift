@@ -50,7 +50,7 @@ struct ProfileCommand: ParsableCommand {
         if let root = global.root { args += ["--root", root] }
         for e in events { args += ["-e", e] }
         args += ["--", exe, "workload", "--size", String(size)]
-        var stat = try StatCommand.parse(args)
+        let stat = try StatCommand.parse(args)
         try stat.validate()
         try stat.run()
     }

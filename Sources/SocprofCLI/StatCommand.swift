@@ -88,7 +88,8 @@ struct StatCommand: ParsableCommand {
         } catch let e as EventResolutionError {
             throw fail(e.description)
         }
-        let permissions = PerfPermissions.current(root: root)
+        // Events are opened on the live kernel whatever --root says: its rules apply.
+        let permissions = PerfPermissions.current(root: .live)
         let argv = commandLine
         var energyReport = EnergyReport()
         var sampler: EnergySampler? = nil
@@ -131,20 +132,25 @@ struct StatCommand: ParsableCommand {
             }
             let termination = child.wait()
             let t1 = DispatchTime.now().uptimeNanoseconds
-            if let sampler { energyReport.runs.append(sampler.stop()) }
-            energyReport.windows.append((wallStart, Date().timeIntervalSince1970))
+            if let sampler {
+                energyReport.runs.append(sampler.stop())
+                energyReport.windows.append(sampler.wallWindow) // one window for sensors and meter
+            } else {
+                energyReport.windows.append((wallStart, Date().timeIntervalSince1970))
+            }
             child.stopForwardingSignals()
             var usageAfter = rusage()
             getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usageAfter)
-            let readings: [Reading]
-            do { readings = try counters.read() } catch { throw fail(error.description, code: 1) }
+            let readings = counters.read()
             counters.close()
             runs.append(StatRun(readings: readings, elapsedNanoseconds: t1 - t0,
                                 userNanoseconds: Self.nanoseconds(usageAfter.ru_utime) &- Self.nanoseconds(usageBefore.ru_utime),
                                 systemNanoseconds: Self.nanoseconds(usageAfter.ru_stime) &- Self.nanoseconds(usageBefore.ru_stime),
                                 termination: termination, splits: counters.splits))
             lastStatus = termination.shellStatus
-            if case .signaled(let s) = termination, s == SIGINT || s == SIGTERM { break } // stop repeating on Ctrl-C
+            // Stop repeating on Ctrl-C or a TERM sent to socprof, whatever the child did with it.
+            if case .signaled(let s) = termination, s == SIGINT || s == SIGTERM { break }
+            if child.receivedSignal != 0 { break }
         }
 
         if let powerLog {

@@ -22,6 +22,10 @@ struct StatReport {
         /// Why it has no value, and the fix.
         let reason: String?
         let counterError: CounterError?
+        /// Counted only while the command ran on this PMU's CPUs (not scaled).
+        let clusterShare: Bool
+        /// Mean time running over the runs, ns.
+        let meanTimeRunning: Double
     }
 
     let command: [String]
@@ -72,7 +76,8 @@ struct StatReport {
                    runningPercent: running.count == readings.count && !running.isEmpty ? running.reduce(0, +) / Double(running.count) : nil,
                    timeEnabled: readings.last!.timeEnabled, timeRunning: readings.last!.timeRunning,
                    raw: readings.last!.raw, status: mean == nil && status == "counted" ? "not_counted" : status,
-                   reason: reason, counterError: error)
+                   reason: reason, counterError: error, clusterShare: readings.contains(where: \.isClusterShare),
+                   meanTimeRunning: readings.map { Double($0.timeRunning) }.reduce(0, +) / Double(readings.count))
     }
 
     var meanElapsed: Double { runs.isEmpty ? 0 : runs.map { Double($0.elapsedNanoseconds) }.reduce(0, +) / Double(runs.count) }
@@ -87,7 +92,13 @@ struct StatReport {
         return (String(format: "%.0f", mean), "")
     }
 
-    /// perf's shadow metric for a row: CPUs utilized for the clocks, insn per cycle, else a rate.
+    /// The row counting the generic event `generic` on the same PMU as `row`, with a value.
+    func sibling(of row: Row, generic: String) -> Row? {
+        rows.first { $0.event.generic == generic && $0.event.pmuName == row.event.pmuName && $0.mean != nil }
+    }
+
+    /// perf's shadow metric for a row: CPUs utilized for the clocks, GHz for cycles, insn per
+    /// cycle, % of all branches, frontend/backend cycles idle, else a rate per task-clock second.
     func metric(_ row: Row) -> (value: String, unit: String)? {
         guard let mean = row.mean else { return nil }
         let taskClock = rows.first { $0.event.unit == "ns" && $0.mean != nil }?.mean
@@ -95,11 +106,18 @@ struct StatReport {
             guard meanElapsed > 0 else { return nil }
             return (String(format: "%.3f", mean / meanElapsed), "CPUs utilized")
         }
-        if row.event.type == .hardware && row.event.config == 1 || row.event.name.hasSuffix("/instructions/") {
-            let cyclesName = row.event.name.replacingOccurrences(of: "instructions", with: "cycles")
-            if let cycles = rows.first(where: { ($0.event.name == "cycles" || $0.event.name == cyclesName) && $0.mean != nil })?.mean, cycles > 0 {
-                return (String(format: "%.2f", mean / cycles), "insn per cycle")
+        switch row.event.generic {
+        case "cycles":
+            if let t = taskClock, t > 0 { return (String(format: "%.3f", mean / t), "GHz") }
+        case "instructions":
+            if let c = sibling(of: row, generic: "cycles")?.mean, c > 0 { return (String(format: "%.2f", mean / c), "insn per cycle") }
+        case "branch-misses":
+            if let b = sibling(of: row, generic: "branches")?.mean, b > 0 { return (String(format: "%.2f%%", 100 * mean / b), "of all branches") }
+        case "stalled-cycles-frontend", "stalled-cycles-backend":
+            if let c = sibling(of: row, generic: "cycles")?.mean, c > 0 {
+                return (String(format: "%.2f%%", 100 * mean / c), row.event.generic == "stalled-cycles-frontend" ? "frontend cycles idle" : "backend cycles idle")
             }
+        default: break
         }
         guard row.event.unit == nil, let seconds = (taskClock ?? meanElapsed).nonZero.map({ $0 / 1e9 }) else { return nil }
         let rate = mean / seconds
@@ -144,7 +162,9 @@ struct StatReport {
                 line += String(repeating: " ", count: 33)
             }
             if let sd = row.stddevPercent { line += String(format: "  ( +- %5.2f%% )", sd) }
-            if let p = row.runningPercent, p < 99.995 { line += String(format: "  (%.2f%%)", p) }
+            if let p = row.runningPercent, p < 99.995 {
+                line += row.clusterShare ? String(format: "  (on these CPUs %.2f%% of the time)", p) : String(format: "  (%.2f%%)", p)
+            }
             s += line.trimmingTrailingSpaces() + "\n"
         }
         s += "\n" + String(format: "%.9f", meanElapsed / 1e9).leftPad(18) + " seconds time elapsed"
@@ -163,7 +183,7 @@ struct StatReport {
             s += "\n"
             for e in energy.perSensor() {
                 var line = String(format: "%.3f", e.joules).leftPad(18) + " J      " + e.sensor
-                line += String(format: "  # %.3f W", e.watts)
+                if let w = e.watts { line += String(format: "  # %.3f W", w) }
                 if let idle = e.idleWatts { line += String(format: ", idle %.3f W, above idle %.3f J", idle, e.joules - idle * e.seconds) }
                 s += line + "\n"
             }
@@ -171,7 +191,7 @@ struct StatReport {
                 s += String(format: "%.3f", j).leftPad(18) + " J      external meter (--power-log)\n"
             }
         }
-        let notes = self.notes + (energy?.notes ?? [])
+        let notes = self.notes + (energy?.allNotes ?? [])
         if !notes.isEmpty {
             s += "\n" + notes.map { " note: \($0)" }.joined(separator: "\n") + "\n"
         }
@@ -189,7 +209,7 @@ struct StatReport {
             let (value, unit) = Self.display(row)
             var fields = [value, unit, row.event.name]
             if runs.count > 1 { fields.append(row.stddevPercent.map { String(format: "%.2f%%", $0) } ?? "") }
-            fields.append(row.mean == nil ? "0" : String(row.timeRunning))
+            fields.append(row.mean == nil ? "0" : String(format: "%.0f", row.meanTimeRunning))
             fields.append(row.runningPercent.map { String(format: "%.2f", $0) } ?? "0.00")
             let m = metric(row)
             fields.append(m?.value ?? "")
@@ -216,10 +236,11 @@ struct StatReport {
             let running_percent: Double?
             let reason: String?
             let errno: String?
+            let cluster_share: Bool
 
             enum CodingKeys: String, CodingKey {
                 case name, pmu, type, config, status, value, unit, raw, stddev_percent, time_enabled_ns,
-                     time_running_ns, running_percent, reason, errno
+                     time_running_ns, running_percent, reason, errno, cluster_share
             }
 
             // Missing figures are written as null, never left out (and never 0).
@@ -239,6 +260,7 @@ struct StatReport {
                 try c.encode(running_percent, forKey: .running_percent)
                 try c.encode(reason, forKey: .reason)
                 try c.encode(errno, forKey: .errno)
+                try c.encode(cluster_share, forKey: .cluster_share)
             }
         }
         struct Document: Encodable {
@@ -267,10 +289,10 @@ struct StatReport {
                       unit: r.event.unit, raw: r.raw, stddev_percent: r.stddevPercent,
                       time_enabled_ns: r.timeEnabled, time_running_ns: r.timeRunning,
                       running_percent: r.runningPercent, reason: r.reason,
-                      errno: r.counterError?.errno.map(CounterError.errnoName))
+                      errno: r.counterError?.errno.map(CounterError.errnoName), cluster_share: r.clusterShare)
             },
             energy: energy?.perSensor(), meter_joules: energy?.meanLogJoules,
-            notes: notes + (energy?.notes ?? []))
+            notes: notes + (energy?.allNotes ?? []))
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
@@ -311,13 +333,34 @@ struct EnergyReport {
         /// Mean energy per run, J.
         let joules: Double
         /// Mean power during the runs, W.
-        let watts: Double
+        let watts: Double?
         /// Mean run length, s.
         let seconds: Double
         /// Idle power before the runs, W (null without a baseline).
         let idleWatts: Double?
         /// Energy above the idle baseline, J (null without one).
         let joulesAboveIdle: Double?
+
+        enum CodingKeys: String, CodingKey { case sensor, rail, cluster, joules, watts, seconds, idleWatts, joulesAboveIdle }
+
+        // Missing figures are null, never left out.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(sensor, forKey: .sensor)
+            try c.encode(rail, forKey: .rail)
+            try c.encode(cluster, forKey: .cluster)
+            try c.encode(joules, forKey: .joules)
+            try c.encode(watts, forKey: .watts)
+            try c.encode(seconds, forKey: .seconds)
+            try c.encode(idleWatts, forKey: .idleWatts)
+            try c.encode(joulesAboveIdle, forKey: .joulesAboveIdle)
+        }
+    }
+
+    /// Sensors that gave fewer than two readings in some run.
+    var unreadSensors: [String] {
+        guard let first = runs.first else { return [] }
+        return first.indices.filter { i in runs.contains { $0[i].joules == nil } }.map { i in first[i].sensor }
     }
 
     func perSensor() -> [Entry] {
@@ -329,9 +372,13 @@ struct EnergyReport {
             let secs = runs.map { $0[i].seconds }.reduce(0, +) / Double(runs.count)
             let idleW = idle.count > i ? idle[i].meanWatts : nil
             return Entry(sensor: first[i].sensor, rail: first[i].rail, cluster: first[i].cluster, joules: j,
-                         watts: secs > 0 ? j / secs : 0, seconds: secs, idleWatts: idleW,
+                         watts: secs > 0 ? j / secs : nil, seconds: secs, idleWatts: idleW,
                          joulesAboveIdle: idleW.map { j - $0 * secs })
         }
+    }
+
+    var allNotes: [String] {
+        notes + unreadSensors.map { "\($0): fewer than two readings in a run; no energy (the run may be shorter than the sampling period)" }
     }
 
     var meanLogJoules: Double? {

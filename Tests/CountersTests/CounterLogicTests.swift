@@ -11,6 +11,8 @@ import TestSupport
 final class FakePMUSystem: PerfEventSystem, @unchecked Sendable {
     let counters: Int
     let unsupported: Set<UInt64>
+    /// Refuse inherit with PERF_FORMAT_GROUP, as kernels before 4.13 do.
+    var refusesInheritGroup = false
     private let lock = NSLock()
     private var next: Int32 = 1000
     private var groupSize: [Int32: Int] = [:]
@@ -24,6 +26,7 @@ final class FakePMUSystem: PerfEventSystem, @unchecked Sendable {
     func open(_ attr: inout perf_event_attr, pid: pid_t, cpu: Int32, groupFD: Int32) -> Result<Int32, Errno> {
         lock.lock(); defer { lock.unlock() }
         if unsupported.contains(attr.config) { return .failure(.noSuchFileOrDirectory) }
+        if refusesInheritGroup && attr.inherit == 1 && attr.read_format & ReadFormat.group.rawValue != 0 { return .failure(.invalidArgument) }
         if groupFD >= 0 {
             guard attr.disabled == 0 else { return .failure(.invalidArgument) } // members follow the leader
             if attr.type != PERF_TYPE_SOFTWARE.rawValue && groupSize[groupFD, default: 0] >= counters { return .failure(.invalidArgument) }
@@ -61,6 +64,33 @@ struct CounterLogicTests {
         #expect(set.groups.flatMap(\.events).map(\.config) == (0..<UInt64(events)).map { 0x10 + $0 })
         set.close()
         #expect(Set(system.closed).count == events)
+    }
+
+    @Test("a kernel that refuses inherit with group reads gets one event per fd")
+    func inheritWithoutGroupReads() {
+        let system = FakePMUSystem(counters: 4)
+        system.refusesInheritGroup = true
+        let o = CounterOptions(target: .thread(1), inherit: true, enableOnExec: true, permissions: PerfPermissions(paranoid: 2, privileged: false))
+        let set = CounterSet(events: rawEvents([0x11, 0x08, 0x17]), options: o, system: system)
+        #expect(set.failures.isEmpty)
+        #expect(!set.grouped && set.groups.count == 3 && set.splits.isEmpty)
+        #expect(set.groups.allSatisfy { !$0.grouped && $0.events.count == 1 })
+    }
+
+    @Test("a cluster's events that fit in one group are not scaled: running < enabled is time elsewhere")
+    func clusterShareIsNotScaled() throws {
+        let registry = PMURegistry(root: Fixtures.root("rk3399"))
+        let events = try EventResolver(registry: registry).resolve(try EventSpec.parseList("cycles,task-clock"))
+        #expect(events.map(\.clusterBound) == [true, true, false])
+        let share = Reading(event: events[0], raw: 500, timeEnabled: 1000, timeRunning: 250, multiplexed: false)
+        #expect(share.status == .counted && share.scaled == 500 && share.isClusterShare && share.runningPercent == 25)
+        let set = CounterSet(events: events, options: options, registry: registry, system: FakePMUSystem(counters: 6))
+        #expect(set.groups.count == 3)
+        // Split groups of one cluster may be multiplexed: those keep scaling.
+        let many = try EventResolver(registry: registry).resolve(try EventSpec.parseList("r11,r8,r3,r4,r17,r18,r19"), corePMU: registry.pmu(named: "armv8_cortex_a72"))
+        let split = CounterSet(events: many.map { var e = $0; e.clusterBound = true; return e }, options: options, registry: registry,
+                               system: FakePMUSystem(counters: 6))
+        #expect(split.splits["armv8_cortex_a72"] == 2)
     }
 
     @Test func eachPMUAndSoftwareGetTheirOwnGroups() {
@@ -162,7 +192,7 @@ struct CounterLogicTests {
     }
 
     @Test("each errno gets its own explanation", arguments: [
-        (Errno.operationNotSupportedByDevice, "cluster's PMU"), (.resourceBusy, "nmi_watchdog"), (.tooManyOpenFiles, "ulimit -n"),
+        (Errno.operationNotSupportedByDevice, "cluster's PMU"), (.resourceBusy, "holds the PMU's counters exclusively"), (.tooManyOpenFiles, "ulimit -n"),
         (.invalidArgument, "rejected the encoding"), (.noSuchProcess, "no longer exists"),
     ])
     func errnoExplanations(errno: Errno, fragment: String) {

@@ -1,4 +1,4 @@
-import Counters
+@testable import Counters
 import Foundation
 import Testing
 import TestSupport
@@ -68,6 +68,35 @@ struct PMURegistryTests {
         #expect(events.map(\.config) == expected.map(\.2))
         #expect(events.map(\.name) == expected.map { "\($0.0)/\(event)/" })
         for e in events { #expect(e.cpus == registry.pmu(named: e.pmuName!)?.cpus) }
+    }
+
+    @Test("generic cache events on a big.LITTLE board use the architectural codes, or are refused")
+    func cacheEventsPerCluster() throws {
+        let rk = EventResolver(registry: PMURegistry(root: Fixtures.root("rk3399")))
+        let misses = try rk.resolve(try EventSpec.parse("L1-dcache-load-misses"))
+        #expect(misses.map(\.type.rawValue) == [10, 11] && misses.map(\.config) == [0x03, 0x03])
+        #expect(try rk.resolve(try EventSpec.parse("dTLB-loads")).map(\.config) == [0x25, 0x25])
+        #expect { try rk.resolve(try EventSpec.parse("LLC-loads")) } throws: { "\($0)".contains("no architectural ARM event") }
+        let xu3 = EventResolver(registry: PMURegistry(root: Fixtures.root("odroid-xu3")))
+        #expect(try xu3.resolve(try EventSpec.parse("branch-load-misses")).map(\.config) == [0x10, 0x10])
+        #expect { try xu3.resolve(try EventSpec.parse("dTLB-loads")) } throws: { "\($0)".contains("/event=0x../") }
+        #expect { try xu3.resolve(try EventSpec.parse("ref-cycles")) } throws: { "\($0)".contains("no architectural ARM event") }
+    }
+
+    @Test("libpfm4 core events land on the PMU of the core libpfm4 named")
+    func pfmPlacement() throws {
+        let resolver = EventResolver(registry: PMURegistry(root: Fixtures.root("rk3399")))
+        let raw = ResolvedEvent(name: "arm_ac57::L2D_CACHE_REFILL", pmuName: nil, type: .raw, config: 0x17)
+        let placed = try resolver.placePfm(raw, text: raw.name, corePMU: nil)
+        #expect(placed.pmuName == "armv8_cortex_a72" && placed.type.rawValue == 11, "libpfm4's A57 table serves the A72")
+        let a53 = try resolver.placePfm(ResolvedEvent(name: "arm_ac53::CPU_CYCLES", pmuName: nil, type: .raw, config: 0x11), text: "arm_ac53::CPU_CYCLES", corePMU: nil)
+        #expect(a53.pmuName == "armv8_cortex_a53")
+        #expect { try resolver.placePfm(raw, text: "arm_ac15::X", corePMU: nil) } throws: { "\($0)".contains("cannot be placed") }
+        let software = ResolvedEvent(name: "perf::TASK-CLOCK", pmuName: "software", type: .software, config: 1)
+        #expect(try resolver.placePfm(software, text: software.name, corePMU: nil) == software)
+        // Modifiers inside a libpfm4 string become privilege levels.
+        let user = try EventResolver(registry: PMURegistry(root: .live)).resolve(try EventSpec.parse("perf::PAGE-FAULTS:u"))
+        #expect(user[0].levels == .user)
     }
 
     @Test func restrictedToOneCluster() throws {

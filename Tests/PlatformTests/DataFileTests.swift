@@ -50,7 +50,7 @@ struct DataFileTests {
         let matrix = try Self.referenceMatrix()
         #expect(matrix.count > 30)
         for row in matrix {
-            let implemented = try #require(row.cores[core])
+            let implemented = try #require(row.cores[core] as Bool?)
             let byCode = table.events.first { $0.code == row.code }
             if implemented {
                 #expect(byCode?.name == row.name, "\(core): 0x\(String(row.code, radix: 16)) should be \(row.name)")

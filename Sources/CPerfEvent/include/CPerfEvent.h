@@ -76,15 +76,20 @@ int socprof_mmap_can_rdpmc(const void *page);
 
 // MARK: - Child processes (CPerfEvent.c)
 
-/// Forks a child that waits until the parent writes one byte to `*go_fd` (or closes it), then
-/// resets signal dispositions and execvp()s `argv[0]`. If exec fails, the child writes its errno
+/// Forks a child that waits until the parent calls socprof_spawn_release(`*go_fd`), then clears
+/// its signal mask and execvp()s `argv[0]`; if `*go_fd` is closed first, the child exits 127
+/// without running anything. If exec fails, the child writes its errno
 /// to the close-on-exec pipe whose read end is `*err_fd` and exits with 127 (ENOENT) or 126.
 /// Returns the child's pid, or -1 with errno. The parent owns both returned fds.
 pid_t socprof_spawn_waiting(char *const argv[], int *go_fd, int *err_fd);
 
+/// Lets the child of socprof_spawn_waiting exec. Returns 0, or -1 with errno (EPIPE: it died).
+int socprof_spawn_release(int go_fd);
+
 /// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT that another process sends to this one
 /// (si_code <= 0: kill, sigqueue, tgkill) to `pid`. Signals the kernel raises from the terminal
-/// (Ctrl-C) reach the child directly through its process group and are not sent twice.
+/// (Ctrl-C) reach the child directly through its process group and are not sent twice. A signal
+/// sent with kill(2) to the whole process group (timeout(1), systemd) reaches the child twice.
 /// The last signal received is available from socprof_forwarded_signal().
 int socprof_forward_signals(pid_t pid);
 /// Stops forwarding and restores the previous handlers.
