@@ -20,6 +20,8 @@ let package = Package(
         .executable(name: "socprof", targets: ["socprof"]),
         .library(name: "Counters", targets: ["Counters"]),
         .library(name: "Platform", targets: ["Platform"]),
+        .library(name: "Networks", targets: ["Networks"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,10 +46,12 @@ let package = Package(
             dependencies: ["Counters", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: releaseSwift
         ),
+        .target(name: "Networks", swiftSettings: releaseSwift),
+        .target(name: "Kernels", dependencies: ["CPerfEvent", "Networks"], swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CPerfEvent",
+                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift
@@ -55,6 +59,8 @@ let package = Package(
         .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
         .target(name: "TestSupport", dependencies: ["Counters"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks"]),
         .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
         .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport"]),
     ]

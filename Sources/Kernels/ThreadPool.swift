@@ -1,0 +1,124 @@
+import CPerfEvent
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Worker threads pinned to a set of CPUs (a cluster), that run one job at a time: `run` hands
+/// every thread (the caller is thread 0) its index and waits until all have finished, a barrier
+/// at each layer boundary. Workers sleep on a condition variable between jobs: no busy-spinning,
+/// and no allocation per job.
+public final class ThreadPool: @unchecked Sendable {
+    /// Number of threads, the caller included.
+    public let count: Int
+    /// The CPUs each thread is pinned to (thread i to `cpus[i % cpus.count]`), or empty: unpinned.
+    public let cpus: [Int]
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var generation: UInt64 = 0
+    private var pending = 0
+    private var job: ((Int) -> Void)? = nil
+    private var stopping = false
+    private var workers: [pthread_t] = []
+
+    /// Starts `threads - 1` workers; pins every thread, the caller included, when `cpus` is given.
+    public init(threads: Int, cpus: [Int] = []) {
+        precondition(threads >= 1, "a pool needs at least one thread")
+        count = threads
+        self.cpus = cpus
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(done, nil)
+        if !cpus.isEmpty { Self.pin(cpu: cpus[0]) }
+        for i in 1..<max(1, threads) {
+            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: i))
+            var t = pthread_t()
+            let r = pthread_create(&t, nil, { arg in
+                let start = Unmanaged<WorkerStart>.fromOpaque(arg!).takeRetainedValue()
+                start.pool.workerLoop(start.index)
+                return nil
+            }, box.toOpaque())
+            precondition(r == 0, "pthread_create failed: \(r)")
+            workers.append(t)
+        }
+    }
+
+    final class WorkerStart {
+        let pool: ThreadPool
+        let index: Int
+        init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
+    }
+
+    deinit {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        generation &+= 1
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        for t in workers { pthread_join(t, nil) }
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(wake)
+        pthread_cond_destroy(done)
+        mutex.deallocate()
+        wake.deallocate()
+        done.deallocate()
+    }
+
+    static func pin(cpu: Int) {
+        var c = Int32(truncatingIfNeeded: cpu)
+        _ = socprof_set_affinity(0, &c, 1)
+    }
+
+    private func workerLoop(_ index: Int) {
+        if !cpus.isEmpty { Self.pin(cpu: cpus[index % cpus.count]) }
+        var seen: UInt64 = 0
+        while true {
+            pthread_mutex_lock(mutex)
+            while generation == seen { pthread_cond_wait(wake, mutex) }
+            seen = generation
+            if stopping { pthread_mutex_unlock(mutex); return }
+            // Unlocks, runs the job, and drops this thread's reference to it before reporting
+            // completion: `run` checks that the closure did not escape once all are done.
+            perform(index)
+            pthread_mutex_lock(mutex)
+            pending -= 1
+            if pending == 0 { pthread_cond_signal(done) }
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    @inline(never)
+    private func perform(_ index: Int) {
+        let work = job!
+        pthread_mutex_unlock(mutex)
+        work(index)
+    }
+
+    /// Runs `body(threadIndex)` on every thread (the caller runs index 0) and returns when all
+    /// have finished.
+    public func run(_ body: (Int) -> Void) {
+        if count == 1 { body(0); return }
+        withoutActuallyEscaping(body) { escapable in
+            pthread_mutex_lock(mutex)
+            job = escapable
+            pending = count - 1
+            generation &+= 1
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+            escapable(0)
+            pthread_mutex_lock(mutex)
+            while pending > 0 { pthread_cond_wait(done, mutex) }
+            job = nil
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Splits `0..<n` into `count` contiguous ranges, thread `i` getting range `i`.
+    @inline(__always)
+    public static func share(_ n: Int, part i: Int, of parts: Int) -> Range<Int> {
+        let base = n / parts, extra = n % parts
+        let start = i * base + min(i, extra)
+        return start..<(start + base + (i < extra ? 1 : 0))
+    }
+}

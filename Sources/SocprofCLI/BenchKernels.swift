@@ -1,0 +1,104 @@
+import ArgumentParser
+import Counters
+import Foundation
+import Kernels
+
+/// Options for kernel benchmarks: threads and CPUs.
+struct KernelBenchOptions: ParsableArguments {
+    @Option(help: "Threads (the calling thread included).")
+    var threads: Int = 1
+
+    @Option(help: ArgumentHelp("Pin the threads to these CPUs (a cpulist such as 4-7).", valueName: "list"))
+    var cpus: String?
+
+    @Option(name: .customLong("repeat"), help: "Timed repetitions; the median is reported.")
+    var repetitions: Int = 10
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
+        guard (1...100_000).contains(repetitions) else { throw ValidationError("--repeat \(repetitions) must be 1 to 100000.") }
+        if let cpus { do { _ = try cpuList(cpus) } catch { throw ValidationError("--cpus: \(error)") } }
+    }
+
+    func cpuList(_ text: String) throws -> [Int] { try Counters.CPUList.parse(text) }
+
+    func makePool() throws -> ThreadPool { ThreadPool(threads: threads, cpus: try cpus.map(cpuList) ?? []) }
+
+    /// Median seconds of `body` over the repetitions, after one warm-up call.
+    func median(_ body: () -> Void) -> Double {
+        body()
+        var t: [Double] = []
+        for _ in 0..<repetitions {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        return t.sorted()[t.count / 2]
+    }
+}
+
+/// `socprof bench gemm`: single-precision GEMM throughput.
+struct GEMMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "SGEMM throughput in GFLOP/s (C = A x B, row-major, fp32).",
+        discussion: "scripts/bench/gemm prints it beside numpy's matmul (OpenBLAS) in the same run."
+    )
+
+    @Option(help: "Rows of A and C.") var m: Int = 1024
+    @Option(help: "Columns of B and C.") var n: Int = 1024
+    @Option(help: "Columns of A, rows of B.") var k: Int = 1024
+    @OptionGroup var options: KernelBenchOptions
+
+    func validate() throws {
+        for (name, v) in [("m", m), ("n", n), ("k", k)] where !(1...65536).contains(v) {
+            throw ValidationError("--\(name) \(v) must be 1 to 65536.")
+        }
+        guard Int64(m) * Int64(k) + Int64(k) * Int64(n) + Int64(m) * Int64(n) <= 1 << 30 else {
+            throw ValidationError("the matrices would take more than 4 GiB; choose smaller --m/--n/--k.")
+        }
+    }
+
+    func run() throws {
+        let pool = try options.makePool()
+        let workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
+        var rng = SplitMix64(seed: 42)
+        let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+        let b = (0..<(k * n)).map { _ in rng.nextFloat() - 0.5 }
+        var c = [Float](repeating: 0, count: m * n)
+        let seconds = a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    options.median {
+                        GEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n,
+                                      c: c.baseAddress!, ldc: n, pool: pool, workspaces: workspaces)
+                    }
+                }
+            }
+        }
+        let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+        if options.json {
+            print(#"{"m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gflops": \#(gflops)}"#)
+        } else {
+            print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, pool.count, gflops, options.repetitions, seconds * 1e3))
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for benchmark data and seeded weights.
+public struct SplitMix64 {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    public mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
+}

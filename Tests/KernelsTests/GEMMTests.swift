@@ -1,0 +1,84 @@
+import Kernels
+import Testing
+
+/// Deterministic test data.
+struct TestRandom {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+    }
+    mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
+}
+
+/// Relative-to-scale comparison: |x - y| <= tol * (1 + |y|).
+func close(_ x: [Float], _ y: [Float], tolerance: Float = 1e-4) -> Bool {
+    x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= tolerance * (1 + abs($1)) }
+}
+
+@Suite("GEMM against a reference loop")
+struct GEMMTests {
+    static func reference(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int, c: inout [Float], ldc: Int, accumulate: Bool) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Double = accumulate ? Double(c[i * ldc + j]) : 0
+                for p in 0..<k { s += Double(a[i * lda + p]) * Double(b[p * ldb + j]) }
+                c[i * ldc + j] = Float(s)
+            }
+        }
+    }
+
+    @Test("odd shapes, strides and accumulation, 1 and 2 threads", arguments: [
+        (1, 1, 1), (1, 37, 5), (13, 1, 9), (7, 33, 300), (65, 47, 257), (144, 96, 256), (145, 3073, 17), (200, 13, 600),
+    ])
+    func shapes(m: Int, n: Int, k: Int) {
+        var rng = TestRandom(UInt64(m * 1000 + n * 10 + k))
+        // Leading dimensions larger than the matrices: the kernels work on sub-matrices.
+        let lda = k + 3, ldb = n + 5, ldc = n + 2
+        let a = rng.array(m * lda), b = rng.array(k * ldb), c0 = rng.array(m * ldc)
+        for accumulate in [false, true] {
+            var expected = c0
+            Self.reference(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &expected, ldc: ldc, accumulate: accumulate)
+            for threads in [1, 2] {
+                let pool = ThreadPool(threads: threads)
+                let ws = (0..<threads).map { _ in GEMM.Workspace() }
+                var c = c0
+                a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                    GEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb, c: c.baseAddress!, ldc: ldc,
+                                  accumulate: accumulate, pool: pool, workspaces: ws)
+                } } }
+                #expect(close(c, expected), "m=\(m) n=\(n) k=\(k) accumulate=\(accumulate) threads=\(threads)")
+                // Padding columns between rows of C are never written.
+                for i in 0..<m { for j in n..<ldc { #expect(c[i * ldc + j] == c0[i * ldc + j]) } }
+            }
+        }
+    }
+
+    @Test func zeroDepthClearsOrKeeps() {
+        var c: [Float] = [1, 2, 3, 4]
+        let ws = GEMM.Workspace()
+        let none: [Float] = [0]
+        none.withUnsafeBufferPointer { z in c.withUnsafeMutableBufferPointer { c in
+            GEMM.multiply(m: 2, n: 2, k: 0, a: z.baseAddress!, lda: 1, b: z.baseAddress!, ldb: 2, c: c.baseAddress!, ldc: 2, accumulate: true, workspace: ws)
+        } }
+        #expect(c == [1, 2, 3, 4])
+        none.withUnsafeBufferPointer { z in c.withUnsafeMutableBufferPointer { c in
+            GEMM.multiply(m: 2, n: 2, k: 0, a: z.baseAddress!, lda: 1, b: z.baseAddress!, ldb: 2, c: c.baseAddress!, ldc: 2, workspace: ws)
+        } }
+        #expect(c == [0, 0, 0, 0])
+    }
+
+    @Test func poolRunsEveryIndexOnceAndReusesThreads() {
+        let pool = ThreadPool(threads: 3)
+        for _ in 0..<50 {
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+            hits.initialize(repeating: 0, count: 3)
+            pool.run { i in hits[i] += 1 }
+            #expect((0..<3).map { hits[$0] } == [1, 1, 1])
+            hits.deallocate()
+        }
+        #expect(ThreadPool.share(10, part: 0, of: 3) == 0..<4)
+        #expect(ThreadPool.share(10, part: 2, of: 3) == 7..<10)
+    }
+}
