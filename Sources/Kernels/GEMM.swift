@@ -1,3 +1,83 @@
+import Networks
+
+/// The B operand of a GEMM: something that can pack a block of itself into NR-column panels.
+/// A dense matrix copies rows; a convolution's input builds im2col columns on the fly, so that the
+/// column matrix is never written out whole.
+public protocol GEMMOperandB {
+    /// Packs rows `k0..<k0+kb` and columns `j0..<j0+nb` into NR-wide panels, k-major, each panel
+    /// `kb * GEMM.nr` floats, the last one zero-padded.
+    func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>)
+}
+
+/// A row-major matrix as the B operand.
+public struct DenseB: GEMMOperandB {
+    public let b: UnsafePointer<Float>
+    public let ldb: Int
+    public init(_ b: UnsafePointer<Float>, ldb: Int) { self.b = b; self.ldb = ldb }
+    @inline(__always)
+    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>) {
+        GEMM.packB(k: kb, n: nb, b: b + k0 * ldb + j0, ldb: ldb, into: p)
+    }
+}
+
+/// What to apply to C once its last K block is accumulated, while each tile is still in L1: a
+/// bias per row of C (an output channel) and an activation.
+public struct GEMMEpilogue {
+    public let bias: UnsafePointer<Float>?
+    public let activation: Activation?
+    public init(bias: UnsafePointer<Float>?, activation: Activation?) {
+        self.bias = bias
+        self.activation = activation
+    }
+
+    @inline(__always)
+    func apply(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, firstRow: Int) {
+        for r in 0..<rows {
+            let p = c + r * ldc
+            let b = bias?[firstRow + r] ?? 0
+            switch activation {
+            case .none: if bias != nil { for q in 0..<cols { p[q] += b } }
+            case .relu: for q in 0..<cols { p[q] = max(p[q] + b, 0) }
+            case .relu6: for q in 0..<cols { p[q] = min(max(p[q] + b, 0), 6) }
+            }
+        }
+    }
+}
+
+/// An A operand packed once into the microkernel's panel layout, for constant matrices (a layer's
+/// weights): per KC block of columns, MR-row panels k-major, zero-padded. GEMM then reads it as
+/// is, on every call and from every thread, instead of packing A each time.
+public final class PackedA: @unchecked Sendable {
+    public let m: Int
+    public let k: Int
+    let data: UnsafeMutablePointer<Float>
+    let panels: Int
+
+    public init(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {
+        self.m = m
+        self.k = k
+        panels = (m + GEMM.mr - 1) / GEMM.mr
+        data = .allocate(capacity: max(1, panels * GEMM.mr * k))
+        var pc = 0
+        while pc < k {
+            let kb = min(GEMM.kc, k - pc)
+            GEMM.packA(m: m, k: kb, a: a + pc, lda: lda, into: data + pc * panels * GEMM.mr)
+            pc += kb
+        }
+    }
+
+    deinit { data.deallocate() }
+
+    /// Bytes it holds.
+    public var bytes: Int64 { Int64(panels * GEMM.mr * k) * 4 }
+
+    /// The panels of rows `i0...` in the KC block starting at column `pc` (kb wide).
+    @inline(__always)
+    func block(pc: Int, firstRow i0: Int, kb: Int) -> UnsafePointer<Float> {
+        UnsafePointer(data + pc * panels * GEMM.mr + (i0 / GEMM.mr) * kb * GEMM.mr)
+    }
+}
+
 /// Single-precision matrix multiply, C = A x B (+ C), row-major, blocked for the caches and
 /// computed by a register-blocked SIMD microkernel on packed panels (the Goto/BLIS scheme).
 public enum GEMM {
@@ -34,6 +114,15 @@ public enum GEMM {
     /// in elements. `k == 0` leaves C (or zeroes it without `accumulate`).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, workspace: Workspace) {
+        multiply(m: m, n: n, k: k, a: a, lda: lda, b: DenseB(b, ldb: ldb), c: c, ldc: ldc, accumulate: accumulate, workspace: workspace)
+    }
+
+    /// C[m x n] = A[m x k] x B (+ C) for any packable B, one thread. `jOffset` is the first column
+    /// of B this call covers (C starts there).
+    @inline(__always)
+    public static func multiply<B: GEMMOperandB>(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: B, jOffset: Int = 0,
+                                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, epilogue: GEMMEpilogue? = nil,
+                                                 iOffset: Int = 0, workspace: Workspace) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
@@ -45,14 +134,14 @@ public enum GEMM {
             var pc = 0
             while pc < k {
                 let kb = min(kc, k - pc)
-                packB(k: kb, n: nb, b: b + pc * ldb + jc, ldb: ldb, into: workspace.b)
+                b.pack(k0: pc, kb: kb, j0: jOffset + jc, nb: nb, into: workspace.b)
                 let acc = accumulate || pc > 0
                 var ic = 0
                 while ic < m {
                     let mb = min(mc, m - ic)
                     packA(m: mb, k: kb, a: a + ic * lda + pc, lda: lda, into: workspace.a)
                     macroKernel(m: mb, n: nb, k: kb, a: workspace.a, b: workspace.b, c: c + ic * ldc + jc, ldc: ldc,
-                                accumulate: acc, tile: workspace.tile)
+                                accumulate: acc, tile: workspace.tile, epilogue: pc + kb == k ? epilogue : nil, firstRow: iOffset + ic)
                     ic += mb
                 }
                 pc += kb
@@ -65,9 +154,16 @@ public enum GEMM {
     /// between threads, each with its own workspace (`workspaces.count >= pool.count`).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool, workspaces: [Workspace]) {
+        multiply(m: m, n: n, k: k, a: a, lda: lda, b: DenseB(b, ldb: ldb), c: c, ldc: ldc, accumulate: accumulate, pool: pool, workspaces: workspaces)
+    }
+
+    /// The same for any packable B, on a thread pool.
+    public static func multiply<B: GEMMOperandB>(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: B,
+                                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, epilogue: GEMMEpilogue? = nil,
+                                                 pool: ThreadPool, workspaces: [Workspace]) {
         let threads = pool.count
-        if threads == 1 || m * n * k < 64 * 64 * 64 {
-            multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, workspace: workspaces[0])
+        if threads == 1 || Int64(m) * Int64(n) * Int64(k) < 64 * 64 * 64 {
+            multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, workspace: workspaces[0])
             return
         }
         let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
@@ -76,14 +172,58 @@ public enum GEMM {
                 let r = ThreadPool.share(nTiles, part: t, of: threads)
                 let j0 = r.lowerBound * nr, j1 = min(n, r.upperBound * nr)
                 guard j1 > j0 else { return }
-                multiply(m: m, n: j1 - j0, k: k, a: a, lda: lda, b: b + j0, ldb: ldb, c: c + j0, ldc: ldc,
-                         accumulate: accumulate, workspace: workspaces[t])
+                multiply(m: m, n: j1 - j0, k: k, a: a, lda: lda, b: b, jOffset: j0, c: c + j0, ldc: ldc,
+                         accumulate: accumulate, epilogue: epilogue, workspace: workspaces[t])
             } else {
                 let r = ThreadPool.share(mTiles, part: t, of: threads)
                 let i0 = r.lowerBound * mr, i1 = min(m, r.upperBound * mr)
                 guard i1 > i0 else { return }
-                multiply(m: i1 - i0, n: n, k: k, a: a + i0 * lda, lda: lda, b: b, ldb: ldb, c: c + i0 * ldc, ldc: ldc,
-                         accumulate: accumulate, workspace: workspaces[t])
+                multiply(m: i1 - i0, n: n, k: k, a: a + i0 * lda, lda: lda, b: b, c: c + i0 * ldc, ldc: ldc,
+                         accumulate: accumulate, epilogue: epilogue, iOffset: i0, workspace: workspaces[t])
+            }
+        }
+    }
+
+    /// C[rows i0..<i0+m of A] = A x B with A packed in advance, one thread; `i0` is a multiple of MR.
+    public static func multiply<B: GEMMOperandB>(packed: PackedA, rows i0: Int, m: Int, n: Int, b: B, jOffset: Int = 0,
+                                                 c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GEMMEpilogue? = nil, workspace: Workspace) {
+        let k = packed.k
+        guard m > 0, n > 0, k > 0 else { return }
+        var jc = 0
+        while jc < n {
+            let nb = min(nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kb = min(kc, k - pc)
+                b.pack(k0: pc, kb: kb, j0: jOffset + jc, nb: nb, into: workspace.b)
+                macroKernel(m: m, n: nb, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: workspace.b, c: c + jc, ldc: ldc,
+                            accumulate: pc > 0, tile: workspace.tile, epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
+                pc += kb
+            }
+            jc += nb
+        }
+    }
+
+    /// The same on a thread pool, splitting rows or columns as the unpacked form does.
+    public static func multiply<B: GEMMOperandB>(packed: PackedA, n: Int, b: B, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                                 epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace]) {
+        let m = packed.m, threads = pool.count
+        let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
+        if threads == 1 || Int64(m) * Int64(n) * Int64(packed.k) < 64 * 64 * 64 {
+            multiply(packed: packed, rows: 0, m: m, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, workspace: workspaces[0])
+            return
+        }
+        pool.run { t in
+            if nTiles >= 2 * threads || nTiles >= mTiles {
+                let r = ThreadPool.share(nTiles, part: t, of: threads)
+                let j0 = r.lowerBound * nr, j1 = min(n, r.upperBound * nr)
+                guard j1 > j0 else { return }
+                multiply(packed: packed, rows: 0, m: m, n: j1 - j0, b: b, jOffset: j0, c: c + j0, ldc: ldc, epilogue: epilogue, workspace: workspaces[t])
+            } else {
+                let r = ThreadPool.share(mTiles, part: t, of: threads)
+                let i0 = r.lowerBound * mr, i1 = min(m, r.upperBound * mr)
+                guard i1 > i0 else { return }
+                multiply(packed: packed, rows: i0, m: i1 - i0, n: n, b: b, c: c + i0 * ldc, ldc: ldc, epilogue: epilogue, workspace: workspaces[t])
             }
         }
     }
@@ -130,7 +270,7 @@ public enum GEMM {
 
     @inline(__always)
     static func macroKernel(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                            ldc: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>) {
+                            ldc: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue?, firstRow: Int) {
         var j = 0
         while j < n {
             let cols = min(nr, n - j)
@@ -149,6 +289,7 @@ public enum GEMM {
                         if accumulate { for q in 0..<cols { dst[q] += src[q] } } else { dst.update(from: src, count: cols) }
                     }
                 }
+                epilogue?.apply(c + i * ldc + j, ldc: ldc, rows: rows, cols: cols, firstRow: firstRow + i)
                 i += mr
             }
             j += nr

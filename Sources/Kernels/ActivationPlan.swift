@@ -1,0 +1,44 @@
+import Networks
+
+/// Where each layer's output lives in one arena, planned once per network: a tensor's slot is
+/// reused once every layer that reads it has run (greedy best fit by size over the layers'
+/// lifetimes).
+public struct ActivationPlan: Sendable {
+    /// Per layer: element offset of its output in the arena.
+    public let offsets: [Int]
+    /// Arena size, elements.
+    public let elements: Int
+    /// The sum of all outputs, elements (what a plan without reuse would need).
+    public let unplannedElements: Int
+
+    public init(network: Network) {
+        let layers = network.layers
+        var lastUse = layers.indices.map { $0 }
+        for (i, l) in layers.enumerated() { for j in l.inputs { lastUse[j] = max(lastUse[j], i) } }
+        lastUse[layers.count - 1] = layers.count // the output stays readable after the run
+        var slotSize: [Int] = []
+        var slotFreeAt: [Int] = [] // the slot is free for layers after this index
+        var slotOf = [Int](repeating: 0, count: layers.count)
+        for (i, l) in layers.enumerated() {
+            let need = l.output.count
+            // Free slots: whose current tensor was last read before layer i.
+            let free = slotSize.indices.filter { slotFreeAt[$0] < i }
+            let fitting = free.filter { slotSize[$0] >= need }.min { slotSize[$0] < slotSize[$1] }
+            let slot: Int
+            if let f = fitting { slot = f }
+            else if let grow = free.max(by: { slotSize[$0] < slotSize[$1] }) { slot = grow; slotSize[grow] = need }
+            else { slot = slotSize.count; slotSize.append(need); slotFreeAt.append(0) }
+            slotOf[i] = slot
+            slotFreeAt[slot] = lastUse[i]
+        }
+        var slotOffset: [Int] = []
+        var end = 0
+        for s in slotSize {
+            slotOffset.append(end)
+            end += (s + 15) / 16 * 16 // 64-byte aligned tensors
+        }
+        offsets = slotOf.map { slotOffset[$0] }
+        elements = end
+        unplannedElements = layers.reduce(0) { $0 + $1.output.count }
+    }
+}

@@ -1,0 +1,264 @@
+import Networks
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The fp32 kernels of a network's layers, on one image in NCHW layout. Each takes a thread pool
+/// and splits its work between the threads; none allocates.
+public enum LayerKernels {
+    // MARK: - Activations (fused into the producing layer)
+
+    /// Applies bias (per channel, may be nil) and an activation to `channels` planes of `plane`
+    /// elements each, in place.
+    @inline(__always)
+    public static func epilogue(_ out: UnsafeMutablePointer<Float>, channels: Range<Int>, plane: Int, bias: UnsafePointer<Float>?, activation: Activation?) {
+        for ch in channels {
+            let p = out + ch * plane
+            let b = bias?[ch] ?? 0
+            switch activation {
+            case .none: if bias != nil { for i in 0..<plane { p[i] += b } }
+            case .relu: for i in 0..<plane { p[i] = max(p[i] + b, 0) }
+            case .relu6: for i in 0..<plane { p[i] = min(max(p[i] + b, 0), 6) }
+            }
+        }
+    }
+
+    // MARK: - Convolution
+
+    /// A convolution's weights, laid out [outC][inC/groups][kh][kw], and its bias; `packed`
+    /// holds each group's weights already in GEMM panels (made once, see `pack`).
+    public struct ConvWeights {
+        public let weights: UnsafePointer<Float>
+        public let bias: UnsafePointer<Float>?
+        public let packed: [PackedA]?
+        public init(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, packed: [PackedA]? = nil) {
+            self.weights = weights
+            self.bias = bias
+            self.packed = packed
+        }
+
+        /// Packs each group's weights for the GEMM (none for depthwise convolutions).
+        public static func pack(_ conv: Convolution, inputChannels: Int, weights: UnsafePointer<Float>) -> [PackedA]? {
+            if conv.groups == inputChannels && conv.groups == conv.outputChannels && conv.groups > 1 { return nil }
+            let outPerGroup = conv.outputChannels / conv.groups
+            let k = inputChannels / conv.groups * conv.kernelH * conv.kernelW
+            return (0..<conv.groups).map { g in PackedA(m: outPerGroup, k: k, a: weights + g * outPerGroup * k, lda: k) }
+        }
+    }
+
+    /// Convolution of `input` (shape `x`) into `output` (shape `y`): 1x1 stride-1 convolutions
+    /// are a GEMM on the input as is; other convolutions a GEMM whose B operand packs im2col
+    /// columns on the fly; depthwise convolutions (groups == channels) a direct kernel.
+    public static func convolution(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
+                                   y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool, workspaces: [GEMM.Workspace]) {
+        let groups = conv.groups
+        if groups == x.c && groups == y.c && groups > 1 {
+            depthwise(conv, input: input, x: x, output: output, y: y, weights: w, activation: activation, pool: pool)
+            return
+        }
+        let inPerGroup = x.c / groups, outPerGroup = y.c / groups
+        let k = inPerGroup * conv.kernelH * conv.kernelW
+        let n = y.h * y.w
+        let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 &&
+            conv.padding == .none
+        for g in 0..<groups {
+            let a = w.weights + g * outPerGroup * k
+            let src = input + g * inPerGroup * x.h * x.w
+            let dst = output + g * outPerGroup * n
+            // Bias and activation are applied to each output tile as the GEMM finishes it.
+            let epi = GEMMEpilogue(bias: w.bias.map { $0 + g * outPerGroup }, activation: activation)
+            if pointwise {
+                let b = DenseB(src, ldb: n)
+                if let packed = w.packed?[g] {
+                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
+                } else {
+                    GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
+                }
+            } else {
+                let b = Im2colB(input: src, inH: x.h, inW: x.w, kh: conv.kernelH, kw: conv.kernelW, sh: conv.strideH, sw: conv.strideW,
+                                padTop: conv.padding.top, padLeft: conv.padding.left, outW: y.w)
+                if let packed = w.packed?[g] {
+                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
+                } else {
+                    GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
+                }
+            }
+        }
+    }
+
+    /// Depthwise convolution: each channel with its own kh x kw filter. Rows of the output are
+    /// accumulated with contiguous (vectorisable) inner loops over the valid output columns.
+    public static func depthwise(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
+                                 y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool) {
+        let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
+        let pt = conv.padding.top, pl = conv.padding.left
+        pool.run { t in
+            for ch in ThreadPool.share(x.c, part: t, of: pool.count) {
+                let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
+                let f = w.weights + ch * kh * kw
+                let b = w.bias?[ch] ?? 0
+                for oy in 0..<y.h {
+                    let row = dst + oy * y.w
+                    row.update(repeating: b, count: y.w)
+                    for ky in 0..<kh {
+                        let iy = oy * sh - pt + ky
+                        guard iy >= 0 && iy < x.h else { continue }
+                        let srow = src + iy * x.w
+                        for kx in 0..<kw {
+                            let wv = f[ky * kw + kx]
+                            // Output columns whose input column ox*sw - pl + kx lies in [0, inW).
+                            let lo = max(0, (pl - kx + sw - 1) / sw)
+                            let hi = min(y.w, (x.w - 1 + pl - kx) / sw + 1)
+                            if lo >= hi { continue }
+                            if sw == 1 {
+                                let s = srow - pl + kx
+                                for ox in lo..<hi { row[ox] += wv * s[ox] }
+                            } else {
+                                for ox in lo..<hi { row[ox] += wv * srow[ox * sw - pl + kx] }
+                            }
+                        }
+                    }
+                    switch activation {
+                    case .none: break
+                    case .relu: for ox in 0..<y.w { row[ox] = max(row[ox], 0) }
+                    case .relu6: for ox in 0..<y.w { row[ox] = min(max(row[ox], 0), 6) }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Fully connected
+
+    /// y = W x + b with W [outputs][inputs] row-major: dot products with 16-wide accumulators,
+    /// rows split between threads.
+    public static func fullyConnected(input: UnsafePointer<Float>, inputs: Int, output: UnsafeMutablePointer<Float>, outputs: Int,
+                                      weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation?, pool: ThreadPool) {
+        pool.run { t in
+            for o in ThreadPool.share(outputs, part: t, of: pool.count) {
+                let row = weights + o * inputs
+                var acc0 = SIMD16<Float>(repeating: 0), acc1 = SIMD16<Float>(repeating: 0)
+                var i = 0
+                while i + 32 <= inputs {
+                    let x0 = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD16<Float>.self)
+                    let x1 = UnsafeRawPointer(input + i + 16).loadUnaligned(as: SIMD16<Float>.self)
+                    acc0 = acc0.addingProduct(UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self), x0)
+                    acc1 = acc1.addingProduct(UnsafeRawPointer(row + i + 16).loadUnaligned(as: SIMD16<Float>.self), x1)
+                    i += 32
+                }
+                var s = (acc0 + acc1).sum()
+                while i < inputs { s += row[i] * input[i]; i += 1 }
+                s += bias?[o] ?? 0
+                switch activation {
+                case .none: output[o] = s
+                case .relu: output[o] = max(s, 0)
+                case .relu6: output[o] = min(max(s, 0), 6)
+                }
+            }
+        }
+    }
+
+    // MARK: - Pooling
+
+    /// Max or average pooling (global, or windows with padding and ceil/floor rounding already
+    /// reflected in `y`). Average divides by the window's elements inside the input unless
+    /// `countPadding`.
+    public static func pooling(_ p: Pooling, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>, y: TensorShape, pool: ThreadPool) {
+        pool.run { t in
+            for ch in ThreadPool.share(x.c, part: t, of: pool.count) {
+                let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
+                if p.global {
+                    let n = x.h * x.w
+                    if p.kind == .max {
+                        var m = -Float.infinity
+                        for i in 0..<n { m = max(m, src[i]) }
+                        dst[0] = m
+                    } else {
+                        var s: Float = 0
+                        for i in 0..<n { s += src[i] }
+                        dst[0] = s / Float(n)
+                    }
+                    continue
+                }
+                for oy in 0..<y.h {
+                    let y0 = oy * p.stride - p.padding.top
+                    let ya = max(y0, 0), yb = min(y0 + p.kernel, x.h)
+                    for ox in 0..<y.w {
+                        let x0 = ox * p.stride - p.padding.left
+                        let xa = max(x0, 0), xb = min(x0 + p.kernel, x.w)
+                        if p.kind == .max {
+                            var m = -Float.infinity
+                            for iy in ya..<max(ya, yb) { let r = src + iy * x.w; for ix in xa..<max(xa, xb) { m = max(m, r[ix]) } }
+                            dst[oy * y.w + ox] = m
+                        } else {
+                            var s: Float = 0
+                            for iy in ya..<max(ya, yb) { let r = src + iy * x.w; for ix in xa..<max(xa, xb) { s += r[ix] } }
+                            let count: Int
+                            if p.countPadding {
+                                count = (min(y0 + p.kernel, x.h + p.padding.bottom) - y0) * (min(x0 + p.kernel, x.w + p.padding.right) - x0)
+                            } else {
+                                count = max(0, yb - ya) * max(0, xb - xa)
+                            }
+                            dst[oy * y.w + ox] = count > 0 ? s / Float(count) : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Normalisation, element-wise, softmax
+
+    /// Cross-channel LRN: y = x / (k + alpha / size * sum of x^2 over `size` channels centred on
+    /// this one)^beta. Spatial positions are split between threads; the channel window is a
+    /// running sum.
+    public static func lrn(_ n: LRN, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let plane = x.h * x.w, half = n.size / 2
+        let scale = n.alpha / Float(n.size)
+        pool.run { t in
+            for pix in ThreadPool.share(plane, part: t, of: pool.count) {
+                var sum: Float = 0
+                for c in 0..<min(half, x.c) { let v = input[c * plane + pix]; sum += v * v }
+                for c in 0..<x.c {
+                    let add = c + half, drop = c - half - 1
+                    if add < x.c { let v = input[add * plane + pix]; sum += v * v }
+                    if drop >= 0 { let v = input[drop * plane + pix]; sum -= v * v }
+                    let v = input[c * plane + pix]
+                    output[c * plane + pix] = v / powf(n.k + scale * max(sum, 0), n.beta)
+                }
+            }
+        }
+    }
+
+    /// out = a + b, then the activation.
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, activation: Activation?, pool: ThreadPool) {
+        pool.run { t in
+            let r = ThreadPool.share(count, part: t, of: pool.count)
+            switch activation {
+            case .none: for i in r { output[i] = a[i] + b[i] }
+            case .relu: for i in r { output[i] = max(a[i] + b[i], 0) }
+            case .relu6: for i in r { output[i] = min(max(a[i] + b[i], 0), 6) }
+            }
+        }
+    }
+
+    /// Copies `input` into `output` at channel offset `offset` (of an output with the same
+    /// spatial size): one input of a concatenation.
+    public static func concatCopy(_ input: UnsafePointer<Float>, channels: Int, plane: Int, into output: UnsafeMutablePointer<Float>, offset: Int, pool: ThreadPool) {
+        pool.run { t in
+            let r = ThreadPool.share(channels, part: t, of: pool.count)
+            guard !r.isEmpty else { return }
+            (output + (offset + r.lowerBound) * plane).update(from: input + r.lowerBound * plane, count: r.count * plane)
+        }
+    }
+
+    /// Softmax over all `count` elements (the classes of one image), max-subtracted.
+    public static func softmax(_ input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+        var m = -Float.infinity
+        for i in 0..<count { m = max(m, input[i]) }
+        var s: Float = 0
+        for i in 0..<count { let e = expf(input[i] - m); output[i] = e; s += e }
+        let inv = 1 / s
+        for i in 0..<count { output[i] *= inv }
+    }
+}

@@ -1,0 +1,100 @@
+import Networks
+
+/// Runs a network on one image, layer by layer, on a thread pool. Everything it needs (weights,
+/// the planned activation arena, the GEMM workspaces) is allocated up front; a run allocates
+/// nothing.
+public final class NetworkRunner: @unchecked Sendable {
+    public let network: Network
+    public let weights: NetworkWeights
+    public let plan: ActivationPlan
+    public let pool: ThreadPool
+    let workspaces: [GEMM.Workspace]
+    let arena: UnsafeMutableBufferPointer<Float>
+    /// Convolution weights packed for the GEMM once, by layer.
+    let packed: [[PackedA]?]
+
+    public init(network: Network, pool: ThreadPool, seed: UInt64 = 1) {
+        self.network = network
+        self.pool = pool
+        weights = NetworkWeights(network: network, seed: seed)
+        plan = ActivationPlan(network: network)
+        workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
+        arena = .allocate(capacity: plan.elements + 16)
+        arena.initialize(repeating: 0)
+        let w = weights
+        packed = network.layers.enumerated().map { i, l in
+            guard case .convolution(let c) = l.kind else { return nil }
+            return LayerKernels.ConvWeights.pack(c, inputChannels: network.layers[l.inputs[0]].output.c, weights: w.weights[i]!.baseAddress!)
+        }
+    }
+
+    /// Bytes of the weights packed for the GEMM (a second copy of most convolution weights).
+    public var packedWeightBytes: Int64 { packed.reduce(0) { $0 + ($1?.reduce(0) { $0 + $1.bytes } ?? 0) } }
+
+    deinit { arena.deallocate() }
+
+    /// Bytes of the activation arena.
+    public var activationBytes: Int64 { Int64(plan.elements) * 4 }
+    /// Bytes of the GEMM workspaces.
+    public var workspaceBytes: Int64 { Int64(workspaces.count * GEMM.Workspace.bytes) }
+
+    /// A layer's output in the arena (valid until a later layer reuses its slot).
+    public func output(of layer: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(rebasing: arena[plan.offsets[layer]..<(plan.offsets[layer] + network.layers[layer].output.count)])
+    }
+
+    /// Fills the input with a deterministic image (values in [0, 1)).
+    public func setDeterministicInput(seed: UInt64 = 7) {
+        var rng = WeightRandom(seed: seed)
+        let input = output(of: 0)
+        for i in input.indices { input[i] = rng.uniform(0, 1) }
+    }
+
+    /// Runs every layer after the input. `beforeLayer`/`afterLayer` are called on the calling
+    /// thread at each layer boundary, when no thread is working (the profiler reads counters
+    /// there). Returns the network's output.
+    @discardableResult
+    public func run(beforeLayer: ((Int) -> Void)? = nil, afterLayer: ((Int) -> Void)? = nil) -> UnsafeMutableBufferPointer<Float> {
+        for i in 1..<network.layers.count {
+            beforeLayer?(i)
+            runLayer(i)
+            afterLayer?(i)
+        }
+        return output(of: network.layers.count - 1)
+    }
+
+    /// Runs one layer.
+    public func runLayer(_ i: Int) {
+        let layer = network.layers[i]
+        let out = output(of: i).baseAddress!
+        let inputs = layer.inputs.map { UnsafePointer(output(of: $0).baseAddress!) }
+        let x = network.layers[layer.inputs.first ?? 0].output
+        switch layer.kind {
+        case .input:
+            break
+        case .convolution(let c):
+            LayerKernels.convolution(c, input: inputs[0], x: x, output: out, y: layer.output,
+                                     weights: .init(weights: weights.weights[i]!.baseAddress!, bias: weights.biases[i]!.baseAddress!, packed: packed[i]),
+                                     activation: layer.activation, pool: pool, workspaces: workspaces)
+        case .fullyConnected(let outputs):
+            LayerKernels.fullyConnected(input: inputs[0], inputs: x.count, output: out, outputs: outputs,
+                                        weights: weights.weights[i]!.baseAddress!, bias: weights.biases[i]!.baseAddress!,
+                                        activation: layer.activation, pool: pool)
+        case .pooling(let p):
+            LayerKernels.pooling(p, input: inputs[0], x: x, output: out, y: layer.output, pool: pool)
+        case .lrn(let n):
+            LayerKernels.lrn(n, input: inputs[0], x: x, output: out, pool: pool)
+        case .concat:
+            var offset = 0
+            for (k, j) in layer.inputs.enumerated() {
+                let s = network.layers[j].output
+                LayerKernels.concatCopy(inputs[k], channels: s.c, plane: s.h * s.w, into: out, offset: offset, pool: pool)
+                offset += s.c
+            }
+        case .add:
+            LayerKernels.add(inputs[0], inputs[1], output: out, count: layer.output.count, activation: layer.activation, pool: pool)
+        case .softmax:
+            LayerKernels.softmax(inputs[0], output: out, count: layer.output.count)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Networks
+
+/// Deterministic weights for a network: seeded, scaled so that activations neither explode nor
+/// vanish (He-uniform for layers followed by ReLU, half gain on a residual branch before its
+/// add), with batch normalisation parameters drawn too and folded into the convolution.
+public final class NetworkWeights: @unchecked Sendable {
+    /// Per layer: weights and bias (nil for layers without parameters).
+    public let weights: [UnsafeMutableBufferPointer<Float>?]
+    public let biases: [UnsafeMutableBufferPointer<Float>?]
+    /// Parameter bytes (fp32).
+    public let bytes: Int64
+
+    public init(network: Network, seed: UInt64 = 1) {
+        var rng = WeightRandom(seed: seed)
+        var w: [UnsafeMutableBufferPointer<Float>?] = [], b: [UnsafeMutableBufferPointer<Float>?] = []
+        var total: Int64 = 0
+        // Layers whose output feeds an element-wise add (the last conv of a residual branch).
+        var feedsAdd = Set<Int>()
+        for l in network.layers { if case .add = l.kind { for i in l.inputs { feedsAdd.insert(i) } } }
+        for (index, layer) in network.layers.enumerated() {
+            switch layer.kind {
+            case .convolution(let c):
+                let x = network.layers[layer.inputs[0]].output
+                let fanIn = (x.c / c.groups) * c.kernelH * c.kernelW
+                let count = c.outputChannels * fanIn
+                let gain: Float = (layer.activation != nil ? 2 : 1) * (feedsAdd.contains(index) ? 0.25 : 1)
+                let bound = (3 * gain / Float(fanIn)).squareRoot()
+                let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+                for i in 0..<count { weights[i] = rng.uniform(-bound, bound) }
+                let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: c.outputChannels)
+                for o in 0..<c.outputChannels { bias[o] = c.bias ? rng.uniform(-0.01, 0.01) : 0 }
+                if c.batchNormFolded {
+                    // y = gamma (conv(x) + bias - mean) / sqrt(var + eps) + beta, folded.
+                    for o in 0..<c.outputChannels {
+                        let gamma = rng.uniform(0.9, 1.1), beta = rng.uniform(-0.05, 0.05)
+                        let mean = rng.uniform(-0.05, 0.05), variance = rng.uniform(0.9, 1.1)
+                        let scale = gamma / (variance + 1e-5).squareRoot()
+                        for i in 0..<fanIn { weights[o * fanIn + i] *= scale }
+                        bias[o] = (bias[o] - mean) * scale + beta
+                    }
+                }
+                w.append(weights)
+                b.append(bias)
+                total += Int64(count + c.outputChannels) * 4
+            case .fullyConnected(let outputs):
+                let inputs = network.layers[layer.inputs[0]].output.count
+                let gain: Float = layer.activation != nil ? 2 : 1
+                let bound = (3 * gain / Float(inputs)).squareRoot()
+                let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: outputs * inputs)
+                for i in 0..<(outputs * inputs) { weights[i] = rng.uniform(-bound, bound) }
+                let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: outputs)
+                for o in 0..<outputs { bias[o] = rng.uniform(-0.01, 0.01) }
+                w.append(weights)
+                b.append(bias)
+                total += Int64(outputs * inputs + outputs) * 4
+            default:
+                w.append(nil)
+                b.append(nil)
+            }
+        }
+        weights = w
+        biases = b
+        bytes = total
+    }
+
+    deinit {
+        for p in weights { p?.deallocate() }
+        for p in biases { p?.deallocate() }
+    }
+}
+
+/// SplitMix64, for weights that are the same on every machine and thread count.
+struct WeightRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24) }
+}

@@ -1,0 +1,222 @@
+import ArgumentParser
+import Counters
+import Foundation
+import Kernels
+import Networks
+import Platform
+
+/// Where to run a network: a cluster, a CPU list, or by default the biggest cluster.
+struct PlacementOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Run on this cluster (little, big, or a core name; `socprof info` lists them). Default: the biggest cluster.", valueName: "name"))
+    var cluster: String?
+
+    @Option(help: ArgumentHelp("Run on these CPUs (a cpulist such as 4-7) instead of a cluster.", valueName: "list"))
+    var cpus: String?
+
+    @Option(help: ArgumentHelp("Threads (default: one per CPU of the cluster).", valueName: "n"))
+    var threads: Int?
+
+    func validate() throws {
+        if cluster != nil && cpus != nil { throw ValidationError("--cluster and --cpus both choose the CPUs; give one.") }
+        if let cpus { do { _ = try CPUList.parse(cpus) } catch { throw ValidationError("--cpus: \(error)") } }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
+    }
+
+    /// The CPUs and a description of them.
+    func resolve(root: SystemRoot) throws -> (cpus: [Int], label: String) {
+        if let cpus {
+            let list = try CPUList.parse(cpus)
+            let allowed = CPUSet.currentAffinity()
+            let outside = list.filter { !allowed.contains($0) }
+            if !outside.isEmpty { throw fail("--cpus \(cpus): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
+            return (list, "cpus \(CPUList.format(list))")
+        }
+        let topology = Topology(root: root, catalog: nil, registry: PMURegistry(root: root))
+        var chosen: Cluster?
+        if let name = cluster {
+            let p = try? PlatformDescription.load(root: root)
+            chosen = p?.topology.cluster(named: name) ?? topology.cluster(named: name)
+            if chosen == nil {
+                let names = (p?.topology.clusters ?? topology.clusters).map(\.name)
+                throw fail("no cluster '\(name)'; this machine has \(names.joined(separator: ", "))")
+            }
+        } else {
+            chosen = (try? PlatformDescription.load(root: root))?.topology.biggestCluster ?? topology.biggestCluster
+        }
+        let allowed = CPUSet.currentAffinity()
+        let list = chosen!.cpus.cpus.filter { allowed.contains($0) }
+        if list.isEmpty { throw fail("cluster \(chosen!.name) (cpus \(chosen!.cpus)) has no CPU available to this process") }
+        return (list, "cluster \(chosen!.name) (cpus \(CPUList.format(list)))")
+    }
+}
+
+/// `socprof run`: images/s of a network, without counters.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a network on a cluster and report images/s (median and spread) and peak memory; no counters.",
+        discussion: "Networks: \(NetworkCatalog.names.joined(separator: ", ")). Weights are deterministic (seeded); the input is a fixed pseudo-random image."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var placement: PlacementOptions
+
+    @Argument(help: ArgumentHelp("The network.", valueName: "network"))
+    var network: String
+
+    @Option(help: "Timed images (the median and spread are over these).")
+    var iterations: Int = 20
+
+    @Option(help: "Untimed images first (caches, page faults, frequency).")
+    var warmup: Int = 2
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        try global.validateRoot()
+        guard NetworkCatalog.network(named: network.lowercased()) != nil else {
+            let near = Suggestions.closest(to: network, in: NetworkCatalog.names)
+            throw ValidationError("unknown network '\(network)'; the networks are \(NetworkCatalog.names.joined(separator: ", "))" +
+                                  (near.isEmpty ? "." : "; did you mean '\(near[0])'?"))
+        }
+        guard (1...1_000_000).contains(iterations) else { throw ValidationError("--iterations \(iterations) must be 1 to 1000000.") }
+        guard (0...1_000_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 1000000.") }
+    }
+
+    struct Result: Encodable {
+        let network: String
+        let placement: String
+        let threads: Int
+        let iterations: Int
+        let images_per_second: Double
+        let median_ms: Double
+        let min_ms: Double
+        let max_ms: Double
+        let p10_ms: Double
+        let p90_ms: Double
+        let gops_per_image: Double
+        let weights_bytes: Int64
+        let activation_bytes: Int64
+        let activation_bytes_without_reuse: Int64
+        let workspace_bytes: Int64
+        let peak_rss_bytes: Int64
+    }
+
+    func run() throws {
+        let net = NetworkCatalog.network(named: network.lowercased())!
+        let (cpus, label) = try placement.resolve(root: global.systemRoot)
+        let pool = ThreadPool(threads: placement.threads ?? cpus.count, cpus: cpus)
+        let runner = NetworkRunner(network: net, pool: pool)
+        runner.setDeterministicInput()
+        for _ in 0..<warmup { runner.run() }
+        var times: [Double] = []
+        var lastReport = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<iterations {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            runner.run()
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            times.append(Double(t1 - t0) / 1e9)
+            if !json && t1 - lastReport > 2_000_000_000 {
+                Terminal.stderr("  \(i + 1)/\(iterations) images, last \(String(format: "%.1f", times.last! * 1e3)) ms")
+                lastReport = t1
+            }
+        }
+        times.sort()
+        func q(_ f: Double) -> Double { times[min(times.count - 1, Int(f * Double(times.count - 1) + 0.5))] * 1e3 }
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let ops = net.costs().reduce(Int64(0)) { $0 + $1.ops }
+        let r = Result(network: net.name, placement: label, threads: pool.count, iterations: iterations,
+                       images_per_second: 1e3 / q(0.5), median_ms: q(0.5), min_ms: times[0] * 1e3, max_ms: times.last! * 1e3,
+                       p10_ms: q(0.1), p90_ms: q(0.9), gops_per_image: Double(ops) / 1e9,
+                       weights_bytes: runner.weights.bytes, activation_bytes: runner.activationBytes,
+                       activation_bytes_without_reuse: Int64(runner.plan.unplannedElements) * 4, workspace_bytes: runner.workspaceBytes,
+                       peak_rss_bytes: Int64(usage.ru_maxrss) * 1024)
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(r), as: UTF8.self))
+            return
+        }
+        func mib(_ b: Int64) -> String { String(format: "%.1f MiB", Double(b) / 1048576) }
+        print("\(r.network) on \(label), \(r.threads) thread(s), \(iterations) images:")
+        print(String(format: "  %.2f images/s (median %.2f ms; min %.2f, p10 %.2f, p90 %.2f, max %.2f ms); %.2f GOP/image = %.1f GOP/s",
+                     r.images_per_second, r.median_ms, r.min_ms, r.p10_ms, r.p90_ms, r.max_ms, r.gops_per_image, r.gops_per_image * r.images_per_second))
+        print("  memory: weights \(mib(r.weights_bytes)), activations \(mib(r.activation_bytes)) (\(mib(r.activation_bytes_without_reuse)) without reuse), GEMM workspaces \(mib(r.workspace_bytes)); peak RSS \(mib(r.peak_rss_bytes))")
+    }
+}
+
+/// `socprof networks`: the built-in networks, their layers and costs.
+struct NetworksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "networks",
+        abstract: "List the built-in networks with each layer's shape and cost (MACs, ops, bytes, OI_t); docs/cost-model.md.",
+        discussion: "Without a name, every network."
+    )
+
+    @Argument(help: ArgumentHelp("Only this network.", valueName: "network"))
+    var network: String?
+
+    @Flag(help: "Print JSON: {\"networks\": [{\"name\", \"macs\", \"params\", \"layers\": [...]}]}.")
+    var json = false
+
+    func validate() throws {
+        if let network, NetworkCatalog.network(named: network.lowercased()) == nil {
+            throw ValidationError("unknown network '\(network)'; the networks are \(NetworkCatalog.names.joined(separator: ", ")).")
+        }
+    }
+
+    struct LayerEntry: Encodable {
+        let name: String
+        let kind: String
+        let inputs: [String]
+        let output: TensorShape
+        let activation: String?
+        let cost: LayerCost
+    }
+
+    struct Entry: Encodable {
+        let name: String
+        let input: TensorShape
+        let macs: Int64
+        let ops: Int64
+        let params: Int64
+        let param_bytes: Int64
+        let min_bytes: Int64
+        let layers: [LayerEntry]
+    }
+
+    func run() throws {
+        let names = network.map { [$0.lowercased()] } ?? NetworkCatalog.names
+        let entries = names.map { name -> Entry in
+            let net = NetworkCatalog.network(named: name)!
+            let costs = net.costs()
+            return Entry(name: name, input: net.input, macs: costs.reduce(0) { $0 + $1.macs }, ops: costs.reduce(0) { $0 + $1.ops },
+                         params: net.totalParams, param_bytes: costs.reduce(0) { $0 + $1.paramBytes },
+                         min_bytes: costs.reduce(0) { $0 + $1.minBytes },
+                         layers: zip(net.layers, costs).map { l, c in
+                             LayerEntry(name: l.name, kind: l.kind.name, inputs: l.inputs.map { net.layers[$0].name }, output: l.output,
+                                        activation: l.activation?.rawValue, cost: c)
+                         })
+        }
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(["networks": entries]), as: UTF8.self))
+            return
+        }
+        for e in entries {
+            print(String(format: "%@: input %@, %.3f GMAC, %.3f GOP, %.2f M params, %d layers", e.name, e.input.description,
+                         Double(e.macs) / 1e9, Double(e.ops) / 1e9, Double(e.params) / 1e6, e.layers.count))
+            if network != nil {
+                print("  " + "layer".rightPad(34) + "kind".rightPad(9) + "output".rightPad(14) + "MMAC".leftPad(9) + "params KiB".leftPad(12) + "min KiB".leftPad(10) + "OI_t".leftPad(8))
+                for l in e.layers {
+                    print("  " + l.name.rightPad(34) + l.kind.rightPad(9) + l.output.description.rightPad(14) +
+                          String(format: "%9.2f%12.1f%10.1f%8.2f", Double(l.cost.macs) / 1e6, Double(l.cost.paramBytes) / 1024,
+                                 Double(l.cost.minBytes) / 1024, l.cost.oiTheoretical))
+                }
+            }
+        }
+    }
+}

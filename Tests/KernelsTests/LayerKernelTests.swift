@@ -1,0 +1,157 @@
+import Foundation
+import Kernels
+import Networks
+import Testing
+
+/// Plain loops, the definitions the kernels are checked against.
+enum Reference {
+    static func conv(_ c: Convolution, _ input: [Float], _ x: TensorShape, _ w: [Float], _ bias: [Float]?, _ y: TensorShape, _ act: Activation?) -> [Float] {
+        var out = [Float](repeating: 0, count: y.count)
+        let inG = x.c / c.groups, outG = y.c / c.groups
+        for oc in 0..<y.c {
+            let g = oc / outG
+            for oy in 0..<y.h { for ox in 0..<y.w {
+                var s: Double = Double(bias?[oc] ?? 0)
+                for ic in 0..<inG { for ky in 0..<c.kernelH { for kx in 0..<c.kernelW {
+                    let iy = oy * c.strideH - c.padding.top + ky, ix = ox * c.strideW - c.padding.left + kx
+                    guard iy >= 0, iy < x.h, ix >= 0, ix < x.w else { continue }
+                    let v = input[((g * inG + ic) * x.h + iy) * x.w + ix]
+                    s += Double(v) * Double(w[((oc * inG + ic) * c.kernelH + ky) * c.kernelW + kx])
+                } } }
+                out[(oc * y.h + oy) * y.w + ox] = activate(Float(s), act)
+            } }
+        }
+        return out
+    }
+
+    static func activate(_ v: Float, _ a: Activation?) -> Float {
+        switch a { case .none: v; case .relu: max(v, 0); case .relu6: min(max(v, 0), 6) }
+    }
+
+    static func pool(_ p: Pooling, _ input: [Float], _ x: TensorShape, _ y: TensorShape) -> [Float] {
+        var out = [Float](repeating: 0, count: y.count)
+        for c in 0..<x.c { for oy in 0..<y.h { for ox in 0..<y.w {
+            var vals: [Float] = []
+            var slots = 0
+            let k = p.global ? max(x.h, x.w) : p.kernel
+            let y0 = p.global ? 0 : oy * p.stride - p.padding.top, x0 = p.global ? 0 : ox * p.stride - p.padding.left
+            for ky in 0..<k { for kx in 0..<k {
+                let iy = y0 + ky, ix = x0 + kx
+                if iy < x.h + p.padding.bottom && ix < x.w + p.padding.right { slots += 1 }
+                guard iy >= 0, iy < x.h, ix >= 0, ix < x.w else { continue }
+                vals.append(input[(c * x.h + iy) * x.w + ix])
+            } }
+            let v: Float = p.kind == .max ? vals.max()! : vals.reduce(0, +) / Float(p.countPadding && !p.global ? slots : vals.count)
+            out[(c * y.h + oy) * y.w + ox] = v
+        } } }
+        return out
+    }
+}
+
+@Suite("Layer kernels against reference loops")
+struct LayerKernelTests {
+    struct ConvCase: Sendable, CustomTestStringConvertible {
+        let inC: Int, h: Int, w: Int, outC: Int, k: Int, stride: Int, pad: Padding, groups: Int, act: Activation?
+        var testDescription: String { "\(inC)x\(h)x\(w) -> \(outC) k\(k) s\(stride) p\(pad.top),\(pad.left),\(pad.bottom),\(pad.right) g\(groups) \(act?.rawValue ?? "linear")" }
+    }
+
+    static let convCases: [ConvCase] = [
+        ConvCase(inC: 3, h: 11, w: 13, outC: 5, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu),
+        ConvCase(inC: 17, h: 9, w: 7, outC: 33, k: 1, stride: 1, pad: .none, groups: 1, act: nil),
+        ConvCase(inC: 6, h: 15, w: 15, outC: 10, k: 5, stride: 2, pad: .same(2), groups: 2, act: .relu),
+        ConvCase(inC: 3, h: 23, w: 19, outC: 7, k: 11, stride: 4, pad: .none, groups: 1, act: .relu),
+        ConvCase(inC: 13, h: 10, w: 9, outC: 13, k: 3, stride: 1, pad: .same(1), groups: 13, act: .relu6),
+        ConvCase(inC: 19, h: 12, w: 11, outC: 19, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19, act: .relu6),
+        ConvCase(inC: 8, h: 7, w: 7, outC: 12, k: 1, stride: 2, pad: .none, groups: 1, act: nil),
+        ConvCase(inC: 12, h: 6, w: 8, outC: 9, k: 3, stride: 1, pad: .same(1), groups: 3, act: .relu),
+        ConvCase(inC: 35, h: 14, w: 14, outC: 40, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu),
+    ]
+
+    @Test("convolution: general, 1x1, grouped, depthwise, strides, padding", arguments: convCases)
+    func convolution(c: ConvCase) {
+        var rng = TestRandom(UInt64(c.inC * 7919 + c.outC * 31 + c.k))
+        let conv = Convolution(outputChannels: c.outC, kernel: c.k, stride: c.stride, padding: c.pad, groups: c.groups)
+        let x = TensorShape(c: c.inC, h: c.h, w: c.w)
+        var b = GraphBuilder(name: "t", input: x)
+        let y = b.conv("c", b.input, conv).shape
+        let input = rng.array(x.count), weights = rng.array(c.outC * (c.inC / c.groups) * c.k * c.k), bias = rng.array(c.outC)
+        let expected = Reference.conv(conv, input, x, weights, bias, y, c.act)
+        for threads in [1, 2] {
+            let pool = ThreadPool(threads: threads)
+            let ws = (0..<threads).map { _ in GEMM.Workspace() }
+            var out = [Float](repeating: .nan, count: y.count)
+            input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
+                LayerKernels.convolution(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
+                                         weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!), activation: c.act, pool: pool, workspaces: ws)
+            } } } }
+            #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads")
+        }
+    }
+
+    @Test("pooling: max and average, padding, ceil rounding, global", arguments: [
+        Pooling(kind: .max, kernel: 3, stride: 2, rounding: .ceil),
+        Pooling(kind: .max, kernel: 3, stride: 2, padding: .same(1)),
+        Pooling(kind: .average, kernel: 3, stride: 1, padding: .same(1)),
+        Pooling(kind: .average, kernel: 3, stride: 1, padding: .same(1), countPadding: true),
+        Pooling(kind: .average, kernel: 5, stride: 3, rounding: .ceil),
+        Pooling.global(.average), Pooling.global(.max),
+    ])
+    func pooling(p: Pooling) {
+        var rng = TestRandom(99)
+        let x = TensorShape(c: 5, h: 13, w: 12)
+        var b = GraphBuilder(name: "t", input: x)
+        let y = b.pool("p", b.input, p).shape
+        let input = rng.array(x.count)
+        var out = [Float](repeating: .nan, count: y.count)
+        input.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { o in
+            LayerKernels.pooling(p, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, pool: ThreadPool(threads: 2))
+        } }
+        #expect(close(out, Reference.pool(p, input, x, y), tolerance: 1e-5))
+    }
+
+    @Test func fullyConnectedLRNAddSoftmax() {
+        var rng = TestRandom(7)
+        let inputs = 1000 + 37, outputs = 23
+        let x = rng.array(inputs), w = rng.array(inputs * outputs), b = rng.array(outputs)
+        var y = [Float](repeating: .nan, count: outputs)
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { yp in
+            LayerKernels.fullyConnected(input: xp.baseAddress!, inputs: inputs, output: yp.baseAddress!, outputs: outputs,
+                                        weights: wp.baseAddress!, bias: bp.baseAddress!, activation: .relu, pool: ThreadPool(threads: 2))
+        } } } }
+        var expected = [Float](repeating: 0, count: outputs)
+        for o in 0..<outputs {
+            var s = Double(b[o])
+            for i in 0..<inputs { s += Double(w[o * inputs + i]) * Double(x[i]) }
+            expected[o] = Reference.activate(Float(s), .relu)
+        }
+        #expect(close(y, expected, tolerance: 1e-4))
+
+        // LRN, against its definition.
+        let shape = TensorShape(c: 7, h: 3, w: 4), n = LRN(size: 5, alpha: 1e-4 * 5, beta: 0.75, k: 1)
+        let li = rng.array(shape.count).map { $0 * 3 }
+        var lo = [Float](repeating: .nan, count: shape.count)
+        li.withUnsafeBufferPointer { i in lo.withUnsafeMutableBufferPointer { o in
+            LayerKernels.lrn(n, input: i.baseAddress!, x: shape, output: o.baseAddress!, pool: ThreadPool(threads: 2))
+        } }
+        let plane = 12
+        let ref = (0..<shape.count).map { idx -> Float in
+            let c = idx / plane, p = idx % plane
+            var s: Float = 0
+            for cc in max(0, c - 2)...min(6, c + 2) { s += li[cc * plane + p] * li[cc * plane + p] }
+            return li[idx] / powf(1 + n.alpha / Float(n.size) * s, n.beta)
+        }
+        #expect(close(lo, ref, tolerance: 1e-5))
+
+        // Add with ReLU, softmax.
+        let a1 = rng.array(101), a2 = rng.array(101)
+        var sum = [Float](repeating: 0, count: 101)
+        a1.withUnsafeBufferPointer { p in a2.withUnsafeBufferPointer { q in sum.withUnsafeMutableBufferPointer { s in
+            LayerKernels.add(p.baseAddress!, q.baseAddress!, output: s.baseAddress!, count: 101, activation: .relu, pool: ThreadPool(threads: 2))
+        } } }
+        #expect(sum == zip(a1, a2).map { max($0 + $1, 0) })
+        var prob = [Float](repeating: 0, count: 101)
+        a1.withUnsafeBufferPointer { p in prob.withUnsafeMutableBufferPointer { s in LayerKernels.softmax(p.baseAddress!, output: s.baseAddress!, count: 101) } }
+        #expect(abs(prob.reduce(0, +) - 1) < 1e-5)
+        #expect(prob.firstIndex(of: prob.max()!) == a1.firstIndex(of: a1.max()!))
+    }
+}
