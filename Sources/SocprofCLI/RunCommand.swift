@@ -97,6 +97,7 @@ struct RunCommand: ParsableCommand {
         let p90_ms: Double
         let gops_per_image: Double
         let weights_bytes: Int64
+        let packed_weights_bytes: Int64
         let activation_bytes: Int64
         let activation_bytes_without_reuse: Int64
         let workspace_bytes: Int64
@@ -130,7 +131,7 @@ struct RunCommand: ParsableCommand {
         let r = Result(network: net.name, placement: label, threads: pool.count, iterations: iterations,
                        images_per_second: 1e3 / q(0.5), median_ms: q(0.5), min_ms: times[0] * 1e3, max_ms: times.last! * 1e3,
                        p10_ms: q(0.1), p90_ms: q(0.9), gops_per_image: Double(ops) / 1e9,
-                       weights_bytes: runner.weights.bytes, activation_bytes: runner.activationBytes,
+                       weights_bytes: runner.weights.bytes, packed_weights_bytes: runner.packedWeightBytes, activation_bytes: runner.activationBytes,
                        activation_bytes_without_reuse: Int64(runner.plan.unplannedElements) * 4, workspace_bytes: runner.workspaceBytes,
                        peak_rss_bytes: Int64(usage.ru_maxrss) * 1024)
         if json {
@@ -143,7 +144,7 @@ struct RunCommand: ParsableCommand {
         print("\(r.network) on \(label), \(r.threads) thread(s), \(iterations) images:")
         print(String(format: "  %.2f images/s (median %.2f ms; min %.2f, p10 %.2f, p90 %.2f, max %.2f ms); %.2f GOP/image = %.1f GOP/s",
                      r.images_per_second, r.median_ms, r.min_ms, r.p10_ms, r.p90_ms, r.max_ms, r.gops_per_image, r.gops_per_image * r.images_per_second))
-        print("  memory: weights \(mib(r.weights_bytes)), activations \(mib(r.activation_bytes)) (\(mib(r.activation_bytes_without_reuse)) without reuse), GEMM workspaces \(mib(r.workspace_bytes)); peak RSS \(mib(r.peak_rss_bytes))")
+        print("  memory: weights \(mib(r.weights_bytes)) (+ \(mib(r.packed_weights_bytes)) packed for the GEMM), activations \(mib(r.activation_bytes)) (\(mib(r.activation_bytes_without_reuse)) without reuse), GEMM workspaces \(mib(r.workspace_bytes)); peak RSS \(mib(r.peak_rss_bytes))")
     }
 }
 

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("socprof networks, run and kernel benchmarks")
+struct KernelCommandTests {
+    func json(_ args: [String]) throws -> [String: Any] {
+        let r = try Socprof.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test func networksJSON() throws {
+        let doc = try json(["networks", "--json"])
+        let nets = try #require(doc["networks"] as? [[String: Any]])
+        #expect(nets.compactMap { $0["name"] as? String } == ["alexnet", "googlenet", "mobilenet", "resnet50", "squeezenet", "squeezenet-1.1"])
+        let mobilenet = try #require(nets.first { $0["name"] as? String == "mobilenet" })
+        #expect((mobilenet["macs"] as? Int).map { abs($0 - 568_741_376) < 1000 } == true)
+        #expect((mobilenet["params"] as? Int).map { abs($0 - 4_222_057) < 100 } == true)
+        let layers = try #require(mobilenet["layers"] as? [[String: Any]])
+        let cost = try #require(layers[1]["cost"] as? [String: Any])
+        for key in ["macs", "ops", "paramBytes", "inputBytes", "outputBytes", "minBytes", "oiTheoretical"] { #expect(cost[key] != nil, "\(key)") }
+        let one = try Socprof.run(["networks", "resnet50"])
+        #expect(one.status == 0 && one.stdout.contains("OI_t") && one.stdout.contains("block4/unit3"))
+        let bad = try Socprof.run(["networks", "resnet51"])
+        #expect(bad.status == 64 && bad.stderr.contains("unknown network 'resnet51'"))
+    }
+
+    @Test func runReportsImagesPerSecondAndMemory() throws {
+        let doc = try json(["run", "squeezenet-1.1", "--iterations", "3", "--warmup", "1", "--threads", "2", "--json"])
+        #expect((doc["images_per_second"] as? Double ?? 0) > 0)
+        #expect(doc["threads"] as? Int == 2)
+        let minMs = try #require(doc["min_ms"] as? Double), median = try #require(doc["median_ms"] as? Double), maxMs = try #require(doc["max_ms"] as? Double)
+        #expect(minMs <= median && median <= maxMs)
+        let act = try #require(doc["activation_bytes"] as? Int), unplanned = try #require(doc["activation_bytes_without_reuse"] as? Int)
+        #expect(act > 0 && act < unplanned)
+        #expect((doc["peak_rss_bytes"] as? Int ?? 0) > (doc["weights_bytes"] as? Int ?? 0))
+        let typo = try Socprof.run(["run", "mobilnet"])
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'mobilenet'"))
+        let cpus = try Socprof.run(["run", "mobilenet", "--cpus", "100000", "--iterations", "1"])
+        #expect(cpus.status == 2 && cpus.stderr.contains("not available to this process"))
+        let cluster = try Socprof.run(["run", "mobilenet", "--cluster", "huge", "--iterations", "1"])
+        #expect(cluster.status == 2 && cluster.stderr.contains("no cluster 'huge'"))
+    }
+
+    @Test func benchGEMMAndConv() throws {
+        let g = try json(["bench", "gemm", "--m", "100", "--n", "70", "--k", "33", "--repeat", "2", "--json"])
+        #expect((g["gflops"] as? Double ?? 0) > 0 && g["m"] as? Int == 100)
+        let c = try json(["bench", "conv", "--network", "squeezenet-1.1", "--layer", "fire2/expand3x3", "--repeat", "2", "--json"])
+        let rows = try #require(c["layers"] as? [[String: Any]])
+        #expect(rows.count == 1 && (rows[0]["gflops"] as? Double ?? 0) > 0)
+        #expect((c["gemm_gflops"] as? Double ?? 0) > 0)
+        let bad = try Socprof.run(["bench", "gemm", "--m", "0"])
+        #expect(bad.status == 64)
+    }
+}
