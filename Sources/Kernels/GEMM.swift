@@ -110,6 +110,19 @@ public enum GEMM {
         public static var bytes: Int { ((GEMM.mc + GEMM.mr) * GEMM.kc + (GEMM.nc + GEMM.nr) * GEMM.kc + GEMM.mr * GEMM.nr) * 4 }
     }
 
+    /// A B operand packed whole (all of K) and shared by the threads of a pool, for GEMMs whose
+    /// rows are split between threads: each thread packs part of it, once.
+    public final class SharedB: @unchecked Sendable {
+        /// Capacity, floats.
+        public let capacity: Int
+        let data: UnsafeMutablePointer<Float>
+        public init(capacity: Int = 1 << 21) {
+            self.capacity = capacity
+            data = .allocate(capacity: capacity)
+        }
+        deinit { data.deallocate() }
+    }
+
     /// C[m x n] = A[m x k] x B[k x n] (+ C when `accumulate`), one thread. Leading dimensions are
     /// in elements. `k == 0` leaves C (or zeroes it without `accumulate`).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -204,17 +217,50 @@ public enum GEMM {
         }
     }
 
-    /// The same on a thread pool, splitting rows or columns as the unpacked form does.
+    /// The same on a thread pool. With many column tiles the columns are split; otherwise the
+    /// rows are, and B is packed whole once into `shared` by all threads together (one barrier),
+    /// then each thread multiplies its rows by all of it.
     public static func multiply<B: GEMMOperandB>(packed: PackedA, n: Int, b: B, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                                 epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace]) {
-        let m = packed.m, threads = pool.count
+                                                 epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace], shared: SharedB? = nil) {
+        let m = packed.m, k = packed.k, threads = pool.count
         let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
-        if threads == 1 || Int64(m) * Int64(n) * Int64(packed.k) < 64 * 64 * 64 {
+        if threads == 1 || Int64(m) * Int64(n) * Int64(k) < 64 * 64 * 64 {
             multiply(packed: packed, rows: 0, m: m, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, workspace: workspaces[0])
             return
         }
+        let splitColumns = nTiles >= 4 * threads || nTiles >= mTiles
+        if !splitColumns, let shared, nTiles * nr * k <= shared.capacity {
+            pool.run { t in
+                // Phase 1: pack B, every KC block, this thread's share of the panels.
+                let panels = ThreadPool.share(nTiles, part: t, of: threads)
+                var pc = 0
+                while pc < k {
+                    let kb = min(kc, k - pc)
+                    if !panels.isEmpty {
+                        let j0 = panels.lowerBound * nr
+                        b.pack(k0: pc, kb: kb, j0: j0, nb: min(n, panels.upperBound * nr) - j0,
+                               into: shared.data + pc * nTiles * nr + panels.lowerBound * kb * nr)
+                    }
+                    pc += kb
+                }
+                pool.barrier()
+                // Phase 2: this thread's rows against all of B.
+                let rows = ThreadPool.share(mTiles, part: t, of: threads)
+                let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
+                guard i1 > i0 else { return }
+                pc = 0
+                while pc < k {
+                    let kb = min(kc, k - pc)
+                    macroKernel(m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,
+                                c: c + i0 * ldc, ldc: ldc, accumulate: pc > 0, tile: workspaces[t].tile,
+                                epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
+                    pc += kb
+                }
+            }
+            return
+        }
         pool.run { t in
-            if nTiles >= 2 * threads || nTiles >= mTiles {
+            if splitColumns {
                 let r = ThreadPool.share(nTiles, part: t, of: threads)
                 let j0 = r.lowerBound * nr, j1 = min(n, r.upperBound * nr)
                 guard j1 > j0 else { return }

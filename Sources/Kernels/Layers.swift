@@ -50,7 +50,8 @@ public enum LayerKernels {
     /// are a GEMM on the input as is; other convolutions a GEMM whose B operand packs im2col
     /// columns on the fly; depthwise convolutions (groups == channels) a direct kernel.
     public static func convolution(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
-                                   y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool, workspaces: [GEMM.Workspace]) {
+                                   y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool, workspaces: [GEMM.Workspace],
+                                   shared: GEMM.SharedB? = nil) {
         let groups = conv.groups
         if groups == x.c && groups == y.c && groups > 1 {
             depthwise(conv, input: input, x: x, output: output, y: y, weights: w, activation: activation, pool: pool)
@@ -70,7 +71,7 @@ public enum LayerKernels {
             if pointwise {
                 let b = DenseB(src, ldb: n)
                 if let packed = w.packed?[g] {
-                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
+                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces, shared: shared)
                 } else {
                     GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 }
@@ -78,7 +79,7 @@ public enum LayerKernels {
                 let b = Im2colB(input: src, inH: x.h, inW: x.w, kh: conv.kernelH, kw: conv.kernelW, sh: conv.strideH, sw: conv.strideW,
                                 padTop: conv.padding.top, padLeft: conv.padding.left, outW: y.w)
                 if let packed = w.packed?[g] {
-                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
+                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces, shared: shared)
                 } else {
                     GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 }

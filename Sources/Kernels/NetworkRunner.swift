@@ -9,6 +9,8 @@ public final class NetworkRunner: @unchecked Sendable {
     public let plan: ActivationPlan
     public let pool: ThreadPool
     let workspaces: [GEMM.Workspace]
+    /// B packed whole and shared by the threads, for layers whose rows are split.
+    let shared: GEMM.SharedB?
     let arena: UnsafeMutableBufferPointer<Float>
     /// Convolution weights packed for the GEMM once, by layer.
     let packed: [[PackedA]?]
@@ -19,6 +21,7 @@ public final class NetworkRunner: @unchecked Sendable {
         weights = NetworkWeights(network: network, seed: seed)
         plan = ActivationPlan(network: network)
         workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
+        shared = pool.count > 1 ? GEMM.SharedB() : nil
         arena = .allocate(capacity: plan.elements + 16)
         arena.initialize(repeating: 0)
         let w = weights
@@ -36,7 +39,7 @@ public final class NetworkRunner: @unchecked Sendable {
     /// Bytes of the activation arena.
     public var activationBytes: Int64 { Int64(plan.elements) * 4 }
     /// Bytes of the GEMM workspaces.
-    public var workspaceBytes: Int64 { Int64(workspaces.count * GEMM.Workspace.bytes) }
+    public var workspaceBytes: Int64 { Int64(workspaces.count * GEMM.Workspace.bytes) + Int64(shared?.capacity ?? 0) * 4 }
 
     /// A layer's output in the arena (valid until a later layer reuses its slot).
     public func output(of layer: Int) -> UnsafeMutableBufferPointer<Float> {
@@ -75,7 +78,7 @@ public final class NetworkRunner: @unchecked Sendable {
         case .convolution(let c):
             LayerKernels.convolution(c, input: inputs[0], x: x, output: out, y: layer.output,
                                      weights: .init(weights: weights.weights[i]!.baseAddress!, bias: weights.biases[i]!.baseAddress!, packed: packed[i]),
-                                     activation: layer.activation, pool: pool, workspaces: workspaces)
+                                     activation: layer.activation, pool: pool, workspaces: workspaces, shared: shared)
         case .fullyConnected(let outputs):
             LayerKernels.fullyConnected(input: inputs[0], inputs: x.count, output: out, outputs: outputs,
                                         weights: weights.weights[i]!.baseAddress!, bias: weights.biases[i]!.baseAddress!,

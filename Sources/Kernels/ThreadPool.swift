@@ -20,6 +20,10 @@ public final class ThreadPool: @unchecked Sendable {
     private var pending = 0
     private var job: ((Int) -> Void)? = nil
     private var stopping = false
+    private let barrierMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let barrierCond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var barrierCount = 0
+    private var barrierGeneration: UInt64 = 0
     private var workers: [pthread_t] = []
 
     /// Starts `threads - 1` workers; pins every thread, the caller included, when `cpus` is given.
@@ -30,6 +34,8 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(done, nil)
+        pthread_mutex_init(barrierMutex, nil)
+        pthread_cond_init(barrierCond, nil)
         if !cpus.isEmpty { Self.pin(cpu: cpus[0]) }
         for i in 1..<max(1, threads) {
             let box = Unmanaged.passRetained(WorkerStart(pool: self, index: i))
@@ -63,6 +69,10 @@ public final class ThreadPool: @unchecked Sendable {
         mutex.deallocate()
         wake.deallocate()
         done.deallocate()
+        pthread_mutex_destroy(barrierMutex)
+        pthread_cond_destroy(barrierCond)
+        barrierMutex.deallocate()
+        barrierCond.deallocate()
     }
 
     static func pin(cpu: Int) {
@@ -112,6 +122,23 @@ public final class ThreadPool: @unchecked Sendable {
             job = nil
             pthread_mutex_unlock(mutex)
         }
+    }
+
+    /// Inside a `run` job: waits until every thread of the pool has reached this call (sleeping,
+    /// not spinning). Every thread must call it the same number of times.
+    public func barrier() {
+        if count == 1 { return }
+        pthread_mutex_lock(barrierMutex)
+        let generation = barrierGeneration
+        barrierCount += 1
+        if barrierCount == count {
+            barrierCount = 0
+            barrierGeneration &+= 1
+            pthread_cond_broadcast(barrierCond)
+        } else {
+            while barrierGeneration == generation { pthread_cond_wait(barrierCond, barrierMutex) }
+        }
+        pthread_mutex_unlock(barrierMutex)
     }
 
     /// Splits `0..<n` into `count` contiguous ranges, thread `i` getting range `i`.

@@ -2,13 +2,14 @@ import ArgumentParser
 import Counters
 import Foundation
 import Kernels
+import Platform
 
 /// Options for kernel benchmarks: threads and CPUs.
 struct KernelBenchOptions: ParsableArguments {
     @Option(help: "Threads (the calling thread included).")
     var threads: Int = 1
 
-    @Option(help: ArgumentHelp("Pin the threads to these CPUs (a cpulist such as 4-7).", valueName: "list"))
+    @Option(help: ArgumentHelp("Pin the threads to these CPUs (a cpulist such as 4-7). Default: the first --threads CPUs this process may use.", valueName: "list"))
     var cpus: String?
 
     @Option(name: .customLong("repeat"), help: "Timed repetitions; the median is reported.")
@@ -25,7 +26,10 @@ struct KernelBenchOptions: ParsableArguments {
 
     func cpuList(_ text: String) throws -> [Int] { try Counters.CPUList.parse(text) }
 
-    func makePool() throws -> ThreadPool { ThreadPool(threads: threads, cpus: try cpus.map(cpuList) ?? []) }
+    func makePool() throws -> ThreadPool {
+        let list = try cpus.map(cpuList) ?? Array(Platform.CPUSet.currentAffinity().cpus.prefix(threads))
+        return ThreadPool(threads: threads, cpus: list)
+    }
 
     /// Median seconds of `body` over the repetitions, after one warm-up call.
     func median(_ body: () -> Void) -> Double {

@@ -185,14 +185,19 @@ struct LiveCounterTests {
         defer { set.close() }
         #expect(!set.grouped && set.groups.count == 3 && set.groups.allSatisfy { !$0.grouped })
         try set.enable()
-        var x = [UInt8](repeating: 0, count: 1 << 22)
-        for i in stride(from: 0, to: x.count, by: 4096) { x[i] = 1 }
+        // Fresh pages mapped and touched while counting: each one faults.
+        let length = 1 << 22
+        let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        try #require(mapped != MAP_FAILED)
+        let bytes = try #require(mapped).assumingMemoryBound(to: UInt8.self)
+        defer { munmap(mapped, length) }
+        for i in stride(from: 0, to: length, by: 4096) { bytes[i] = 1 }
         try set.disable()
         let r = set.read()
         #expect(r.map(\.event.name) == ["task-clock", "page-faults", "context-switches"])
         #expect(r.allSatisfy { $0.status == .counted })
         #expect((r[0].raw ?? 0) > 0 && (r[1].raw ?? 0) > 0 && r[0].timeEnabled > 0)
-        #expect(x[4096] == 1)
+        #expect(bytes[4096] == 1)
     }
 
     @Test func countingAnotherThreadByTid() throws {

@@ -65,6 +65,9 @@ struct LayerKernelTests {
         ConvCase(inC: 8, h: 7, w: 7, outC: 12, k: 1, stride: 2, pad: .none, groups: 1, act: nil),
         ConvCase(inC: 12, h: 6, w: 8, outC: 9, k: 3, stride: 1, pad: .same(1), groups: 3, act: .relu),
         ConvCase(inC: 35, h: 14, w: 14, outC: 40, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu),
+        // Rows split between threads with B packed whole and shared (few column tiles).
+        ConvCase(inC: 64, h: 14, w: 14, outC: 256, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu),
+        ConvCase(inC: 96, h: 13, w: 13, outC: 200, k: 3, stride: 2, pad: .same(1), groups: 1, act: nil),
     ]
 
     @Test("convolution: general, 1x1, grouped, depthwise, strides, padding", arguments: convCases)
@@ -79,12 +82,17 @@ struct LayerKernelTests {
         for threads in [1, 2] {
             let pool = ThreadPool(threads: threads)
             let ws = (0..<threads).map { _ in GEMM.Workspace() }
-            var out = [Float](repeating: .nan, count: y.count)
-            input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
-                LayerKernels.convolution(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
-                                         weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!), activation: c.act, pool: pool, workspaces: ws)
-            } } } }
-            #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads")
+            // Each way: weights packed per call, and packed once (with B shared between threads).
+            for prepacked in [false, true] {
+                var out = [Float](repeating: .nan, count: y.count)
+                input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
+                    let packed = prepacked ? LayerKernels.ConvWeights.pack(conv, inputChannels: x.c, weights: w.baseAddress!) : nil
+                    LayerKernels.convolution(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
+                                             weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!, packed: packed), activation: c.act,
+                                             pool: pool, workspaces: ws, shared: GEMM.SharedB())
+                } } } }
+                #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, prepacked \(prepacked)")
+            }
         }
     }
 
