@@ -14,6 +14,9 @@ public final class NetworkRunner: @unchecked Sendable {
     let arena: UnsafeMutableBufferPointer<Float>
     /// Convolution weights packed for the GEMM once, by layer.
     let packed: [[PackedA]?]
+    /// Each layer's input and output pointers in the arena, resolved once (no allocation per run).
+    let inputPointers: [[UnsafePointer<Float>]]
+    let outputPointers: [UnsafeMutablePointer<Float>]
 
     public init(network: Network, pool: ThreadPool, seed: UInt64 = 1) {
         self.network = network
@@ -24,6 +27,9 @@ public final class NetworkRunner: @unchecked Sendable {
         shared = pool.count > 1 ? GEMM.SharedB() : nil
         arena = .allocate(capacity: plan.elements + 16)
         arena.initialize(repeating: 0)
+        let base = arena.baseAddress!, offsets = plan.offsets
+        outputPointers = offsets.map { base + $0 }
+        inputPointers = network.layers.map { l in l.inputs.map { UnsafePointer(base + offsets[$0]) } }
         let w = weights
         packed = network.layers.enumerated().map { i, l in
             guard case .convolution(let c) = l.kind else { return nil }
@@ -69,8 +75,8 @@ public final class NetworkRunner: @unchecked Sendable {
     /// Runs one layer.
     public func runLayer(_ i: Int) {
         let layer = network.layers[i]
-        let out = output(of: i).baseAddress!
-        let inputs = layer.inputs.map { UnsafePointer(output(of: $0).baseAddress!) }
+        let out = outputPointers[i]
+        let inputs = inputPointers[i]
         let x = network.layers[layer.inputs.first ?? 0].output
         switch layer.kind {
         case .input:
