@@ -51,10 +51,11 @@ let package = Package(
         // networks, and an unoptimised SIMD kernel is ~100x slower.
         .target(name: "Kernels", dependencies: ["CPerfEvent", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])]),
+        .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CPerfEvent"], swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels",
+                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift

@@ -281,3 +281,23 @@ uint64_t socprof_reference_read_loop(int fd, void *buffer, size_t size, int iter
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
 }
+
+// MARK: - Interrupts for long runs
+
+static volatile sig_atomic_t socprof_interrupt_flag = 0;
+static void socprof_interrupt_handler(int sig) { (void)sig; socprof_interrupt_flag = 1; }
+
+int socprof_catch_interrupts(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = socprof_interrupt_handler;
+    sigemptyset(&sa.sa_mask);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 ? 0 : -1;
+}
+
+int socprof_interrupted(void) { return socprof_interrupt_flag; }

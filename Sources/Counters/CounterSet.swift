@@ -50,6 +50,8 @@ public final class CounterSet: @unchecked Sendable {
     /// group reads with `inherit` (before Linux 4.13) and each event is read on its own.
     public private(set) var grouped = true
     private var placement: [Int: (group: Int, member: Int)] = [:]
+    /// For each group, the event index of each member.
+    private var memberIndex: [[Int]] = []
     let options: CounterOptions
 
     /// Opens `events` for `options.target`. Failures are recorded per event, not thrown.
@@ -136,6 +138,7 @@ public final class CounterSet: @unchecked Sendable {
             let g = CounterGroup(events: p.members.map { events[$0.index] }, fds: p.members.map(\.fd), system: system,
                                  grouped: grouped, multiplexed: !clusterShare)
             for (m, entry) in p.members.enumerated() { placement[entry.index] = (groups.count, m) }
+            memberIndex.append(p.members.map(\.index))
             groups.append(g)
         }
     }
@@ -203,6 +206,27 @@ public final class CounterSet: @unchecked Sendable {
             return Reading(event: events[i], error: failures[i] ?? CounterError(
                 event: events[i].name, pmu: events[i].pmuName, errno: nil, kind: .other, reason: "not opened", hint: ""))
         }
+    }
+
+    /// Reads every group into `values` (one per event, in the order of `events`) without
+    /// allocating, for reads between layers: `values` must hold `events.count` elements; events
+    /// that were not opened are left as they are. Returns false if a read failed (its events are
+    /// left as they are too).
+    @discardableResult
+    public func readValues(into values: UnsafeMutableBufferPointer<UInt64>, scratch: inout [UInt64]) -> Bool {
+        var ok = true
+        for (gi, g) in groups.enumerated() {
+            if g.grouped {
+                do { _ = try g.readRaw(into: &scratch) } catch { ok = false; continue }
+                for m in 0..<g.events.count { values[memberIndex[gi][m]] = scratch[m] }
+            } else {
+                do {
+                    let r = try g.read()
+                    for m in 0..<g.events.count { if let raw = r[m].raw { values[memberIndex[gi][m]] = raw } }
+                } catch { ok = false }
+            }
+        }
+        return ok
     }
 
     /// Closes every group.

@@ -17,9 +17,7 @@ struct ConvBench: ParsableCommand {
     @OptionGroup var options: KernelBenchOptions
 
     func validate() throws {
-        guard let net = NetworkCatalog.network(named: network.lowercased()) else {
-            throw ValidationError("unknown network '\(network)'; the networks are \(NetworkCatalog.names.joined(separator: ", ")).")
-        }
+        let net = try lookUpNetwork(network)
         if let layer, !net.layers.contains(where: { $0.name == layer }) { throw ValidationError("\(network) has no layer '\(layer)'.") }
     }
 

@@ -1,95 +1,163 @@
 import ArgumentParser
+import CPerfEvent
 import Counters
 import Foundation
+import Networks
+import Platform
+import Profiler
+import Kernels
 
-/// The networks of the study socprof reproduces (ARM Compute Library graph examples).
-let studyNetworks = ["alexnet", "googlenet", "mobilenet", "resnet50", "squeezenet", "squeezenet-1.1"]
-
-/// `socprof profile NETWORK`: until the layer profiler exists, counts a stand-in workload.
+/// `socprof profile NETWORK`: layer-by-layer counters on a cluster.
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Profile a network layer by layer (not built yet: counts a stand-in workload with `stat`).",
+        abstract: "Run a network layer by layer on a cluster, counting each layer on every worker thread.",
         discussion: """
-            The layer profiler (per-layer counters, roofline, energy) is not part of this release. \
-            Until it is, `profile NETWORK` checks the network name and counts a stand-in workload \
-            (a naive fp32 matrix multiply run by socprof itself) exactly as `socprof stat` would, \
-            so the counter path can be tried on a board today.
+            Per layer: time (median over repeats), GOP/s, OI_t from the cost model, the counted events \
+            (software events always; the hardware events of the metrics the cluster can measure) and the \
+            metrics computed from them (cycles, IPC, cache refills, DRAM bytes, OI_e) with their provenance. \
+            Not built yet: measured ceilings, the roofline SVG, the trace, energy per layer, several passes \
+            when the events exceed the counters (they are multiplexed and said so).
             """
     )
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var placement: PlacementOptions
 
-    @Argument(help: ArgumentHelp("The network: \(studyNetworks.joined(separator: ", ")).", valueName: "network"))
+    @Argument(help: ArgumentHelp("The network: \(NetworkCatalog.names.joined(separator: ", ")).", valueName: "network"))
     var network: String
 
-    @Option(name: [.short, .customLong("event")], help: ArgumentHelp("Events to count (as `stat -e`).", valueName: "list"))
+    @Option(help: "Untimed runs first.") var warmup: Int = 2
+    @Option(name: .customLong("repeat"), help: "Timed runs; figures are medians over them.") var repetitions: Int = 5
+    @Option(help: ArgumentHelp("Board file (name or path) instead of matching the device tree.", valueName: "name|file")) var board: String?
+    @Option(help: ArgumentHelp("Metrics to compute (default: every metric the cluster can measure).", valueName: "list")) var metrics: String?
+    @Option(name: [.short, .customLong("event")], help: ArgumentHelp("More events to count per layer (as stat -e).", valueName: "list"))
     var events: [String] = []
+    @Flag(help: "Count nothing: time only.") var noCounters = false
 
-    @Option(help: "Matrix size of the stand-in workload (n x n x n multiply-accumulates).")
-    var size: Int = 256
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+    @Option(help: "Output format.") var format: Format = .table
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to this file (atomically).", valueName: "file"))
+    var output: String?
 
     func validate() throws {
         try global.validateRoot()
-        guard studyNetworks.contains(network.lowercased()) else {
-            let near = Suggestions.closest(to: network, in: studyNetworks)
-            throw ValidationError("unknown network '\(network)'; the networks are \(studyNetworks.joined(separator: ", "))" +
-                (near.isEmpty ? "." : "; did you mean '\(near[0])'?"))
-        }
-        guard (16...4096).contains(size) else { throw ValidationError("--size \(size) is out of range; use 16 to 4096.") }
+        _ = try lookUpNetwork(network)
+        guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 10000.") }
+        guard (1...10_000).contains(repetitions) else { throw ValidationError("--repeat \(repetitions) must be 1 to 10000.") }
     }
 
     func run() throws {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let flop = 2.0 * Double(size) * Double(size) * Double(size)
-        Terminal.stderr("""
-            socprof profile \(network.lowercased()): the layer profiler is not built yet; counting a stand-in \
-            workload instead (fp32 matrix multiply \(size)x\(size)x\(size), \(String(format: "%.1f", flop / 1e6)) MFLOP) with `socprof stat`.
-            """)
-        var args: [String] = []
-        if let root = global.root { args += ["--root", root] }
-        for e in events { args += ["-e", e] }
-        args += ["--", exe, "workload", "--size", String(size)]
-        let stat = try StatCommand.parse(args)
-        try stat.validate()
-        try stat.run()
+        let net = try lookUpNetwork(network)
+        let root = global.systemRoot
+        let platform: PlatformDescription
+        do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
+        let (cpus, label) = try placement.resolve(root: root)
+        let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: cpus) }
+        var notes: [String] = []
+
+        var resolvedMetrics: [ResolvedMetric] = []
+        var counted: [ResolvedEvent] = []
+        let registry = platform.registry
+        if !noCounters {
+            var specs = ["task-clock", "page-faults", "context-switches"]
+            if let cluster {
+                let wanted = metrics.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
+                if let wanted {
+                    let known = Set(platform.metrics.metrics.map(\.name))
+                    for w in wanted where !known.contains(w) {
+                        throw fail("unknown metric '\(w)'; the metrics are \(platform.metrics.metrics.map(\.name).joined(separator: ", "))")
+                    }
+                }
+                resolvedMetrics = platform.resolvedMetrics(for: cluster).filter { wanted?.contains($0.metric.name) ?? true }
+                for m in resolvedMetrics where m.isAvailable && m.formula?.scope != "system" {
+                    for e in m.events where !specs.contains(e.spec) { specs.append(e.spec) }
+                }
+            }
+            specs += events
+            do {
+                let resolver = EventResolver(registry: registry)
+                for s in specs {
+                    for e in try resolver.resolve(try EventSpec.parse(s), corePMU: cluster?.pmu) where !counted.contains(where: { $0.name == e.name }) {
+                        counted.append(e)
+                    }
+                }
+            } catch let e as EventSpecError { throw fail(e.description) } catch let e as EventResolutionError { throw fail(e.description) }
+        } else {
+            notes.append("--no-counters: times only")
+        }
+
+        let pool = ThreadPool(threads: placement.threads ?? cpus.count, cpus: cpus)
+        let profiler = LayerProfiler(network: net, pool: pool, events: counted, metrics: resolvedMetrics, registry: registry,
+                                     permissions: PerfPermissions.current(root: .live))
+        _ = socprof_catch_interrupts()
+        let interactive = isatty(2) != 0
+        var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, progress: { r in
+            if interactive || r == repetitions { Terminal.stderr("socprof profile: \(net.name) run \(r)/\(repetitions)") }
+        }, shouldStop: { socprof_interrupted() != 0 })
+        result.notes = notes + result.notes
+        let text: String
+        switch format {
+        case .json:
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            text = String(decoding: try enc.encode(result), as: UTF8.self) + "\n"
+        case .csv: text = ProfileReport.csv(result)
+        case .table: text = ProfileReport.table(result)
+        }
+        if let output {
+            do { try Terminal.writeAtomically(text, to: output) } catch { throw fail("cannot write -o '\(output)': \(error.localizedDescription)", code: 1) }
+        } else {
+            print(text, terminator: "")
+        }
+        if socprof_interrupted() != 0 { throw ExitCode(130) }
     }
 }
 
-/// `socprof workload`: the stand-in workload `profile` counts (hidden).
-struct WorkloadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "workload",
-        abstract: "Run the stand-in workload (a naive fp32 matrix multiply) and print its checksum.",
-        shouldDisplay: false
-    )
+/// Renderings of a `NetworkProfile`.
+enum ProfileReport {
+    static let columns = ["cycles", "ipc", "l1d_refills", "l2_refills", "dram_bytes"]
 
-    @Option(help: "Matrix size n (n x n x n multiply-accumulates).")
-    var size: Int = 256
-
-    func validate() throws {
-        guard (1...4096).contains(size) else { throw ValidationError("--size \(size) is out of range; use 1 to 4096.") }
+    static func table(_ p: NetworkProfile) -> String {
+        var s = String(format: "%@ on %@, %d thread(s), %d repeats: %.2f images/s\n\n", p.network, p.placement, p.threads, p.repeats, p.throughput_ips)
+        s += "layer".rightPad(40) + "kind".rightPad(9) + "MMAC".leftPad(8) + "ms".leftPad(9) + "GOP/s".leftPad(8) + "OI_t".leftPad(7) +
+            "task-clk ms".leftPad(12) + "faults".leftPad(8) + columns.map { $0.leftPad(12) }.joined() + "OI_e".leftPad(7) + "\n"
+        var reasons: [String: [String]] = [:]
+        func cell(_ f: Figure?, _ name: String, scale: Double = 1, format: String = "%.0f") -> String {
+            guard let f else { return "-" }
+            guard let v = f.value else { reasons[f.detail ?? "unavailable", default: []].append(name); return "n/a" }
+            return String(format: format, v * scale)
+        }
+        for l in p.layers {
+            var row = String(l.name.suffix(39)).rightPad(40) + l.kind.rightPad(9) + String(format: "%8.1f%9.3f%8.1f%7.2f", Double(l.macs) / 1e6, l.time_s * 1e3, l.gops, l.oi_theoretical)
+            row += cell(l.events["task-clock"], "task-clock", scale: 1e-6, format: "%.3f").leftPad(12)
+            row += cell(l.events["page-faults"], "page-faults").leftPad(8)
+            for c in columns { row += cell(l.metrics[c], c, format: c == "ipc" ? "%.2f" : "%.0f").leftPad(12) }
+            row += cell(l.oi_empirical, "OI_e", format: "%.2f").leftPad(7)
+            s += row + "\n"
+        }
+        s += "\nOI_t: ops per byte the layer must move (cost model, docs/cost-model.md). n/a: not measured, for these reasons:\n"
+        for (why, names) in reasons.sorted(by: { $0.key < $1.key }) {
+            s += "  \(Array(Set(names)).sorted().joined(separator: ", ")): \(why)\n"
+        }
+        for n in p.notes { s += " note: \(n)\n" }
+        return s
     }
 
-    func run() throws {
-        let n = size
-        var a = [Float](repeating: 0, count: n * n), b = a, c = a
-        for i in 0..<(n * n) {
-            a[i] = Float(i % 7) * 0.25
-            b[i] = Float(i % 5) * 0.5
+    static func csv(_ p: NetworkProfile) -> String {
+        let eventNames = Array(Set(p.layers.flatMap { $0.events.keys })).sorted()
+        let metricNames = Array(Set(p.layers.flatMap { $0.metrics.keys })).sorted()
+        var s = (["layer", "kind", "output", "macs", "ops", "time_s", "time_min_s", "time_max_s", "gops", "oi_theoretical", "oi_empirical"] +
+                 eventNames.map { "event:\($0)" } + metricNames.map { "metric:\($0)" }).map(quote).joined(separator: ",") + "\n"
+        func v(_ f: Figure?) -> String { f?.value.map { String($0) } ?? "" }
+        for l in p.layers {
+            var f = [l.name, l.kind, l.output.description, String(l.macs), String(l.ops), String(l.time_s), String(l.time_min_s),
+                     String(l.time_max_s), String(l.gops), String(l.oi_theoretical), v(l.oi_empirical)]
+            f += eventNames.map { v(l.events[$0]) } + metricNames.map { v(l.metrics[$0]) }
+            s += f.map(quote).joined(separator: ",") + "\n"
         }
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    for i in 0..<n {
-                        for k in 0..<n {
-                            let aik = a[i * n + k]
-                            for j in 0..<n { c[i * n + j] += aik * b[k * n + j] }
-                        }
-                    }
-                }
-            }
-        }
-        print("checksum \(c.reduce(0, +))")
+        return s
     }
+
+    static func quote(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
 }

@@ -5,6 +5,15 @@ import Kernels
 import Networks
 import Platform
 
+/// The built-in network named `name` (any case), or a validation error naming the networks and
+/// the nearest one.
+func lookUpNetwork(_ name: String) throws -> Network {
+    if let net = NetworkCatalog.network(named: name.lowercased()) { return net }
+    let near = Suggestions.closest(to: name, in: NetworkCatalog.names)
+    throw ValidationError("unknown network '\(name)'; the networks are \(NetworkCatalog.names.joined(separator: ", "))" +
+                          (near.isEmpty ? "." : "; did you mean '\(near[0])'?"))
+}
+
 /// Where to run a network: a cluster, a CPU list, or by default the biggest cluster.
 struct PlacementOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run on this cluster (little, big, or a core name; `socprof info` lists them). Default: the biggest cluster.", valueName: "name"))
@@ -75,11 +84,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         try global.validateRoot()
-        guard NetworkCatalog.network(named: network.lowercased()) != nil else {
-            let near = Suggestions.closest(to: network, in: NetworkCatalog.names)
-            throw ValidationError("unknown network '\(network)'; the networks are \(NetworkCatalog.names.joined(separator: ", "))" +
-                                  (near.isEmpty ? "." : "; did you mean '\(near[0])'?"))
-        }
+        _ = try lookUpNetwork(network)
         guard (1...1_000_000).contains(iterations) else { throw ValidationError("--iterations \(iterations) must be 1 to 1000000.") }
         guard (0...1_000_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 1000000.") }
     }
@@ -163,9 +168,7 @@ struct NetworksCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let network, NetworkCatalog.network(named: network.lowercased()) == nil {
-            throw ValidationError("unknown network '\(network)'; the networks are \(NetworkCatalog.names.joined(separator: ", ")).")
-        }
+        if let network { _ = try lookUpNetwork(network) }
     }
 
     struct LayerEntry: Encodable {

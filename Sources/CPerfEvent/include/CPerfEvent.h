@@ -97,6 +97,14 @@ void socprof_stop_forwarding(void);
 /// The last signal received while forwarding, or 0.
 int socprof_forwarded_signal(void);
 
+// MARK: - Interrupts (CPerfEvent.c)
+
+/// Makes SIGINT and SIGTERM set a flag instead of ending the process, so that a long run can stop
+/// cleanly and write what it measured. Returns 0, or -1 with errno.
+int socprof_catch_interrupts(void);
+/// 1 once SIGINT or SIGTERM arrived after socprof_catch_interrupts().
+int socprof_interrupted(void);
+
 // MARK: - Benchmark reference (CPerfEvent.c)
 
 /// `iterations` read(2)s of `fd` into `buffer` in a plain C loop; returns the total ns, or 0 if

@@ -1,0 +1,201 @@
+import CPerfEvent
+import Counters
+import Foundation
+import Kernels
+import Networks
+import Platform
+
+/// One figure of a report and where it came from (DESIGN.md: never a silent zero).
+public struct Figure: Codable, Sendable {
+    /// The value; nil when unavailable.
+    public let value: Double?
+    /// "measured", "estimated", "datasheet" or "unavailable".
+    public let source: String
+    /// Which events or formula, or why it is unavailable.
+    public let detail: String?
+
+    public static func measured(_ v: Double?, _ detail: String) -> Figure { Figure(value: v, source: v == nil ? "unavailable" : "measured", detail: detail) }
+    public static func unavailable(_ why: String) -> Figure { Figure(value: nil, source: "unavailable", detail: why) }
+
+    enum CodingKeys: String, CodingKey { case value, source, detail }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(value, forKey: .value) // null, never left out
+        try c.encode(source, forKey: .source)
+        try c.encode(detail, forKey: .detail)
+    }
+}
+
+/// Per-layer counts of one network run on one cluster.
+public struct LayerProfile: Codable, Sendable {
+    public let name: String
+    public let kind: String
+    public let output: TensorShape
+    public let macs: Int64
+    public let ops: Int64
+    /// Median over repeats, s.
+    public let time_s: Double
+    /// Fastest and slowest repeat, s.
+    public let time_min_s: Double
+    public let time_max_s: Double
+    public let gops: Double
+    /// ops / minimum bytes (the cost model).
+    public let oi_theoretical: Double
+    /// ops / measured DRAM bytes, when DRAM bytes were measured.
+    public let oi_empirical: Figure
+    /// Events summed over the threads, medians over repeats, by event name.
+    public let events: [String: Figure]
+    /// Metrics from the platform's formulas (cycles, ipc, dram_bytes, ...).
+    public let metrics: [String: Figure]
+}
+
+/// A network profiled layer by layer.
+public struct NetworkProfile: Codable, Sendable {
+    public let schema: String
+    public let schema_version: Int
+    public let network: String
+    public let placement: String
+    public let threads: Int
+    public let repeats: Int
+    public let warmup: Int
+    /// Images per second from the median of whole-network times.
+    public let throughput_ips: Double
+    public let layers: [LayerProfile]
+    public var notes: [String]
+}
+
+/// Runs a network on a pinned pool with counters opened on every worker thread, read at each
+/// layer boundary (the pool's barrier), per-thread values summed per layer.
+public final class LayerProfiler {
+    public let network: Network
+    public let pool: ThreadPool
+    public let events: [ResolvedEvent]
+    let metrics: [ResolvedMetric]
+    let registry: PMURegistry
+    let permissions: PerfPermissions
+
+    /// `events` are the counted events (hardware events already placed on the cluster's PMU);
+    /// `metrics` the platform's formulas for the cluster, computed from those events.
+    public init(network: Network, pool: ThreadPool, events: [ResolvedEvent], metrics: [ResolvedMetric], registry: PMURegistry, permissions: PerfPermissions) {
+        self.network = network
+        self.pool = pool
+        self.events = events
+        self.metrics = metrics
+        self.registry = registry
+        self.permissions = permissions
+    }
+
+    /// Profiles `repeats` runs after `warmup` untimed ones. `progress` is called after each run.
+    public func profile(placement: String, warmup: Int, repeats: Int, seed: UInt64 = 1,
+                        progress: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> NetworkProfile {
+        let runner = NetworkRunner(network: network, pool: pool, seed: seed)
+        runner.setDeterministicInput()
+        // Each pool thread's tid, to open its counters.
+        let tids = UnsafeMutableBufferPointer<pid_t>.allocate(capacity: pool.count)
+        defer { tids.deallocate() }
+        pool.run { t in tids[t] = socprof_gettid() }
+        let sets = tids.map { tid in
+            CounterSet(events: events, options: CounterOptions(target: .thread(tid), permissions: permissions), registry: registry)
+        }
+        defer { for s in sets { s.close() } }
+        var notes: [String] = []
+        let failures = sets[0].failures
+        if !sets.flatMap({ $0.splits.keys }).isEmpty {
+            notes.append("the events did not fit on the PMU's counters at once and were multiplexed; their values are scaled estimates")
+        }
+        for s in sets { try? s.enable() }
+
+        let layers = network.layers.count, nEvents = events.count
+        // counts[repeat][layer][event], times[repeat][layer]; allocated before the timed runs.
+        var counts = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: layers), count: repeats)
+        var times = [[Double]](repeating: [Double](repeating: 0, count: layers), count: repeats)
+        var totals = [Double](repeating: 0, count: repeats)
+        let now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
+        let before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
+        defer { now.deallocate(); before.deallocate() }
+        now.initialize(repeating: 0)
+        before.initialize(repeating: 0)
+        var scratch = [UInt64](repeating: 0, count: 64)
+        func readAll(into buf: UnsafeMutableBufferPointer<UInt64>) {
+            for (t, s) in sets.enumerated() {
+                s.readValues(into: UnsafeMutableBufferPointer(rebasing: buf[(t * nEvents)..<((t + 1) * nEvents)]), scratch: &scratch)
+            }
+        }
+        for _ in 0..<warmup { runner.run() }
+        var completed = 0
+        for r in 0..<repeats {
+            if shouldStop?() == true { break }
+            var t0: UInt64 = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            runner.run(beforeLayer: { _ in
+                readAll(into: before)
+                t0 = DispatchTime.now().uptimeNanoseconds
+            }, afterLayer: { i in
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                readAll(into: now)
+                times[r][i] = Double(t1 - t0) / 1e9
+                for e in 0..<nEvents {
+                    var sum: UInt64 = 0
+                    for t in 0..<sets.count { sum &+= now[t * nEvents + e] &- before[t * nEvents + e] }
+                    counts[r][i][e] = sum
+                }
+            })
+            totals[r] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            completed += 1
+            progress?(r + 1)
+        }
+        if completed < repeats { notes.append("stopped after \(completed) of \(repeats) repeats: interrupted; the figures cover the completed ones") }
+        let n = max(1, completed)
+        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
+
+        let costs = network.costs()
+        let dram = metrics.first { $0.metric.name == "dram_bytes" }
+        var profiles: [LayerProfile] = []
+        for i in 1..<layers {
+            let layer = network.layers[i]
+            let ts = (0..<n).map { times[$0][i] }
+            let t = median(ts)
+            var eventFigures: [String: Figure] = [:]
+            var byName: [String: Double] = [:]
+            for (e, ev) in events.enumerated() {
+                if let failure = failures[e] {
+                    eventFigures[ev.name] = .unavailable(failure.explanation)
+                    continue
+                }
+                let v = median((0..<n).map { Double(counts[$0][i][e]) }) * ev.scale
+                eventFigures[ev.name] = .measured(v, "\(ev.pmuName ?? "core")/config=0x\(String(ev.config, radix: 16)), summed over \(pool.count) thread(s)")
+                byName[ev.name] = v
+            }
+            var metricFigures: [String: Figure] = [:]
+            var metricValues: [String: Double] = [:]
+            for m in metrics {
+                guard let f = m.formula else { metricFigures[m.metric.name] = .unavailable(m.reason ?? "no formula"); continue }
+                if f.scope == "system" {
+                    metricFigures[m.metric.name] = .unavailable("\(f.text) counts system-wide; per-layer system-wide counting is not built yet")
+                    continue
+                }
+                let values = Dictionary(uniqueKeysWithValues: m.events.compactMap { e in byName[e.spec].map { (e.name, $0) } })
+                if let v = m.evaluate(events: values, metrics: metricValues) {
+                    metricValues[m.metric.name] = v
+                    metricFigures[m.metric.name] = Figure(value: v, source: "measured", detail: f.text + (f.note.map { " (\($0))" } ?? ""))
+                } else {
+                    metricFigures[m.metric.name] = .unavailable("an event of \(f.text) was not counted")
+                }
+            }
+            let ops = costs[i].ops
+            let oiE: Figure
+            if let bytes = metricValues["dram_bytes"], bytes > 0 {
+                oiE = Figure(value: Double(ops) / bytes, source: "measured", detail: "ops / dram_bytes (\(dram?.formula?.text ?? ""))")
+            } else {
+                oiE = .unavailable(metricFigures["dram_bytes"]?.detail ?? "DRAM bytes not measured")
+            }
+            profiles.append(LayerProfile(name: layer.name, kind: layer.kind.name, output: layer.output, macs: costs[i].macs, ops: ops,
+                                         time_s: t, time_min_s: ts.min() ?? 0, time_max_s: ts.max() ?? 0,
+                                         gops: t > 0 ? Double(ops) / t / 1e9 : 0, oi_theoretical: costs[i].oiTheoretical,
+                                         oi_empirical: oiE, events: eventFigures, metrics: metricFigures))
+        }
+        let total = median(Array(totals.prefix(n)))
+        return NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: pool.count,
+                              repeats: completed, warmup: warmup, throughput_ips: total > 0 ? 1 / total : 0, layers: profiles, notes: notes)
+    }
+}

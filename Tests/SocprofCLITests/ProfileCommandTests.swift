@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("socprof profile")
+struct ProfileCommandTests {
+    @Test func jsonPerLayerWithProvenance() throws {
+        let r = try Socprof.run(["profile", "squeezenet-1.1", "--repeat", "2", "--warmup", "1", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(doc["schema"] as? String == "socprof.profile")
+        #expect((doc["throughput_ips"] as? Double ?? 0) > 0)
+        let layers = try #require(doc["layers"] as? [[String: Any]])
+        #expect(layers.count == 39) // every layer after the input
+        for l in layers {
+            for key in ["name", "kind", "macs", "ops", "time_s", "oi_theoretical", "oi_empirical", "metrics", "events"] { #expect(l[key] != nil, "\(key)") }
+            let events = try #require(l["events"] as? [String: [String: Any]])
+            let clock = try #require(events["task-clock"])
+            #expect(clock["source"] as? String == "measured" && (clock["value"] as? Double).map { $0 >= 0 } == true)
+            let metrics = try #require(l["metrics"] as? [String: [String: Any]])
+            for (name, m) in metrics {
+                // A figure is a value with its source, or null with the reason: never a bare 0.
+                if m["value"] is NSNull {
+                    #expect(m["source"] as? String == "unavailable" && (m["detail"] as? String)?.isEmpty == false, "\(name)")
+                } else {
+                    #expect(m["source"] as? String == "measured", "\(name)")
+                }
+            }
+        }
+        if !Fixtures.liveMachineHasCorePMU {
+            let metrics = try #require(layers[0]["metrics"] as? [String: [String: Any]])
+            #expect(metrics["cycles"]?["value"] is NSNull)
+            #expect((metrics["cycles"]?["detail"] as? String)?.contains("no core PMU") == true)
+            #expect((layers[0]["oi_empirical"] as? [String: Any])?["value"] is NSNull)
+        }
+    }
+
+    @Test func csvReadsAsATableAndOutputIsAtomic() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("p.csv").path
+        let r = try Socprof.run(["profile", "mobilenet", "--repeat", "1", "--warmup", "0", "--threads", "1", "--format", "csv", "-o", out, "--no-counters"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let py = try Socprof.runProgram(try #require(Socprof.which("python3")), ["-c", """
+            import csv, sys
+            rows = list(csv.DictReader(open(sys.argv[1])))
+            assert len(rows) == 30, len(rows)
+            assert all(float(r['time_s']) > 0 for r in rows)
+            assert rows[0]['layer'] == 'Conv2d_0', rows[0]['layer']
+            print('ok', len(rows))
+            """, out])
+        #expect(py.status == 0 && py.stdout.hasPrefix("ok 30"), "\(py.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["p.csv"])
+    }
+
+    @Test func badInput() throws {
+        let typo = try Socprof.run(["profile", "resnet5"])
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'resnet50'"))
+        let metric = try Socprof.run(["profile", "mobilenet", "--metrics", "dram_byte", "--repeat", "1"])
+        #expect(metric.status == 2 && metric.stderr.contains("unknown metric 'dram_byte'"))
+    }
+
+    @Test func interruptWritesWhatWasMeasured() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("p.json").path
+        let (p, _, _) = try Socprof.start(["profile", "resnet50", "--repeat", "10000", "--warmup", "1", "--threads", "1", "--format", "json", "-o", out])
+        Thread.sleep(forTimeInterval: 2)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let repeats = try #require(doc["repeats"] as? Int)
+        #expect(repeats >= 1 && repeats < 10000)
+        #expect((doc["notes"] as? [String])?.contains { $0.contains("interrupted") } == true)
+    }
+}
