@@ -219,15 +219,6 @@ struct CommandTests {
         #expect(bad.status == 64 && bad.stderr.contains("is not a directory"))
     }
 
-    @Test func profileStandIn() throws {
-        let r = try Socprof.run(["profile", "mobilenet", "--size", "64", "-e", "task-clock,page-faults"])
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("layer profiler is not built yet"))
-        #expect(r.stderr.contains("task-clock") && r.stderr.contains("page-faults"))
-        let typo = try Socprof.run(["profile", "mobilnet"])
-        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'mobilenet'"))
-    }
-
     @Test func benchPrintsReferenceAndReadCost() throws {
         let r = try Socprof.run(["bench", "counters", "--iterations", "200", "--batches", "3", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
