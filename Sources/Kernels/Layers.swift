@@ -111,11 +111,14 @@ public enum LayerKernels {
                             let lo = max(0, (pl - kx + sw - 1) / sw)
                             let hi = min(y.w, (x.w - 1 + pl - kx) / sw + 1)
                             if lo >= hi { continue }
+                            let s = srow - pl + kx
                             if sw == 1 {
-                                let s = srow - pl + kx
                                 for ox in lo..<hi { row[ox] += wv * s[ox] }
+                            } else if sw == 2 {
+                                // A constant stride the compiler can vectorise (shuffles).
+                                for ox in lo..<hi { row[ox] += wv * s[2 &* ox] }
                             } else {
-                                for ox in lo..<hi { row[ox] += wv * srow[ox * sw - pl + kx] }
+                                for ox in lo..<hi { row[ox] += wv * s[ox * sw] }
                             }
                         }
                     }
