@@ -16,6 +16,7 @@ public struct ActivationPlan: Sendable {
         var lastUse = layers.indices.map { $0 }
         for (i, l) in layers.enumerated() { for j in l.inputs { lastUse[j] = max(lastUse[j], i) } }
         lastUse[layers.count - 1] = layers.count // the output stays readable after the run
+        lastUse[0] = layers.count // the input image is read again by every run
         var slotSize: [Int] = []
         var slotFreeAt: [Int] = [] // the slot is free for layers after this index
         var slotOf = [Int](repeating: 0, count: layers.count)

@@ -201,7 +201,11 @@ public enum GEMM {
     public static func multiply<B: GEMMOperandB>(packed: PackedA, rows i0: Int, m: Int, n: Int, b: B, jOffset: Int = 0,
                                                  c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GEMMEpilogue? = nil, workspace: Workspace) {
         let k = packed.k
-        guard m > 0, n > 0, k > 0 else { return }
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+            return
+        }
         var jc = 0
         while jc < n {
             let nb = min(nc, n - jc)

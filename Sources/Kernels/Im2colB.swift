@@ -47,7 +47,8 @@ public struct Im2colB: GEMMOperandB {
                         let ix0 = ox * sw - padLeft + kx
                         // t in lo..<hi reads inside the row; the rest is padding.
                         let lo = min(run, max(0, (-ix0 + sw - 1) / sw))
-                        let hi = max(lo, min(run, (inW - 1 - ix0) / sw + 1))
+                        // (Integer division rounds toward zero: a start right of the row has none.)
+                        let hi = ix0 >= inW ? lo : max(lo, min(run, (inW - 1 - ix0) / sw + 1))
                         let d = dst + q
                         if lo > 0 { d.update(repeating: 0, count: lo) }
                         if sw == 1 {

@@ -109,7 +109,8 @@ public enum LayerKernels {
                             let wv = f[ky * kw + kx]
                             // Output columns whose input column ox*sw - pl + kx lies in [0, inW).
                             let lo = max(0, (pl - kx + sw - 1) / sw)
-                            let hi = min(y.w, (x.w - 1 + pl - kx) / sw + 1)
+                            let last = x.w - 1 + pl - kx // last output column's input offset numerator
+                            let hi = last < 0 ? 0 : min(y.w, last / sw + 1)
                             if lo >= hi { continue }
                             let s = srow - pl + kx
                             if sw == 1 {

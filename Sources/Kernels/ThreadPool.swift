@@ -26,7 +26,8 @@ public final class ThreadPool: @unchecked Sendable {
     private var barrierGeneration: UInt64 = 0
     private var workers: [pthread_t] = []
 
-    /// Starts `threads - 1` workers; pins every thread, the caller included, when `cpus` is given.
+    /// Starts `threads - 1` workers and, when `cpus` is given, pins them and the calling thread
+    /// (which runs index 0 of every job and keeps the pinning after the pool is gone).
     public init(threads: Int, cpus: [Int] = []) {
         precondition(threads >= 1, "a pool needs at least one thread")
         count = threads
@@ -38,11 +39,13 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_cond_init(barrierCond, nil)
         if !cpus.isEmpty { Self.pin(cpu: cpus[0]) }
         for i in 1..<max(1, threads) {
-            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: i))
+            let box = Unmanaged.passRetained(WorkerStart(pool: Unmanaged.passUnretained(self), index: i))
             var t = pthread_t()
             let r = pthread_create(&t, nil, { arg in
                 let start = Unmanaged<WorkerStart>.fromOpaque(arg!).takeRetainedValue()
-                start.pool.workerLoop(start.index)
+                // A guaranteed reference, not a retain: the workers must not keep the pool alive
+                // (deinit stops and joins them).
+                start.pool._withUnsafeGuaranteedRef { $0.workerLoop(start.index) }
                 return nil
             }, box.toOpaque())
             precondition(r == 0, "pthread_create failed: \(r)")
@@ -51,9 +54,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     final class WorkerStart {
-        let pool: ThreadPool
+        let pool: Unmanaged<ThreadPool>
         let index: Int
-        init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
+        init(pool: Unmanaged<ThreadPool>, index: Int) { self.pool = pool; self.index = index }
     }
 
     deinit {

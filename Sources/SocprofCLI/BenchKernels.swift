@@ -61,8 +61,10 @@ struct GEMMBench: ParsableCommand {
         for (name, v) in [("m", m), ("n", n), ("k", k)] where !(1...65536).contains(v) {
             throw ValidationError("--\(name) \(v) must be 1 to 65536.")
         }
-        guard Int64(m) * Int64(k) + Int64(k) * Int64(n) + Int64(m) * Int64(n) <= 1 << 30 else {
-            throw ValidationError("the matrices would take more than 4 GiB; choose smaller --m/--n/--k.")
+        // 4 GiB of matrices on 64-bit machines, 1 GiB on 32-bit ones (an address space of 3-4 GiB).
+        let limit: Int64 = MemoryLayout<Int>.size == 8 ? 1 << 30 : 1 << 28
+        guard Int64(m) * Int64(k) + Int64(k) * Int64(n) + Int64(m) * Int64(n) <= limit else {
+            throw ValidationError("the matrices would take more than \(limit * 4 >> 30) GiB; choose smaller --m/--n/--k.")
         }
     }
 

@@ -68,6 +68,12 @@ struct LayerKernelTests {
         // Rows split between threads with B packed whole and shared (few column tiles).
         ConvCase(inC: 64, h: 14, w: 14, outC: 256, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu),
         ConvCase(inC: 96, h: 13, w: 13, outC: 200, k: 3, stride: 2, pad: .same(1), groups: 1, act: nil),
+        // A panel starts at the last output column, whose window begins past the row (x86's NR).
+        ConvCase(inC: 4, h: 5, w: 65, outC: 6, k: 3, stride: 2, pad: .same(1), groups: 1, act: nil),
+        // Depthwise with a filter wider than the padded row.
+        ConvCase(inC: 3, h: 6, w: 2, outC: 3, k: 5, stride: 1, pad: .same(2), groups: 3, act: nil),
+        // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).
+        ConvCase(inC: 64, h: 14, w: 14, outC: 128, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
     ]
 
     @Test("convolution: general, 1x1, grouped, depthwise, strides, padding", arguments: convCases)
@@ -79,7 +85,7 @@ struct LayerKernelTests {
         let y = b.conv("c", b.input, conv).shape
         let input = rng.array(x.count), weights = rng.array(c.outC * (c.inC / c.groups) * c.k * c.k), bias = rng.array(c.outC)
         let expected = Reference.conv(conv, input, x, weights, bias, y, c.act)
-        for threads in [1, 2] {
+        for threads in [1, 2, 3] {
             let pool = ThreadPool(threads: threads)
             let ws = (0..<threads).map { _ in GEMM.Workspace() }
             // Each way: weights packed per call, and packed once (with B shared between threads).

@@ -31,6 +31,28 @@ struct NetworkRunnerTests {
         #expect(probabilities.count == net.output.count)
     }
 
+    @Test("a runner gives the same output image after image (the input is never overwritten)", arguments: ["squeezenet-1.1", "resnet50"])
+    func repeatedRunsAgree(name: String) throws {
+        let net = try #require(NetworkCatalog.network(named: name))
+        let runner = NetworkRunner(network: net, pool: ThreadPool(threads: 2))
+        runner.setDeterministicInput()
+        let input = Array(runner.output(of: 0))
+        let first = Array(runner.run())
+        let second = Array(runner.run())
+        #expect(first == second)
+        #expect(Array(runner.output(of: 0)) == input)
+    }
+
+    @Test func poolsAreFreedAndJoinTheirThreads() {
+        weak var weakPool: ThreadPool?
+        do {
+            let pool = ThreadPool(threads: 3)
+            weakPool = pool
+            pool.run { _ in }
+        }
+        #expect(weakPool == nil)
+    }
+
     @Test("the activation plan never overlaps two live tensors", arguments: NetworkCatalog.names)
     func planIsSafe(name: String) throws {
         let net = try #require(NetworkCatalog.network(named: name))
