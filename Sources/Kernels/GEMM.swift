@@ -20,6 +20,20 @@ public struct DenseB: GEMMOperandB {
     }
 }
 
+/// The B operands the threaded GEMM takes: concrete, so that its pool jobs are not generic.
+public enum GEMMB: GEMMOperandB {
+    case dense(DenseB)
+    case im2col(Im2colB)
+
+    @inline(__always)
+    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .dense(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, into: p)
+        case .im2col(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, into: p)
+        }
+    }
+}
+
 /// What to apply to C once its last K block is accumulated, while each tile is still in L1: a
 /// bias per row of C (an output channel) and an activation.
 public struct GEMMEpilogue {
@@ -167,20 +181,36 @@ public enum GEMM {
     /// between threads, each with its own workspace (`workspaces.count >= pool.count`).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool, workspaces: [Workspace]) {
-        multiply(m: m, n: n, k: k, a: a, lda: lda, b: DenseB(b, ldb: ldb), c: c, ldc: ldc, accumulate: accumulate, pool: pool, workspaces: workspaces)
+        multiply(m: m, n: n, k: k, a: a, lda: lda, b: .dense(DenseB(b, ldb: ldb)), c: c, ldc: ldc, accumulate: accumulate, pool: pool, workspaces: workspaces)
     }
 
-    /// The same for any packable B, on a thread pool.
-    public static func multiply<B: GEMMOperandB>(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: B,
-                                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, epilogue: GEMMEpilogue? = nil,
-                                                 pool: ThreadPool, workspaces: [Workspace]) {
-        let threads = pool.count
-        if threads == 1 || Int64(m) * Int64(n) * Int64(k) < 64 * 64 * 64 {
+    /// The same on a thread pool: the rows or columns (whichever has more tiles) are split
+    /// between threads, each with its own workspace (`workspaces.count >= pool.count`).
+    public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GEMMB,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, epilogue: GEMMEpilogue? = nil,
+                                pool: ThreadPool, workspaces: [Workspace]) {
+        if pool.count == 1 || Int64(m) * Int64(n) * Int64(k) < 64 * 64 * 64 {
             multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, workspace: workspaces[0])
             return
         }
-        let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
-        pool.run { t in
+        var job = SplitJob(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue,
+                           threads: pool.count, workspaces: workspaces)
+        pool.run(&job)
+    }
+
+    struct SplitJob: PoolJob {
+        let m: Int, n: Int, k: Int
+        let a: UnsafePointer<Float>, lda: Int
+        let b: GEMMB
+        let c: UnsafeMutablePointer<Float>, ldc: Int
+        let accumulate: Bool
+        let epilogue: GEMMEpilogue?
+        let threads: Int
+        let workspaces: [Workspace]
+        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: SplitJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
             if nTiles >= mTiles {
                 let r = ThreadPool.share(nTiles, part: t, of: threads)
                 let j0 = r.lowerBound * nr, j1 = min(n, r.upperBound * nr)
@@ -224,8 +254,8 @@ public enum GEMM {
     /// The same on a thread pool. With many column tiles the columns are split; otherwise the
     /// rows are, and B is packed whole once into `shared` by all threads together (one barrier),
     /// then each thread multiplies its rows by all of it.
-    public static func multiply<B: GEMMOperandB>(packed: PackedA, n: Int, b: B, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                                 epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace], shared: SharedB? = nil) {
+    public static func multiply(packed: PackedA, n: Int, b: GEMMB, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace], shared: SharedB? = nil) {
         let m = packed.m, k = packed.k, threads = pool.count
         let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
         if threads == 1 || Int64(m) * Int64(n) * Int64(k) < 64 * 64 * 64 {
@@ -233,8 +263,28 @@ public enum GEMM {
             return
         }
         let splitColumns = nTiles >= 4 * threads || nTiles >= mTiles
-        if !splitColumns, let shared, nTiles * nr * k <= shared.capacity {
-            pool.run { t in
+        var job = PackedJob(packed: packed, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, pool: pool, workspaces: workspaces,
+                            shared: !splitColumns && shared.map { nTiles * nr * k <= $0.capacity } == true ? shared : nil,
+                            splitColumns: splitColumns)
+        pool.run(&job)
+    }
+
+    struct PackedJob: PoolJob {
+        let packed: PackedA
+        let n: Int
+        let b: GEMMB
+        let c: UnsafeMutablePointer<Float>, ldc: Int
+        let epilogue: GEMMEpilogue?
+        let pool: ThreadPool
+        let workspaces: [Workspace]
+        let shared: SharedB?
+        let splitColumns: Bool
+        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: PackedJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let m = packed.m, k = packed.k, threads = pool.count
+            let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
+            if let shared {
                 // Phase 1: pack B, every KC block, this thread's share of the panels.
                 let panels = ThreadPool.share(nTiles, part: t, of: threads)
                 var pc = 0
@@ -260,11 +310,7 @@ public enum GEMM {
                                 epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
                     pc += kb
                 }
-            }
-            return
-        }
-        pool.run { t in
-            if splitColumns {
+            } else if splitColumns {
                 let r = ThreadPool.share(nTiles, part: t, of: threads)
                 let j0 = r.lowerBound * nr, j1 = min(n, r.upperBound * nr)
                 guard j1 > j0 else { return }

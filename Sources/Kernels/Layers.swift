@@ -69,15 +69,15 @@ public enum LayerKernels {
             // Bias and activation are applied to each output tile as the GEMM finishes it.
             let epi = GEMMEpilogue(bias: w.bias.map { $0 + g * outPerGroup }, activation: activation)
             if pointwise {
-                let b = DenseB(src, ldb: n)
+                let b = GEMMB.dense(DenseB(src, ldb: n))
                 if let packed = w.packed?[g] {
                     GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces, shared: shared)
                 } else {
                     GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 }
             } else {
-                let b = Im2colB(input: src, inH: x.h, inW: x.w, kh: conv.kernelH, kw: conv.kernelW, sh: conv.strideH, sw: conv.strideW,
-                                padTop: conv.padding.top, padLeft: conv.padding.left, outW: y.w)
+                let b = GEMMB.im2col(Im2colB(input: src, inH: x.h, inW: x.w, kh: conv.kernelH, kw: conv.kernelW, sh: conv.strideH, sw: conv.strideW,
+                                             padTop: conv.padding.top, padLeft: conv.padding.left, outW: y.w))
                 if let packed = w.packed?[g] {
                     GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces, shared: shared)
                 } else {
@@ -91,13 +91,27 @@ public enum LayerKernels {
     /// accumulated with contiguous (vectorisable) inner loops over the valid output columns.
     public static func depthwise(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
                                  y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool) {
-        let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
-        let pt = conv.padding.top, pl = conv.padding.left
-        pool.run { t in
-            for ch in ThreadPool.share(x.c, part: t, of: pool.count) {
+        var job = DepthwiseJob(conv: conv, input: input, x: x, output: output, y: y, weights: w.weights, bias: w.bias,
+                               activation: activation, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct DepthwiseJob: PoolJob {
+        let conv: Convolution
+        let input: UnsafePointer<Float>, x: TensorShape
+        let output: UnsafeMutablePointer<Float>, y: TensorShape
+        let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+        let activation: Activation?
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
+            let pt = conv.padding.top, pl = conv.padding.left
+            for ch in ThreadPool.share(x.c, part: t, of: threads) {
                 let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
-                let f = w.weights + ch * kh * kw
-                let b = w.bias?[ch] ?? 0
+                let f = weights + ch * kh * kw
+                let b = bias?[ch] ?? 0
                 for oy in 0..<y.h {
                     let row = dst + oy * y.w
                     row.update(repeating: b, count: y.w)
@@ -139,8 +153,21 @@ public enum LayerKernels {
     /// rows split between threads.
     public static func fullyConnected(input: UnsafePointer<Float>, inputs: Int, output: UnsafeMutablePointer<Float>, outputs: Int,
                                       weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation?, pool: ThreadPool) {
-        pool.run { t in
-            for o in ThreadPool.share(outputs, part: t, of: pool.count) {
+        var job = FullyConnectedJob(input: input, inputs: inputs, output: output, outputs: outputs, weights: weights, bias: bias,
+                                    activation: activation, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct FullyConnectedJob: PoolJob {
+        let input: UnsafePointer<Float>, inputs: Int
+        let output: UnsafeMutablePointer<Float>, outputs: Int
+        let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+        let activation: Activation?
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: FullyConnectedJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            for o in ThreadPool.share(outputs, part: t, of: threads) {
                 let row = weights + o * inputs
                 var acc0 = SIMD16<Float>(repeating: 0), acc1 = SIMD16<Float>(repeating: 0)
                 var i = 0
@@ -169,8 +196,19 @@ public enum LayerKernels {
     /// reflected in `y`). Average divides by the window's elements inside the input unless
     /// `countPadding`.
     public static func pooling(_ p: Pooling, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>, y: TensorShape, pool: ThreadPool) {
-        pool.run { t in
-            for ch in ThreadPool.share(x.c, part: t, of: pool.count) {
+        var job = PoolingJob(p: p, input: input, x: x, output: output, y: y, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct PoolingJob: PoolJob {
+        let p: Pooling
+        let input: UnsafePointer<Float>, x: TensorShape
+        let output: UnsafeMutablePointer<Float>, y: TensorShape
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: PoolingJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            for ch in ThreadPool.share(x.c, part: t, of: threads) {
                 let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
                 if p.global {
                     let n = x.h * x.w
@@ -218,10 +256,21 @@ public enum LayerKernels {
     /// this one)^beta. Spatial positions are split between threads; the channel window is a
     /// running sum.
     public static func lrn(_ n: LRN, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-        let plane = x.h * x.w, half = n.size / 2
-        let scale = n.alpha / Float(n.size)
-        pool.run { t in
-            for pix in ThreadPool.share(plane, part: t, of: pool.count) {
+        var job = LRNJob(n: n, input: input, x: x, output: output, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct LRNJob: PoolJob {
+        let n: LRN
+        let input: UnsafePointer<Float>, x: TensorShape
+        let output: UnsafeMutablePointer<Float>
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: LRNJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let plane = x.h * x.w, half = n.size / 2
+            let scale = n.alpha / Float(n.size)
+            for pix in ThreadPool.share(plane, part: t, of: threads) {
                 var sum: Float = 0
                 for c in 0..<min(half, x.c) { let v = input[c * plane + pix]; sum += v * v }
                 for c in 0..<x.c {
@@ -237,8 +286,19 @@ public enum LayerKernels {
 
     /// out = a + b, then the activation.
     public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, activation: Activation?, pool: ThreadPool) {
-        pool.run { t in
-            let r = ThreadPool.share(count, part: t, of: pool.count)
+        var job = AddJob(a: a, b: b, output: output, count: count, activation: activation, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct AddJob: PoolJob {
+        let a: UnsafePointer<Float>, b: UnsafePointer<Float>
+        let output: UnsafeMutablePointer<Float>, count: Int
+        let activation: Activation?
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: AddJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let r = ThreadPool.share(count, part: t, of: threads)
             switch activation {
             case .none: for i in r { output[i] = a[i] + b[i] }
             case .relu: for i in r { output[i] = max(a[i] + b[i], 0) }
@@ -250,8 +310,18 @@ public enum LayerKernels {
     /// Copies `input` into `output` at channel offset `offset` (of an output with the same
     /// spatial size): one input of a concatenation.
     public static func concatCopy(_ input: UnsafePointer<Float>, channels: Int, plane: Int, into output: UnsafeMutablePointer<Float>, offset: Int, pool: ThreadPool) {
-        pool.run { t in
-            let r = ThreadPool.share(channels, part: t, of: pool.count)
+        var job = ConcatJob(input: input, channels: channels, plane: plane, output: output, offset: offset, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct ConcatJob: PoolJob {
+        let input: UnsafePointer<Float>, channels: Int, plane: Int
+        let output: UnsafeMutablePointer<Float>, offset: Int
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: ConcatJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let r = ThreadPool.share(channels, part: t, of: threads)
             guard !r.isEmpty else { return }
             (output + (offset + r.lowerBound) * plane).update(from: input + r.lowerBound * plane, count: r.count * plane)
         }

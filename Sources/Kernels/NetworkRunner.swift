@@ -63,11 +63,12 @@ public final class NetworkRunner: @unchecked Sendable {
     /// thread at each layer boundary, when no thread is working (the profiler reads counters
     /// there). Returns the network's output.
     @discardableResult
-    public func run(beforeLayer: ((Int) -> Void)? = nil, afterLayer: ((Int) -> Void)? = nil) -> UnsafeMutableBufferPointer<Float> {
+    public func run(beforeLayer: (Int) -> Void = { _ in }, afterLayer: (Int) -> Void = { _ in }) -> UnsafeMutableBufferPointer<Float> {
+        // Non-escaping hooks: nothing is boxed per image.
         for i in 1..<network.layers.count {
-            beforeLayer?(i)
+            beforeLayer(i)
             runLayer(i)
-            afterLayer?(i)
+            afterLayer(i)
         }
         return output(of: network.layers.count - 1)
     }

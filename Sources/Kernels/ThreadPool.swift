@@ -18,7 +18,11 @@ public final class ThreadPool: @unchecked Sendable {
     private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var generation: UInt64 = 0
     private var pending = 0
-    private var job: ((Int) -> Void)? = nil
+    /// A job without a closure: a C function and a pointer to its context (a struct on the
+    /// caller's stack), so that running one allocates nothing.
+    public typealias JobFunction = @convention(c) (UnsafeMutableRawPointer?, Int) -> Void
+    private var jobFunction: JobFunction? = nil
+    private var jobContext: UnsafeMutableRawPointer? = nil
     private var stopping = false
     private let barrierMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let barrierCond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -103,27 +107,43 @@ public final class ThreadPool: @unchecked Sendable {
 
     @inline(never)
     private func perform(_ index: Int) {
-        let work = job!
+        let function = jobFunction!, context = jobContext
         pthread_mutex_unlock(mutex)
-        work(index)
+        function(context, index)
     }
 
-    /// Runs `body(threadIndex)` on every thread (the caller runs index 0) and returns when all
-    /// have finished.
+    /// Runs `function(context, threadIndex)` on every thread (the caller runs index 0) and returns
+    /// when all have finished. Allocates nothing: the kernels' entry point.
+    public func run(_ function: JobFunction, context: UnsafeMutableRawPointer?) {
+        if count == 1 { function(context, 0); return }
+        pthread_mutex_lock(mutex)
+        jobFunction = function
+        jobContext = context
+        pending = count - 1
+        generation &+= 1
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        function(context, 0)
+        pthread_mutex_lock(mutex)
+        while pending > 0 { pthread_cond_wait(done, mutex) }
+        jobFunction = nil
+        jobContext = nil
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Runs a job struct on every thread: `J.work(_:)` with the thread's index. The struct stays on
+    /// the caller's stack; nothing is allocated.
+    @inline(__always)
+    public func run<J: PoolJob>(_ job: inout J) {
+        withUnsafeMutablePointer(to: &job) { run(J.function, context: UnsafeMutableRawPointer($0)) }
+    }
+
+    /// Runs `body(threadIndex)` on every thread. Convenient for setup code; it boxes the closure
+    /// (one small allocation per call), so the kernels use `run(_:)` with a `PoolJob`.
     public func run(_ body: (Int) -> Void) {
-        if count == 1 { body(0); return }
         withoutActuallyEscaping(body) { escapable in
-            pthread_mutex_lock(mutex)
-            job = escapable
-            pending = count - 1
-            generation &+= 1
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(mutex)
-            escapable(0)
-            pthread_mutex_lock(mutex)
-            while pending > 0 { pthread_cond_wait(done, mutex) }
-            job = nil
-            pthread_mutex_unlock(mutex)
+            var job = ClosureJob(body: escapable)
+            run(&job)
         }
     }
 
@@ -151,4 +171,21 @@ public final class ThreadPool: @unchecked Sendable {
         let start = i * base + min(i, extra)
         return start..<(start + base + (i < extra ? 1 : 0))
     }
+}
+
+/// Work for a `ThreadPool`: a struct holding the job's arguments, and a C function that finds the
+/// struct behind the context pointer and calls `work`. Conformers write
+/// `static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: Self.self).pointee.work(t) }`
+/// with their own type in place of `Self`.
+public protocol PoolJob {
+    /// The C function the pool calls on every thread.
+    static var function: ThreadPool.JobFunction { get }
+    /// This thread's share of the job.
+    func work(_ thread: Int)
+}
+
+struct ClosureJob: PoolJob {
+    let body: (Int) -> Void
+    static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: ClosureJob.self).pointee.body(t) }
+    func work(_ thread: Int) { body(thread) }
 }

@@ -117,6 +117,7 @@ struct RunCommand: ParsableCommand {
         runner.setDeterministicInput()
         for _ in 0..<warmup { runner.run() }
         var times: [Double] = []
+        times.reserveCapacity(iterations)
         var lastReport = DispatchTime.now().uptimeNanoseconds
         for i in 0..<iterations {
             let t0 = DispatchTime.now().uptimeNanoseconds

@@ -54,3 +54,36 @@ struct KernelCommandTests {
         #expect(bad.status == 64)
     }
 }
+
+/// The release binary, which ./scripts/test builds before the tests (unoptimised debug code
+/// allocates where the optimiser would not).
+let releaseBinary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent(".build/release/socprof").path
+
+@Suite("Steady state", .enabled(if: FileManager.default.isExecutableFile(atPath: releaseBinary), "needs the release build (./scripts/test makes it)"))
+struct SteadyStateTests {
+    @Test("running more images allocates nothing more (an LD_PRELOAD malloc counter, release build)")
+    func noAllocationPerImage() throws {
+        guard let cc = Socprof.which("cc") ?? Socprof.which("gcc") else { Issue.record("no C compiler to build the malloc counter"); return }
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lib = dir.appendingPathComponent("malloc_count.so").path
+        let build = try Socprof.runProgram(cc, ["-O2", "-shared", "-fPIC", "-o", lib,
+                                                Fixtures.directory.appendingPathComponent("tools/malloc_count.c").path, "-ldl"])
+        try #require(build.status == 0, "\(build.stderr)")
+        var env = ProcessInfo.processInfo.environment
+        env["LD_PRELOAD"] = lib
+        func mallocs(_ images: Int) throws -> Int {
+            let r = try Socprof.runProgram(releaseBinary, ["run", "squeezenet-1.1", "--threads", "2", "--warmup", "1", "--iterations", String(images), "--json"],
+                                           environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+            let line = try #require(r.stderr.split(separator: "\n").last { $0.hasPrefix("MALLOCS ") })
+            return try #require(Int(line.dropFirst("MALLOCS ".count)))
+        }
+        // 18 more images: an allocation per image (or per layer) would add at least 18. The runtime's
+        // own start-up varies by a few allocations from run to run.
+        let few = try mallocs(2), many = try mallocs(20)
+        #expect(few > 100, "the counter sees the start-up allocations")
+        #expect(abs(many - few) <= 5, "\(few) allocations for 2 images, \(many) for 20")
+    }
+}
