@@ -212,8 +212,8 @@ public enum GEMM {
         func work(_ t: Int) {
             let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
             if nTiles >= mTiles {
-                let r = ThreadPool.share(nTiles, part: t, of: threads)
-                let j0 = r.lowerBound * nr, j1 = min(n, r.upperBound * nr)
+                let r = ThreadPool.shareColumns(n, tile: nr, part: t, of: threads)
+                let j0 = r.lowerBound, j1 = r.upperBound
                 guard j1 > j0 else { return }
                 multiply(m: m, n: j1 - j0, k: k, a: a, lda: lda, b: b, jOffset: j0, c: c + j0, ldc: ldc,
                          accumulate: accumulate, epilogue: epilogue, workspace: workspaces[t])
@@ -262,7 +262,7 @@ public enum GEMM {
             multiply(packed: packed, rows: 0, m: m, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, workspace: workspaces[0])
             return
         }
-        let splitColumns = nTiles >= 4 * threads || nTiles >= mTiles
+        let splitColumns = nTiles >= 2 * threads || nTiles >= mTiles
         var job = PackedJob(packed: packed, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, pool: pool, workspaces: workspaces,
                             shared: !splitColumns && shared.map { nTiles * nr * k <= $0.capacity } == true ? shared : nil,
                             splitColumns: splitColumns)
@@ -311,8 +311,8 @@ public enum GEMM {
                     pc += kb
                 }
             } else if splitColumns {
-                let r = ThreadPool.share(nTiles, part: t, of: threads)
-                let j0 = r.lowerBound * nr, j1 = min(n, r.upperBound * nr)
+                let r = ThreadPool.shareColumns(n, tile: nr, part: t, of: threads)
+                let j0 = r.lowerBound, j1 = r.upperBound
                 guard j1 > j0 else { return }
                 multiply(packed: packed, rows: 0, m: m, n: j1 - j0, b: b, jOffset: j0, c: c + j0, ldc: ldc, epilogue: epilogue, workspace: workspaces[t])
             } else {

@@ -164,6 +164,20 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_unlock(barrierMutex)
     }
 
+    /// Splits `n` columns into `parts` ranges that start on multiples of `tile`, each as close as
+    /// possible to an equal number of columns (not of tiles: a partial last tile counts for what
+    /// it holds).
+    @inline(__always)
+    public static func shareColumns(_ n: Int, tile: Int, part i: Int, of parts: Int) -> Range<Int> {
+        func boundary(_ k: Int) -> Int {
+            if k >= parts { return n }
+            let ideal = (n * k + parts / 2) / parts
+            return min(n, (ideal + tile / 2) / tile * tile)
+        }
+        let lo = boundary(i), hi = boundary(i + 1)
+        return lo..<max(lo, hi)
+    }
+
     /// Splits `0..<n` into `count` contiguous ranges, thread `i` getting range `i`.
     @inline(__always)
     public static func share(_ n: Int, part i: Int, of parts: Int) -> Range<Int> {

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Micro-benchmarks (figures, with references measured in the same run).",
-        subcommands: [CounterReadBench.self, GEMMBench.self, ConvBench.self]
+        subcommands: [CounterReadBench.self, GEMMBench.self, ConvBench.self, PoolBench.self]
     )
 }
 

@@ -108,3 +108,31 @@ public struct SplitMix64 {
     /// Uniform in [0, 1).
     public mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
+
+/// `socprof bench pool`: what one job on the thread pool costs (wake the workers, wait for all).
+struct PoolBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool",
+        abstract: "Round trip in µs of an empty job on the pinned thread pool (the cost of one layer barrier).",
+        discussion: "Workers sleep between jobs (no spinning), so this is mostly the kernel's wake-up latency; in a VM it includes the hypervisor's."
+    )
+
+    @OptionGroup var options: KernelBenchOptions
+
+    struct EmptyJob: PoolJob {
+        static let function: ThreadPool.JobFunction = { _, _ in }
+        func work(_ thread: Int) {}
+    }
+
+    func run() throws {
+        let pool = try options.makePool()
+        var job = EmptyJob()
+        let iterations = 2000
+        let seconds = options.median { for _ in 0..<iterations { pool.run(&job) } } / Double(iterations)
+        if options.json {
+            print(#"{"threads": \#(pool.count), "round_trip_us": \#(seconds * 1e6)}"#)
+        } else {
+            print(String(format: "empty job on %d thread(s): %.1f µs per round trip (median of %d batches of %d)", pool.count, seconds * 1e6, options.repetitions, iterations))
+        }
+    }
+}
