@@ -80,5 +80,16 @@ struct GEMMTests {
         }
         #expect(ThreadPool.share(10, part: 0, of: 3) == 0..<4)
         #expect(ThreadPool.share(10, part: 2, of: 3) == 7..<10)
+        // Column splits start on tile boundaries, cover everything once, and balance columns.
+        #expect(ThreadPool.shareColumns(196, tile: 32, part: 0, of: 2) == 0..<96)
+        #expect(ThreadPool.shareColumns(196, tile: 32, part: 1, of: 2) == 96..<196)
+        for n in [1, 31, 49, 196, 3136, 1000] {
+            for parts in [1, 2, 3, 5] {
+                let ranges = (0..<parts).map { ThreadPool.shareColumns(n, tile: 32, part: $0, of: parts) }
+                #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == n)
+                for (a, b) in zip(ranges, ranges.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+                #expect(ranges.allSatisfy { $0.lowerBound % 32 == 0 })
+            }
+        }
     }
 }
