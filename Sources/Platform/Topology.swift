@@ -99,6 +99,8 @@ public struct Topology: Sendable {
     public var clusters: [Cluster]
     /// The x86 `model name`, or the 32-bit ARM `Hardware` line.
     public let machineName: String?
+    /// The x86 `vendor_id` (GenuineIntel, AuthenticAMD), or the ARM implementer's name.
+    public let vendor: String?
     /// Files that were present but unreadable, as "path: problem".
     public let problems: [String]
 
@@ -128,6 +130,9 @@ public struct Topology: Sendable {
         else { arch = "unknown" }
         architecture = arch
         machineName = isX86 ? first["model name"] : cpuinfo.machine["Hardware"]
+        let implementers: [UInt32: String] = [0x41: "Arm", 0x42: "Broadcom", 0x43: "Cavium", 0x46: "Fujitsu", 0x48: "HiSilicon",
+                                              0x4E: "NVIDIA", 0x50: "APM", 0x51: "Qualcomm", 0x61: "Apple", 0xC0: "Ampere", 0x6D: "Microsoft"]
+        vendor = isX86 ? first["vendor_id"] : (cpuinfo.midr(cpu: online.cpus.first ?? 0)?.implementer).flatMap { implementers[$0] }
 
         var cpus: [CPU] = []
         for id in online {

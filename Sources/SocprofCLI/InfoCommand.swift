@@ -121,6 +121,7 @@ struct InfoDocument: Encodable {
     let socprof_version = socprofVersion
     let root: String
     let architecture: String
+    let vendor: String?
     let machine: String?
     let board: BoardInfo
     let clusters: [ClusterInfo]
@@ -136,6 +137,7 @@ struct InfoDocument: Encodable {
         let dt = BoardCatalog.deviceTree(root: p.root)
         root = p.root.path
         architecture = p.topology.architecture
+        vendor = p.topology.vendor
         machine = p.topology.machineName
         board = BoardInfo(name: p.board?.name ?? "unknown", matched: p.board != nil, selection: p.boardSelection,
                           description: p.board?.description, soc: p.board?.soc, model: dt.model, compatible: dt.compatible,
@@ -182,7 +184,7 @@ struct InfoDocument: Encodable {
         var s = "Board: \(board.matched ? "\(board.name) (\(board.description ?? ""))" : "unknown") — \(board.selection)\n"
         if let m = board.model { s += "  model: \(m)\n" }
         if let soc = board.soc { s += "  SoC: \(soc)\n" }
-        s += "  architecture: \(architecture)\(machine.map { ", \($0)" } ?? "")\n"
+        s += "  architecture: \(architecture)\(vendor.map { ", \($0)" } ?? "")\(machine.map { ", \($0)" } ?? "")\n"
         if let bw = board.dram?.theoretical_bandwidth_gbs {
             s += "  DRAM: \(board.dram?.type ?? "?"), \(bw.value.map { String(format: "%.1f GB/s", $0) } ?? "bandwidth unknown") theoretical [\(bw.source)]\n"
         }

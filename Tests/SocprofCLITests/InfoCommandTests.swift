@@ -14,6 +14,7 @@ struct InfoCommandTests {
     func jsonShape(board: String) throws {
         let doc = try info(["--root", Fixtures.root(board).path])
         #expect((doc["board"] as? [String: Any])?["name"] as? String == board)
+        #expect(doc["vendor"] as? String == "Arm")
         #expect(doc["perf_event_paranoid"] as? Int == 2)
         let clusters = try #require(doc["clusters"] as? [[String: Any]])
         #expect(clusters.count == 2)
@@ -48,6 +49,9 @@ struct InfoCommandTests {
 
     @Test func thisVM() throws {
         let doc = try info([])
+        #if arch(x86_64)
+        #expect(["GenuineIntel", "AuthenticAMD"].contains(doc["vendor"] as? String ?? ""), "\(doc["vendor"] ?? "none")")
+        #endif
         let clusters = try #require(doc["clusters"] as? [[String: Any]])
         #expect(!clusters.isEmpty)
         if !Fixtures.liveMachineHasCorePMU {
