@@ -125,12 +125,11 @@ public final class LayerProfiler {
         var completed = 0
         for r in 0..<repeats {
             if shouldStop?() == true { break }
-            var t0: UInt64 = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            runner.run(beforeLayer: { _ in
-                readAll(into: before)
-                t0 = DispatchTime.now().uptimeNanoseconds
-            }, afterLayer: { i in
+            // One read per layer boundary: the read after a layer is the read before the next.
+            readAll(into: before)
+            var t0 = DispatchTime.now().uptimeNanoseconds
+            let start = t0
+            runner.run(afterLayer: { i in
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 readAll(into: now)
                 times[r][i] = Double(t1 - t0) / 1e9
@@ -139,6 +138,8 @@ public final class LayerProfiler {
                     for t in 0..<sets.count { sum &+= now[t * nEvents + e] &- before[t * nEvents + e] }
                     counts[r][i][e] = sum
                 }
+                before.update(fromContentsOf: now)
+                t0 = DispatchTime.now().uptimeNanoseconds
             })
             totals[r] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             completed += 1
