@@ -301,3 +301,31 @@ int socprof_catch_interrupts(void) {
 }
 
 int socprof_interrupted(void) { return socprof_interrupt_flag; }
+
+// MARK: - Reference FMA loop (GCC vector extensions, built for the host CPU in release)
+
+typedef float socprof_v16 __attribute__((vector_size(64)));
+
+double socprof_reference_fma_loop(long iterations) {
+    // Distinct starting values and inputs the compiler cannot see, so that the 12 chains stay
+    // independent (identical chains would be merged into one).
+    static volatile float seed = 1e-7f;
+    float e = seed;
+    socprof_v16 x, y, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11;
+    for (int i = 0; i < 16; i++) {
+        x[i] = 1.0f - e * (float)i; y[i] = e;
+        a0[i] = e * 1; a1[i] = e * 2; a2[i] = e * 3; a3[i] = e * 4; a4[i] = e * 5; a5[i] = e * 6;
+        a6[i] = e * 7; a7[i] = e * 8; a8[i] = e * 9; a9[i] = e * 10; a10[i] = e * 11; a11[i] = e * 12;
+    }
+    for (long n = 0; n < iterations; n++) {
+        a0 = a0 * x + y; a1 = a1 * x + y; a2 = a2 * x + y; a3 = a3 * x + y;
+        a4 = a4 * x + y; a5 = a5 * x + y; a6 = a6 * x + y; a7 = a7 * x + y;
+        a8 = a8 * x + y; a9 = a9 * x + y; a10 = a10 * x + y; a11 = a11 * x + y;
+    }
+    socprof_v16 s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+    double total = 0;
+    for (int i = 0; i < 16; i++) total += s[i];
+    return total;
+}
+
+void socprof_clobber(void *p) { __asm__ __volatile__("" : : "r"(p) : "memory"); }

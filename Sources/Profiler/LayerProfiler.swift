@@ -47,6 +47,29 @@ public struct LayerProfile: Codable, Sendable {
     public let events: [String: Figure]
     /// Metrics from the platform's formulas (cycles, ipc, dram_bytes, ...).
     public let metrics: [String: Figure]
+    /// min(peak, OI x DRAM bandwidth) from the measured ceilings, GOP/s.
+    public var attainable_gops: Figure = .unavailable("no ceilings")
+    /// "memory" or "compute" (below or above the ridge point), nil without ceilings.
+    public var bound: String? = nil
+    /// Which intensity decided the bound: "oi_empirical" (measured) or "oi_theoretical".
+    public var bound_basis: String? = nil
+}
+
+/// The roofline a profile is placed under.
+public struct Roofline: Codable, Sendable {
+    /// Peak fp32 GFLOP/s of the threads used.
+    public let peak_gflops: Double
+    /// DRAM read bandwidth, GB/s.
+    public let dram_gbs: Double
+    /// Where they come from (a measured ceilings file).
+    public let source: String
+    public init(peak_gflops: Double, dram_gbs: Double, source: String) {
+        self.peak_gflops = peak_gflops
+        self.dram_gbs = dram_gbs
+        self.source = source
+    }
+    /// Ops per byte where the bandwidth roof meets the compute roof.
+    public var ridge: Double { peak_gflops / dram_gbs }
 }
 
 /// A network profiled layer by layer.
@@ -60,8 +83,25 @@ public struct NetworkProfile: Codable, Sendable {
     public let warmup: Int
     /// Images per second from the median of whole-network times.
     public let throughput_ips: Double
-    public let layers: [LayerProfile]
+    public var layers: [LayerProfile]
     public var notes: [String]
+    /// The ceilings the layers are placed under, nil when none were measured.
+    public var roofline: Roofline? = nil
+
+    /// Places every layer under `roofline`: attainable GOP/s and the bound, from OI_e where it was
+    /// measured, else OI_t (and says which).
+    public mutating func place(under roofline: Roofline) {
+        self.roofline = roofline
+        for i in layers.indices {
+            let measured = layers[i].oi_empirical.value
+            let oi = measured ?? layers[i].oi_theoretical
+            let basis = measured != nil ? "oi_empirical" : "oi_theoretical"
+            layers[i].attainable_gops = Figure(value: min(roofline.peak_gflops, oi * roofline.dram_gbs), source: "estimated",
+                                               detail: "min(peak \(String(format: "%.1f", roofline.peak_gflops)) GFLOP/s, \(basis) x DRAM \(String(format: "%.1f", roofline.dram_gbs)) GB/s), \(roofline.source)")
+            layers[i].bound = oi < roofline.ridge ? "memory" : "compute"
+            layers[i].bound_basis = basis
+        }
+    }
 }
 
 /// Runs a network on a pinned pool with counters opened on every worker thread, read at each

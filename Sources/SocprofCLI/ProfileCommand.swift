@@ -96,6 +96,16 @@ struct ProfileCommand: ParsableCommand {
             if interactive || r == repetitions { Terminal.stderr("socprof profile: \(net.name) run \(r)/\(repetitions)") }
         }, shouldStop: { socprof_interrupted() != 0 })
         result.notes = notes + result.notes
+        // The measured ceilings of this board, cluster, frequency and thread count, if kept.
+        let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))",
+                                     maxKHz: cluster?.maxKHz, threads: pool.count)
+        let file = CeilingsReport.directory().appendingPathComponent(key)
+        if let data = FileManager.default.contents(atPath: file.path),
+           let c = try? JSONDecoder().decode(CeilingsReport.self, from: data), let dram = c.bandwidth_gbs["DRAM"] {
+            result.place(under: Roofline(peak_gflops: c.peak_gflops_fp32, dram_gbs: dram, source: "measured ceilings \(file.path)"))
+        } else {
+            result.notes.append("no measured ceilings for \(key): run `socprof ceilings` with the same cluster and threads to place the layers under the roofline")
+        }
         let text: String
         switch format {
         case .json:
@@ -121,7 +131,7 @@ enum ProfileReport {
     static func table(_ p: NetworkProfile) -> String {
         var s = String(format: "%@ on %@, %d thread(s), %d repeats: %.2f images/s\n\n", p.network, p.placement, p.threads, p.repeats, p.throughput_ips)
         s += "layer".rightPad(40) + "kind".rightPad(9) + "MMAC".leftPad(8) + "ms".leftPad(9) + "GOP/s".leftPad(8) + "OI_t".leftPad(7) +
-            "task-clk ms".leftPad(12) + "faults".leftPad(8) + columns.map { $0.leftPad(12) }.joined() + "OI_e".leftPad(7) + "\n"
+            "task-clk ms".leftPad(12) + "faults".leftPad(8) + columns.map { $0.leftPad(12) }.joined() + "OI_e".leftPad(7) + "bound".leftPad(10) + "\n"
         var reasons: [String: [String]] = [:]
         func cell(_ f: Figure?, _ name: String, scale: Double = 1, format: String = "%.0f") -> String {
             guard let f else { return "-" }
@@ -134,7 +144,12 @@ enum ProfileReport {
             row += cell(l.events["page-faults"], "page-faults").leftPad(8)
             for c in columns { row += cell(l.metrics[c], c, format: c == "ipc" ? "%.2f" : "%.0f").leftPad(12) }
             row += cell(l.oi_empirical, "OI_e", format: "%.2f").leftPad(7)
+            row += (l.bound.map { $0 + (l.bound_basis == "oi_theoretical" ? "*" : "") } ?? "-").leftPad(10)
             s += row + "\n"
+        }
+        if let r = p.roofline {
+            s += String(format: "\nRoofline: peak %.1f GFLOP/s, DRAM %.1f GB/s, ridge %.2f ops/byte (%@). bound*: from OI_t, DRAM bytes not measured.\n",
+                        r.peak_gflops, r.dram_gbs, r.ridge, r.source)
         }
         s += "\nOI_t: ops per byte the layer must move (cost model, docs/cost-model.md). n/a: not measured, for these reasons:\n"
         for (why, names) in reasons.sorted(by: { $0.key < $1.key }) {
@@ -147,12 +162,14 @@ enum ProfileReport {
     static func csv(_ p: NetworkProfile) -> String {
         let eventNames = Array(Set(p.layers.flatMap { $0.events.keys })).sorted()
         let metricNames = Array(Set(p.layers.flatMap { $0.metrics.keys })).sorted()
-        var s = (["layer", "kind", "output", "macs", "ops", "time_s", "time_min_s", "time_max_s", "gops", "oi_theoretical", "oi_empirical"] +
+        var s = (["layer", "kind", "output", "macs", "ops", "time_s", "time_min_s", "time_max_s", "gops", "oi_theoretical", "oi_empirical",
+                  "attainable_gops", "bound", "bound_basis"] +
                  eventNames.map { "event:\($0)" } + metricNames.map { "metric:\($0)" }).map(quote).joined(separator: ",") + "\n"
         func v(_ f: Figure?) -> String { f?.value.map { String($0) } ?? "" }
         for l in p.layers {
             var f = [l.name, l.kind, l.output.description, String(l.macs), String(l.ops), String(l.time_s), String(l.time_min_s),
-                     String(l.time_max_s), String(l.gops), String(l.oi_theoretical), v(l.oi_empirical)]
+                     String(l.time_max_s), String(l.gops), String(l.oi_theoretical), v(l.oi_empirical), v(l.attainable_gops),
+                     l.bound ?? "", l.bound_basis ?? ""]
             f += eventNames.map { v(l.events[$0]) } + metricNames.map { v(l.metrics[$0]) }
             s += f.map(quote).joined(separator: ",") + "\n"
         }

@@ -75,3 +75,43 @@ struct ProfileCommandTests {
         #expect((doc["notes"] as? [String])?.contains { $0.contains("interrupted") } == true)
     }
 }
+
+@Suite("socprof ceilings and the roofline", .serialized)
+struct CeilingsCommandTests {
+    @Test func ceilingsAreMeasuredKeptAndUsedByProfile() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CACHE_HOME"] = dir.path
+        let r = try Socprof.run(["ceilings", "--threads", "1", "--max-mib", "8", "--json"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect((doc["peak_gflops_fp32"] as? Double ?? 0) > 0)
+        #expect((doc["reference_fma_gflops"] as? Double ?? 0) > 0)
+        let bw = try #require(doc["bandwidth_gbs"] as? [String: Double])
+        #expect(bw["L1"] != nil && bw["DRAM"] != nil && bw.values.allSatisfy { $0 > 0 })
+        let sweep = try #require(doc["sweep"] as? [[String: Any]])
+        #expect(sweep.count == 10) // 16 KiB ... 8 MiB
+        let kept = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("socprof/ceilings").path)
+        #expect(kept.count == 1 && kept[0].hasSuffix("-1t.json"), "\(kept)")
+
+        // profile with the same cluster and threads places every layer under that roofline.
+        let p = try Socprof.run(["profile", "squeezenet-1.1", "--threads", "1", "--repeat", "1", "--warmup", "0", "--format", "json"], environment: env)
+        #expect(p.status == 0, "\(p.stderr)")
+        let prof = try #require(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String: Any])
+        let roofline = try #require(prof["roofline"] as? [String: Any])
+        #expect((roofline["source"] as? String)?.contains("measured ceilings") == true)
+        let layers = try #require(prof["layers"] as? [[String: Any]])
+        for l in layers {
+            #expect(["memory", "compute"].contains(l["bound"] as? String ?? ""))
+            let attainable = try #require(l["attainable_gops"] as? [String: Any])
+            #expect(attainable["source"] as? String == "estimated")
+            if !Fixtures.liveMachineHasCorePMU { #expect(l["bound_basis"] as? String == "oi_theoretical") }
+        }
+        // Without ceilings (another thread count), no bound, and the report says how to get one.
+        let q = try Socprof.run(["profile", "squeezenet-1.1", "--threads", "2", "--repeat", "1", "--warmup", "0", "--format", "json"], environment: env)
+        let none = try #require(try JSONSerialization.jsonObject(with: Data(q.stdout.utf8)) as? [String: Any])
+        #expect(none["roofline"] == nil || none["roofline"] is NSNull)
+        #expect((none["notes"] as? [String])?.contains { $0.contains("run `socprof ceilings`") } == true)
+    }
+}

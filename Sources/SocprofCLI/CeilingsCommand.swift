@@ -1,0 +1,155 @@
+import ArgumentParser
+import Counters
+import Foundation
+import Kernels
+import Platform
+
+/// Measured roofline ceilings of one cluster, as `socprof ceilings` writes and `profile` reads them.
+struct CeilingsReport: Codable {
+    struct Datasheet: Codable {
+        let peak_gflops_fp32: Double?
+        let dram_bandwidth_gbs: Double?
+        let source: String
+    }
+    var schema = "socprof.ceilings"
+    var schema_version = 1
+    let board: String
+    let cluster: String
+    let cpus: [Int]
+    let threads: Int
+    let max_freq_khz: Int64?
+    /// Best of the trials, GFLOP/s, all threads.
+    let peak_gflops_fp32: Double
+    /// The hand-written C FMA loop in the same run, GFLOP/s.
+    let reference_fma_gflops: Double
+    /// Read bandwidth per level, GB/s, all threads.
+    let bandwidth_gbs: [String: Double]
+    /// Copy bandwidth (read + write bytes) at the DRAM working set, GB/s.
+    let dram_copy_gbs: Double
+    /// The sweep: bytes per thread and read GB/s.
+    let sweep: [Ceilings.Point]
+    /// Working set per thread used for each level, bytes.
+    let level_bytes_per_thread: [String: Int64]
+    let datasheet: Datasheet
+
+    /// Where ceilings are kept: $XDG_CACHE_HOME/socprof/ceilings (or ~/.cache/...).
+    static func directory() -> URL {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) } ??
+            URL(fileURLWithPath: env["HOME"] ?? NSTemporaryDirectory()).appendingPathComponent(".cache")
+        return base.appendingPathComponent("socprof/ceilings")
+    }
+
+    static func key(board: String, cluster: String, maxKHz: Int64?, threads: Int) -> String {
+        "\(board)-\(cluster)-\(maxKHz.map { "\($0 / 1000)MHz" } ?? "unknown-freq")-\(threads)t.json"
+    }
+}
+
+/// `socprof ceilings`: peak fp32 FMA throughput and bandwidth per memory level, measured.
+struct CeilingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ceilings",
+        abstract: "Measure a cluster's roofline ceilings: peak fp32 GFLOP/s and L1/L2/(L3)/DRAM bandwidth from a working-set sweep.",
+        discussion: """
+            Results are kept per board, cluster, frequency and thread count under ~/.cache/socprof/ceilings \
+            (XDG_CACHE_HOME), where `socprof profile` finds them. The board file's datasheet figures are shown beside.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var placement: PlacementOptions
+    @Option(help: ArgumentHelp("Board file (name or path).", valueName: "name|file")) var board: String?
+    @Flag(help: "Print JSON.") var json = false
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write the JSON here (atomically).", valueName: "file"))
+    var output: String?
+    @Option(help: ArgumentHelp("Largest working set per thread, MiB (the DRAM point).", valueName: "mib")) var maxMib: Int = 256
+
+    func validate() throws {
+        try global.validateRoot()
+        guard (8...8192).contains(maxMib) else { throw ValidationError("--max-mib \(maxMib) must be 8 to 8192.") }
+    }
+
+    func run() throws {
+        let root = global.systemRoot
+        let platform: PlatformDescription
+        do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
+        let (cpus, label) = try placement.resolve(root: root)
+        let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: cpus) }
+        let pool = ThreadPool(threads: placement.threads ?? cpus.count, cpus: cpus)
+        let threads = pool.count
+
+        if !json { Terminal.stderr("socprof ceilings: \(label), \(threads) thread(s): peak FMA ...") }
+        let peak = Ceilings.peakGFLOPS(pool: pool)
+        let reference = Ceilings.referencePeakGFLOPS(pool: pool)
+
+        // Working sets: a sweep of powers of two, 16 KiB to --max-mib per thread.
+        let maxBytes = maxMib << 20
+        let buffers = (0..<threads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: maxBytes / 4) }
+        defer { for b in buffers { b.deallocate() } }
+        for b in buffers { b.initialize(repeating: 1, count: maxBytes / 4) }
+        var sweep: [Ceilings.Point] = []
+        var size = 16 << 10
+        while size <= maxBytes {
+            if !json { Terminal.stderr("  read bandwidth, \(size >> 10) KiB per thread ...") }
+            sweep.append(Ceilings.Point(bytesPerThread: Int64(size), readGBs: Ceilings.readBandwidth(pool: pool, buffers: buffers, bytesPerThread: size)))
+            size *= 2
+        }
+        // Levels: half of each cache's share per thread; DRAM: the largest set.
+        var levels: [String: Int64] = [:]
+        let caches = cluster?.caches ?? []
+        func share(_ c: CacheInfo) -> Int64? {
+            guard let s = c.sizeBytes else { return nil }
+            let sharers = max(1, Set(c.sharedCPUs.cpus).intersection(cpus).count)
+            return s / Int64(min(sharers, threads)) / 2
+        }
+        if let l1 = caches.first(where: { $0.level == 1 && $0.type != "Instruction" }).flatMap(share) { levels["L1"] = l1 }
+        if let l2 = caches.first(where: { $0.level == 2 }).flatMap(share) { levels["L2"] = l2 }
+        if let l3 = caches.first(where: { $0.level == 3 }).flatMap(share) { levels["L3"] = l3 }
+        levels["DRAM"] = Int64(maxBytes)
+        func bandwidth(at bytes: Int64) -> Double {
+            // The sweep point nearest below (a plateau is flat around it).
+            (sweep.last { $0.bytesPerThread <= bytes } ?? sweep[0]).readGBs
+        }
+        let bandwidths = levels.mapValues { bandwidth(at: $0) }
+        let copy = Ceilings.copyBandwidth(pool: pool, buffers: buffers, bytesPerThread: maxBytes)
+
+        let sheet = cluster.flatMap { platform.boardCluster(for: $0) }
+        let datasheetPeak = sheet.flatMap { s -> Double? in
+            guard let f = s.fp32_flops_per_cycle?.value, let khz = s.max_freq_khz?.value else { return nil }
+            return f * Double(khz) * 1e3 * Double(min(threads, s.cpus.count)) / 1e9
+        }
+        let report = CeilingsReport(
+            board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))", cpus: cpus, threads: threads,
+            max_freq_khz: cluster?.maxKHz, peak_gflops_fp32: peak, reference_fma_gflops: reference, bandwidth_gbs: bandwidths,
+            dram_copy_gbs: copy, sweep: sweep, level_bytes_per_thread: levels,
+            datasheet: .init(peak_gflops_fp32: datasheetPeak, dram_bandwidth_gbs: platform.board?.dram?.theoretical_bandwidth_gbs?.value,
+                             source: platform.board.map { "boards/\($0.name).json" } ?? "no board file"))
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let text = String(decoding: try enc.encode(report), as: UTF8.self) + "\n"
+        let dir = CeilingsReport.directory()
+        let file = dir.appendingPathComponent(CeilingsReport.key(board: report.board, cluster: report.cluster, maxKHz: report.max_freq_khz, threads: threads))
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try Terminal.writeAtomically(text, to: file.path)
+        } catch {
+            Terminal.stderr("socprof ceilings: cannot keep the result in \(file.path): \(error.localizedDescription)")
+        }
+        if let output {
+            do { try Terminal.writeAtomically(text, to: output) } catch { throw fail("cannot write -o '\(output)': \(error.localizedDescription)", code: 1) }
+        }
+        if json { print(text, terminator: ""); return }
+        print("\(label), \(threads) thread(s), board \(report.board):")
+        print(String(format: "  peak fp32 FMA: %.1f GFLOP/s (hand-written C loop in the same run: %.1f; ratio %.2f)%@", peak, reference, peak / reference,
+                     datasheetPeak.map { String(format: "; datasheet %.1f", $0) } ?? ""))
+        for level in ["L1", "L2", "L3", "DRAM"] {
+            guard let bw = bandwidths[level], let b = levels[level] else { continue }
+            print(String(format: "  %@ read bandwidth: %.1f GB/s (working set %@ per thread)", level.rightPad(4), bw,
+                         b >= 1 << 20 ? "\(b >> 20) MiB" : "\(b >> 10) KiB"))
+        }
+        print(String(format: "  DRAM copy bandwidth: %.1f GB/s (read + write)%@", copy,
+                     report.datasheet.dram_bandwidth_gbs.map { String(format: "; datasheet DRAM %.1f GB/s", $0) } ?? ""))
+        print("  sweep (per thread -> GB/s): " + sweep.map { "\($0.bytesPerThread >= 1 << 20 ? "\($0.bytesPerThread >> 20)M" : "\($0.bytesPerThread >> 10)K") \(String(format: "%.0f", $0.readGBs))" }.joined(separator: ", "))
+        print("  kept in \(file.path)")
+    }
+}
