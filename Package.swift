@@ -52,10 +52,11 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CPerfEvent", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])]),
         .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CPerfEvent"], swiftSettings: releaseSwift),
+        .target(name: "Reports", dependencies: ["Profiler"], swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler",
+                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift

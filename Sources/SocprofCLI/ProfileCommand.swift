@@ -5,6 +5,7 @@ import Foundation
 import Networks
 import Platform
 import Profiler
+import Reports
 import Kernels
 
 /// `socprof profile NETWORK`: layer-by-layer counters on a cluster.
@@ -39,6 +40,8 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Output format.") var format: Format = .table
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to this file (atomically).", valueName: "file"))
     var output: String?
+    @Option(help: ArgumentHelp("Also draw the layers under the roofline into this SVG file.", valueName: "file.svg"))
+    var roofline: String?
 
     func validate() throws {
         try global.validateRoot()
@@ -119,6 +122,10 @@ struct ProfileCommand: ParsableCommand {
             do { try Terminal.writeAtomically(text, to: output) } catch { throw fail("cannot write -o '\(output)': \(error.localizedDescription)", code: 1) }
         } else {
             print(text, terminator: "")
+        }
+        if let roofline {
+            let svg = RooflineSVG.render([.init(label: result.network, profile: result)], title: "\(result.network) on \(result.placement)")
+            do { try Terminal.writeAtomically(svg, to: roofline) } catch { throw fail("cannot write --roofline '\(roofline)': \(error.localizedDescription)", code: 1) }
         }
         if socprof_interrupted() != 0 { throw ExitCode(130) }
     }
