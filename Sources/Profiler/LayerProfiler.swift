@@ -72,6 +72,16 @@ public struct Roofline: Codable, Sendable {
     public var ridge: Double { peak_gflops / dram_gbs }
 }
 
+/// One layer of the last repeat, as it ran: when, and what each thread counted.
+public struct LayerRun: Codable, Sendable {
+    public let layer: String
+    /// Start and end from the start of the run, s.
+    public let start_s: Double
+    public let end_s: Double
+    /// Per worker thread (index 0 = the calling thread): each event's count in this layer.
+    public let per_thread: [[String: Double]]
+}
+
 /// A network profiled layer by layer.
 public struct NetworkProfile: Codable, Sendable {
     public let schema: String
@@ -87,6 +97,8 @@ public struct NetworkProfile: Codable, Sendable {
     public var notes: [String]
     /// The ceilings the layers are placed under, nil when none were measured.
     public var roofline: Roofline? = nil
+    /// The last repeat layer by layer, per thread (the basis of `--trace`).
+    public var last_run: [LayerRun] = []
 
     /// Places every layer under `roofline`: attainable GOP/s and the bound, from OI_e where it was
     /// measured, else OI_t (and says which).
@@ -149,6 +161,9 @@ public final class LayerProfiler {
         // counts[repeat][layer][event], times[repeat][layer]; allocated before the timed runs.
         var counts = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: layers), count: repeats)
         var times = [[Double]](repeating: [Double](repeating: 0, count: layers), count: repeats)
+        // The latest repeat per thread, and layer start times: kept for the trace.
+        var perThread = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: sets.count), count: layers)
+        var starts = [Double](repeating: 0, count: layers)
         var totals = [Double](repeating: 0, count: repeats)
         let now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
         let before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
@@ -173,9 +188,14 @@ public final class LayerProfiler {
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 readAll(into: now)
                 times[r][i] = Double(t1 - t0) / 1e9
+                starts[i] = Double(t0 - start) / 1e9
                 for e in 0..<nEvents {
                     var sum: UInt64 = 0
-                    for t in 0..<sets.count { sum &+= now[t * nEvents + e] &- before[t * nEvents + e] }
+                    for t in 0..<sets.count {
+                        let d = now[t * nEvents + e] &- before[t * nEvents + e]
+                        perThread[i][t][e] = d
+                        sum &+= d
+                    }
                     counts[r][i][e] = sum
                 }
                 before.update(fromContentsOf: now)
@@ -236,7 +256,21 @@ public final class LayerProfiler {
                                          oi_empirical: oiE, events: eventFigures, metrics: metricFigures))
         }
         let total = median(Array(totals.prefix(n)))
-        return NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: pool.count,
-                              repeats: completed, warmup: warmup, throughput_ips: total > 0 ? 1 / total : 0, layers: profiles, notes: notes)
+        var lastRun: [LayerRun] = []
+        if completed > 0 {
+            let last = completed - 1
+            for i in 1..<layers {
+                lastRun.append(LayerRun(layer: network.layers[i].name, start_s: starts[i], end_s: starts[i] + times[last][i],
+                                        per_thread: (0..<sets.count).map { t in
+                                            var m: [String: Double] = [:]
+                                            for (e, ev) in events.enumerated() where failures[e] == nil { m[ev.name] = Double(perThread[i][t][e]) * ev.scale }
+                                            return m
+                                        }))
+            }
+        }
+        var result = NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: pool.count,
+                                    repeats: completed, warmup: warmup, throughput_ips: total > 0 ? 1 / total : 0, layers: profiles, notes: notes)
+        result.last_run = lastRun
+        return result
     }
 }

@@ -42,6 +42,8 @@ struct ProfileCommand: ParsableCommand {
     var output: String?
     @Option(help: ArgumentHelp("Also draw the layers under the roofline into this SVG file.", valueName: "file.svg"))
     var roofline: String?
+    @Option(help: ArgumentHelp("Also write the last repeat as a Perfetto/Chrome trace (layers as slices per thread, events as counter tracks).", valueName: "file.json"))
+    var trace: String?
 
     func validate() throws {
         try global.validateRoot()
@@ -126,6 +128,11 @@ struct ProfileCommand: ParsableCommand {
         if let roofline {
             let svg = RooflineSVG.render([.init(label: result.network, profile: result)], title: "\(result.network) on \(result.placement)")
             do { try Terminal.writeAtomically(svg, to: roofline) } catch { throw fail("cannot write --roofline '\(roofline)': \(error.localizedDescription)", code: 1) }
+        }
+        if let trace {
+            do { try Terminal.writeAtomically(try ChromeTrace.render(result), to: trace) } catch {
+                throw fail("cannot write --trace '\(trace)': \(error.localizedDescription)", code: 1)
+            }
         }
         if socprof_interrupted() != 0 { throw ExitCode(130) }
     }

@@ -157,3 +157,32 @@ struct RooflineSVGTests {
         #expect(bad.status == 2 && bad.stderr.contains("not a socprof profile report"))
     }
 }
+
+@Suite("socprof profile --trace")
+struct TraceTests {
+    @Test func layersAsSlicesPerThreadAndCounterTracks() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.json").path, report = dir.appendingPathComponent("r.json").path
+        let r = try Socprof.run(["profile", "squeezenet-1.1", "--threads", "2", "--repeat", "2", "--warmup", "0", "--format", "json", "-o", report, "--trace", trace])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: trace))) as? [String: Any])
+        let events = try #require(doc["traceEvents"] as? [[String: Any]])
+        let slices = events.filter { $0["ph"] as? String == "X" }
+        #expect(slices.count == 39 * 2, "one slice per layer per thread")
+        #expect(Set(slices.compactMap { $0["tid"] as? Int }) == [0, 1])
+        #expect(slices.allSatisfy { ($0["args"] as? [String: Any])?["task-clock"] != nil })
+        let counters = events.filter { $0["ph"] as? String == "C" }
+        #expect(Set(counters.compactMap { $0["name"] as? String }).isSuperset(of: ["task-clock", "page-faults"]))
+        // Slices are in time order and do not overlap on a thread.
+        let t0 = slices.filter { $0["tid"] as? Int == 0 }.compactMap { e -> (Double, Double)? in
+            guard let ts = e["ts"] as? Double, let dur = e["dur"] as? Double else { return nil }
+            return (ts, dur)
+        }
+        for (a, b) in zip(t0, t0.dropFirst()) { #expect(a.0 + a.1 <= b.0 + 0.001) }
+        // The report keeps the per-thread values of the last repeat.
+        let rep = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let last = try #require(rep["last_run"] as? [[String: Any]])
+        #expect(last.count == 39 && (last[0]["per_thread"] as? [[String: Double]])?.count == 2)
+    }
+}
