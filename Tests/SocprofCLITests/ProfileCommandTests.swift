@@ -186,3 +186,32 @@ struct TraceTests {
         #expect(last.count == 39 && (last[0]["per_thread"] as? [[String: Double]])?.count == 2)
     }
 }
+
+@Suite("socprof compare")
+struct CompareTests {
+    @Test func twoReportsSideBySide() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.json").path, b = dir.appendingPathComponent("b.json").path
+        for (path, threads) in [(a, "1"), (b, "2")] {
+            let r = try Socprof.run(["profile", "squeezenet-1.1", "--threads", threads, "--repeat", "1", "--warmup", "0", "--format", "json", "-o", path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let c = try Socprof.run(["compare", a, b, "--metric", "task-clock", "--json"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(c.stdout.utf8)) as? [String: Any])
+        let layers = try #require(doc["layers"] as? [[String: Any]])
+        #expect(layers.count == 39)
+        for l in layers {
+            let ta = try #require(l["a_time_s"] as? Double), tb = try #require(l["b_time_s"] as? Double), ratio = try #require(l["time_ratio"] as? Double)
+            #expect(abs(ratio - tb / ta) < 1e-9 * max(1, ratio))
+            #expect(l["metric_ratio"] is Double)
+        }
+        let ra = try #require(doc["a_throughput_ips"] as? Double), rb = try #require(doc["b_throughput_ips"] as? Double)
+        #expect(abs((doc["throughput_ratio"] as? Double ?? 0) - rb / ra) < 1e-9)
+        let text = try Socprof.run(["compare", a, b])
+        #expect(text.status == 0 && text.stdout.contains("images/s B/A:") && text.stdout.contains("fire2/squeeze1x1"))
+        let bad = try Socprof.run(["compare", a, "/nonexistent.json"])
+        #expect(bad.status == 2 && bad.stderr.contains("/nonexistent.json: cannot read the file"))
+    }
+}
