@@ -43,7 +43,8 @@ public final class EnergySampler: @unchecked Sendable {
         self.samples = Array(repeating: [], count: sensors.count)
     }
 
-    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    /// The clock readings are stamped with: DispatchTime's uptime, ns.
+    public static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Enables INA231 sensors and starts sampling. Returns problems enabling sensors.
     @discardableResult
@@ -53,6 +54,9 @@ public final class EnergySampler: @unchecked Sendable {
         samples = Array(repeating: [], count: sensors.count)
         running = true
         window.start = Self.now()
+        // A first reading now, so that the interval is covered from its start.
+        let first = sensors.map { $0.read(root: root) }
+        for (i, v) in first.enumerated() { if let v { samples[i].append((window.start, v)) } }
         wallWindow.0 = Date().timeIntervalSince1970
         lock.unlock()
         done = DispatchSemaphore(value: 0)
@@ -120,6 +124,30 @@ public final class EnergySampler: @unchecked Sendable {
             }
         }
         return j
+    }
+
+    /// Energy of sensor `index` between two instants (ns on DispatchTime's clock), J, from the
+    /// readings of the last `start()`/`stop()`: power sensors by the trapezoid rule with the ends
+    /// interpolated, energy counters as the interpolated difference. nil when the readings do not
+    /// cover the interval.
+    public func joules(sensor index: Int, from t0: UInt64, to t1: UInt64) -> Double? {
+        lock.lock(); defer { lock.unlock() }
+        let s = samples[index]
+        guard t1 > t0, s.count >= 2, let first = s.first, let last = s.last, first.t <= t0, last.t >= t1 else { return nil }
+        func value(at t: UInt64) -> Double {
+            guard let k = s.firstIndex(where: { $0.t >= t }) else { return last.v }
+            if k == 0 || s[k].t == t { return s[k].v }
+            let a = s[k - 1], b = s[k]
+            return a.v + (b.v - a.v) * Double(t - a.t) / Double(b.t - a.t)
+        }
+        if sensors[index].measuresEnergy {
+            let d = value(at: t1) - value(at: t0)
+            return d >= 0 ? d : nil // a wrap inside one layer: leave it out rather than guess
+        }
+        var pts: [(t: UInt64, v: Double)] = [(t0, value(at: t0))]
+        pts += s.filter { $0.t > t0 && $0.t < t1 }
+        pts.append((t1, value(at: t1)))
+        return Self.trapezoid(pts)
     }
 
     /// Measures the idle power for `seconds` before a run (the baseline energy-efficiency figures

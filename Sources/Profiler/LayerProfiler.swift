@@ -47,6 +47,8 @@ public struct LayerProfile: Codable, Sendable {
     public let events: [String: Figure]
     /// Metrics from the platform's formulas (cycles, ipc, dram_bytes, ...).
     public let metrics: [String: Figure]
+    /// Energy of the layer per image (all sensors), J; unavailable without a power sensor.
+    public var energy_j: Figure = .unavailable("no power sensor")
     /// min(peak, OI x DRAM bandwidth) from the measured ceilings, GOP/s.
     public var attainable_gops: Figure = .unavailable("no ceilings")
     /// "memory" or "compute" (below or above the ridge point), nil without ceilings.
@@ -70,6 +72,22 @@ public struct Roofline: Codable, Sendable {
     }
     /// Ops per byte where the bandwidth roof meets the compute roof.
     public var ridge: Double { peak_gflops / dram_gbs }
+}
+
+/// Energy of the timed runs, from the board's power sensors.
+public struct EnergyFigures: Codable, Sendable {
+    /// The sensors summed.
+    public let sensors: [String]
+    /// Mean power while the network ran, W (all sensors).
+    public let mean_watts: Figure
+    /// Idle power measured before the runs, W.
+    public let idle_watts: Figure
+    public let joules_per_image: Figure
+    /// Energy per image above the idle baseline (what running the network added), J.
+    public let joules_per_image_above_idle: Figure
+    public let images_per_second_per_watt: Figure
+    /// Images/s per watt above the idle baseline.
+    public let images_per_second_per_watt_above_idle: Figure
 }
 
 /// One layer of the last repeat, as it ran: when, and what each thread counted.
@@ -99,6 +117,8 @@ public struct NetworkProfile: Codable, Sendable {
     public var roofline: Roofline? = nil
     /// The last repeat layer by layer, per thread (the basis of `--trace`).
     public var last_run: [LayerRun] = []
+    /// Energy per image and per watt, when the board has power sensors.
+    public var energy: EnergyFigures? = nil
 
     /// Places every layer under `roofline`: attainable GOP/s and the bound, from OI_e where it was
     /// measured, else OI_t (and says which).
@@ -138,7 +158,10 @@ public final class LayerProfiler {
     }
 
     /// Profiles `repeats` runs after `warmup` untimed ones. `progress` is called after each run.
+    /// With `energy`, the sampler runs during the timed repeats (after `idle` was measured) and
+    /// each layer's energy is its sensors' power integrated over its windows.
     public func profile(placement: String, warmup: Int, repeats: Int, seed: UInt64 = 1,
+                        energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil,
                         progress: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> NetworkProfile {
         let runner = NetworkRunner(network: network, pool: pool, seed: seed)
         runner.setDeterministicInput()
@@ -164,6 +187,9 @@ public final class LayerProfiler {
         // The latest repeat per thread, and layer start times: kept for the trace.
         var perThread = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: sets.count), count: layers)
         var starts = [Double](repeating: 0, count: layers)
+        // Every repeat's layer windows on the sampler's clock (ns), for the energy per layer.
+        var windows = [[(UInt64, UInt64)]](repeating: [(UInt64, UInt64)](repeating: (0, 0), count: layers), count: repeats)
+        var runWindows = [(UInt64, UInt64)](repeating: (0, 0), count: repeats)
         var totals = [Double](repeating: 0, count: repeats)
         let now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
         let before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
@@ -177,6 +203,7 @@ public final class LayerProfiler {
             }
         }
         for _ in 0..<warmup { runner.run() }
+        if let energy { energy.sampler.start() }
         var completed = 0
         for r in 0..<repeats {
             if shouldStop?() == true { break }
@@ -189,6 +216,7 @@ public final class LayerProfiler {
                 readAll(into: now)
                 times[r][i] = Double(t1 - t0) / 1e9
                 starts[i] = Double(t0 - start) / 1e9
+                windows[r][i] = (t0, t1)
                 for e in 0..<nEvents {
                     var sum: UInt64 = 0
                     for t in 0..<sets.count {
@@ -201,10 +229,13 @@ public final class LayerProfiler {
                 before.update(fromContentsOf: now)
                 t0 = DispatchTime.now().uptimeNanoseconds
             })
-            totals[r] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let end = DispatchTime.now().uptimeNanoseconds
+            totals[r] = Double(end - start) / 1e9
+            runWindows[r] = (start, end)
             completed += 1
             progress?(r + 1)
         }
+        if let energy { _ = energy.sampler.stop() }
         if completed < repeats { notes.append("stopped after \(completed) of \(repeats) repeats: interrupted; the figures cover the completed ones") }
         let n = max(1, completed)
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
@@ -271,6 +302,47 @@ public final class LayerProfiler {
         var result = NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: pool.count,
                                     repeats: completed, warmup: warmup, throughput_ips: total > 0 ? 1 / total : 0, layers: profiles, notes: notes)
         result.last_run = lastRun
+        if let energy, completed > 0 {
+            let sampler = energy.sampler
+            let names = sampler.sensors.map(\.label)
+            func joules(_ w: (UInt64, UInt64)) -> Double? {
+                var sum = 0.0
+                for k in sampler.sensors.indices {
+                    guard let j = sampler.joules(sensor: k, from: w.0, to: w.1) else { return nil }
+                    sum += j
+                }
+                return sum
+            }
+            let detail = "\(names.joined(separator: " + ")), sampled every \(sampler.periodNanoseconds / 1_000_000) ms; per layer: power interpolated over its windows in \(completed) repeats"
+            for i in 1..<layers {
+                let per = (0..<completed).map { joules(windows[$0][i]) }
+                if per.allSatisfy({ $0 != nil }) {
+                    result.layers[i - 1].energy_j = Figure(value: per.reduce(0) { $0 + $1! } / Double(completed), source: "measured", detail: detail)
+                } else {
+                    result.layers[i - 1].energy_j = .unavailable("the sensors' readings do not cover the layer's runs")
+                }
+            }
+            let runJ = (0..<completed).map { joules(runWindows[$0]) }
+            let seconds = (0..<completed).reduce(0.0) { $0 + Double(runWindows[$1].1 - runWindows[$1].0) / 1e9 }
+            let idleW = energy.idle.isEmpty ? nil : energy.idle.reduce(0.0) { $0 + ($1.meanWatts ?? .nan) }
+            if runJ.allSatisfy({ $0 != nil }), seconds > 0 {
+                let perImage = runJ.reduce(0) { $0 + $1! } / Double(completed)
+                let watts = perImage * Double(completed) / seconds
+                let ips = Double(completed) / seconds
+                let idleFigure: Figure = idleW.map { $0.isFinite ? Figure(value: $0, source: "measured", detail: "idle baseline before the runs") : .unavailable("the idle baseline has no readings") } ?? .unavailable("no idle baseline measured")
+                let above = idleW.flatMap { $0.isFinite ? perImage - $0 / ips : nil }
+                result.energy = EnergyFigures(
+                    sensors: names,
+                    mean_watts: Figure(value: watts, source: "measured", detail: detail),
+                    idle_watts: idleFigure,
+                    joules_per_image: Figure(value: perImage, source: "measured", detail: "all sensors, including idle power"),
+                    joules_per_image_above_idle: above.map { Figure(value: $0, source: "measured", detail: "minus the idle baseline") } ?? .unavailable("no idle baseline"),
+                    images_per_second_per_watt: Figure(value: ips / watts, source: "measured", detail: "images/s over mean power, including idle power"),
+                    images_per_second_per_watt_above_idle: idleW.flatMap { $0.isFinite && watts > $0 ? Figure(value: ips / (watts - $0), source: "measured", detail: "images/s over power above the idle baseline") : nil } ?? .unavailable("no idle baseline, or power not above it"))
+            } else {
+                result.notes.append("the power sensors' readings do not cover the runs: no energy per image")
+            }
+        }
         return result
     }
 }

@@ -35,6 +35,9 @@ struct ProfileCommand: ParsableCommand {
     @Option(name: [.short, .customLong("event")], help: ArgumentHelp("More events to count per layer (as stat -e).", valueName: "list"))
     var events: [String] = []
     @Flag(help: "Count nothing: time only.") var noCounters = false
+    @Flag(help: "Do not read the power sensors.") var noEnergy = false
+    @Option(name: .customLong("idle-baseline"), help: ArgumentHelp("Seconds of idle power measured before the runs (0: none).", valueName: "s"))
+    var idleSeconds: Double = 1
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
     @Option(help: "Output format.") var format: Format = .table
@@ -50,6 +53,7 @@ struct ProfileCommand: ParsableCommand {
         _ = try lookUpNetwork(network)
         guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 10000.") }
         guard (1...10_000).contains(repetitions) else { throw ValidationError("--repeat \(repetitions) must be 1 to 10000.") }
+        guard (0...600).contains(idleSeconds) else { throw ValidationError("--idle-baseline \(idleSeconds) must be 0 to 600 seconds.") }
     }
 
     func run() throws {
@@ -97,7 +101,22 @@ struct ProfileCommand: ParsableCommand {
                                      permissions: PerfPermissions.current(root: .live))
         _ = socprof_catch_interrupts()
         let interactive = isatty(2) != 0
-        var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, progress: { r in
+        var energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil
+        if !noEnergy {
+            let sensors = PowerSensors.discover(root: root, board: platform.board)
+            if sensors.isEmpty {
+                notes.append("no power sensor found (hwmon, INA231, INA3221, powercap): no energy figures")
+            } else {
+                let sampler = EnergySampler(root: root, sensors: sensors)
+                var idle: [SensorEnergy] = []
+                if idleSeconds > 0 {
+                    Terminal.stderr("socprof profile: measuring idle power for \(idleSeconds) s ...")
+                    idle = sampler.idleBaseline(seconds: idleSeconds)
+                }
+                energy = (sampler, idle)
+            }
+        }
+        var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, progress: { r in
             if interactive || r == repetitions { Terminal.stderr("socprof profile: \(net.name) run \(r)/\(repetitions)") }
         }, shouldStop: { socprof_interrupted() != 0 })
         result.notes = notes + result.notes
@@ -145,7 +164,7 @@ enum ProfileReport {
     static func table(_ p: NetworkProfile) -> String {
         var s = String(format: "%@ on %@, %d thread(s), %d repeats: %.2f images/s\n\n", p.network, p.placement, p.threads, p.repeats, p.throughput_ips)
         s += "layer".rightPad(40) + "kind".rightPad(9) + "MMAC".leftPad(8) + "ms".leftPad(9) + "GOP/s".leftPad(8) + "OI_t".leftPad(7) +
-            "task-clk ms".leftPad(12) + "faults".leftPad(8) + columns.map { $0.leftPad(12) }.joined() + "OI_e".leftPad(7) + "bound".leftPad(10) + "\n"
+            "task-clk ms".leftPad(12) + "faults".leftPad(8) + columns.map { $0.leftPad(12) }.joined() + "OI_e".leftPad(7) + "bound".leftPad(10) + "mJ".leftPad(9) + "\n"
         var reasons: [String: [String]] = [:]
         func cell(_ f: Figure?, _ name: String, scale: Double = 1, format: String = "%.0f") -> String {
             guard let f else { return "-" }
@@ -159,7 +178,14 @@ enum ProfileReport {
             for c in columns { row += cell(l.metrics[c], c, format: c == "ipc" ? "%.2f" : "%.0f").leftPad(12) }
             row += cell(l.oi_empirical, "OI_e", format: "%.2f").leftPad(7)
             row += (l.bound.map { $0 + (l.bound_basis == "oi_theoretical" ? "*" : "") } ?? "-").leftPad(10)
+            row += cell(l.energy_j, "mJ", scale: 1e3, format: "%.3f").leftPad(9)
             s += row + "\n"
+        }
+        if let e = p.energy {
+            func v(_ f: Figure, _ fmt: String) -> String { f.value.map { String(format: fmt, $0) } ?? "n/a (\(f.detail ?? ""))" }
+            s += "\nEnergy (\(e.sensors.joined(separator: " + "))): mean \(v(e.mean_watts, "%.3f W")), idle \(v(e.idle_watts, "%.3f W"))\n"
+            s += "  joules per image: \(v(e.joules_per_image, "%.4f J")) (with idle power), \(v(e.joules_per_image_above_idle, "%.4f J")) (above idle)\n"
+            s += "  images/s per watt: \(v(e.images_per_second_per_watt, "%.2f")) (with idle power), \(v(e.images_per_second_per_watt_above_idle, "%.2f")) (above idle)\n"
         }
         if let r = p.roofline {
             s += String(format: "\nRoofline: peak %.1f GFLOP/s, DRAM %.1f GB/s, ridge %.2f ops/byte (%@). bound*: from OI_t, DRAM bytes not measured.\n",
@@ -177,13 +203,13 @@ enum ProfileReport {
         let eventNames = Array(Set(p.layers.flatMap { $0.events.keys })).sorted()
         let metricNames = Array(Set(p.layers.flatMap { $0.metrics.keys })).sorted()
         var s = (["layer", "kind", "output", "macs", "ops", "time_s", "time_min_s", "time_max_s", "gops", "oi_theoretical", "oi_empirical",
-                  "attainable_gops", "bound", "bound_basis"] +
+                  "attainable_gops", "bound", "bound_basis", "energy_j"] +
                  eventNames.map { "event:\($0)" } + metricNames.map { "metric:\($0)" }).map(quote).joined(separator: ",") + "\n"
         func v(_ f: Figure?) -> String { f?.value.map { String($0) } ?? "" }
         for l in p.layers {
             var f = [l.name, l.kind, l.output.description, String(l.macs), String(l.ops), String(l.time_s), String(l.time_min_s),
                      String(l.time_max_s), String(l.gops), String(l.oi_theoretical), v(l.oi_empirical), v(l.attainable_gops),
-                     l.bound ?? "", l.bound_basis ?? ""]
+                     l.bound ?? "", l.bound_basis ?? "", v(l.energy_j)]
             f += eventNames.map { v(l.events[$0]) } + metricNames.map { v(l.metrics[$0]) }
             s += f.map(quote).joined(separator: ",") + "\n"
         }

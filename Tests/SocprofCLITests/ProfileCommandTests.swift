@@ -215,3 +215,46 @@ struct CompareTests {
         #expect(bad.status == 2 && bad.stderr.contains("/nonexistent.json: cannot read the file"))
     }
 }
+
+@Suite("socprof profile energy")
+struct ProfileEnergyTests {
+    @Test func constantSensorsIntegrateExactly() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.copyItem(atPath: Fixtures.root("odroid-xu3").path, toPath: root.path)
+        // The four INA231s read constant power: their sum is the power of every layer.
+        var watts = 0.0
+        for dev in ["3-0040", "3-0041", "3-0044", "3-0045"] {
+            let text = try String(contentsOfFile: root.appendingPathComponent("sys/bus/i2c/drivers/INA231/\(dev)/sensor_W").path, encoding: .utf8)
+            watts += try #require(Double(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let r = try Socprof.run(["profile", "squeezenet-1.1", "--root", root.path, "--cpus", "0-1", "--repeat", "3", "--warmup", "0",
+                                 "--idle-baseline", "0.1", "--no-counters", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let layers = try #require(doc["layers"] as? [[String: Any]])
+        for l in layers {
+            let e = try #require(l["energy_j"] as? [String: Any])
+            let j = try #require(e["value"] as? Double, "\(l["name"] ?? "?"): \(e)")
+            // Mean over repeats of power x time; the time is the median: compare with the bounds.
+            let tmin = try #require(l["time_min_s"] as? Double), tmax = try #require(l["time_max_s"] as? Double)
+            #expect(j >= watts * tmin * 0.999 && j <= watts * tmax * 1.001, "\(l["name"] ?? "?"): \(j) J at \(watts) W over \(tmin)-\(tmax) s")
+        }
+        let energy = try #require(doc["energy"] as? [String: Any])
+        let mean = try #require((energy["mean_watts"] as? [String: Any])?["value"] as? Double)
+        #expect(abs(mean - watts) < 1e-6 * watts, "\(mean) W, sensors \(watts) W")
+        let idle = try #require((energy["idle_watts"] as? [String: Any])?["value"] as? Double)
+        #expect(abs(idle - watts) < 1e-6 * watts)
+        let perImage = try #require((energy["joules_per_image"] as? [String: Any])?["value"] as? Double)
+        let ips = try #require(doc["throughput_ips"] as? Double)
+        #expect(perImage > 0 && abs(perImage * ips / watts - 1) < 0.2, "J/image x images/s ~ W (mean vs median times)")
+        #expect((energy["joules_per_image_above_idle"] as? [String: Any])?["value"] as? Double ?? 1 < 1e-6, "constant power: nothing above idle")
+        #expect(((energy["sensors"] as? [String]) ?? []).count == 4)
+        // --no-energy: no figures, and on a machine without sensors a note says so.
+        let off = try Socprof.run(["profile", "squeezenet-1.1", "--root", root.path, "--cpus", "0-1", "--repeat", "1", "--warmup", "0",
+                                   "--no-energy", "--no-counters", "--format", "json"])
+        let offDoc = try #require(try JSONSerialization.jsonObject(with: Data(off.stdout.utf8)) as? [String: Any])
+        #expect(offDoc["energy"] == nil || offDoc["energy"] is NSNull)
+    }
+}
