@@ -67,6 +67,6 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks"]),
         .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
-        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport"]),
+        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler"]),
     ]
 )

@@ -50,8 +50,8 @@ public final class CounterSet: @unchecked Sendable {
     /// group reads with `inherit` (before Linux 4.13) and each event is read on its own.
     public private(set) var grouped = true
     private var placement: [Int: (group: Int, member: Int)] = [:]
-    /// For each group, the event index of each member.
-    private var memberIndex: [[Int]] = []
+    /// For each group, the index in `events` of each member.
+    public private(set) var memberIndex: [[Int]] = []
     let options: CounterOptions
 
     /// Opens `events` for `options.target`. Failures are recorded per event, not thrown.

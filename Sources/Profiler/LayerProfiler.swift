@@ -157,11 +157,21 @@ public final class LayerProfiler {
         self.permissions = permissions
     }
 
-    /// Profiles `repeats` runs after `warmup` untimed ones. `progress` is called after each run.
+    /// Profiles `repeats` runs after `warmup` untimed ones. When the events do not fit on the
+    /// PMU's counters at once, the network runs once per group of events that fits (several
+    /// passes) unless `allowMultiplexing`. `progress` is called after each run.
+    /// The passes for groups that did not fit together: one per hardware group (each fits on the
+    /// counters), every software event in each pass. Event indices, in order.
+    public static func passes(groups: [[Int]], isSoftware: (Int) -> Bool) -> [[Int]] {
+        let software = groups.filter { !$0.isEmpty && isSoftware($0[0]) }.flatMap { $0 }
+        let hardware = groups.filter { !$0.isEmpty && !isSoftware($0[0]) }
+        return hardware.isEmpty ? [software] : hardware.map { software + $0 }
+    }
+
     /// With `energy`, the sampler runs during the timed repeats (after `idle` was measured) and
     /// each layer's energy is its sensors' power integrated over its windows.
     public func profile(placement: String, warmup: Int, repeats: Int, seed: UInt64 = 1,
-                        energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil,
+                        energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil, allowMultiplexing: Bool = false,
                         progress: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> NetworkProfile {
         let runner = NetworkRunner(network: network, pool: pool, seed: seed)
         runner.setDeterministicInput()
@@ -169,73 +179,97 @@ public final class LayerProfiler {
         let tids = UnsafeMutableBufferPointer<pid_t>.allocate(capacity: pool.count)
         defer { tids.deallocate() }
         pool.run { t in tids[t] = socprof_gettid() }
-        let sets = tids.map { tid in
-            CounterSet(events: events, options: CounterOptions(target: .thread(tid), permissions: permissions), registry: registry)
+        func openSets(_ indices: [Int]) -> [CounterSet] {
+            tids.map { tid in
+                CounterSet(events: indices.map { events[$0] }, options: CounterOptions(target: .thread(tid), permissions: permissions), registry: registry)
+            }
         }
-        defer { for s in sets { s.close() } }
+        // A probe with every event says whether they fit on the counters at once.
+        let all = Array(events.indices)
+        let probe = openSets(all)
         var notes: [String] = []
-        let failures = sets[0].failures
-        if !sets.flatMap({ $0.splits.keys }).isEmpty {
-            notes.append("the events did not fit on the PMU's counters at once and were multiplexed; their values are scaled estimates")
+        var failures: [Int: CounterError] = [:]
+        for (k, f) in probe[0].failures { failures[all[k]] = f }
+        var passes: [[Int]] = [all]
+        if !probe.flatMap({ $0.splits.keys }).isEmpty {
+            if allowMultiplexing {
+                notes.append("the events did not fit on the PMU's counters at once and were multiplexed (--allow-multiplexing); their values are scaled estimates")
+            } else {
+                passes = Self.passes(groups: probe[0].memberIndex, isSoftware: { events[$0].type == .software })
+                notes.append("the events did not fit on the PMU's counters at once: the network ran \(passes.count) times, one pass per group of events that fits (--allow-multiplexing would use one pass)")
+            }
         }
-        for s in sets { try? s.enable() }
 
-        let layers = network.layers.count, nEvents = events.count
+        let layers = network.layers.count, nEvents = events.count, nThreads = tids.count
         // counts[repeat][layer][event], times[repeat][layer]; allocated before the timed runs.
         var counts = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: layers), count: repeats)
         var times = [[Double]](repeating: [Double](repeating: 0, count: layers), count: repeats)
         // The latest repeat per thread, and layer start times: kept for the trace.
-        var perThread = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: sets.count), count: layers)
+        var perThread = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: nThreads), count: layers)
         var starts = [Double](repeating: 0, count: layers)
         // Every repeat's layer windows on the sampler's clock (ns), for the energy per layer.
         var windows = [[(UInt64, UInt64)]](repeating: [(UInt64, UInt64)](repeating: (0, 0), count: layers), count: repeats)
         var runWindows = [(UInt64, UInt64)](repeating: (0, 0), count: repeats)
         var totals = [Double](repeating: 0, count: repeats)
-        let now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
-        let before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, sets.count * nEvents))
+        let now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, nThreads * nEvents))
+        let before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, nThreads * nEvents))
         defer { now.deallocate(); before.deallocate() }
-        now.initialize(repeating: 0)
-        before.initialize(repeating: 0)
         var scratch = [UInt64](repeating: 0, count: 64)
-        func readAll(into buf: UnsafeMutableBufferPointer<UInt64>) {
-            for (t, s) in sets.enumerated() {
-                s.readValues(into: UnsafeMutableBufferPointer(rebasing: buf[(t * nEvents)..<((t + 1) * nEvents)]), scratch: &scratch)
-            }
-        }
-        for _ in 0..<warmup { runner.run() }
-        if let energy { energy.sampler.start() }
         var completed = 0
-        for r in 0..<repeats {
-            if shouldStop?() == true { break }
-            // One read per layer boundary: the read after a layer is the read before the next.
-            readAll(into: before)
-            var t0 = DispatchTime.now().uptimeNanoseconds
-            let start = t0
-            runner.run(afterLayer: { i in
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                readAll(into: now)
-                times[r][i] = Double(t1 - t0) / 1e9
-                starts[i] = Double(t0 - start) / 1e9
-                windows[r][i] = (t0, t1)
-                for e in 0..<nEvents {
-                    var sum: UInt64 = 0
-                    for t in 0..<sets.count {
-                        let d = now[t * nEvents + e] &- before[t * nEvents + e]
-                        perThread[i][t][e] = d
-                        sum &+= d
-                    }
-                    counts[r][i][e] = sum
+        for (p, pass) in passes.enumerated() {
+            let sets = passes.count == 1 ? probe : openSets(pass)
+            defer { for s in sets { s.close() } }
+            let width = pass.count
+            now.update(repeating: 0)
+            before.update(repeating: 0)
+            func readAll(into buf: UnsafeMutableBufferPointer<UInt64>) {
+                for (t, set) in sets.enumerated() {
+                    set.readValues(into: UnsafeMutableBufferPointer(rebasing: buf[(t * width)..<((t + 1) * width)]), scratch: &scratch)
                 }
-                before.update(fromContentsOf: now)
-                t0 = DispatchTime.now().uptimeNanoseconds
-            })
-            let end = DispatchTime.now().uptimeNanoseconds
-            totals[r] = Double(end - start) / 1e9
-            runWindows[r] = (start, end)
-            completed += 1
-            progress?(r + 1)
+            }
+            for set in sets { try? set.enable() }
+            let first = p == 0
+            // Later passes record only their own hardware events (software ones come from pass 0).
+            let recorded = pass.enumerated().filter { first || events[$0.element].type != .software }
+            for _ in 0..<warmup { runner.run() }
+            if first, let energy { energy.sampler.start() }
+            let runs = first ? repeats : completed
+            for r in 0..<runs {
+                if shouldStop?() == true { break }
+                // One read per layer boundary: the read after a layer is the read before the next.
+                readAll(into: before)
+                var t0 = DispatchTime.now().uptimeNanoseconds
+                let start = t0
+                runner.run(afterLayer: { i in
+                    let t1 = DispatchTime.now().uptimeNanoseconds
+                    readAll(into: now)
+                    if first {
+                        times[r][i] = Double(t1 - t0) / 1e9
+                        starts[i] = Double(t0 - start) / 1e9
+                        windows[r][i] = (t0, t1)
+                    }
+                    for (local, e) in recorded {
+                        var sum: UInt64 = 0
+                        for t in 0..<nThreads {
+                            let d = now[t * width + local] &- before[t * width + local]
+                            perThread[i][t][e] = d
+                            sum &+= d
+                        }
+                        counts[r][i][e] = sum
+                    }
+                    before.update(fromContentsOf: now)
+                    t0 = DispatchTime.now().uptimeNanoseconds
+                })
+                if first {
+                    let end = DispatchTime.now().uptimeNanoseconds
+                    totals[r] = Double(end - start) / 1e9
+                    runWindows[r] = (start, end)
+                    completed += 1
+                }
+                progress?(p * repeats + r + 1)
+            }
+            if first, let energy { _ = energy.sampler.stop() }
         }
-        if let energy { _ = energy.sampler.stop() }
         if completed < repeats { notes.append("stopped after \(completed) of \(repeats) repeats: interrupted; the figures cover the completed ones") }
         let n = max(1, completed)
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
@@ -292,7 +326,7 @@ public final class LayerProfiler {
             let last = completed - 1
             for i in 1..<layers {
                 lastRun.append(LayerRun(layer: network.layers[i].name, start_s: starts[i], end_s: starts[i] + times[last][i],
-                                        per_thread: (0..<sets.count).map { t in
+                                        per_thread: (0..<nThreads).map { t in
                                             var m: [String: Double] = [:]
                                             for (e, ev) in events.enumerated() where failures[e] == nil { m[ev.name] = Double(perThread[i][t][e]) * ev.scale }
                                             return m

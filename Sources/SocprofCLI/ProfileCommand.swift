@@ -36,6 +36,8 @@ struct ProfileCommand: ParsableCommand {
     var events: [String] = []
     @Flag(help: "Count nothing: time only.") var noCounters = false
     @Flag(help: "Do not read the power sensors.") var noEnergy = false
+    @Flag(help: "When the events exceed the PMU's counters, multiplex them in one pass (scaled estimates) instead of running the network once per group of events.")
+    var allowMultiplexing = false
     @Option(name: .customLong("idle-baseline"), help: ArgumentHelp("Seconds of idle power measured before the runs (0: none).", valueName: "s"))
     var idleSeconds: Double = 1
 
@@ -116,8 +118,9 @@ struct ProfileCommand: ParsableCommand {
                 energy = (sampler, idle)
             }
         }
-        var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, progress: { r in
-            if interactive || r == repetitions { Terminal.stderr("socprof profile: \(net.name) run \(r)/\(repetitions)") }
+        var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, allowMultiplexing: allowMultiplexing,
+                                      progress: { r in
+            if interactive || r == repetitions { Terminal.stderr("socprof profile: \(net.name) run \(r)") }
         }, shouldStop: { socprof_interrupted() != 0 })
         result.notes = notes + result.notes
         // The measured ceilings of this board, cluster, frequency and thread count, if kept.
