@@ -208,21 +208,34 @@ public final class CounterSet: @unchecked Sendable {
         }
     }
 
-    /// Reads every group into `values` (one per event, in the order of `events`) without
-    /// allocating, for reads between layers: `values` must hold `events.count` elements; events
-    /// that were not opened are left as they are. Returns false if a read failed (its events are
-    /// left as they are too).
+    /// Reads every group into `values` (one per event, in the order of `events`) and, when given,
+    /// each event's group time enabled and running (ns) into `enabled` and `running`, without
+    /// allocating: for reads between layers. The buffers hold `events.count` elements; events that
+    /// were not opened are left as they are. Returns false if a read failed (its events are left
+    /// as they are too).
     @discardableResult
-    public func readValues(into values: UnsafeMutableBufferPointer<UInt64>, scratch: inout [UInt64]) -> Bool {
+    public func readValues(into values: UnsafeMutableBufferPointer<UInt64>, enabled: UnsafeMutableBufferPointer<UInt64>? = nil,
+                           running: UnsafeMutableBufferPointer<UInt64>? = nil, scratch: inout [UInt64]) -> Bool {
         var ok = true
         for (gi, g) in groups.enumerated() {
             if g.grouped {
-                do { _ = try g.readRaw(into: &scratch) } catch { ok = false; continue }
-                for m in 0..<g.events.count { values[memberIndex[gi][m]] = scratch[m] }
+                let times: (enabled: UInt64, running: UInt64)
+                do { times = try g.readRaw(into: &scratch) } catch { ok = false; continue }
+                for m in 0..<g.events.count {
+                    let e = memberIndex[gi][m]
+                    values[e] = scratch[m]
+                    enabled?[e] = times.enabled
+                    running?[e] = times.running
+                }
             } else {
                 do {
                     let r = try g.read()
-                    for m in 0..<g.events.count { if let raw = r[m].raw { values[memberIndex[gi][m]] = raw } }
+                    for m in 0..<g.events.count {
+                        let e = memberIndex[gi][m]
+                        values[e] = r[m].raw ?? values[e]
+                        enabled?[e] = r[m].timeEnabled
+                        running?[e] = r[m].timeRunning
+                    }
                 } catch { ok = false }
             }
         }

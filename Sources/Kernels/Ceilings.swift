@@ -51,9 +51,11 @@ public enum Ceilings {
     static func peak(pool: ThreadPool, seconds: Double, trials: Int, flopPerIteration: Double, _ loop: @escaping (Int) -> Double) -> Double {
         // Calibrate the iteration count on one thread.
         var n = 1 << 16
+        var sink = 0.0 // results are kept, so that no loop can be removed
+        defer { if sink == 1.2345 { print(sink) } }
         while true {
             let t0 = now()
-            _ = loop(n)
+            sink += loop(n)
             let dt = now() - t0
             if dt > seconds / 4 || n > 1 << 40 { n = Int(Double(n) * seconds / max(dt, 1e-9)); break }
             n *= 4
@@ -61,7 +63,7 @@ public enum Ceilings {
         var best = 0.0
         for _ in 0..<trials {
             let t0 = now()
-            pool.run { _ in _ = loop(n) }
+            pool.run { _ in if loop(n) == 1.2345 { print("") } }
             let dt = now() - t0
             best = max(best, Double(pool.count) * Double(n) * flopPerIteration / dt / 1e9)
         }

@@ -88,6 +88,9 @@ public final class EnergySampler: @unchecked Sendable {
         lock.unlock()
         done.wait()
         lock.lock(); defer { lock.unlock() }
+        // A last reading now, so that the interval is covered to its end.
+        let t = Self.now()
+        for (i, sensor) in sensors.enumerated() { if let v = sensor.read(root: root) { samples[i].append((t, v)) } }
         let seconds = Double(window.end - window.start) / 1e9
         return sensors.enumerated().map { i, s in
             let j = s.measuresEnergy ? Self.energyDifference(samples[i].map(\.v), wrapJoules: s.wrapMicrojoules.map { Double($0) / 1e6 })
@@ -132,20 +135,37 @@ public final class EnergySampler: @unchecked Sendable {
     /// cover the interval.
     public func joules(sensor index: Int, from t0: UInt64, to t1: UInt64) -> Double? {
         lock.lock(); defer { lock.unlock() }
-        let s = samples[index]
-        guard t1 > t0, s.count >= 2, let first = s.first, let last = s.last, first.t <= t0, last.t >= t1 else { return nil }
+        var s = samples[index]
+        guard t1 > t0, s.count >= 2, s[0].t <= t0, s[s.count - 1].t >= t1 else { return nil }
+        if sensors[index].measuresEnergy {
+            // Unwrap the cumulative counter into a running total first.
+            let wrap = sensors[index].wrapMicrojoules.map { Double($0) / 1e6 }
+            var offset = 0.0
+            var previous = s[0].v
+            for k in s.indices {
+                let raw = s[k].v
+                if raw < previous { guard let wrap else { return nil }; offset += wrap }
+                previous = raw
+                s[k].v = raw + offset
+            }
+        }
+        // First sample at or after t (binary search: these are called for every layer).
+        func firstAtOrAfter(_ t: UInt64) -> Int {
+            var lo = 0, hi = s.count
+            while lo < hi { let mid = (lo + hi) / 2; if s[mid].t < t { lo = mid + 1 } else { hi = mid } }
+            return lo
+        }
         func value(at t: UInt64) -> Double {
-            guard let k = s.firstIndex(where: { $0.t >= t }) else { return last.v }
+            let k = firstAtOrAfter(t)
+            if k >= s.count { return s[s.count - 1].v }
             if k == 0 || s[k].t == t { return s[k].v }
             let a = s[k - 1], b = s[k]
             return a.v + (b.v - a.v) * Double(t - a.t) / Double(b.t - a.t)
         }
-        if sensors[index].measuresEnergy {
-            let d = value(at: t1) - value(at: t0)
-            return d >= 0 ? d : nil // a wrap inside one layer: leave it out rather than guess
-        }
+        if sensors[index].measuresEnergy { return value(at: t1) - value(at: t0) }
         var pts: [(t: UInt64, v: Double)] = [(t0, value(at: t0))]
-        pts += s.filter { $0.t > t0 && $0.t < t1 }
+        var k = firstAtOrAfter(t0)
+        while k < s.count && s[k].t < t1 { if s[k].t > t0 { pts.append(s[k]) }; k += 1 }
         pts.append((t1, value(at: t1)))
         return Self.trapezoid(pts)
     }

@@ -189,7 +189,11 @@ public final class LayerProfiler {
         let probe = openSets(all)
         var notes: [String] = []
         var failures: [Int: CounterError] = [:]
-        for (k, f) in probe[0].failures { failures[all[k]] = f }
+        // An event that could not be opened on any thread, in any pass, has no value.
+        func merge(_ sets: [CounterSet], _ indices: [Int]) {
+            for set in sets { for (k, f) in set.failures where failures[indices[k]] == nil { failures[indices[k]] = f } }
+        }
+        merge(probe, all)
         var passes: [[Int]] = [all]
         if !probe.flatMap({ $0.splits.keys }).isEmpty {
             if allowMultiplexing {
@@ -202,7 +206,13 @@ public final class LayerProfiler {
 
         let layers = network.layers.count, nEvents = events.count, nThreads = tids.count
         // counts[repeat][layer][event], times[repeat][layer]; allocated before the timed runs.
-        var counts = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: layers), count: repeats)
+        var counts = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: nEvents), count: layers), count: repeats)
+        // Per repeat, layer and event: 0 counted, 1 scaled for multiplexing, 2 never on a counter, 3 a read failed.
+        var flags = [[[UInt8]]](repeating: [[UInt8]](repeating: [UInt8](repeating: 0, count: nEvents), count: layers), count: repeats)
+        // Repeats each pass finished, and the pass each event is counted in.
+        var passRuns = [Int](repeating: 0, count: passes.count)
+        var eventPass = [Int](repeating: 0, count: nEvents)
+        for (p, pass) in passes.enumerated() { for e in pass where p == 0 || events[e].type != .software { eventPass[e] = p } }
         var times = [[Double]](repeating: [Double](repeating: 0, count: layers), count: repeats)
         // The latest repeat per thread, and layer start times: kept for the trace.
         var perThread = [[[UInt64]]](repeating: [[UInt64]](repeating: [UInt64](repeating: 0, count: nEvents), count: nThreads), count: layers)
@@ -211,23 +221,33 @@ public final class LayerProfiler {
         var windows = [[(UInt64, UInt64)]](repeating: [(UInt64, UInt64)](repeating: (0, 0), count: layers), count: repeats)
         var runWindows = [(UInt64, UInt64)](repeating: (0, 0), count: repeats)
         var totals = [Double](repeating: 0, count: repeats)
-        let now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, nThreads * nEvents))
-        let before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, nThreads * nEvents))
-        defer { now.deallocate(); before.deallocate() }
+        let size = max(1, nThreads * nEvents)
+        var now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size), before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
+        var nowE = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size), beforeE = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
+        var nowR = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size), beforeR = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
+        defer { for b in [now, before, nowE, beforeE, nowR, beforeR] { b.deallocate() } }
         var scratch = [UInt64](repeating: 0, count: 64)
         var completed = 0
+        if passes.count > 1 { for set in probe { set.close() } }
         for (p, pass) in passes.enumerated() {
             let sets = passes.count == 1 ? probe : openSets(pass)
             defer { for s in sets { s.close() } }
+            if passes.count > 1 { merge(sets, pass) }
             let width = pass.count
-            now.update(repeating: 0)
-            before.update(repeating: 0)
-            func readAll(into buf: UnsafeMutableBufferPointer<UInt64>) {
+            for b in [now, before, nowE, beforeE, nowR, beforeR] { b.update(repeating: 0) }
+            var readFailed = false
+            func readAll(_ v: UnsafeMutableBufferPointer<UInt64>, _ en: UnsafeMutableBufferPointer<UInt64>, _ ru: UnsafeMutableBufferPointer<UInt64>) {
                 for (t, set) in sets.enumerated() {
-                    set.readValues(into: UnsafeMutableBufferPointer(rebasing: buf[(t * width)..<((t + 1) * width)]), scratch: &scratch)
+                    let range = (t * width)..<((t + 1) * width)
+                    if !set.readValues(into: UnsafeMutableBufferPointer(rebasing: v[range]), enabled: UnsafeMutableBufferPointer(rebasing: en[range]),
+                                       running: UnsafeMutableBufferPointer(rebasing: ru[range]), scratch: &scratch) { readFailed = true }
                 }
             }
-            for set in sets { try? set.enable() }
+            for set in sets {
+                do { try set.enable() } catch {
+                    for e in pass where failures[e] == nil { failures[e] = error }
+                }
+            }
             let first = p == 0
             // Later passes record only their own hardware events (software ones come from pass 0).
             let recorded = pass.enumerated().filter { first || events[$0.element].type != .software }
@@ -237,27 +257,42 @@ public final class LayerProfiler {
             for r in 0..<runs {
                 if shouldStop?() == true { break }
                 // One read per layer boundary: the read after a layer is the read before the next.
-                readAll(into: before)
+                readFailed = false
+                readAll(before, beforeE, beforeR)
                 var t0 = DispatchTime.now().uptimeNanoseconds
                 let start = t0
                 runner.run(afterLayer: { i in
                     let t1 = DispatchTime.now().uptimeNanoseconds
-                    readAll(into: now)
+                    readFailed = false
+                    readAll(now, nowE, nowR)
                     if first {
                         times[r][i] = Double(t1 - t0) / 1e9
                         starts[i] = Double(t0 - start) / 1e9
                         windows[r][i] = (t0, t1)
                     }
                     for (local, e) in recorded {
-                        var sum: UInt64 = 0
+                        var sum = 0.0
+                        var flag: UInt8 = readFailed ? 3 : 0
                         for t in 0..<nThreads {
-                            let d = now[t * width + local] &- before[t * width + local]
+                            let k = t * width + local
+                            let d = now[k] &- before[k]
+                            let en = nowE[k] &- beforeE[k], ru = nowR[k] &- beforeR[k]
                             perThread[i][t][e] = d
-                            sum &+= d
+                            if en > 0 && ru == 0 {
+                                flag = max(flag, 2) // the group never got a counter in this layer
+                            } else if ru < en && ru > 0 && !events[e].clusterBound {
+                                sum += Double(d) * Double(en) / Double(ru) // multiplexed: scaled
+                                flag = max(flag, 1)
+                            } else {
+                                sum += Double(d)
+                            }
                         }
                         counts[r][i][e] = sum
+                        flags[r][i][e] = flag
                     }
-                    before.update(fromContentsOf: now)
+                    swap(&before, &now)
+                    swap(&beforeE, &nowE)
+                    swap(&beforeR, &nowR)
                     t0 = DispatchTime.now().uptimeNanoseconds
                 })
                 if first {
@@ -266,13 +301,28 @@ public final class LayerProfiler {
                     runWindows[r] = (start, end)
                     completed += 1
                 }
+                passRuns[p] += 1
                 progress?(p * repeats + r + 1)
             }
             if first, let energy { _ = energy.sampler.stop() }
         }
-        if completed < repeats { notes.append("stopped after \(completed) of \(repeats) repeats: interrupted; the figures cover the completed ones") }
-        let n = max(1, completed)
-        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
+        let fewest = passRuns.min() ?? 0
+        if fewest < repeats {
+            notes.append("stopped after \(completed) of \(repeats) repeats" + (passes.count > 1 ? " (passes finished \(passRuns.map(String.init).joined(separator: ", ")) repeats)" : "") +
+                         ": interrupted; the figures cover the completed ones")
+        }
+        guard completed > 0 else {
+            notes.append("no repeat completed: nothing was measured")
+            return NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: pool.count,
+                                  repeats: 0, warmup: warmup, throughput_ips: 0, layers: [], notes: notes)
+        }
+        let n = completed
+        /// The median (the mean of the two middle values for an even count).
+        func median(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            if s.isEmpty { return 0 }
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
 
         let costs = network.costs()
         let dram = metrics.first { $0.metric.name == "dram_bytes" }
@@ -288,8 +338,17 @@ public final class LayerProfiler {
                     eventFigures[ev.name] = .unavailable(failure.explanation)
                     continue
                 }
-                let v = median((0..<n).map { Double(counts[$0][i][e]) }) * ev.scale
-                eventFigures[ev.name] = .measured(v, "\(ev.pmuName ?? "core")/config=0x\(String(ev.config, radix: 16)), summed over \(pool.count) thread(s)")
+                let runs = passRuns[eventPass[e]]
+                guard runs > 0 else {
+                    eventFigures[ev.name] = .unavailable("interrupted before pass \(eventPass[e] + 1) of \(passes.count), which counts it")
+                    continue
+                }
+                let f = (0..<runs).map { flags[$0][i][e] }.max() ?? 0
+                if f == 3 { eventFigures[ev.name] = .unavailable("a read of its counters failed in this layer"); continue }
+                if f == 2 { eventFigures[ev.name] = .unavailable("its group never got onto a counter in this layer (the PMU was busy; see --allow-multiplexing)"); continue }
+                let v = median((0..<runs).map { counts[$0][i][e] }) * ev.scale
+                let detail = "\(ev.pmuName ?? "core")/config=0x\(String(ev.config, radix: 16)), summed over \(pool.count) thread(s)"
+                eventFigures[ev.name] = f == 1 ? Figure(value: v, source: "estimated", detail: detail + ", scaled for multiplexing") : .measured(v, detail)
                 byName[ev.name] = v
             }
             var metricFigures: [String: Figure] = [:]
@@ -348,10 +407,14 @@ public final class LayerProfiler {
                 return sum
             }
             let detail = "\(names.joined(separator: " + ")), sampled every \(sampler.periodNanoseconds / 1_000_000) ms; per layer: power interpolated over its windows in \(completed) repeats"
+            let period = Double(sampler.periodNanoseconds) / 1e9
             for i in 1..<layers {
                 let per = (0..<completed).map { joules(windows[$0][i]) }
                 if per.allSatisfy({ $0 != nil }) {
-                    result.layers[i - 1].energy_j = Figure(value: per.reduce(0) { $0 + $1! } / Double(completed), source: "measured", detail: detail)
+                    // A layer shorter than the sampling period gets interpolated power: an estimate.
+                    let short = result.layers[i - 1].time_s < period
+                    result.layers[i - 1].energy_j = Figure(value: per.reduce(0) { $0 + $1! } / Double(completed), source: short ? "estimated" : "measured",
+                                                           detail: detail + (short ? "; shorter than the sampling period" : ""))
                 } else {
                     result.layers[i - 1].energy_j = .unavailable("the sensors' readings do not cover the layer's runs")
                 }
@@ -359,7 +422,7 @@ public final class LayerProfiler {
             let runJ = (0..<completed).map { joules(runWindows[$0]) }
             let seconds = (0..<completed).reduce(0.0) { $0 + Double(runWindows[$1].1 - runWindows[$1].0) / 1e9 }
             let idleW = energy.idle.isEmpty ? nil : energy.idle.reduce(0.0) { $0 + ($1.meanWatts ?? .nan) }
-            if runJ.allSatisfy({ $0 != nil }), seconds > 0 {
+            if runJ.allSatisfy({ $0 != nil }), seconds > 0, runJ.reduce(0, { $0 + $1! }) > 0 {
                 let perImage = runJ.reduce(0) { $0 + $1! } / Double(completed)
                 let watts = perImage * Double(completed) / seconds
                 let ips = Double(completed) / seconds
@@ -370,11 +433,13 @@ public final class LayerProfiler {
                     mean_watts: Figure(value: watts, source: "measured", detail: detail),
                     idle_watts: idleFigure,
                     joules_per_image: Figure(value: perImage, source: "measured", detail: "all sensors, including idle power"),
-                    joules_per_image_above_idle: above.map { Figure(value: $0, source: "measured", detail: "minus the idle baseline") } ?? .unavailable("no idle baseline"),
+                    // Rounding below 0 is 0; a real deficit means the power varied more than the network added.
+                    joules_per_image_above_idle: above.map { $0 >= -1e-9 * perImage ? Figure(value: max(0, $0), source: "measured", detail: "minus the idle baseline")
+                                                                     : .unavailable("below the idle baseline: the power varied more than the network added") } ?? .unavailable("no idle baseline"),
                     images_per_second_per_watt: Figure(value: ips / watts, source: "measured", detail: "images/s over mean power, including idle power"),
                     images_per_second_per_watt_above_idle: idleW.flatMap { $0.isFinite && watts > $0 ? Figure(value: ips / (watts - $0), source: "measured", detail: "images/s over power above the idle baseline") : nil } ?? .unavailable("no idle baseline, or power not above it"))
             } else {
-                result.notes.append("the power sensors' readings do not cover the runs: no energy per image")
+                result.notes.append("the power sensors' readings do not cover the runs, or read 0 W: no energy per image")
             }
         }
         return result

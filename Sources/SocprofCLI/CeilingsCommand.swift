@@ -40,8 +40,13 @@ struct CeilingsReport: Codable {
         return base.appendingPathComponent("socprof/ceilings")
     }
 
-    static func key(board: String, cluster: String, maxKHz: Int64?, threads: Int) -> String {
-        "\(board)-\(cluster)-\(maxKHz.map { "\($0 / 1000)MHz" } ?? "unknown-freq")-\(threads)t.json"
+    static func key(board: String, cluster: String, maxKHz: Int64?, threads: Int, cpus: [Int]) -> String {
+        "\(board)-\(cluster)-cpus\(CPUList.format(cpus).replacingOccurrences(of: ",", with: "_"))-\(maxKHz.map { "\($0 / 1000)MHz" } ?? "unknown-freq")-\(threads)t.json"
+    }
+
+    /// Whether the figures can place layers under a roofline (finite, above 0).
+    var usable: Bool {
+        peak_gflops_fp32.isFinite && peak_gflops_fp32 > 0 && (bandwidth_gbs["DRAM"].map { $0.isFinite && $0 > 0 } ?? false)
     }
 }
 
@@ -82,8 +87,14 @@ struct CeilingsCommand: ParsableCommand {
         let peak = Ceilings.peakGFLOPS(pool: pool)
         let reference = Ceilings.referencePeakGFLOPS(pool: pool)
 
-        // Working sets: a sweep of powers of two, 16 KiB to --max-mib per thread.
-        let maxBytes = maxMib << 20
+        // Working sets: a sweep of powers of two, 16 KiB to --max-mib per thread, and no more than
+        // a quarter of the machine's memory in all (an Odroid has 2 GiB for 8 threads).
+        let physical = Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
+        var maxBytes = maxMib << 20
+        while maxBytes > 16 << 20 && Int64(maxBytes) * Int64(threads) > physical / 4 { maxBytes /= 2 }
+        if maxBytes < maxMib << 20 && !json {
+            Terminal.stderr("socprof ceilings: --max-mib \(maxMib) x \(threads) threads exceeds a quarter of memory; using \(maxBytes >> 20) MiB per thread")
+        }
         let buffers = (0..<threads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: maxBytes / 4) }
         defer { for b in buffers { b.deallocate() } }
         for b in buffers { b.initialize(repeating: 1, count: maxBytes / 4) }
@@ -105,7 +116,7 @@ struct CeilingsCommand: ParsableCommand {
         if let l1 = caches.first(where: { $0.level == 1 && $0.type != "Instruction" }).flatMap(share) { levels["L1"] = l1 }
         if let l2 = caches.first(where: { $0.level == 2 }).flatMap(share) { levels["L2"] = l2 }
         if let l3 = caches.first(where: { $0.level == 3 }).flatMap(share) { levels["L3"] = l3 }
-        levels["DRAM"] = Int64(maxBytes)
+        levels["DRAM"] = sweep.last?.bytesPerThread ?? Int64(maxBytes) // the largest set measured
         func bandwidth(at bytes: Int64) -> Double {
             // The sweep point nearest below (a plateau is flat around it).
             (sweep.last { $0.bytesPerThread <= bytes } ?? sweep[0]).readGBs
@@ -128,7 +139,7 @@ struct CeilingsCommand: ParsableCommand {
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let text = String(decoding: try enc.encode(report), as: UTF8.self) + "\n"
         let dir = CeilingsReport.directory()
-        let file = dir.appendingPathComponent(CeilingsReport.key(board: report.board, cluster: report.cluster, maxKHz: report.max_freq_khz, threads: threads))
+        let file = dir.appendingPathComponent(CeilingsReport.key(board: report.board, cluster: report.cluster, maxKHz: report.max_freq_khz, threads: threads, cpus: cpus))
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try Terminal.writeAtomically(text, to: file.path)

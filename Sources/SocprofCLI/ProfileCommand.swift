@@ -15,10 +15,11 @@ struct ProfileCommand: ParsableCommand {
         abstract: "Run a network layer by layer on a cluster, counting each layer on every worker thread.",
         discussion: """
             Per layer: time (median over repeats), GOP/s, OI_t from the cost model, the counted events \
-            (software events always; the hardware events of the metrics the cluster can measure) and the \
-            metrics computed from them (cycles, IPC, cache refills, DRAM bytes, OI_e) with their provenance. \
-            Not built yet: measured ceilings, the roofline SVG, the trace, energy per layer, several passes \
-            when the events exceed the counters (they are multiplexed and said so).
+            (software events always; the hardware events of the metrics the cluster can measure), the \
+            metrics computed from them (cycles, IPC, cache refills, DRAM bytes, OI_e) with their provenance, \
+            energy from the board's power sensors, and, once `socprof ceilings` has measured the cluster, \
+            attainable performance and the bound. Events beyond the PMU's counters run in several passes \
+            (or multiplexed with --allow-multiplexing). Formats: docs/profile.md.
             """
     )
 
@@ -120,15 +121,15 @@ struct ProfileCommand: ParsableCommand {
         }
         var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, allowMultiplexing: allowMultiplexing,
                                       progress: { r in
-            if interactive || r == repetitions { Terminal.stderr("socprof profile: \(net.name) run \(r)") }
+            if interactive { Terminal.stderr("socprof profile: \(net.name) run \(r)") }
         }, shouldStop: { socprof_interrupted() != 0 })
         result.notes = notes + result.notes
         // The measured ceilings of this board, cluster, frequency and thread count, if kept.
         let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))",
-                                     maxKHz: cluster?.maxKHz, threads: pool.count)
+                                     maxKHz: cluster?.maxKHz, threads: pool.count, cpus: cpus)
         let file = CeilingsReport.directory().appendingPathComponent(key)
         if let data = FileManager.default.contents(atPath: file.path),
-           let c = try? JSONDecoder().decode(CeilingsReport.self, from: data), let dram = c.bandwidth_gbs["DRAM"] {
+           let c = try? JSONDecoder().decode(CeilingsReport.self, from: data), c.usable, let dram = c.bandwidth_gbs["DRAM"] {
             result.place(under: Roofline(peak_gflops: c.peak_gflops_fp32, dram_gbs: dram, source: "measured ceilings \(file.path)"))
         } else {
             result.notes.append("no measured ceilings for \(key): run `socprof ceilings` with the same cluster and threads to place the layers under the roofline")
