@@ -221,11 +221,15 @@ public final class LayerProfiler {
         var windows = [[(UInt64, UInt64)]](repeating: [(UInt64, UInt64)](repeating: (0, 0), count: layers), count: repeats)
         var runWindows = [(UInt64, UInt64)](repeating: (0, 0), count: repeats)
         var totals = [Double](repeating: 0, count: repeats)
+        // One slot of raw readings per layer boundary (slot 0 before the first layer, slot i after
+        // layer i): at a boundary the profiler only reads; deltas are computed after the run, so
+        // no bookkeeping is counted into the next layer.
         let size = max(1, nThreads * nEvents)
-        var now = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size), before = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
-        var nowE = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size), beforeE = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
-        var nowR = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size), beforeR = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
-        defer { for b in [now, before, nowE, beforeE, nowR, beforeR] { b.deallocate() } }
+        let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size * layers)
+        let slotsE = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size * layers)
+        let slotsR = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size * layers)
+        let slotFailed = UnsafeMutableBufferPointer<Bool>.allocate(capacity: layers)
+        defer { slots.deallocate(); slotsE.deallocate(); slotsR.deallocate(); slotFailed.deallocate() }
         var scratch = [UInt64](repeating: 0, count: 64)
         var completed = 0
         if passes.count > 1 { for set in probe { set.close() } }
@@ -234,14 +238,18 @@ public final class LayerProfiler {
             defer { for s in sets { s.close() } }
             if passes.count > 1 { merge(sets, pass) }
             let width = pass.count
-            for b in [now, before, nowE, beforeE, nowR, beforeR] { b.update(repeating: 0) }
-            var readFailed = false
-            func readAll(_ v: UnsafeMutableBufferPointer<UInt64>, _ en: UnsafeMutableBufferPointer<UInt64>, _ ru: UnsafeMutableBufferPointer<UInt64>) {
+            let stride = nThreads * width // one slot
+            slots.update(repeating: 0)
+            slotsE.update(repeating: 0)
+            slotsR.update(repeating: 0)
+            func readAll(slot: Int) {
+                var failed = false
                 for (t, set) in sets.enumerated() {
-                    let range = (t * width)..<((t + 1) * width)
-                    if !set.readValues(into: UnsafeMutableBufferPointer(rebasing: v[range]), enabled: UnsafeMutableBufferPointer(rebasing: en[range]),
-                                       running: UnsafeMutableBufferPointer(rebasing: ru[range]), scratch: &scratch) { readFailed = true }
+                    let range = (slot * stride + t * width)..<(slot * stride + (t + 1) * width)
+                    if !set.readValues(into: UnsafeMutableBufferPointer(rebasing: slots[range]), enabled: UnsafeMutableBufferPointer(rebasing: slotsE[range]),
+                                       running: UnsafeMutableBufferPointer(rebasing: slotsR[range]), scratch: &scratch) { failed = true }
                 }
+                slotFailed[slot] = failed
             }
             for set in sets {
                 do { try set.enable() } catch {
@@ -256,27 +264,30 @@ public final class LayerProfiler {
             let runs = first ? repeats : completed
             for r in 0..<runs {
                 if shouldStop?() == true { break }
-                // One read per layer boundary: the read after a layer is the read before the next.
-                readFailed = false
-                readAll(before, beforeE, beforeR)
+                // Only reads at the boundaries: the read after a layer is the read before the next.
+                readAll(slot: 0)
                 var t0 = DispatchTime.now().uptimeNanoseconds
                 let start = t0
                 runner.run(afterLayer: { i in
                     let t1 = DispatchTime.now().uptimeNanoseconds
-                    readFailed = false
-                    readAll(now, nowE, nowR)
+                    readAll(slot: i)
                     if first {
                         times[r][i] = Double(t1 - t0) / 1e9
-                        starts[i] = Double(t0 - start) / 1e9
                         windows[r][i] = (t0, t1)
                     }
+                    t0 = DispatchTime.now().uptimeNanoseconds
+                })
+                // Deltas, after the run.
+                for i in 1..<layers {
+                    if first { starts[i] = Double(windows[r][i].0 - start) / 1e9 }
+                    let a = (i - 1) * stride, b = i * stride
                     for (local, e) in recorded {
                         var sum = 0.0
-                        var flag: UInt8 = readFailed ? 3 : 0
+                        var flag: UInt8 = slotFailed[i] || slotFailed[i - 1] ? 3 : 0
                         for t in 0..<nThreads {
                             let k = t * width + local
-                            let d = now[k] &- before[k]
-                            let en = nowE[k] &- beforeE[k], ru = nowR[k] &- beforeR[k]
+                            let d = slots[b + k] &- slots[a + k]
+                            let en = slotsE[b + k] &- slotsE[a + k], ru = slotsR[b + k] &- slotsR[a + k]
                             perThread[i][t][e] = d
                             if en > 0 && ru == 0 {
                                 flag = max(flag, 2) // the group never got a counter in this layer
@@ -290,11 +301,7 @@ public final class LayerProfiler {
                         counts[r][i][e] = sum
                         flags[r][i][e] = flag
                     }
-                    swap(&before, &now)
-                    swap(&beforeE, &nowE)
-                    swap(&beforeR, &nowR)
-                    t0 = DispatchTime.now().uptimeNanoseconds
-                })
+                }
                 if first {
                     let end = DispatchTime.now().uptimeNanoseconds
                     totals[r] = Double(end - start) / 1e9
