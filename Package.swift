@@ -6,11 +6,27 @@ import Foundation
 // lowers each lane to a libm call (about 200x slower; see docs/building.md). Set
 // SOCPROF_TARGET_CPU to another LLVM CPU name (or "generic") to cross-build.
 let targetCPU = ProcessInfo.processInfo.environment["SOCPROF_TARGET_CPU"] ?? "native"
+
+// The x86-64 GEMM tile depends on the register file: 12x32 with AVX-512 (32 zmm registers),
+// 6x16 with AVX2 (16 ymm). Detected for "native" builds from /proc/cpuinfo; SOCPROF_AVX512=1/0
+// overrides (set it when cross-building).
+let avx512: Bool = {
+    if let v = ProcessInfo.processInfo.environment["SOCPROF_AVX512"] { return v == "1" }
+    guard targetCPU == "native", let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+    return info.contains(" avx512f")
+}()
+let kernelDefines: [SwiftSetting] = avx512 ? [.define("SOCPROF_AVX512")] : []
 let releaseSwift: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", targetCPU], .when(configuration: .release)),
 ]
+// clang names a CPU with -march on x86 and -mcpu on ARM.
+#if arch(x86_64) || arch(i386)
+let cpuFlag = "-march=\(targetCPU)"
+#else
+let cpuFlag = targetCPU == "native" ? "-march=native" : "-mcpu=\(targetCPU)"
+#endif
 let releaseC: [CSetting] = targetCPU == "generic" ? [] : [
-    .unsafeFlags([targetCPU == "native" ? "-march=native" : "-mcpu=\(targetCPU)"], .when(configuration: .release)),
+    .unsafeFlags([cpuFlag], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -50,7 +66,7 @@ let package = Package(
         // Kernels are optimised for the host CPU in every configuration: the tests run whole
         // networks, and an unoptimised SIMD kernel is ~100x slower.
         .target(name: "Kernels", dependencies: ["CPerfEvent", "Networks"],
-                swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])]),
+                swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
         .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CPerfEvent"], swiftSettings: releaseSwift),
         .target(name: "Reports", dependencies: ["Profiler"], swiftSettings: releaseSwift),
         .target(
