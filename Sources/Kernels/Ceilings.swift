@@ -115,7 +115,6 @@ public enum Ceilings {
         let count = bytesPerThread / 4
         let passes = max(2, targetBytes / max(1, bytesPerThread * pool.count))
         var best = 0.0
-        var sink: Float = 0
         for _ in 0..<trials {
             let t0 = now()
             pool.run { t in
@@ -128,7 +127,6 @@ public enum Ceilings {
             }
             let dt = now() - t0
             best = max(best, Double(pool.count) * Double(passes) * Double(count * 4) / dt / 1e9)
-            sink += 1
         }
         return best
     }

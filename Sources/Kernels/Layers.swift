@@ -6,23 +6,6 @@ import Glibc
 /// The fp32 kernels of a network's layers, on one image in NCHW layout. Each takes a thread pool
 /// and splits its work between the threads; none allocates.
 public enum LayerKernels {
-    // MARK: - Activations (fused into the producing layer)
-
-    /// Applies bias (per channel, may be nil) and an activation to `channels` planes of `plane`
-    /// elements each, in place.
-    @inline(__always)
-    public static func epilogue(_ out: UnsafeMutablePointer<Float>, channels: Range<Int>, plane: Int, bias: UnsafePointer<Float>?, activation: Activation?) {
-        for ch in channels {
-            let p = out + ch * plane
-            let b = bias?[ch] ?? 0
-            switch activation {
-            case .none: if bias != nil { for i in 0..<plane { p[i] += b } }
-            case .relu: for i in 0..<plane { p[i] = max(p[i] + b, 0) }
-            case .relu6: for i in 0..<plane { p[i] = min(max(p[i] + b, 0), 6) }
-            }
-        }
-    }
-
     // MARK: - Convolution
 
     /// A convolution's weights, laid out [outC][inC/groups][kh][kw], and its bias; `packed`

@@ -40,11 +40,7 @@ struct EventsCommand: ParsableCommand {
         let p = try options.load()
         var entries: [Entry] = []
         func metricInfos(_ ms: [ResolvedMetric]) -> [String: InfoDocument.MetricInfo] {
-            Dictionary(uniqueKeysWithValues: ms.map { m in
-                (m.metric.name, InfoDocument.MetricInfo(available: m.isAvailable, unit: m.metric.unit, formula: m.formula?.text,
-                                                         events: m.isAvailable ? m.events.map(\.spec) : nil, scope: m.formula?.scope,
-                                                         note: m.formula?.note, reason: m.reason, line_size: m.isAvailable ? m.lineSize : nil))
-            })
+            Dictionary(uniqueKeysWithValues: ms.map { ($0.metric.name, InfoDocument.MetricInfo($0)) })
         }
         if let core {
             let id = core.lowercased()

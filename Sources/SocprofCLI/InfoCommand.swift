@@ -68,6 +68,18 @@ struct InfoDocument: Encodable {
         let note: String?
         let reason: String?
         let line_size: Int?
+
+        /// A resolved metric as info and events print it; `line_size` only when the formula uses it.
+        init(_ m: ResolvedMetric) {
+            available = m.isAvailable
+            unit = m.metric.unit
+            formula = m.formula?.text
+            events = m.isAvailable ? m.events.map(\.spec) : nil
+            scope = m.formula?.scope
+            note = m.formula?.note
+            reason = m.reason
+            line_size = m.formula?.expression.names.contains("line_size") == true ? m.lineSize : nil
+        }
     }
     struct CacheEntry: Encodable {
         let level: Int
@@ -145,12 +157,7 @@ struct InfoDocument: Encodable {
         clusters = p.topology.clusters.map { c in
             let sheet = p.boardCluster(for: c)
             var metrics: [String: MetricInfo] = [:]
-            for m in p.resolvedMetrics(for: c) {
-                metrics[m.metric.name] = MetricInfo(
-                    available: m.isAvailable, unit: m.metric.unit, formula: m.formula?.text,
-                    events: m.isAvailable ? m.events.map(\.spec) : nil, scope: m.formula?.scope, note: m.formula?.note,
-                    reason: m.reason, line_size: m.isAvailable && m.formula!.expression.names.contains("line_size") ? m.lineSize : nil)
-            }
+            for m in p.resolvedMetrics(for: c) { metrics[m.metric.name] = MetricInfo(m) }
             return ClusterInfo(
                 name: c.name, core: c.core?.id, core_name: c.core?.name, midr: c.midr?.description, revision: c.midr?.revisionName,
                 cpus: c.cpus.cpus, pmu: c.pmu?.name, pmu_type: c.pmu?.type.rawValue, capacity: c.capacity, max_freq_khz: c.maxKHz,
