@@ -81,8 +81,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Counters"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CPerfEvent"]),
         .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
-        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler"]),
+        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),
     ]
 )

@@ -1,5 +1,10 @@
 import CPerfEvent
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Events opened together on one PMU with a leader, so that they are scheduled onto counters
 /// together and read in one read(2) (PERF_FORMAT_GROUP).
@@ -20,7 +25,9 @@ public final class CounterGroup: @unchecked Sendable {
     let system: any PerfEventSystem
     private var readBuffer: [UInt64]
     private var pages: [UnsafeRawPointer?] = []
-    private var pagesThread: pid_t = 0
+    private var pagesOwner: pthread_t? = nil
+    /// Whether every member's page allowed user-space reads when it was mapped.
+    private var userSpaceReady = false
     private var closed = false
 
     init(events: [ResolvedEvent], fds: [Int32], system: any PerfEventSystem, grouped: Bool = true, multiplexed: Bool = true) {
@@ -144,8 +151,35 @@ public final class CounterGroup: @unchecked Sendable {
         guard pages.isEmpty else { return pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false } }
         let size = Int(sysconf(Int32(_SC_PAGESIZE)))
         pages = fds.map { fd in try? system_mmap_shared_readonly(fd, length: size).get() }
-        pagesThread = system_gettid()
-        return pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false }
+        pagesOwner = pthread_self()
+        userSpaceReady = pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false }
+        return userSpaceReady
+    }
+
+    /// Whether the calling thread mapped the pages (rdpmc reads the counters of the CPU it runs
+    /// on: only the counted thread may read them). No system call.
+    @inline(__always)
+    private var onOwnerThread: Bool {
+        guard let owner = pagesOwner else { return false }
+        return pthread_equal(owner, pthread_self()) != 0
+    }
+
+    /// Reads every member from its mmap'ed page into `values` (in the order of `events`; resized
+    /// if needed) without a system call or an allocation. Returns the leader's time enabled and
+    /// running (ns), or nil when any member cannot be read that way right now (not mapped,
+    /// another thread, no user access, or not on a counter): use `readRaw` then.
+    @inline(__always)
+    public func readRawUserSpace(into values: inout [UInt64]) -> (enabled: UInt64, running: UInt64)? {
+        guard userSpaceReady, pages.count == fds.count, onOwnerThread else { return nil }
+        if values.count < fds.count { values = [UInt64](repeating: 0, count: fds.count) }
+        var times: (enabled: UInt64, running: UInt64) = (0, 0)
+        for i in 0..<fds.count {
+            var value: UInt64 = 0, enabled: UInt64 = 0, running: UInt64 = 0
+            guard let page = pages[i], socprof_mmap_read_self(page, &value, &enabled, &running) == 0 else { return nil }
+            values[i] = value
+            if i == 0 { times = (enabled, running) }
+        }
+        return times
     }
 
     private func unmapPages() {
@@ -160,7 +194,7 @@ public final class CounterGroup: @unchecked Sendable {
     /// right now); call `read()` then.
     public func readUserSpace() -> [Reading]? {
         // rdpmc reads the counter of the CPU it runs on: only the counted thread may do it.
-        guard pages.count == fds.count, system_gettid() == pagesThread else { return nil }
+        guard pages.count == fds.count, onOwnerThread else { return nil }
         var out: [Reading] = []
         out.reserveCapacity(fds.count)
         for (i, page) in pages.enumerated() {

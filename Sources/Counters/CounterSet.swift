@@ -220,7 +220,9 @@ public final class CounterSet: @unchecked Sendable {
         for (gi, g) in groups.enumerated() {
             if g.grouped {
                 let times: (enabled: UInt64, running: UInt64)
-                do { times = try g.readRaw(into: &scratch) } catch { ok = false; continue }
+                if let t = g.readRawUserSpace(into: &scratch) { times = t } else {
+                    do { times = try g.readRaw(into: &scratch) } catch { ok = false; continue }
+                }
                 for m in 0..<g.events.count {
                     let e = memberIndex[gi][m]
                     values[e] = scratch[m]
@@ -240,6 +242,18 @@ public final class CounterSet: @unchecked Sendable {
             }
         }
         return ok
+    }
+
+    /// Maps the pages of every group of hardware events on the calling thread, so that
+    /// `readValues` called on this thread reads them without a system call where the kernel
+    /// allows it (see `UserSpaceAccess`); other groups, and every group when it does not, are read
+    /// with read(2). Returns whether every hardware group can be read that way (false when there
+    /// is none).
+    @discardableResult
+    public func mapPagesForUserSpaceReads() -> Bool {
+        let hardware = groups.filter { $0.grouped && $0.events.first?.type != .software }
+        let ready = hardware.map { $0.mapPages() }
+        return !ready.isEmpty && ready.allSatisfy { $0 }
     }
 
     /// Closes every group.

@@ -136,8 +136,77 @@ public struct NetworkProfile: Codable, Sendable {
     }
 }
 
-/// Runs a network on a pinned pool with counters opened on every worker thread, read at each
-/// layer boundary (the pool's barrier), per-thread values summed per layer.
+/// Where each pool thread's own counter readings go: one slot per layer boundary, `width`
+/// values per thread. Every thread, the caller included, reads its own counters at the end of its
+/// share of each job (the pool's job-end hook), so the reads of one boundary run in parallel and
+/// a thread's count for a layer runs from the end of its share of the previous layer to the end
+/// of its share of this one.
+final class SelfReads: @unchecked Sendable {
+    let sets: [CounterSet]
+    let slots, enabled, running: UnsafeMutableBufferPointer<UInt64>
+    let width: Int, threads: Int, slotCount: Int
+    /// The boundary the current job's readings belong to (set by the caller between jobs; the
+    /// pool's mutex hands it to the workers).
+    var slot = 0
+    /// Per thread, the slot it last wrote.
+    let lastSlot: UnsafeMutableBufferPointer<Int>
+    /// Per slot and thread: the read failed.
+    let failed: UnsafeMutableBufferPointer<Bool>
+    /// Per thread, the buffer a group read goes through (one object each: no sharing).
+    let scratch: [Scratch]
+    final class Scratch { var values = [UInt64](repeating: 0, count: 64) }
+
+    init(sets: [CounterSet], slots: UnsafeMutableBufferPointer<UInt64>, enabled: UnsafeMutableBufferPointer<UInt64>,
+         running: UnsafeMutableBufferPointer<UInt64>, width: Int, slotCount: Int) {
+        self.sets = sets
+        self.slots = slots
+        self.enabled = enabled
+        self.running = running
+        self.width = width
+        self.slotCount = slotCount
+        threads = sets.count
+        lastSlot = .allocate(capacity: threads)
+        lastSlot.initialize(repeating: 0)
+        failed = .allocate(capacity: slotCount * threads)
+        failed.initialize(repeating: false)
+        scratch = sets.map { _ in Scratch() }
+    }
+
+    deinit {
+        lastSlot.deallocate()
+        failed.deallocate()
+    }
+
+    /// The pool's job-end hook: a worker reads its own counters into the current slot.
+    static let hook: ThreadPool.JobFunction = { context, t in
+        Unmanaged<SelfReads>.fromOpaque(context!)._withUnsafeGuaranteedRef { $0.read(thread: t) }
+    }
+
+    func read(thread t: Int, slot: Int? = nil) {
+        let slot = slot ?? self.slot
+        guard slot < slotCount else { return }
+        let base = slot * threads * width + t * width
+        let range = base..<(base + width)
+        failed[slot * threads + t] = !sets[t].readValues(into: UnsafeMutableBufferPointer(rebasing: slots[range]), enabled: UnsafeMutableBufferPointer(rebasing: enabled[range]),
+                                                         running: UnsafeMutableBufferPointer(rebasing: running[range]), scratch: &scratch[t].values)
+        lastSlot[t] = slot
+    }
+
+    /// A thread that ran no job since slot `from`: its readings there stand for slot `to`.
+    func carry(thread t: Int, from: Int, to: Int) {
+        let a = from * threads * width + t * width, b = to * threads * width + t * width
+        for k in 0..<width {
+            slots[b + k] = slots[a + k]
+            enabled[b + k] = enabled[a + k]
+            running[b + k] = running[a + k]
+        }
+        failed[to * threads + t] = failed[from * threads + t]
+        lastSlot[t] = to
+    }
+}
+
+/// Runs a network on a pinned pool with counters opened on every worker thread, which each
+/// thread reads itself at the end of its share of a layer; per-thread values summed per layer.
 public final class LayerProfiler {
     public let network: Network
     public let pool: ThreadPool
@@ -145,16 +214,29 @@ public final class LayerProfiler {
     let metrics: [ResolvedMetric]
     let registry: PMURegistry
     let permissions: PerfPermissions
+    let system: any PerfEventSystem
+    /// Events counted system-wide (a memory controller's PMU, such as rockchip_ddr): opened per
+    /// CPU on their PMU's CPU (its `cpumask`), read by the calling thread at each boundary. A
+    /// layer's value counts everything in the system during the layer, not only this network.
+    public let systemEvents: [ResolvedEvent]
 
     /// `events` are the counted events (hardware events already placed on the cluster's PMU);
-    /// `metrics` the platform's formulas for the cluster, computed from those events.
-    public init(network: Network, pool: ThreadPool, events: [ResolvedEvent], metrics: [ResolvedMetric], registry: PMURegistry, permissions: PerfPermissions) {
+    /// `metrics` the platform's formulas for the cluster, computed from those events. `system`
+    /// opens the events (the kernel; tests substitute a PMU with fewer counters). `systemEvents`
+    /// are counted system-wide, in the first pass.
+    public init(network: Network, pool: ThreadPool, events: [ResolvedEvent], metrics: [ResolvedMetric], registry: PMURegistry, permissions: PerfPermissions,
+                systemEvents: [ResolvedEvent] = [], system: any PerfEventSystem = KernelPerfEventSystem()) {
         self.network = network
         self.pool = pool
         self.events = events
         self.metrics = metrics
         self.registry = registry
         self.permissions = permissions
+        self.system = system
+        // Grouped by the CPU they are opened on, so that each CPU's events are one set.
+        self.systemEvents = systemEvents.enumerated().sorted { (a, b) in
+            (a.element.cpus?.first ?? 0, a.offset) < (b.element.cpus?.first ?? 0, b.offset)
+        }.map(\.element)
     }
 
     /// Profiles `repeats` runs after `warmup` untimed ones. When the events do not fit on the
@@ -181,7 +263,7 @@ public final class LayerProfiler {
         pool.run { t in tids[t] = socprof_gettid() }
         func openSets(_ indices: [Int]) -> [CounterSet] {
             tids.map { tid in
-                CounterSet(events: indices.map { events[$0] }, options: CounterOptions(target: .thread(tid), permissions: permissions), registry: registry)
+                CounterSet(events: indices.map { events[$0] }, options: CounterOptions(target: .thread(tid), permissions: permissions, userSpaceReads: true), registry: registry, system: system)
             }
         }
         // A probe with every event says whether they fit on the counters at once.
@@ -230,6 +312,35 @@ public final class LayerProfiler {
         let slotsR = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size * layers)
         let slotFailed = UnsafeMutableBufferPointer<Bool>.allocate(capacity: layers)
         defer { slots.deallocate(); slotsE.deallocate(); slotsR.deallocate(); slotFailed.deallocate() }
+        // System-wide events: one set per CPU, over a contiguous range of `systemEvents`, opened
+        // for the first pass only; raw readings per boundary, deltas per repeat and layer.
+        let nSystem = systemEvents.count
+        var systemSets: [(set: CounterSet, range: Range<Int>)] = []
+        var systemFailures: [Int: CounterError] = [:]
+        do {
+            var k = 0
+            while k < nSystem {
+                let cpu = systemEvents[k].cpus?.first ?? 0
+                var end = k + 1
+                while end < nSystem && (systemEvents[end].cpus?.first ?? 0) == cpu { end += 1 }
+                let set = CounterSet(events: Array(systemEvents[k..<end]), options: CounterOptions(target: .cpu(cpu), permissions: permissions),
+                                     registry: registry, system: system)
+                for (m, f) in set.failures { systemFailures[k + m] = f }
+                do { try set.enable() } catch { for m in k..<end where systemFailures[m] == nil { systemFailures[m] = error } }
+                systemSets.append((set, k..<end))
+                k = end
+            }
+        }
+        defer { for s in systemSets { s.set.close() } }
+        let sysSlots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, nSystem * layers))
+        let sysE = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, nSystem * layers))
+        let sysR = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, nSystem * layers))
+        let sysFailed = UnsafeMutableBufferPointer<Bool>.allocate(capacity: layers)
+        defer { sysSlots.deallocate(); sysE.deallocate(); sysR.deallocate(); sysFailed.deallocate() }
+        sysSlots.initialize(repeating: 0); sysE.initialize(repeating: 0); sysR.initialize(repeating: 0)
+        sysFailed.initialize(repeating: false)
+        var systemCounts = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: nSystem), count: layers), count: repeats)
+        var systemFlags = [[[UInt8]]](repeating: [[UInt8]](repeating: [UInt8](repeating: 0, count: nSystem), count: layers), count: repeats)
         var scratch = [UInt64](repeating: 0, count: 64)
         var completed = 0
         if passes.count > 1 { for set in probe { set.close() } }
@@ -237,40 +348,66 @@ public final class LayerProfiler {
             let sets = passes.count == 1 ? probe : openSets(pass)
             defer { for s in sets { s.close() } }
             if passes.count > 1 { merge(sets, pass) }
+            let first = p == 0
             let width = pass.count
             let stride = nThreads * width // one slot
             slots.update(repeating: 0)
             slotsE.update(repeating: 0)
             slotsR.update(repeating: 0)
+            // Workers read their own counters at the end of their share of each job (the pool's
+            // job-end hook): no inter-processor interrupt to read a running thread's counters,
+            // and user-space reads where the kernel allows them. The caller reads its own at
+            // each boundary.
+            let reader = SelfReads(sets: sets, slots: slots, enabled: slotsE, running: slotsR, width: width, slotCount: layers)
+            defer { pool.setJobEndHook(nil, context: nil) }
+            // Each thread maps its own counters' pages, for reads without a system call.
+            pool.run { t in _ = sets[t].mapPagesForUserSpaceReads() }
             func readAll(slot: Int) {
+                // The caller reads its own counters here if it ran no pool job in this layer (a
+                // softmax runs on it alone).
+                if reader.lastSlot[0] != slot { reader.read(thread: 0, slot: slot) }
                 var failed = false
-                for (t, set) in sets.enumerated() {
-                    let range = (slot * stride + t * width)..<(slot * stride + (t + 1) * width)
-                    if !set.readValues(into: UnsafeMutableBufferPointer(rebasing: slots[range]), enabled: UnsafeMutableBufferPointer(rebasing: slotsE[range]),
-                                       running: UnsafeMutableBufferPointer(rebasing: slotsR[range]), scratch: &scratch) { failed = true }
+                // A worker that ran no job in this layer counted nothing new: its last reading stands.
+                for t in 0..<nThreads {
+                    if reader.lastSlot[t] != slot { reader.carry(thread: t, from: reader.lastSlot[t], to: slot) }
+                    if reader.failed[slot * nThreads + t] { failed = true }
                 }
                 slotFailed[slot] = failed
+                if first {
+                    var sysFail = false
+                    for (set, r) in systemSets {
+                        let range = (slot * nSystem + r.lowerBound)..<(slot * nSystem + r.upperBound)
+                        if !set.readValues(into: UnsafeMutableBufferPointer(rebasing: sysSlots[range]), enabled: UnsafeMutableBufferPointer(rebasing: sysE[range]),
+                                           running: UnsafeMutableBufferPointer(rebasing: sysR[range]), scratch: &scratch) { sysFail = true }
+                    }
+                    sysFailed[slot] = sysFail
+                }
             }
             for set in sets {
                 do { try set.enable() } catch {
                     for e in pass where failures[e] == nil { failures[e] = error }
                 }
             }
-            let first = p == 0
             // Later passes record only their own hardware events (software ones come from pass 0).
             let recorded = pass.enumerated().filter { first || events[$0.element].type != .software }
             for _ in 0..<warmup { runner.run() }
+            // The workers' first readings, taken by an empty job.
+            pool.setJobEndHook(SelfReads.hook, context: Unmanaged.passUnretained(reader).toOpaque())
+            reader.slot = 0
+            pool.run { _ in }
             if first, let energy { energy.sampler.start() }
             let runs = first ? repeats : completed
             for r in 0..<runs {
                 if shouldStop?() == true { break }
                 // Only reads at the boundaries: the read after a layer is the read before the next.
                 readAll(slot: 0)
+                reader.slot = 1
                 var t0 = DispatchTime.now().uptimeNanoseconds
                 let start = t0
                 runner.run(afterLayer: { i in
                     let t1 = DispatchTime.now().uptimeNanoseconds
                     readAll(slot: i)
+                    reader.slot = i + 1
                     if first {
                         times[r][i] = Double(t1 - t0) / 1e9
                         windows[r][i] = (t0, t1)
@@ -303,6 +440,18 @@ public final class LayerProfiler {
                     }
                 }
                 if first {
+                    for i in 1..<layers {
+                        let a = (i - 1) * nSystem, b = i * nSystem
+                        for k in 0..<nSystem where systemFailures[k] == nil {
+                            let d = sysSlots[b + k] &- sysSlots[a + k]
+                            let en = sysE[b + k] &- sysE[a + k], ru = sysR[b + k] &- sysR[a + k]
+                            var flag: UInt8 = sysFailed[i] || sysFailed[i - 1] ? 3 : 0
+                            var v = Double(d)
+                            if en > 0 && ru == 0 { flag = max(flag, 2) } else if ru < en && ru > 0 { v *= Double(en) / Double(ru); flag = max(flag, 1) }
+                            systemCounts[r][i][k] = v
+                            systemFlags[r][i][k] = flag
+                        }
+                    }
                     let end = DispatchTime.now().uptimeNanoseconds
                     totals[r] = Double(end - start) / 1e9
                     runWindows[r] = (start, end)
@@ -358,20 +507,34 @@ public final class LayerProfiler {
                 eventFigures[ev.name] = f == 1 ? Figure(value: v, source: "estimated", detail: detail + ", scaled for multiplexing") : .measured(v, detail)
                 byName[ev.name] = v
             }
+            var whyNot: [String: String] = [:]
+            for (k, ev) in systemEvents.enumerated() {
+                if let failure = systemFailures[k] {
+                    eventFigures[ev.name] = .unavailable(failure.explanation)
+                    whyNot[ev.name] = failure.explanation
+                    continue
+                }
+                let f = (0..<n).map { systemFlags[$0][i][k] }.max() ?? 0
+                if f == 3 { eventFigures[ev.name] = .unavailable("a read of its counter failed in this layer"); continue }
+                if f == 2 { eventFigures[ev.name] = .unavailable("it never got onto a counter in this layer (the PMU was busy)"); continue }
+                let v = median((0..<n).map { systemCounts[$0][i][k] }) * ev.scale
+                let detail = "\(ev.pmuName ?? "core")/config=0x\(String(ev.config, radix: 16)), system-wide on cpu\(ev.cpus?.first ?? 0): everything in the system during the layer"
+                eventFigures[ev.name] = f == 1 ? Figure(value: v, source: "estimated", detail: detail + ", scaled for multiplexing") : .measured(v, detail)
+                byName[ev.name] = v
+            }
+            for (e, ev) in events.enumerated() { if let failure = failures[e] { whyNot[ev.name] = failure.explanation } }
             var metricFigures: [String: Figure] = [:]
             var metricValues: [String: Double] = [:]
             for m in metrics {
                 guard let f = m.formula else { metricFigures[m.metric.name] = .unavailable(m.reason ?? "no formula"); continue }
-                if f.scope == "system" {
-                    metricFigures[m.metric.name] = .unavailable("\(f.text) counts system-wide; per-layer system-wide counting is not built yet")
-                    continue
-                }
                 let values = Dictionary(uniqueKeysWithValues: m.events.compactMap { e in byName[e.spec].map { (e.name, $0) } })
                 if let v = m.evaluate(events: values, metrics: metricValues) {
                     metricValues[m.metric.name] = v
-                    metricFigures[m.metric.name] = Figure(value: v, source: "measured", detail: f.text + (f.note.map { " (\($0))" } ?? ""))
+                    let scope = f.scope == "system" ? ", counted system-wide" : ""
+                    metricFigures[m.metric.name] = Figure(value: v, source: "measured", detail: f.text + (f.note.map { " (\($0))" } ?? "") + scope)
                 } else {
-                    metricFigures[m.metric.name] = .unavailable("an event of \(f.text) was not counted")
+                    let reason = m.events.lazy.compactMap { whyNot[$0.spec] }.first.map { ": \($0)" } ?? ""
+                    metricFigures[m.metric.name] = .unavailable("an event of \(f.text) was not counted" + reason)
                 }
             }
             let ops = costs[i].ops

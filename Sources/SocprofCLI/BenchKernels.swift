@@ -113,8 +113,13 @@ public struct SplitMix64 {
 struct PoolBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pool",
-        abstract: "Round trip in µs of an empty job on the pinned thread pool (the cost of one layer barrier).",
-        discussion: "Workers sleep between jobs (no spinning), so this is mostly the kernel's wake-up latency; in a VM it includes the hypervisor's."
+        abstract: "Round trip in µs of an empty job on the pinned thread pool (the cost of one layer boundary).",
+        discussion: """
+            Two figures: jobs back to back, as layers follow each other (waiting threads spin for \
+            the pool's spin time, SOCPROF_SPIN_US, 50 µs by default, and catch the next job), and a \
+            job after the pool has been idle for 1 ms (its workers asleep: the kernel's wake-up \
+            latency, and in a VM the hypervisor's).
+            """
     )
 
     @OptionGroup var options: KernelBenchOptions
@@ -128,11 +133,22 @@ struct PoolBench: ParsableCommand {
         let pool = try options.makePool()
         var job = EmptyJob()
         let iterations = 2000
-        let seconds = options.median { for _ in 0..<iterations { pool.run(&job) } } / Double(iterations)
+        let backToBack = options.median { for _ in 0..<iterations { pool.run(&job) } } / Double(iterations)
+        // After an idle pause longer than the spin, one job at a time.
+        let pause = UInt32(max(1000, pool.spinMicroseconds * 2))
+        var wakes: [Double] = []
+        for _ in 0..<max(20, options.repetitions * 10) {
+            usleep(pause)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            pool.run(&job)
+            wakes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        let wake = wakes.sorted()[wakes.count / 2]
         if options.json {
-            print(#"{"threads": \#(pool.count), "round_trip_us": \#(seconds * 1e6)}"#)
+            print(#"{"threads": \#(pool.count), "spin_us": \#(pool.spinMicroseconds), "round_trip_us": \#(backToBack * 1e6), "after_idle_round_trip_us": \#(wake * 1e6)}"#)
         } else {
-            print(String(format: "empty job on %d thread(s): %.1f µs per round trip (median of %d batches of %d)", pool.count, seconds * 1e6, options.repetitions, iterations))
+            print(String(format: "empty job on %d thread(s), spin %d µs: %.1f µs per round trip back to back (median of %d batches of %d); %.1f µs after %d µs idle (median of %d)",
+                         pool.count, pool.spinMicroseconds, backToBack * 1e6, options.repetitions, iterations, wake * 1e6, Int(pause), wakes.count))
         }
     }
 }

@@ -70,6 +70,7 @@ struct ProfileCommand: ParsableCommand {
 
         var resolvedMetrics: [ResolvedMetric] = []
         var counted: [ResolvedEvent] = []
+        var systemWide: [ResolvedEvent] = []
         let registry = platform.registry
         if !noCounters {
             var specs = ["task-clock", "page-faults", "context-switches"]
@@ -82,7 +83,7 @@ struct ProfileCommand: ParsableCommand {
                     }
                 }
                 resolvedMetrics = platform.resolvedMetrics(for: cluster).filter { wanted?.contains($0.metric.name) ?? true }
-                for m in resolvedMetrics where m.isAvailable && m.formula?.scope != "system" {
+                for m in resolvedMetrics where m.isAvailable {
                     for e in m.events where !specs.contains(e.spec) { specs.append(e.spec) }
                 }
             }
@@ -90,18 +91,23 @@ struct ProfileCommand: ParsableCommand {
             do {
                 let resolver = EventResolver(registry: registry)
                 for s in specs {
-                    for e in try resolver.resolve(try EventSpec.parse(s), corePMU: cluster?.pmu) where !counted.contains(where: { $0.name == e.name }) {
-                        counted.append(e)
+                    for e in try resolver.resolve(try EventSpec.parse(s), corePMU: cluster?.pmu) where !(counted + systemWide).contains(where: { $0.name == e.name }) {
+                        // A PMU that counts only per CPU (a memory controller's) is read
+                        // system-wide at the layer boundaries.
+                        if e.systemWideOnly { systemWide.append(e) } else { counted.append(e) }
                     }
                 }
             } catch let e as EventSpecError { throw fail(e.description) } catch let e as EventResolutionError { throw fail(e.description) }
+            if !systemWide.isEmpty {
+                notes.append("counted system-wide (every task and bus master, not only this network): " + systemWide.map(\.name).joined(separator: ", "))
+            }
         } else {
             notes.append("--no-counters: times only")
         }
 
         let pool = ThreadPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let profiler = LayerProfiler(network: net, pool: pool, events: counted, metrics: resolvedMetrics, registry: registry,
-                                     permissions: PerfPermissions.current(root: .live))
+                                     permissions: PerfPermissions.current(root: .live), systemEvents: systemWide)
         _ = socprof_catch_interrupts()
         let interactive = isatty(2) != 0
         var energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil

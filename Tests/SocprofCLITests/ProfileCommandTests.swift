@@ -36,6 +36,27 @@ struct ProfileCommandTests {
         }
     }
 
+    @Test("a memory controller's PMU (rockchip_ddr on the RK3588 fixture) is counted system-wide, and says why when it cannot be")
+    func systemWideMetricsFromTheBoard() throws {
+        // The fixture's PMUs do not exist in this kernel: opening them fails, and the reason
+        // reaches the figures.
+        let r = try Socprof.run(["profile", "squeezenet-1.1", "--root", Fixtures.root("rk3588").path, "--cpus", "0", "--repeat", "1", "--warmup", "0", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let notes = try #require(doc["notes"] as? [String])
+        #expect(notes.contains { $0.contains("system-wide") && $0.contains("rockchip_ddr/bytes/") }, "\(notes)")
+        let layers = try #require(doc["layers"] as? [[String: Any]])
+        for l in layers {
+            let events = try #require(l["events"] as? [String: [String: Any]])
+            let ddr = try #require(events["rockchip_ddr/bytes/"])
+            #expect(ddr["value"] is NSNull && (ddr["detail"] as? String)?.isEmpty == false)
+            let dram = try #require((l["metrics"] as? [String: [String: Any]])?["dram_bytes"])
+            #expect(dram["value"] is NSNull)
+            #expect((dram["detail"] as? String)?.contains("rockchip_ddr/bytes/") == true, "\(dram)")
+            #expect((events["task-clock"]?["value"] as? Double).map { $0 > 0 } == true)
+        }
+    }
+
     @Test func csvReadsAsATableAndOutputIsAtomic() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

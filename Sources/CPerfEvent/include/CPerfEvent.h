@@ -47,6 +47,16 @@ static inline uint32_t socprof_perf_attr_size(void) { return (uint32_t)sizeof(st
 /// gettid(2), which older glibc does not wrap.
 static inline pid_t socprof_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
+/// A hint to the CPU inside a spin-wait loop (x86 `pause`, ARM `yield`): lets a sibling hardware
+/// thread run and saves power while a pool thread waits a few microseconds for the next job.
+static inline void socprof_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ __volatile__("pause");
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// The number of CPUs a cpu_set_t can name (CPU_SETSIZE).
 int socprof_cpu_setsize(void);
 
