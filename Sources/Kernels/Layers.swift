@@ -206,30 +206,84 @@ public enum LayerKernels {
                     }
                     continue
                 }
+                let k = p.kernel, st = p.stride, pl = p.padding.left
+                // Output columns whose window lies inside the input's width: a row-wise loop
+                // there (contiguous or stride-2 loads, which vectorise); the edges one by one.
+                let lo = min(y.w, (pl + st - 1) / st)
+                let hi = x.w + pl - k < 0 ? lo : max(lo, min(y.w, (x.w + pl - k) / st + 1))
                 for oy in 0..<y.h {
-                    let y0 = oy * p.stride - p.padding.top
-                    let ya = max(y0, 0), yb = min(y0 + p.kernel, x.h)
-                    for ox in 0..<y.w {
-                        let x0 = ox * p.stride - p.padding.left
-                        let xa = max(x0, 0), xb = min(x0 + p.kernel, x.w)
-                        if p.kind == .max {
-                            var m = -Float.infinity
-                            for iy in ya..<max(ya, yb) { let r = src + iy * x.w; for ix in xa..<max(xa, xb) { m = max(m, r[ix]) } }
-                            dst[oy * y.w + ox] = m
+                    let y0 = oy * st - p.padding.top
+                    let ya = max(y0, 0), yb = min(y0 + k, x.h)
+                    let row = dst + oy * y.w
+                    for ox in 0..<lo { row[ox] = window(src, oy: oy, ox: ox, y0: y0, ya: ya, yb: yb) }
+                    for ox in hi..<y.w { row[ox] = window(src, oy: oy, ox: ox, y0: y0, ya: ya, yb: yb) }
+                    guard hi > lo else { continue }
+                    let isMax = p.kind == .max
+                    // Separable: the window's rows reduced into one row first (contiguous), then
+                    // each output reduces k columns of it. The row lives on the stack.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: x.w) { buf in
+                        let acc = buf.baseAddress!
+                        if yb <= ya {
+                            acc.update(repeating: isMax ? -Float.infinity : 0, count: x.w)
                         } else {
-                            var s: Float = 0
-                            for iy in ya..<max(ya, yb) { let r = src + iy * x.w; for ix in xa..<max(xa, xb) { s += r[ix] } }
-                            let count: Int
-                            if p.countPadding {
-                                count = (min(y0 + p.kernel, x.h + p.padding.bottom) - y0) * (min(x0 + p.kernel, x.w + p.padding.right) - x0)
-                            } else {
-                                count = max(0, yb - ya) * max(0, xb - xa)
+                            acc.update(from: src + ya * x.w, count: x.w)
+                            for iy in (ya + 1)..<max(ya + 1, yb) {
+                                let r = src + iy * x.w
+                                if isMax { for i in 0..<x.w { acc[i] = max(acc[i], r[i]) } } else { for i in 0..<x.w { acc[i] += r[i] } }
                             }
-                            dst[oy * y.w + ox] = count > 0 ? s / Float(count) : 0
+                        }
+                        // Input column of output column ox: ox * st - pl + kx.
+                        let a0 = UnsafePointer(acc) - pl
+                        if isMax {
+                            for ox in lo..<hi {
+                                let w = a0 + ox * st
+                                var m = w[0]
+                                for kx in 1..<max(1, k) { m = max(m, w[kx]) }
+                                row[ox] = m
+                            }
+                        } else {
+                            for ox in lo..<hi {
+                                let w = a0 + ox * st
+                                var sum: Float = 0
+                                for kx in 0..<k { sum += w[kx] }
+                                row[ox] = sum
+                            }
+                        }
+                    }
+                    if !isMax {
+                        // Interior columns span k input columns; the rows may be clipped.
+                        let rows = p.countPadding ? min(y0 + k, x.h + p.padding.bottom) - y0 : max(0, yb - ya)
+                        let count = rows * k
+                        if count > 0 {
+                            let inv = 1 / Float(count)
+                            for ox in lo..<hi { row[ox] *= inv }
+                        } else {
+                            for ox in lo..<hi { row[ox] = 0 }
                         }
                     }
                 }
             }
+        }
+
+        /// One output of a window that may cross the input's edges.
+        @inline(__always)
+        func window(_ src: UnsafePointer<Float>, oy: Int, ox: Int, y0: Int, ya: Int, yb: Int) -> Float {
+            let x0 = ox * p.stride - p.padding.left
+            let xa = max(x0, 0), xb = min(x0 + p.kernel, x.w)
+            if p.kind == .max {
+                var m = -Float.infinity
+                for iy in ya..<max(ya, yb) { let r = src + iy * x.w; for ix in xa..<max(xa, xb) { m = max(m, r[ix]) } }
+                return m
+            }
+            var s: Float = 0
+            for iy in ya..<max(ya, yb) { let r = src + iy * x.w; for ix in xa..<max(xa, xb) { s += r[ix] } }
+            let count: Int
+            if p.countPadding {
+                count = (min(y0 + p.kernel, x.h + p.padding.bottom) - y0) * (min(x0 + p.kernel, x.w + p.padding.right) - x0)
+            } else {
+                count = max(0, yb - ya) * max(0, xb - xa)
+            }
+            return count > 0 ? s / Float(count) : 0
         }
     }
 
@@ -250,19 +304,55 @@ public enum LayerKernels {
         let threads: Int
         static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: LRNJob.self).pointee.work(t) }
 
+        /// Pixels handled together: the running sums and inputs of a block stay in the caches.
+        static let block = 1024
+
         func work(_ t: Int) {
             let plane = x.h * x.w, half = n.size / 2
-            let scale = n.alpha / Float(n.size)
-            for pix in ThreadPool.share(plane, part: t, of: threads) {
-                var sum: Float = 0
-                for c in 0..<min(half, x.c) { let v = input[c * plane + pix]; sum += v * v }
-                for c in 0..<x.c {
-                    let add = c + half, drop = c - half - 1
-                    if add < x.c { let v = input[add * plane + pix]; sum += v * v }
-                    if drop >= 0 { let v = input[drop * plane + pix]; sum -= v * v }
-                    let v = input[c * plane + pix]
-                    output[c * plane + pix] = v / powf(n.k + scale * max(sum, 0), n.beta)
+            let scale = n.alpha / Float(n.size), k = n.k, beta = n.beta
+            let mine = ThreadPool.share(plane, part: t, of: threads)
+            var p0 = mine.lowerBound
+            while p0 < mine.upperBound {
+                let len = min(Self.block, mine.upperBound - p0)
+                // Pass 1: output[c] = the sum of squares over channel c's window, a running sum
+                // along the channels, contiguous (vectorised) along the pixels.
+                let first = output + p0
+                first.update(repeating: 0, count: len)
+                for c in 0..<min(half + 1, x.c) {
+                    let v = input + c * plane + p0
+                    for i in 0..<len { first[i] += v[i] * v[i] }
                 }
+                for c in 1..<max(1, x.c) {
+                    let prev = output + (c - 1) * plane + p0, cur = output + c * plane + p0
+                    let add = c + half, drop = c - half - 1
+                    if add < x.c && drop >= 0 {
+                        let a = input + add * plane + p0, d = input + drop * plane + p0
+                        for i in 0..<len { cur[i] = prev[i] + a[i] * a[i] - d[i] * d[i] }
+                    } else if add < x.c {
+                        let a = input + add * plane + p0
+                        for i in 0..<len { cur[i] = prev[i] + a[i] * a[i] }
+                    } else if drop >= 0 {
+                        let d = input + drop * plane + p0
+                        for i in 0..<len { cur[i] = prev[i] - d[i] * d[i] }
+                    } else {
+                        cur.update(from: prev, count: len)
+                    }
+                }
+                // Pass 2: y = x / (k + alpha / size * sum)^beta; beta 0.75 (the networks') with
+                // square roots, which vectorise, instead of powf.
+                for c in 0..<x.c {
+                    let v = input + c * plane + p0, o = output + c * plane + p0
+                    if beta == 0.75 {
+                        for i in 0..<len {
+                            let b = k + scale * max(o[i], 0)
+                            let r = b.squareRoot()
+                            o[i] = v[i] / (r * r.squareRoot())
+                        }
+                    } else {
+                        for i in 0..<len { o[i] = v[i] / powf(k + scale * max(o[i], 0), beta) }
+                    }
+                }
+                p0 += len
             }
         }
     }

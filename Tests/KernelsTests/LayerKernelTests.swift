@@ -108,19 +108,51 @@ struct LayerKernelTests {
         Pooling(kind: .average, kernel: 3, stride: 1, padding: .same(1)),
         Pooling(kind: .average, kernel: 3, stride: 1, padding: .same(1), countPadding: true),
         Pooling(kind: .average, kernel: 5, stride: 3, rounding: .ceil),
+        Pooling(kind: .max, kernel: 2, stride: 2),
+        Pooling(kind: .max, kernel: 3, stride: 1, padding: .same(1)),
+        Pooling(kind: .average, kernel: 3, stride: 2, padding: .same(1)),
+        Pooling(kind: .average, kernel: 2, stride: 2, padding: .same(1), countPadding: true),
+        Pooling(kind: .max, kernel: 3, stride: 3, padding: Padding(top: 0, left: 1, bottom: 2, right: 2), rounding: .ceil),
         Pooling.global(.average), Pooling.global(.max),
     ])
     func pooling(p: Pooling) {
         var rng = TestRandom(99)
-        let x = TensorShape(c: 5, h: 13, w: 12)
-        var b = GraphBuilder(name: "t", input: x)
-        let y = b.pool("p", b.input, p).shape
-        let input = rng.array(x.count)
-        var out = [Float](repeating: .nan, count: y.count)
-        input.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { o in
-            LayerKernels.pooling(p, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, pool: ThreadPool(threads: 2))
-        } }
-        #expect(close(out, Reference.pool(p, input, x, y), tolerance: 1e-5))
+        // Wide enough for interior columns, odd sizes, and an input as small as the largest window.
+        for x in [TensorShape(c: 5, h: 13, w: 12), TensorShape(c: 3, h: 9, w: 31), TensorShape(c: 2, h: 5, w: 5)] {
+            var b = GraphBuilder(name: "t", input: x)
+            let y = b.pool("p", b.input, p).shape
+            let input = rng.array(x.count)
+            var out = [Float](repeating: .nan, count: y.count)
+            input.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { o in
+                LayerKernels.pooling(p, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, pool: ThreadPool(threads: 2))
+            } }
+            #expect(close(out, Reference.pool(p, input, x, y), tolerance: 1e-5), "\(x)")
+        }
+    }
+
+    @Test("LRN against its definition: channels fewer and more than the window, planes over several blocks", arguments: [
+        (TensorShape(c: 7, h: 3, w: 4), LRN(size: 5, alpha: 1e-4 * 5, beta: 0.75, k: 1)),
+        (TensorShape(c: 2, h: 5, w: 5), LRN(size: 5, alpha: 0.5, beta: 0.75, k: 2)),
+        (TensorShape(c: 9, h: 37, w: 61), LRN(size: 5, alpha: 0.3, beta: 0.75, k: 1)),
+        (TensorShape(c: 6, h: 40, w: 30), LRN(size: 3, alpha: 0.4, beta: 0.5, k: 1.5)),
+    ])
+    func lrn(shape: TensorShape, n: LRN) {
+        var rng = TestRandom(5)
+        let input = rng.array(shape.count).map { $0 * 3 }
+        for threads in [1, 2] {
+            var out = [Float](repeating: .nan, count: shape.count)
+            input.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { o in
+                LayerKernels.lrn(n, input: i.baseAddress!, x: shape, output: o.baseAddress!, pool: ThreadPool(threads: threads))
+            } }
+            let plane = shape.h * shape.w, half = n.size / 2
+            let ref = (0..<shape.count).map { idx -> Float in
+                let c = idx / plane, p = idx % plane
+                var s = 0.0
+                for cc in max(0, c - half)...min(shape.c - 1, c + half) { s += Double(input[cc * plane + p]) * Double(input[cc * plane + p]) }
+                return Float(Double(input[idx]) / pow(Double(n.k) + Double(n.alpha) / Double(n.size) * s, Double(n.beta)))
+            }
+            #expect(close(out, ref, tolerance: 1e-5), "\(shape), \(threads) threads")
+        }
     }
 
     @Test func fullyConnectedLRNAddSoftmax() {
