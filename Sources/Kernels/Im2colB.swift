@@ -54,9 +54,17 @@ public struct Im2colB: GEMMOperandB {
                         if sw == 1 {
                             (d + lo).update(from: src + ix0 + lo, count: hi - lo)
                         } else if sw == 2 {
-                            // A constant stride lets the compiler vectorise the gather (shuffles).
+                            // Every other float: 16 loaded, the even lanes kept (one shuffle),
+                            // while the 16 lie inside the row; the rest one by one.
                             let s2 = src + ix0
-                            for t in lo..<hi { d[t] = s2[2 &* t] }
+                            var t = lo
+                            let vectorEnd = min(hi, (inW - ix0 - 16) / 2 + 1) // 2t + 15 <= inW - 1 - ix0
+                            while t + 8 <= vectorEnd {
+                                let v = UnsafeRawPointer(s2 + 2 &* t).loadUnaligned(as: SIMD16<Float>.self)
+                                UnsafeMutableRawPointer(d + t).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                t += 8
+                            }
+                            while t < hi { d[t] = s2[2 &* t]; t += 1 }
                         } else {
                             var sp = src + ix0 + lo * sw
                             for t in lo..<hi { d[t] = sp.pointee; sp += sw }

@@ -70,6 +70,8 @@ struct LayerKernelTests {
         ConvCase(inC: 96, h: 13, w: 13, outC: 200, k: 3, stride: 2, pad: .same(1), groups: 1, act: nil),
         // A panel starts at the last output column, whose window begins past the row (x86's NR).
         ConvCase(inC: 4, h: 5, w: 65, outC: 6, k: 3, stride: 2, pad: .same(1), groups: 1, act: nil),
+        ConvCase(inC: 3, h: 9, w: 41, outC: 5, k: 3, stride: 2, pad: .none, groups: 1, act: .relu),
+        ConvCase(inC: 2, h: 6, w: 50, outC: 7, k: 2, stride: 2, pad: Padding(top: 0, left: 1, bottom: 0, right: 0), groups: 1, act: nil),
         // Depthwise with a filter wider than the padded row.
         ConvCase(inC: 3, h: 6, w: 2, outC: 3, k: 5, stride: 1, pad: .same(2), groups: 3, act: nil),
         // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).
