@@ -75,6 +75,7 @@ static inline uint64_t socprof_read_timestamp(void) {
 #define SOCPROF_HAVE_USER_PMC 0
 #endif
 
+#if SOCPROF_HAVE_USER_PMC
 // (a * mul) >> shift without overflow, as the kernel's mul_u64_u32_shr.
 static inline uint64_t socprof_mul_u64_u32_shr(uint64_t a, uint32_t mul, unsigned int shift) {
     uint32_t ah = (uint32_t)(a >> 32), al = (uint32_t)a;
@@ -82,6 +83,7 @@ static inline uint64_t socprof_mul_u64_u32_shr(uint64_t a, uint32_t mul, unsigne
     if (ah) ret += ((uint64_t)ah * mul) << (32 - shift);
     return ret;
 }
+#endif
 
 int socprof_mmap_can_rdpmc(const void *page) {
 #if SOCPROF_HAVE_USER_PMC
