@@ -80,10 +80,10 @@ struct SteadyStateTests {
             let line = try #require(r.stderr.split(separator: "\n").last { $0.hasPrefix("MALLOCS ") })
             return try #require(Int(line.dropFirst("MALLOCS ".count)))
         }
-        // 18 more images: an allocation per image (or per layer) would add at least 18. The runtime's
-        // own start-up varies by a few allocations from run to run.
-        let few = try mallocs(2), many = try mallocs(20)
+        // 38 more images: an allocation per image (or per layer) would add at least 38. The runtime's
+        // own start-up varies by a few allocations from run to run (up to 7 seen).
+        let few = try mallocs(2), many = try mallocs(40)
         #expect(few > 100, "the counter sees the start-up allocations")
-        #expect(abs(many - few) <= 5, "\(few) allocations for 2 images, \(many) for 20")
+        #expect(abs(many - few) <= 12, "\(few) allocations for 2 images, \(many) for 40")
     }
 }
