@@ -193,15 +193,12 @@ public final class CounterGroup: @unchecked Sendable {
     /// cannot be read that way (not mapped, another thread, no user access, or not on a counter
     /// right now); call `read()` then.
     public func readUserSpace() -> [Reading]? {
-        // rdpmc reads the counter of the CPU it runs on: only the counted thread may do it.
-        guard pages.count == fds.count, onOwnerThread else { return nil }
-        var out: [Reading] = []
-        out.reserveCapacity(fds.count)
-        for (i, page) in pages.enumerated() {
-            var value: UInt64 = 0, enabled: UInt64 = 0, running: UInt64 = 0
-            guard let page, socprof_mmap_read_self(page, &value, &enabled, &running) == 0 else { return nil }
-            out.append(Reading(event: events[i], raw: value, timeEnabled: enabled, timeRunning: running, multiplexed: multiplexed))
+        var values: [UInt64] = []
+        guard let times = readRawUserSpace(into: &values) else { return nil }
+        // Members of a group are on the counters together: the leader's times are theirs.
+        return events.indices.map { i in
+            Reading(event: events[i], raw: values[i], timeEnabled: times.enabled, timeRunning: times.running, multiplexed: multiplexed)
         }
-        return out
     }
+
 }

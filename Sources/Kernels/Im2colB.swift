@@ -58,8 +58,9 @@ public struct Im2colB: GEMMOperandB {
                             // while the 16 lie inside the row; the rest one by one.
                             let s2 = src + ix0
                             var t = lo
-                            let vectorEnd = min(hi, (inW - ix0 - 16) / 2 + 1) // 2t + 15 <= inW - 1 - ix0
-                            while t + 8 <= vectorEnd {
+                            // The last start whose 16 floats lie in the row: 2t + 15 <= inW - 1 - ix0.
+                            let lastStart = inW - ix0 >= 16 ? (inW - ix0 - 16) / 2 : -1
+                            while t + 8 <= hi && t <= lastStart {
                                 let v = UnsafeRawPointer(s2 + 2 &* t).loadUnaligned(as: SIMD16<Float>.self)
                                 UnsafeMutableRawPointer(d + t).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
                                 t += 8

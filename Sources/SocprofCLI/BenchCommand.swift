@@ -102,8 +102,9 @@ struct CounterReadBench: ParsableCommand {
             var values: [UInt64] = []
             figures.append(Figure(name: "\(label): read() raw", ns_per_read: time { _ = try? group.readRaw(into: &values) }, note: "one read(2) of the group leader into a reused buffer"))
             figures.append(Figure(name: "\(label): read() + Readings", ns_per_read: time { _ = try? group.read() }, note: "the same, building a Reading per event"))
-            if group.mapPages(), group.readUserSpace() != nil {
-                figures.append(Figure(name: "\(label): mmap page", ns_per_read: time { _ = group.readUserSpace() }, note: "rdpmc/PMEVCNTR, no system call"))
+            if group.mapPages(), group.readRawUserSpace(into: &values) != nil {
+                figures.append(Figure(name: "\(label): mmap page", ns_per_read: time { _ = group.readRawUserSpace(into: &values) },
+                                      note: "rdpmc/PMEVCNTR into a reused buffer, no system call (as profile reads)"))
             } else {
                 let why = group.mapPages() ? "the counters are not on hardware counters right now (index 0)" :
                     "the kernel does not allow user-space reads of these events (no cap_user_rdpmc; software events never have it; \(UserSpaceAccess.describe(root: root)))"

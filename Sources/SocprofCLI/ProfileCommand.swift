@@ -91,7 +91,7 @@ struct ProfileCommand: ParsableCommand {
             do {
                 let resolver = EventResolver(registry: registry)
                 for s in specs {
-                    for e in try resolver.resolve(try EventSpec.parse(s), corePMU: cluster?.pmu) where !(counted + systemWide).contains(where: { $0.name == e.name }) {
+                    for e in try resolver.resolve(try EventSpec.parse(s), corePMU: cluster?.pmu) where !counted.contains(where: { $0.name == e.name }) && !systemWide.contains(where: { $0.name == e.name }) {
                         // A PMU that counts only per CPU (a memory controller's) is read
                         // system-wide at the layer boundaries.
                         if e.systemWideOnly { systemWide.append(e) } else { counted.append(e) }
