@@ -22,37 +22,64 @@ public struct Im2colB: GEMMOperandB {
         self.outW = outW
     }
 
+    /// One stretch of a panel's columns that lies along one output row: the panel slots
+    /// `q..<q+count`, whose windows start at input row `iy + ky` and column `ix + kx`.
+    @usableFromInline
+    struct Run {
+        var q: Int, count: Int, iy: Int, ix: Int
+    }
+
     @inline(__always)
     public func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>) {
         let nr = GEMM.nr
         let panels = (nb + nr - 1) / nr
-        for r in 0..<kb {
-            let row = k0 + r
-            let kx = row % kw, ky = (row / kw) % kh, c = row / (kw * kh)
-            let plane = input + c * inH * inW
-            // Walk the columns of this row once, panel by panel.
+        // A panel holds at most NR runs (one per column when outW == 1).
+        withUnsafeTemporaryAllocation(of: Run.self, capacity: nr) { runs in
             var oy = j0 / outW, ox = j0 % outW
             for panel in 0..<panels {
-                let dst = p + panel * kb * nr + r * nr
                 let cols = min(nr, nb - panel * nr)
-                var q = 0
+                // The runs are the same for every row of the panel: found once.
+                var count = 0, q = 0
                 while q < cols {
-                    let iy = oy * sh - padTop + ky
-                    // A run along one output row: same iy.
-                    let run = min(cols - q, outW - ox)
-                    if iy < 0 || iy >= inH {
-                        (dst + q).update(repeating: 0, count: run)
-                    } else {
+                    let n = min(cols - q, outW - ox)
+                    runs[count] = Run(q: q, count: n, iy: oy * sh - padTop, ix: ox * sw - padLeft)
+                    count += 1
+                    q += n
+                    ox += n
+                    if ox == outW { ox = 0; oy += 1 }
+                }
+                // Rows k0..<k0+kb, written in order into this panel (k-major, NR floats a row).
+                var c = k0 / (kh * kw), ky = (k0 / kw) % kh, kx = k0 % kw
+                var dst = p + panel * kb * nr
+                for _ in 0..<kb {
+                    let plane = input + c * inH * inW
+                    for i in 0..<count {
+                        let run = runs[i]
+                        let d = dst + run.q
+                        let iy = run.iy + ky
+                        if iy < 0 || iy >= inH {
+                            Self.zero(d, run.count)
+                            continue
+                        }
                         let src = plane + iy * inW
-                        let ix0 = ox * sw - padLeft + kx
-                        // t in lo..<hi reads inside the row; the rest is padding.
-                        let lo = min(run, max(0, (-ix0 + sw - 1) / sw))
-                        // (Integer division rounds toward zero: a start right of the row has none.)
-                        let hi = ix0 >= inW ? lo : max(lo, min(run, (inW - 1 - ix0) / sw + 1))
-                        let d = dst + q
-                        if lo > 0 { d.update(repeating: 0, count: lo) }
+                        let ix0 = run.ix + kx
+                        // t in lo..<hi reads inside the row; the rest is padding. (Integer division
+                        // rounds toward zero: a start right of the row has none.)
+                        let lo: Int, hi: Int
                         if sw == 1 {
-                            (d + lo).update(from: src + ix0 + lo, count: hi - lo)
+                            lo = min(run.count, max(0, -ix0))
+                            hi = max(lo, min(run.count, inW &- ix0))
+                        } else if sw == 2 {
+                            // The same with shifts (floor division) instead of a division.
+                            lo = min(run.count, max(0, (1 &- ix0) >> 1))
+                            hi = ix0 >= inW ? lo : max(lo, min(run.count, ((inW &- 1 &- ix0) >> 1) &+ 1))
+                        } else {
+                            lo = min(run.count, max(0, (-ix0 + sw - 1) / sw))
+                            hi = ix0 >= inW ? lo : max(lo, min(run.count, (inW - 1 - ix0) / sw + 1))
+                        }
+                        if lo > 0 { Self.zero(d, lo) }
+                        if sw == 1 {
+                            Self.copy(src + ix0 + lo, d + lo, hi &- lo)
                         } else if sw == 2 {
                             // Every other float: 16 loaded, the even lanes kept (one shuffle),
                             // while the 16 lie inside the row; the rest one by one.
@@ -70,14 +97,49 @@ public struct Im2colB: GEMMOperandB {
                             var sp = src + ix0 + lo * sw
                             for t in lo..<hi { d[t] = sp.pointee; sp += sw }
                         }
-                        if hi < run { (d + hi).update(repeating: 0, count: run - hi) }
+                        if hi < run.count { Self.zero(d + hi, run.count - hi) }
                     }
-                    q += run
-                    ox += run
-                    if ox == outW { ox = 0; oy += 1 }
+                    if cols < nr { Self.zero(dst + cols, nr - cols) }
+                    dst += nr
+                    kx += 1
+                    if kx == kw {
+                        kx = 0
+                        ky += 1
+                        if ky == kh { ky = 0; c += 1 }
+                    }
                 }
-                if cols < nr { (dst + cols).update(repeating: 0, count: nr - cols) }
             }
         }
+    }
+
+    /// Copies `n` floats with vector moves (a panel row is short: a library call would cost more).
+    @inline(__always)
+    static func copy(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+        let src = UnsafeRawPointer(s), dst = UnsafeMutableRawPointer(d)
+        var i = 0
+        while i &+ 16 <= n {
+            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self), toByteOffset: i &* 4, as: SIMD16<Float>.self)
+            i &+= 16
+        }
+        if i &+ 8 <= n {
+            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self), toByteOffset: i &* 4, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        if i &+ 4 <= n {
+            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self), toByteOffset: i &* 4, as: SIMD4<Float>.self)
+            i &+= 4
+        }
+        while i < n { d[i] = s[i]; i &+= 1 }
+    }
+
+    /// Zeroes `n` floats with vector stores.
+    @inline(__always)
+    static func zero(_ d: UnsafeMutablePointer<Float>, _ n: Int) {
+        let dst = UnsafeMutableRawPointer(d)
+        var i = 0
+        while i &+ 16 <= n { dst.storeBytes(of: SIMD16<Float>(), toByteOffset: i &* 4, as: SIMD16<Float>.self); i &+= 16 }
+        if i &+ 8 <= n { dst.storeBytes(of: SIMD8<Float>(), toByteOffset: i &* 4, as: SIMD8<Float>.self); i &+= 8 }
+        if i &+ 4 <= n { dst.storeBytes(of: SIMD4<Float>(), toByteOffset: i &* 4, as: SIMD4<Float>.self); i &+= 4 }
+        while i < n { d[i] = 0; i &+= 1 }
     }
 }

@@ -72,6 +72,11 @@ struct LayerKernelTests {
         ConvCase(inC: 4, h: 5, w: 65, outC: 6, k: 3, stride: 2, pad: .same(1), groups: 1, act: nil),
         ConvCase(inC: 3, h: 9, w: 41, outC: 5, k: 3, stride: 2, pad: .none, groups: 1, act: .relu),
         ConvCase(inC: 2, h: 6, w: 50, outC: 7, k: 2, stride: 2, pad: Padding(top: 0, left: 1, bottom: 0, right: 0), groups: 1, act: nil),
+        // One output column: every column of a panel is a run of its own, two of the three
+        // filter columns all padding.
+        ConvCase(inC: 5, h: 40, w: 1, outC: 6, k: 3, stride: 1, pad: .same(1), groups: 1, act: nil),
+        // Stride 3 (the general strided gather) with K over one depth block (30 * 9 = 270).
+        ConvCase(inC: 30, h: 17, w: 17, outC: 14, k: 3, stride: 3, pad: .same(1), groups: 1, act: .relu),
         // Depthwise with a filter wider than the padded row.
         ConvCase(inC: 3, h: 6, w: 2, outC: 3, k: 5, stride: 1, pad: .same(2), groups: 3, act: nil),
         // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).
