@@ -24,7 +24,6 @@ public struct Im2colB: GEMMOperandB {
 
     /// One stretch of a panel's columns that lies along one output row: the panel slots
     /// `q..<q+count`, whose windows start at input row `iy + ky` and column `ix + kx`.
-    @usableFromInline
     struct Run {
         var q: Int, count: Int, iy: Int, ix: Int
     }

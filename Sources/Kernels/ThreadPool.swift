@@ -52,6 +52,13 @@ public final class ThreadPool: @unchecked Sendable {
     private let barrierCount = Atomic<Int>(0)
     private let barrierGeneration = Atomic<Int>(0)
     private var workers: [pthread_t] = []
+    /// Threads whose pinning the kernel refused.
+    private let pinFailures = Atomic<Int>(0)
+
+    /// Threads (the caller included) that could not be pinned to their CPU: sched_setaffinity
+    /// refused it (a CPU offline, absent or outside this process's cpuset). They run wherever the
+    /// kernel puts them, so a caller that promised a cluster should stop. 0 when `cpus` is empty.
+    public var unpinnedThreads: Int { pinFailures.load(ordering: .acquiring) }
 
     /// Starts `threads - 1` workers and, when `cpus` is given, pins them and the calling thread
     /// (which runs index 0 of every job and keeps the pinning after the pool is gone).
@@ -67,7 +74,7 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_cond_init(done, nil)
         pthread_mutex_init(barrierMutex, nil)
         pthread_cond_init(barrierCond, nil)
-        if !cpus.isEmpty { Self.pin(cpu: cpus[0]) }
+        if !cpus.isEmpty && !Self.pin(cpu: cpus[0]) { pinFailures.add(1, ordering: .releasing) }
         for i in 1..<max(1, threads) {
             let box = Unmanaged.passRetained(WorkerStart(pool: Unmanaged.passUnretained(self), index: i))
             var t = pthread_t()
@@ -81,6 +88,8 @@ public final class ThreadPool: @unchecked Sendable {
             precondition(r == 0, "pthread_create failed: \(r)")
             workers.append(t)
         }
+        // Every worker pins itself before it takes a job: after one, `unpinnedThreads` is final.
+        if !cpus.isEmpty && threads > 1 { run { _ in } }
     }
 
     final class WorkerStart {
@@ -108,9 +117,10 @@ public final class ThreadPool: @unchecked Sendable {
         barrierCond.deallocate()
     }
 
-    static func pin(cpu: Int) {
+    /// Pins the calling thread to `cpu`; false when the kernel refuses.
+    static func pin(cpu: Int) -> Bool {
         var c = Int32(truncatingIfNeeded: cpu)
-        _ = socprof_set_affinity(0, &c, 1)
+        return socprof_set_affinity(0, &c, 1) == 0
     }
 
     /// How many CPUs the calling thread may run on (sched_getaffinity), at least 1.
@@ -146,7 +156,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     private func workerLoop(_ index: Int) {
-        if !cpus.isEmpty { Self.pin(cpu: cpus[index % cpus.count]) }
+        if !cpus.isEmpty && !Self.pin(cpu: cpus[index % cpus.count]) { pinFailures.add(1, ordering: .releasing) }
         var seen = 0
         while true {
             if !spin(until: { generation.load(ordering: .acquiring) != seen }) {

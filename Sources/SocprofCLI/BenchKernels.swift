@@ -28,7 +28,7 @@ struct KernelBenchOptions: ParsableArguments {
 
     func makePool() throws -> ThreadPool {
         let list = try cpus.map(cpuList) ?? Array(Platform.CPUSet.currentAffinity().cpus.prefix(threads))
-        return ThreadPool(threads: threads, cpus: list)
+        return try pinnedPool(threads: threads, cpus: list)
     }
 
     /// Median seconds of `body` over the repetitions, after one warm-up call.

@@ -80,7 +80,7 @@ struct CeilingsCommand: ParsableCommand {
         do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
         let (cpus, label) = try placement.resolve(root: root)
         let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: cpus) }
-        let pool = ThreadPool(threads: placement.threads ?? cpus.count, cpus: cpus)
+        let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let threads = pool.count
 
         if !json { Terminal.stderr("socprof ceilings: \(label), \(threads) thread(s): peak FMA ...") }

@@ -105,7 +105,7 @@ struct ProfileCommand: ParsableCommand {
             notes.append("--no-counters: times only")
         }
 
-        let pool = ThreadPool(threads: placement.threads ?? cpus.count, cpus: cpus)
+        let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let profiler = LayerProfiler(network: net, pool: pool, events: counted, metrics: resolvedMetrics, registry: registry,
                                      permissions: PerfPermissions.current(root: .live), systemEvents: systemWide)
         _ = socprof_catch_interrupts()

@@ -15,6 +15,17 @@ func lookUpNetwork(_ name: String) throws -> Network {
 }
 
 /// Where to run a network: a cluster, a CPU list, or by default the biggest cluster.
+/// A pool of `threads` threads pinned to `cpus`; an error when the kernel refuses to pin one (the
+/// figures would then not be the chosen CPUs').
+func pinnedPool(threads: Int, cpus: [Int]) throws -> ThreadPool {
+    let pool = ThreadPool(threads: threads, cpus: cpus)
+    if pool.unpinnedThreads > 0 {
+        throw fail("could not pin \(pool.unpinnedThreads) of \(threads) thread(s) to cpus \(CPUList.format(cpus)): sched_setaffinity refused " +
+                   "(is a CPU offline or outside this process's cpuset?)")
+    }
+    return pool
+}
+
 struct PlacementOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run on this cluster (little, big, or a core name; `socprof info` lists them). Default: the biggest cluster.", valueName: "name"))
     var cluster: String?
@@ -112,7 +123,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let net = NetworkCatalog.network(named: network.lowercased())!
         let (cpus, label) = try placement.resolve(root: global.systemRoot)
-        let pool = ThreadPool(threads: placement.threads ?? cpus.count, cpus: cpus)
+        let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let runner = NetworkRunner(network: net, pool: pool)
         runner.setDeterministicInput()
         for _ in 0..<warmup { runner.run() }

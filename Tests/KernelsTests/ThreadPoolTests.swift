@@ -43,6 +43,20 @@ struct ThreadPoolTests {
         #expect(mismatches.load(ordering: .relaxed) == 0)
     }
 
+    @Test("a pool says how many of its threads the kernel refused to pin")
+    func unpinnedThreadsAreCounted() throws {
+        var saved = [Int32](repeating: 0, count: 4096)
+        let n = Int(saved.withUnsafeMutableBufferPointer { socprof_get_affinity(0, $0.baseAddress, 4096) })
+        try #require(n > 0)
+        // The caller is pinned too: give this test thread its CPUs back afterwards.
+        defer { _ = socprof_set_affinity(0, saved, Int32(n)) }
+        let refused = ThreadPool(threads: 3, cpus: [1023])   // no such CPU here: EINVAL for each thread
+        #expect(refused.unpinnedThreads == 3)
+        let pinned = ThreadPool(threads: 2, cpus: [Int(saved[0])])
+        #expect(pinned.unpinnedThreads == 0)
+        #expect(ThreadPool(threads: 2).unpinnedThreads == 0)
+    }
+
     /// How many times a thread of this process has blocked (gone to sleep):
     /// `voluntary_ctxt_switches` in `/proc/self/task/TID/status`. Yielding or being preempted does
     /// not count.

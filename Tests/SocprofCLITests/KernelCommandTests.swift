@@ -52,6 +52,9 @@ struct KernelCommandTests {
         #expect((c["gemm_gflops"] as? Double ?? 0) > 0)
         let bad = try Socprof.run(["bench", "gemm", "--m", "0"])
         #expect(bad.status == 64)
+        // A CPU the kernel will not pin to (no such CPU): an error, not an unpinned run.
+        let unpinned = try Socprof.run(["bench", "gemm", "--m", "64", "--n", "64", "--k", "64", "--cpus", "1000", "--threads", "2", "--repeat", "1"])
+        #expect(unpinned.status == 2 && unpinned.stderr.contains("could not pin 2 of 2 thread(s) to cpus 1000"), "\(unpinned.stderr)")
     }
 }
 
