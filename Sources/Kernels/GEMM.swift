@@ -122,6 +122,11 @@ public enum GEMM {
 
         /// Bytes it holds.
         public static var bytes: Int { ((GEMM.mc + GEMM.mr) * GEMM.kc + (GEMM.nc + GEMM.nr) * GEMM.kc + GEMM.mr * GEMM.nr) * 4 }
+
+        /// The B panel buffer as scratch for kernels that do not run a GEMM (depthwise
+        /// convolution), `scratchCount` floats.
+        var scratch: UnsafeMutablePointer<Float> { b }
+        static var scratchCount: Int { (GEMM.nc + GEMM.nr) * GEMM.kc }
     }
 
     /// A B operand packed whole (all of K) and shared by the threads of a pool, for GEMMs whose

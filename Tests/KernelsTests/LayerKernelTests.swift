@@ -79,6 +79,18 @@ struct LayerKernelTests {
         ConvCase(inC: 30, h: 17, w: 17, outC: 14, k: 3, stride: 3, pad: .same(1), groups: 1, act: .relu),
         // Depthwise with a filter wider than the padded row.
         ConvCase(inC: 3, h: 6, w: 2, outC: 3, k: 5, stride: 1, pad: .same(2), groups: 3, act: nil),
+        // Depthwise on padded planes: MobileNet's strided 3x3 (padding right and bottom only) on an
+        // even and an odd plane, planes of many 16-wide vectors, a 1-wide plane, no padding, 5x5,
+        // stride 3 (copied out one by one), more threads than some channels.
+        ConvCase(inC: 8, h: 16, w: 16, outC: 8, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 8, act: .relu6),
+        ConvCase(inC: 7, h: 15, w: 15, outC: 7, k: 3, stride: 2, pad: .same(1), groups: 7, act: .relu),
+        ConvCase(inC: 5, h: 37, w: 45, outC: 5, k: 3, stride: 1, pad: .same(1), groups: 5, act: .relu6),
+        ConvCase(inC: 4, h: 9, w: 1, outC: 4, k: 3, stride: 1, pad: .same(1), groups: 4, act: nil),
+        ConvCase(inC: 6, h: 12, w: 13, outC: 6, k: 3, stride: 1, pad: .none, groups: 6, act: .relu),
+        ConvCase(inC: 2, h: 19, w: 21, outC: 2, k: 5, stride: 2, pad: .same(2), groups: 2, act: nil),
+        ConvCase(inC: 3, h: 20, w: 22, outC: 3, k: 3, stride: 3, pad: .same(1), groups: 3, act: .relu6),
+        // A plane too big for a workspace: the direct kernel (and a thread without a channel).
+        ConvCase(inC: 2, h: 640, w: 640, outC: 2, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
         // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).
         ConvCase(inC: 64, h: 14, w: 14, outC: 128, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
     ]
@@ -105,6 +117,15 @@ struct LayerKernelTests {
                                              pool: pool, workspaces: ws, shared: GEMM.SharedB())
                 } } } }
                 #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, prepacked \(prepacked)")
+            }
+            // Depthwise without workspaces: the direct kernel, whatever the plane's size.
+            if c.groups == c.inC && c.groups == c.outC && c.groups > 1 {
+                var out = [Float](repeating: .nan, count: y.count)
+                input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
+                    LayerKernels.depthwise(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
+                                           weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!, packed: nil), activation: c.act, pool: pool)
+                } } } }
+                #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, direct depthwise kernel")
             }
         }
     }
