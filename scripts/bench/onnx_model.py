@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""MobileNet v1 and ResNet-50 in ONNX, layer for layer as socprof builds them, checked against socprof.
+
+    onnx_model.py NET SOCPROF_JSON OUT.onnx
+
+NET is mobilenet or resnet50; SOCPROF_JSON is the output of `socprof networks NET --json`.
+Writes OUT.onnx (random weights, seeded) and checks it against socprof's layer list, reading
+everything back from the ONNX graph (not from this generator's intent): for every socprof
+layer, the ONNX tensor of the same name must exist and have the same shape; the node behind it
+the same kind (conv, dwconv, maxpool, gpool, add, softmax...), fused activation (Clip 0..6 =
+relu6, Relu) and inputs; every Conv the same MACs and parameter count; no Conv left unmatched.
+Exit 0 and one summary line when all of that holds and the MAC totals differ by at most 0.1%;
+exit 2 and the differences otherwise (the caller then prints no comparison).
+
+The layers mirror Sources/Networks/MobileNet.swift and ResNet50.swift (ACL's graph examples):
+batch norm folded into the convolutions (each has a bias, no BatchNormalization node), ReLU6 /
+ReLU as separate Clip / Relu nodes that onnxruntime fuses into the Conv, the logits a 1x1
+convolution, softmax over the channels of the 1x(classes)x1x1 tensor.
+"""
+import json
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper, shape_inference
+
+OPSET = 17
+IR_VERSION = 8   # old enough for any onnxruntime that supports opset 17
+
+
+class Builder:
+    """Adds nodes whose final output tensor carries the socprof layer's name."""
+
+    def __init__(self, name, seed):
+        self.name = name
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.inits = [], []
+        self.shapes = {"input": (3, 224, 224)}   # c, h, w: what this generator expects (checked again from the graph)
+
+    def _activation(self, name, raw, activation):
+        if activation is None:
+            return
+        if activation == "relu6":
+            if not any(t.name == "clip_min" for t in self.inits):   # only where used: onnxruntime warns about unused initializers
+                self.inits.append(numpy_helper.from_array(np.array(0, np.float32), "clip_min"))
+                self.inits.append(numpy_helper.from_array(np.array(6, np.float32), "clip_max"))
+            self.nodes.append(helper.make_node("Clip", [raw, "clip_min", "clip_max"], [name], name=name + ":relu6"))
+        elif activation == "relu":
+            self.nodes.append(helper.make_node("Relu", [raw], [name], name=name + ":relu"))
+        else:
+            raise ValueError(activation)
+
+    def conv(self, name, x, out_c, k, stride=1, pads=(0, 0, 0, 0), groups=1, activation=None, gain=1.0):
+        """pads: top, left, bottom, right (socprof's Padding order)."""
+        in_c = self.shapes[x][0]
+        fan_in = in_c // groups * k * k
+        w = (self.rng.standard_normal((out_c, in_c // groups, k, k)) * gain * np.sqrt(2.0 / fan_in)).astype(np.float32)
+        b = (self.rng.standard_normal(out_c) * 0.01).astype(np.float32)
+        self.inits += [numpy_helper.from_array(w, name + ":W"), numpy_helper.from_array(b, name + ":B")]
+        top, left, bottom, right = pads
+        raw = name if activation is None else name + ":pre"
+        self.nodes.append(helper.make_node("Conv", [x, name + ":W", name + ":B"], [raw], name=name,
+                                           kernel_shape=[k, k], strides=[stride, stride],
+                                           pads=[top, left, bottom, right], group=groups))
+        self._activation(name, raw, activation)
+        c, h, wd = self.shapes[x]
+        self.shapes[name] = (out_c, (h + top + bottom - k) // stride + 1, (wd + left + right - k) // stride + 1)
+        return name
+
+    def maxpool(self, name, x, k, stride, pads=(0, 0, 0, 0)):
+        top, left, bottom, right = pads
+        self.nodes.append(helper.make_node("MaxPool", [x], [name], name=name, kernel_shape=[k, k], strides=[stride, stride],
+                                           pads=[top, left, bottom, right], ceil_mode=0))
+        c, h, w = self.shapes[x]
+        self.shapes[name] = (c, (h + top + bottom - k) // stride + 1, (w + left + right - k) // stride + 1)
+        return name
+
+    def global_avgpool(self, name, x):
+        self.nodes.append(helper.make_node("GlobalAveragePool", [x], [name], name=name))
+        self.shapes[name] = (self.shapes[x][0], 1, 1)
+        return name
+
+    def add(self, name, a, b, activation=None):
+        raw = name if activation is None else name + ":pre"
+        self.nodes.append(helper.make_node("Add", [a, b], [raw], name=name))
+        self._activation(name, raw, activation)
+        self.shapes[name] = self.shapes[a]
+        return name
+
+    def softmax(self, name, x):
+        self.nodes.append(helper.make_node("Softmax", [x], [name], name=name, axis=1))
+        self.shapes[name] = self.shapes[x]
+        return name
+
+    def model(self, output):
+        c, h, w = self.shapes[output]
+        graph = helper.make_graph(
+            self.nodes, self.name,
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, c, h, w])],
+            self.inits)
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="socprof scripts/bench/onnx_model.py")
+        m.ir_version = IR_VERSION
+        onnx.checker.check_model(m)
+        return m
+
+
+def mobilenet():
+    """Sources/Networks/MobileNet.swift: MobileNet v1 1.0/224, ACL's graph_mobilenet.cpp."""
+    g = Builder("mobilenet", seed=1)
+    stride2 = (0, 0, 1, 1)   # PadStrideInfo(2, 2, 0, 1, 0, 1): 0 before, 1 after
+    x = g.conv("Conv2d_0", "input", 32, 3, stride=2, pads=stride2, activation="relu6")
+    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+              (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
+    for i, (channels, stride) in enumerate(blocks):
+        name = "Conv2d_%d" % (i + 1)
+        c = g.shapes[x][0]
+        x = g.conv(name + "_depthwise/depthwise", x, c, 3, stride=stride, pads=stride2 if stride == 2 else (1, 1, 1, 1),
+                   groups=c, activation="relu6")
+        x = g.conv(name + "_pointwise/Conv2D", x, channels, 1, activation="relu6")
+    x = g.global_avgpool("Logits/AvgPool_1a", x)
+    x = g.conv("Logits/Conv2d_1c_1x1", x, 1001, 1)
+    return g.model(g.softmax("Softmax", x))
+
+
+def resnet50():
+    """Sources/Networks/ResNet50.swift: ResNet-50 v1 (TF-slim), ACL's graph_resnet50.cpp."""
+    g = Builder("resnet50", seed=2)
+    x = g.conv("conv1/convolution", "input", 64, 7, stride=2, pads=(3, 3, 3, 3), activation="relu")
+    x = g.maxpool("pool1/MaxPool", x, 3, 2, pads=(0, 0, 1, 1))
+    for block, depth, units, stride in [("block1", 64, 3, 2), ("block2", 128, 4, 2), ("block3", 256, 6, 2), ("block4", 512, 3, 1)]:
+        for i in range(units):
+            unit = "%s/unit%d/bottleneck_v1/" % (block, i + 1)
+            middle = stride if i == units - 1 else 1   # TF-slim: the stride sits in the block's last unit
+            r = g.conv(unit + "conv1/convolution", x, depth, 1, activation="relu")
+            r = g.conv(unit + "conv2/convolution", r, depth, 3, stride=middle, pads=(1, 1, 1, 1), activation="relu")
+            r = g.conv(unit + "conv3/convolution", r, depth * 4, 1, gain=0.3)   # tame the residual growth (no BN)
+            if i == 0:
+                left = g.conv(unit + "shortcut/convolution", x, depth * 4, 1)
+            elif middle > 1:
+                left = g.maxpool(unit + "shortcut/MaxPool", x, 1, middle)
+            else:
+                left = x
+            x = g.add(unit + "add", left, r, activation="relu")
+    x = g.global_avgpool("pool5", x)
+    x = g.conv("logits/convolution", x, 1000, 1)
+    return g.model(g.softmax("predictions/Softmax", x))
+
+
+BUILDERS = {"mobilenet": mobilenet, "resnet50": resnet50}
+
+
+def describe(model):
+    """Per named tensor, what the ONNX graph itself says: (kind, activation, inputs, shape c,h,w, macs, params)."""
+    inferred = shape_inference.infer_shapes(model, strict_mode=True)
+    shapes = {}
+    for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
+        dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]
+        shapes[vi.name] = tuple(dims)
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    producer = {o: n for n in model.graph.node for o in n.output}
+    attrs = lambda n: {a.name: helper.get_attribute_value(a) for a in n.attribute}
+
+    out, conv_nodes = {}, []
+    for name, node in producer.items():
+        if name.endswith(":pre"):
+            continue
+        activation, op = None, node
+        if node.op_type == "Clip":
+            lo, hi = float(inits[node.input[1]]), float(inits[node.input[2]])
+            activation = "relu6" if (lo, hi) == (0.0, 6.0) else "clip(%g,%g)" % (lo, hi)
+            op = producer[node.input[0]]
+        elif node.op_type == "Relu":
+            activation, op = "relu", producer[node.input[0]]
+        a = attrs(op)
+        macs = params = 0
+        if op.op_type == "Conv":
+            w = inits[op.input[1]]
+            o_n, o_c, o_h, o_w = shapes[op.output[0]]
+            group = a.get("group", 1)
+            in_c = shapes[op.input[0]][1]
+            if w.shape[1] * group != in_c:
+                raise SystemExit("%s: weight %s does not fit %d input channels in %d groups" % (name, w.shape, in_c, group))
+            macs = o_n * o_c * o_h * o_w * w.shape[1] * w.shape[2] * w.shape[3]
+            params = w.size + (inits[op.input[2]].size if len(op.input) > 2 else 0)
+            kind = "conv" if group == 1 else ("dwconv" if group == o_c else "gconv")
+            conv_nodes.append(op.name)
+        elif op.op_type in ("Gemm", "MatMul"):
+            raise SystemExit("%s: unexpected %s (this generator makes the logits a 1x1 Conv)" % (name, op.op_type))
+        else:
+            kind = {"MaxPool": "maxpool", "AveragePool": "avgpool", "GlobalAveragePool": "gpool", "GlobalMaxPool": "gpool",
+                    "Add": "add", "Softmax": "softmax", "Concat": "concat", "LRN": "lrn"}.get(op.op_type, op.op_type)
+        inputs = [i for i in op.input if i not in inits]
+        n, c, h, w_ = shapes[name]
+        out[name] = dict(kind=kind, activation=activation, inputs=inputs, shape=(c, h, w_), macs=macs, params=params,
+                         order=[n_.name for n_ in model.graph.node].index(op.name), op=op.name)
+    n, c, h, w_ = shapes["input"]
+    out["input"] = dict(kind="input", activation=None, inputs=[], shape=(c, h, w_), macs=0, params=0, order=-1, op=None)
+    return out, conv_nodes
+
+
+def check(model, socprof):
+    """Differences between the ONNX graph and socprof's layer list (empty: the same network), and the MAC totals."""
+    ours, conv_nodes = describe(model)
+    problems = []
+    matched = set()
+    last_order = -2
+    for layer in socprof["layers"]:
+        name = layer["name"]
+        o = ours.get(name)
+        if o is None:
+            problems.append("%s: no ONNX tensor of that name" % name)
+            continue
+        want = dict(kind=layer["kind"], activation=layer.get("activation"), inputs=layer["inputs"],
+                    shape=(layer["output"]["c"], layer["output"]["h"], layer["output"]["w"]),
+                    macs=layer["cost"]["macs"], params=layer["cost"]["params"])
+        for key, value in want.items():
+            if o[key] != value and not (key == "inputs" and layer["kind"] == "add" and sorted(o[key]) == sorted(value)):
+                problems.append("%s: %s socprof %s, ONNX %s" % (name, key, value, o[key]))
+        if o["order"] <= last_order and name != "input":
+            problems.append("%s: out of socprof's order in the ONNX graph" % name)
+        last_order = max(last_order, o["order"])
+        if o["op"]:
+            matched.add(o["op"])
+    for n in conv_nodes:
+        if n not in matched:
+            problems.append("ONNX Conv %s matches no socprof layer" % n)
+    onnx_macs = sum(o["macs"] for o in ours.values())
+    # Layer by layer in order: socprof's MAC layers against the ONNX Conv nodes in graph order.
+    theirs_seq = [l["cost"]["macs"] for l in socprof["layers"] if l["cost"]["macs"] > 0]
+    ours_seq = [o["macs"] for o in sorted(ours.values(), key=lambda o: o["order"]) if o["macs"] > 0]
+    if theirs_seq != ours_seq:
+        problems.append("MAC layers in order differ: socprof %d layers, ONNX %d" % (len(theirs_seq), len(ours_seq)))
+    return problems, onnx_macs, socprof["macs"], len(ours_seq)
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in BUILDERS:
+        raise SystemExit("usage: onnx_model.py {%s} SOCPROF_NETWORKS_JSON OUT.onnx" % ",".join(BUILDERS))
+    net, socprof_json, path = sys.argv[1:]
+    with open(socprof_json) as f:
+        nets = [n for n in json.load(f)["networks"] if n["name"] == net]
+    if len(nets) != 1:
+        raise SystemExit("%s: no network %s in it" % (socprof_json, net))
+    model = BUILDERS[net]()
+    problems, ours, theirs, count = check(model, nets[0])
+    diff = abs(ours - theirs) / theirs
+    if diff > 0.001:
+        problems.append("total MACs: ONNX %d, socprof %d (%.3f%% apart, more than 0.1%%)" % (ours, theirs, 100 * diff))
+    if problems:
+        print("%s: the ONNX graph is not socprof's network:" % net, file=sys.stderr)
+        for p in problems:
+            print("  " + p, file=sys.stderr)
+        sys.exit(2)
+    onnx.save(model, path)
+    print("%-10s ONNX graph = socprof's: %d layers (names, kinds, activations, inputs, shapes), %d conv layers' MACs and params; "
+          "MACs %d vs %d (%.4f%% apart)" % (net, len(nets[0]["layers"]), count, ours, theirs, 100 * diff))
+
+
+if __name__ == "__main__":
+    main()
