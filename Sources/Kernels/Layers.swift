@@ -30,7 +30,7 @@ public enum LayerKernels {
     }
 
     /// Convolution of `input` (shape `x`) into `output` (shape `y`): 1x1 stride-1 convolutions
-    /// are a GEMM on the input as is; other convolutions a GEMM whose B operand packs im2col
+    /// are a GEMM on the input as is (a matrix-vector product on a single pixel); other convolutions a GEMM whose B operand packs im2col
     /// columns on the fly; depthwise convolutions (groups == channels) a direct kernel.
     public static func convolution(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
                                    y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool, workspaces: [GEMM.Workspace],
@@ -45,6 +45,13 @@ public enum LayerKernels {
         let n = y.h * y.w
         let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 &&
             conv.padding == .none
+        if pointwise && groups == 1 && n == 1 {
+            // One pixel (MobileNet's logits): a matrix-vector product, which the GEMM would pad
+            // to NR columns. The weights [out][in] are the fully connected layer's layout.
+            fullyConnected(input: input, inputs: x.c, output: output, outputs: y.c, weights: w.weights, bias: w.bias,
+                           activation: activation, pool: pool)
+            return
+        }
         for g in 0..<groups {
             let a = w.weights + g * outPerGroup * k
             let src = input + g * inPerGroup * x.h * x.w

@@ -58,6 +58,8 @@ struct LayerKernelTests {
     static let convCases: [ConvCase] = [
         ConvCase(inC: 3, h: 11, w: 13, outC: 5, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu),
         ConvCase(inC: 17, h: 9, w: 7, outC: 33, k: 1, stride: 1, pad: .none, groups: 1, act: nil),
+        // 1x1 on a single pixel (MobileNet's logits): the matrix-vector kernel.
+        ConvCase(inC: 37, h: 1, w: 1, outC: 29, k: 1, stride: 1, pad: .none, groups: 1, act: .relu),
         ConvCase(inC: 6, h: 15, w: 15, outC: 10, k: 5, stride: 2, pad: .same(2), groups: 2, act: .relu),
         ConvCase(inC: 3, h: 23, w: 19, outC: 7, k: 11, stride: 4, pad: .none, groups: 1, act: .relu),
         ConvCase(inC: 13, h: 10, w: 9, outC: 13, k: 3, stride: 1, pad: .same(1), groups: 13, act: .relu6),
