@@ -20,13 +20,26 @@ public enum LayerKernels {
             self.packed = packed
         }
 
-        /// Packs each group's weights for the GEMM (none for depthwise convolutions).
-        public static func pack(_ conv: Convolution, inputChannels: Int, weights: UnsafePointer<Float>) -> [PackedA]? {
-            if conv.groups == inputChannels && conv.groups == conv.outputChannels && conv.groups > 1 { return nil }
+        /// Packs each group's weights for the GEMM; nil when `convolution` runs another kernel
+        /// (depthwise, or a matrix-vector product on one output pixel).
+        public static func pack(_ conv: Convolution, inputChannels: Int, outputPixels: Int, weights: UnsafePointer<Float>) -> [PackedA]? {
+            guard kernel(conv, inputChannels: inputChannels, outputPixels: outputPixels) == .gemm else { return nil }
             let outPerGroup = conv.outputChannels / conv.groups
             let k = inputChannels / conv.groups * conv.kernelH * conv.kernelW
             return (0..<conv.groups).map { g in PackedA(m: outPerGroup, k: k, a: weights + g * outPerGroup * k, lda: k) }
         }
+    }
+
+    /// The kernel `convolution` runs for a convolution.
+    enum ConvKernel { case depthwise, matrixVector, gemm }
+
+    static func kernel(_ conv: Convolution, inputChannels: Int, outputPixels: Int) -> ConvKernel {
+        let groups = conv.groups
+        if groups == inputChannels && groups == conv.outputChannels && groups > 1 { return .depthwise }
+        // One pixel of a 1x1 convolution (MobileNet's logits): the GEMM would pad it to NR columns.
+        if groups == 1 && outputPixels == 1 && conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 &&
+            conv.padding == .none { return .matrixVector }
+        return .gemm
     }
 
     /// Convolution of `input` (shape `x`) into `output` (shape `y`): 1x1 stride-1 convolutions
@@ -36,22 +49,23 @@ public enum LayerKernels {
                                    y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool, workspaces: [GEMM.Workspace],
                                    shared: GEMM.SharedB? = nil) {
         let groups = conv.groups
-        if groups == x.c && groups == y.c && groups > 1 {
+        let n = y.h * y.w
+        switch kernel(conv, inputChannels: x.c, outputPixels: n) {
+        case .depthwise:
             depthwise(conv, input: input, x: x, output: output, y: y, weights: w, activation: activation, pool: pool, workspaces: workspaces)
             return
-        }
-        let inPerGroup = x.c / groups, outPerGroup = y.c / groups
-        let k = inPerGroup * conv.kernelH * conv.kernelW
-        let n = y.h * y.w
-        let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 &&
-            conv.padding == .none
-        if pointwise && groups == 1 && n == 1 {
-            // One pixel (MobileNet's logits): a matrix-vector product, which the GEMM would pad
-            // to NR columns. The weights [out][in] are the fully connected layer's layout.
+        case .matrixVector:
+            // The weights [out][in] are the fully connected layer's layout.
             fullyConnected(input: input, inputs: x.c, output: output, outputs: y.c, weights: w.weights, bias: w.bias,
                            activation: activation, pool: pool)
             return
+        case .gemm:
+            break
         }
+        let inPerGroup = x.c / groups, outPerGroup = y.c / groups
+        let k = inPerGroup * conv.kernelH * conv.kernelW
+        let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 &&
+            conv.padding == .none
         for g in 0..<groups {
             let a = w.weights + g * outPerGroup * k
             let src = input + g * inPerGroup * x.h * x.w

@@ -33,7 +33,7 @@ public final class NetworkRunner: @unchecked Sendable {
         let w = weights
         packed = network.layers.enumerated().map { i, l in
             guard case .convolution(let c) = l.kind else { return nil }
-            return LayerKernels.ConvWeights.pack(c, inputChannels: network.layers[l.inputs[0]].output.c, weights: w.weights[i]!.baseAddress!)
+            return LayerKernels.ConvWeights.pack(c, inputChannels: network.layers[l.inputs[0]].output.c, outputPixels: l.output.h * l.output.w, weights: w.weights[i]!.baseAddress!)
         }
     }
 

@@ -113,7 +113,7 @@ struct LayerKernelTests {
             for prepacked in [false, true] {
                 var out = [Float](repeating: .nan, count: y.count)
                 input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
-                    let packed = prepacked ? LayerKernels.ConvWeights.pack(conv, inputChannels: x.c, weights: w.baseAddress!) : nil
+                    let packed = prepacked ? LayerKernels.ConvWeights.pack(conv, inputChannels: x.c, outputPixels: y.h * y.w, weights: w.baseAddress!) : nil
                     LayerKernels.convolution(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
                                              weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!, packed: packed), activation: c.act,
                                              pool: pool, workspaces: ws, shared: GEMM.SharedB())

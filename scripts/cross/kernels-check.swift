@@ -121,7 +121,7 @@ func checkConv(_ label: String, inC: Int, h: Int, w: Int, outC: Int, k: Int, str
         for prepacked in [false, true] {
             var out = [Float](repeating: .nan, count: y.count)
             input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { o in
-                let packed = prepacked ? LayerKernels.ConvWeights.pack(conv, inputChannels: x.c, weights: wp.baseAddress!) : nil
+                let packed = prepacked ? LayerKernels.ConvWeights.pack(conv, inputChannels: x.c, outputPixels: y.h * y.w, weights: wp.baseAddress!) : nil
                 LayerKernels.convolution(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
                                          weights: .init(weights: wp.baseAddress!, bias: bp.baseAddress!, packed: packed), activation: act,
                                          pool: pool, workspaces: ws, shared: GEMM.SharedB())
