@@ -57,7 +57,7 @@ public struct Im2colB: GEMMOperandB {
                         let d = dst + run.q
                         let iy = run.iy + ky
                         if iy < 0 || iy >= inH {
-                            Self.zero(d, run.count)
+                            FloatRun.zero(d, run.count)
                             continue
                         }
                         let src = plane + iy * inW
@@ -76,9 +76,9 @@ public struct Im2colB: GEMMOperandB {
                             lo = min(run.count, max(0, (-ix0 + sw - 1) / sw))
                             hi = ix0 >= inW ? lo : max(lo, min(run.count, (inW - 1 - ix0) / sw + 1))
                         }
-                        if lo > 0 { Self.zero(d, lo) }
+                        if lo > 0 { FloatRun.zero(d, lo) }
                         if sw == 1 {
-                            Self.copy(src + ix0 + lo, d + lo, hi &- lo)
+                            FloatRun.copy(src + ix0 + lo, d + lo, hi &- lo)
                         } else if sw == 2 {
                             // Every other float: 16 loaded, the even lanes kept (one shuffle),
                             // while the 16 lie inside the row; the rest one by one.
@@ -96,9 +96,9 @@ public struct Im2colB: GEMMOperandB {
                             var sp = src + ix0 + lo * sw
                             for t in lo..<hi { d[t] = sp.pointee; sp += sw }
                         }
-                        if hi < run.count { Self.zero(d + hi, run.count - hi) }
+                        if hi < run.count { FloatRun.zero(d + hi, run.count - hi) }
                     }
-                    if cols < nr { Self.zero(dst + cols, nr - cols) }
+                    if cols < nr { FloatRun.zero(dst + cols, nr - cols) }
                     dst += nr
                     kx += 1
                     if kx == kw {
@@ -109,36 +109,5 @@ public struct Im2colB: GEMMOperandB {
                 }
             }
         }
-    }
-
-    /// Copies `n` floats with vector moves (a panel row is short: a library call would cost more).
-    @inline(__always)
-    static func copy(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-        let src = UnsafeRawPointer(s), dst = UnsafeMutableRawPointer(d)
-        var i = 0
-        while i &+ 16 <= n {
-            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self), toByteOffset: i &* 4, as: SIMD16<Float>.self)
-            i &+= 16
-        }
-        if i &+ 8 <= n {
-            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self), toByteOffset: i &* 4, as: SIMD8<Float>.self)
-            i &+= 8
-        }
-        if i &+ 4 <= n {
-            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self), toByteOffset: i &* 4, as: SIMD4<Float>.self)
-            i &+= 4
-        }
-        while i < n { d[i] = s[i]; i &+= 1 }
-    }
-
-    /// Zeroes `n` floats with vector stores.
-    @inline(__always)
-    static func zero(_ d: UnsafeMutablePointer<Float>, _ n: Int) {
-        let dst = UnsafeMutableRawPointer(d)
-        var i = 0
-        while i &+ 16 <= n { dst.storeBytes(of: SIMD16<Float>(), toByteOffset: i &* 4, as: SIMD16<Float>.self); i &+= 16 }
-        if i &+ 8 <= n { dst.storeBytes(of: SIMD8<Float>(), toByteOffset: i &* 4, as: SIMD8<Float>.self); i &+= 8 }
-        if i &+ 4 <= n { dst.storeBytes(of: SIMD4<Float>(), toByteOffset: i &* 4, as: SIMD4<Float>.self); i &+= 4 }
-        while i < n { d[i] = 0; i &+= 1 }
     }
 }

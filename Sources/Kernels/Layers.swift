@@ -154,14 +154,14 @@ public enum LayerKernels {
             for ch in ThreadPool.share(x.c, part: t, of: threads) {
                 // The padded copy: zero borders, the channel's rows, zero slack.
                 let src = input + ch * x.h * x.w
-                Im2colB.zero(plane, pt * wp)
+                FloatRun.zero(plane, pt * wp)
                 for iy in 0..<x.h {
                     let d = plane + (pt + iy) * wp
-                    Im2colB.zero(d, pl)
-                    Im2colB.copy(src + iy * x.w, d + pl, x.w)
-                    Im2colB.zero(d + pl + x.w, wp - pl - x.w)
+                    FloatRun.zero(d, pl)
+                    FloatRun.copy(src + iy * x.w, d + pl, x.w)
+                    FloatRun.zero(d + pl + x.w, wp - pl - x.w)
                 }
-                Im2colB.zero(plane + (pt + x.h) * wp, (hp - pt - x.h) * wp + layout.slack)
+                FloatRun.zero(plane + (pt + x.h) * wp, (hp - pt - x.h) * wp + layout.slack)
 
                 let f = weights + ch * kh * kw
                 let b = SIMD16<Float>(repeating: bias?[ch] ?? 0)
@@ -203,7 +203,7 @@ public enum LayerKernels {
         @inline(__always)
         func store(row s: UnsafeMutablePointer<Float>, stride: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
             if stride == 1 {
-                Im2colB.copy(s, out, count)
+                FloatRun.copy(s, out, count)
             } else {
                 var i = 0
                 if stride == 2 {
