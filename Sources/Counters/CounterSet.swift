@@ -65,7 +65,7 @@ public final class CounterSet: @unchecked Sendable {
         var order: [String] = []
         var partitions: [String: [Int]] = [:]
         for (i, e) in events.enumerated() {
-            if let refusal = Self.refusal(for: e, target: options.target) {
+            if let refusal = Self.refusal(for: e, target: options.target, registry: registry) {
                 failures[i] = refusal
                 continue
             }
@@ -95,8 +95,20 @@ public final class CounterSet: @unchecked Sendable {
                 if !members.isEmpty { pending.append((key, members)) }
                 members = []
             }
+            // An ARM PMU's counters, when known: its kernel driver does not refuse a group with a
+            // disabled leader that needs one counter too many (see CounterCapacity.probe), so
+            // such groups are split here.
+            let armPMU = registry.flatMap { Self.armPlacement(events[partitions[key]![0]], registry: $0)?.pmu }
+            let capacity = armPMU.flatMap { pmu in
+                system is KernelPerfEventSystem ? CounterCapacity.known(for: pmu, permissions: options.permissions)
+                                                : CounterCapacity.probe(pmu, permissions: options.permissions, system: system)
+            }
             for i in partitions[key]! {
                 let e = events[i]
+                if grouped, !members.isEmpty, let capacity, let pmu = armPMU, let registry {
+                    let codes = (members.map { events[$0.index] } + [e]).map { Self.armPlacement($0, registry: registry)?.code ?? $0.config }
+                    if !capacity.fits(codes, armv7: pmu.isARMv7) { finish() }
+                }
                 if grouped, let leader = members.first {
                     switch open(e, leader: false, groupFD: leader.fd, grouped: true) {
                     case .success(let fd):
@@ -144,7 +156,12 @@ public final class CounterSet: @unchecked Sendable {
     }
 
     /// A reason not to try opening `e` for `target` at all.
-    static func refusal(for e: ResolvedEvent, target: CountingTarget) -> CounterError? {
+    static func refusal(for e: ResolvedEvent, target: CountingTarget, registry: PMURegistry? = nil) -> CounterError? {
+        if let registry, let (pmu, code) = armCommonEvent(e, registry: registry), pmu.implementsCommonEvent(code) == false {
+            return CounterError(event: e.name, pmu: pmu.name, errno: nil, kind: .notSupported,
+                                reason: pmu.notImplementedReason(code),
+                                hint: "this core has no such counter (an emulator such as QEMU implements only a few events); list what it has with `ls /sys/bus/event_source/devices/\(pmu.name)/events`")
+        }
         switch target {
         case .thread, .currentThread:
             if e.systemWideOnly {
@@ -160,6 +177,36 @@ public final class CounterSet: @unchecked Sendable {
             }
         }
         return nil
+    }
+
+    /// The ARMv8 core PMU `e` would count on and its common event code: a raw code on that PMU
+    /// (or PERF_TYPE_RAW on a machine with one core PMU), or a generic event the kernel maps to
+    /// one. nil for anything else.
+    static func armCommonEvent(_ e: ResolvedEvent, registry: PMURegistry) -> (PMU, UInt64)? {
+        guard let (pmu, code) = armPlacement(e, registry: registry), !pmu.isARMv7 else { return nil }
+        return (pmu, code)
+    }
+
+    /// The ARM core PMU (ARMv7 or ARMv8) `e` would count on and its event code, as
+    /// `armCommonEvent` finds them.
+    static func armPlacement(_ e: ResolvedEvent, registry: PMURegistry) -> (pmu: PMU, code: UInt64)? {
+        let pmu: PMU?
+        if let name = e.pmuName, name != "software" {
+            pmu = registry.pmu(named: name)
+        } else {
+            pmu = registry.corePMUs.count == 1 ? registry.corePMUs[0] : nil
+        }
+        guard let pmu, pmu.isARMCore else { return nil }
+        switch e.type {
+        case pmu.type, .raw:
+            return (pmu, e.config & 0xFFFF)
+        case .hardware, .hardwareCache:
+            let g = GenericEvent(name: e.generic ?? e.name, type: e.type, config: e.config & 0xFFFF_FFFF)
+            guard let code = g.armEventCode(armv7: pmu.isARMv7) ?? g.armCacheEventCode(armv7: pmu.isARMv7) else { return nil }
+            return (pmu, code)
+        default:
+            return nil
+        }
     }
 
     /// The perf_event_attr socprof opens `e` with.

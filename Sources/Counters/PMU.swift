@@ -56,5 +56,49 @@ public struct PMU: Hashable, Sendable, CustomStringConvertible {
     /// Looks up an alias by name, ignoring case.
     public func alias(_ name: String) -> Alias? { aliases[name.lowercased()] }
 
+    /// The highest common architectural event code that every kernel which filters `events/` by
+    /// PMCEID (Linux 4.6 and later) gives a name: 0x00 (SW_INCR) to 0x30 (L2I_TLB). Later common
+    /// events (0x31 and up, ARMv8.1+) are named only by newer kernels, so their absence says nothing.
+    public static let namedCommonEventLimit: UInt64 = 0x30
+
+    /// For an ARMv8/ARMv9 core PMU, the common architectural events its sysfs `events/`
+    /// directory lists. The kernel lists a common event there only when the core's PMCEID0/1
+    /// registers report it implemented, yet it accepts the raw code of one that is not, and that
+    /// counter then reads 0 (QEMU's PMU implements only CPU_CYCLES, and INST_RETIRED with
+    /// -icount). nil where this cannot be told: ARMv7 and x86 PMUs, or no `events/` entries.
+    public var listedCommonEvents: Set<UInt64>? {
+        let n = name.lowercased()
+        guard n.hasPrefix("armv8_") || n.hasPrefix("armv9_") else { return nil }
+        let codes = Set(aliases.values.compactMap { Self.eventField($0.terms) })
+        return codes.isEmpty ? nil : codes
+    }
+
+    /// Whether this PMU implements common event `code` (the `event` field): false only when
+    /// `listedCommonEvents` is known and `code` (at most `namedCommonEventLimit`) is not in it;
+    /// nil when that cannot be told.
+    public func implementsCommonEvent(_ code: UInt64) -> Bool? {
+        guard code <= Self.namedCommonEventLimit, let listed = listedCommonEvents else { return nil }
+        return listed.contains(code)
+    }
+
+    /// Why the kernel would accept common event `code` on this PMU, yet count nothing.
+    public func notImplementedReason(_ code: UInt64, eventName: String? = nil) -> String {
+        let hex = String(code, radix: 16)
+        let code = "0x\(hex.count < 2 ? "0" + hex : hex)"
+        let what = eventName.map { "\($0) (\(code))" } ?? "event \(code)"
+        return "\(name) does not implement \(what): it is not among the common events in its sysfs events/ directory, which the kernel fills from the core's PMCEID registers (opened anyway, it would count 0)"
+    }
+
+    /// The value of the `event=` term in an alias's terms (`event=0x0017`, `event=0x11,...`).
+    static func eventField(_ terms: String) -> UInt64? {
+        for term in terms.split(separator: ",") {
+            let kv = term.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            guard kv.count == 2, kv[0] == "event" else { continue }
+            let v = kv[1].lowercased()
+            return v.hasPrefix("0x") ? UInt64(v.dropFirst(2), radix: 16) : UInt64(v)
+        }
+        return nil
+    }
+
     public var description: String { "\(name) (type \(type.rawValue))" }
 }

@@ -49,9 +49,11 @@ public struct PerfPermissions: Sendable, Equatable {
     /// One line for `info` and error messages: what this level allows.
     public var summary: String {
         let level = paranoid.map(String.init) ?? "unreadable"
-        if privileged { return "perf_event_paranoid is \(level); this process has CAP_PERFMON/CAP_SYS_ADMIN, so every event may be counted" }
+        // 3 is not a mainline level: Debian's and Android's kernels add it.
+        let extra = (paranoid ?? 0) >= 3 ? " (Debian's and Android's extra level: no perf_event at all for unprivileged users)" : ""
+        if privileged { return "perf_event_paranoid is \(level)\(extra); this process has CAP_PERFMON/CAP_SYS_ADMIN, so every event may be counted" }
         switch paranoid {
-        case .some(let p) where p >= 3: return "perf_event_paranoid is \(p): unprivileged users may not use perf_event at all"
+        case .some(let p) where p >= 3: return "perf_event_paranoid is \(p)\(extra): unprivileged users may not use perf_event at all; 2 lets them count their own processes in user space"
         case .some(2): return "perf_event_paranoid is 2: user-space counting of your own processes only"
         case .some(1): return "perf_event_paranoid is 1: user and kernel counting of your own processes; no per-CPU counting"
         case .some(let p): return "perf_event_paranoid is \(p): per-CPU and kernel counting allowed"

@@ -236,6 +236,12 @@ extension MetricCatalog {
                     if generic.type != .software && ctx.corePMU == nil && ctx.registry.corePMUs.isEmpty {
                         reasons.append(Self.noPMUReason); continue formulas
                     }
+                    if let pmu = ctx.corePMU ?? (ctx.registry.corePMUs.count == 1 ? ctx.registry.corePMUs[0] : nil),
+                       pmu.isARMCore, !pmu.isARMv7,
+                       let code = generic.armEventCode(armv7: false) ?? generic.armCacheEventCode(armv7: false),
+                       pmu.implementsCommonEvent(code) == false {
+                        reasons.append(pmu.notImplementedReason(code, eventName: generic.name)); continue formulas
+                    }
                     events.append(.init(name: n, spec: n))
                     continue
                 }
@@ -250,6 +256,9 @@ extension MetricCatalog {
                     reasons.append(ctx.registry.corePMUs.isEmpty ? Self.noPMUReason :
                                     "no PMU is registered for this cluster's CPUs (the device tree may lack its PMU node)")
                     continue formulas
+                }
+                if pmu.implementsCommonEvent(e.code) == false {
+                    reasons.append(pmu.notImplementedReason(e.code, eventName: n)); continue formulas
                 }
                 events.append(.init(name: n, spec: "\(pmu.name)/event=0x\(String(e.code, radix: 16))/"))
             }

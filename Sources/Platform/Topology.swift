@@ -179,7 +179,12 @@ public struct Topology: Sendable {
                            frequencyDomains: domains, caches: members[0].caches,
                            capacity: members.compactMap(\.capacity).max(), midr: members[0].midr, pmu: pmu)
         }
-        clusters.sort { ($0.capacity ?? 0, $0.maxKHz ?? 0, -($0.cpus.cpus.first ?? 0)) < ($1.capacity ?? 0, $1.maxKHz ?? 0, -($1.cpus.cpus.first ?? 0)) }
+        // Smallest cores first; among equals, the cluster whose first CPU is highest first.
+        clusters.sort { a, b in
+            let ka: (Int, Int64, Int) = (a.capacity ?? 0, a.maxKHz ?? 0, -(a.cpus.cpus.first ?? 0))
+            let kb: (Int, Int64, Int) = (b.capacity ?? 0, b.maxKHz ?? 0, -(b.cpus.cpus.first ?? 0))
+            return ka < kb
+        }
         // Unique names.
         var seen: [String: Int] = [:]
         for i in clusters.indices {
@@ -232,7 +237,11 @@ public struct Topology: Sendable {
 
     /// The cluster with the most capacity (the biggest cores), then the most CPUs.
     public var biggestCluster: Cluster? {
-        clusters.max { ($0.capacity ?? 0, $0.maxKHz ?? 0, $0.cpus.count) < ($1.capacity ?? 0, $1.maxKHz ?? 0, $1.cpus.count) }
+        clusters.max { a, b in
+            let ka: (Int, Int64, Int) = (a.capacity ?? 0, a.maxKHz ?? 0, a.cpus.count)
+            let kb: (Int, Int64, Int) = (b.capacity ?? 0, b.maxKHz ?? 0, b.cpus.count)
+            return ka < kb
+        }
     }
 
     /// The cluster named `name` (cluster name or core id, case-insensitive).

@@ -97,6 +97,12 @@ struct InfoDocument: Encodable {
         let governor: String?
         let available_freq_khz: [Int64]
     }
+    struct CountersInfo: Encodable {
+        let general: Int
+        let cycle_counter: Bool
+        let total: Int
+        let text: String
+    }
     struct ClusterInfo: Encodable {
         let name: String
         let core: String?
@@ -106,6 +112,8 @@ struct InfoDocument: Encodable {
         let cpus: [Int]
         let pmu: String?
         let pmu_type: UInt32?
+        /// The PMU's counters, probed on the live system (nil under --root or when it may not be opened).
+        let counters: CountersInfo?
         let capacity: Int?
         let max_freq_khz: Int64?
         let frequency_domains: [DomainInfo]
@@ -158,9 +166,13 @@ struct InfoDocument: Encodable {
             let sheet = p.boardCluster(for: c)
             var metrics: [String: MetricInfo] = [:]
             for m in p.resolvedMetrics(for: c) { metrics[m.metric.name] = MetricInfo(m) }
+            // Counters are probed on the kernel that runs socprof, so only for the live tree.
+            let capacity = p.root.isLive ? c.pmu.flatMap { CounterCapacity.probe($0, permissions: p.permissions) } : nil
             return ClusterInfo(
                 name: c.name, core: c.core?.id, core_name: c.core?.name, midr: c.midr?.description, revision: c.midr?.revisionName,
-                cpus: c.cpus.cpus, pmu: c.pmu?.name, pmu_type: c.pmu?.type.rawValue, capacity: c.capacity, max_freq_khz: c.maxKHz,
+                cpus: c.cpus.cpus, pmu: c.pmu?.name, pmu_type: c.pmu?.type.rawValue,
+                counters: capacity.map { CountersInfo(general: $0.general, cycle_counter: $0.cycleCounter, total: $0.total, text: $0.description) },
+                capacity: c.capacity, max_freq_khz: c.maxKHz,
                 frequency_domains: c.frequencyDomains.map {
                     DomainInfo(cpus: $0.cpus.cpus, min_freq_khz: $0.minKHz, max_freq_khz: $0.maxKHz, cur_freq_khz: $0.currentKHz,
                                governor: $0.governor, available_freq_khz: $0.availableKHz)
@@ -200,7 +212,8 @@ struct InfoDocument: Encodable {
             if let r = c.revision { s += " \(r)" }
             if let m = c.midr { s += " (MIDR \(m))" }
             s += "\n  PMU: \(c.pmu.map { "\($0) (type \(c.pmu_type!))" } ?? "none")"
-            s += c.event_table.map { ", events/\($0).json\n" } ?? "\n"
+            s += c.event_table.map { ", events/\($0).json" } ?? ""
+            s += c.counters.map { ", \($0.text)\n" } ?? "\n"
             for d in c.frequency_domains {
                 s += "  cpufreq cpus \(CPUList.format(d.cpus)): \(Self.khz(d.min_freq_khz))–\(Self.khz(d.max_freq_khz)), now \(Self.khz(d.cur_freq_khz)), governor \(d.governor ?? "?")\n"
             }

@@ -6,6 +6,10 @@ public enum Fixtures {
     /// The boards with a fixture tree.
     public static let boards = ["odroid-xu3", "rk3399", "rk3588"]
 
+    /// The tree of the emulated arm64 board (`scripts/arm-board`: QEMU `virt`, `-cpu cortex-a53`,
+    /// Debian's 6.1 arm64 kernel), copied from the guest; not a board of `boards/`.
+    public static let emulatedBoard = "qemu-virt-a53"
+
     /// The directory holding the fixture trees.
     public static var directory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")

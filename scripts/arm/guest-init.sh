@@ -1,0 +1,34 @@
+#!/bin/busybox sh
+# /init of the emulated arm64 board (scripts/arm-board): PID 1 in a busybox initramfs. Mounts the
+# kernel's file systems, runs /board/command (written by scripts/arm-board for each run) in /work
+# as root or, with /board/user, as the unprivileged user "board" (uid 1000), and powers off.
+# The command's stderr goes to the console as it comes; its stdout is kept and printed at the end
+# in base64 between markers, so that scripts/arm/console.py gives the host the exact bytes apart
+# from kernel messages; the exit status follows in the last marker.
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
+/bin/busybox mount -t tmpfs tmpfs /tmp
+/bin/busybox --install -s /bin 2>/dev/null
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+export HOME=/root LANG=C.UTF-8 TMPDIR=/tmp
+export SOCPROF_DATA=/src/socprof
+chmod 1777 /tmp
+chown -R 1000:1000 /work
+cd /work
+stty -onlcr 2>/dev/null
+[ -f /board/setup ] && . /board/setup
+echo "@@SOCPROF-BEGIN@@"
+if [ -f /board/user ]; then
+    HOME=/work setpriv --reuid=1000 --regid=1000 --clear-groups sh /board/command >/tmp/stdout 2>/dev/console
+    status=$?
+else
+    sh /board/command >/tmp/stdout 2>/dev/console
+    status=$?
+fi
+echo "@@SOCPROF-STDOUT@@"
+base64 /tmp/stdout
+echo "@@SOCPROF-EXIT $status@@"
+sync
+poweroff -f
