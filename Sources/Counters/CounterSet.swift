@@ -58,7 +58,12 @@ public final class CounterSet: @unchecked Sendable {
     public init(events requested: [ResolvedEvent], options: CounterOptions, registry: PMURegistry? = nil,
                 system: any PerfEventSystem = KernelPerfEventSystem()) {
         let events = options.userSpaceReads
-            ? requested.map { e in UserSpaceAccess.requesting(e, on: e.pmuName.flatMap { registry?.pmu(named: $0) }) }
+            ? requested.map { e in
+                // A generic or raw event on a machine with one core PMU goes to that PMU.
+                let pmu = e.pmuName.flatMap { registry?.pmu(named: $0) } ??
+                    ([.hardware, .hardwareCache, .raw].contains(e.type) && registry?.corePMUs.count == 1 ? registry?.corePMUs[0] : nil)
+                return UserSpaceAccess.requesting(e, on: pmu)
+            }
             : requested
         self.events = events
         self.options = options

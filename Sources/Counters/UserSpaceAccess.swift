@@ -18,6 +18,14 @@ public enum UserSpaceAccess {
         return "no user-space counter access on this kernel (no perf_user_access sysctl and no cpu/rdpmc file)"
     }
 
+    /// Whether the kernel's setting allows user-space reads at all (perf_user_access >= 1 on
+    /// arm64, cpu/rdpmc >= 1 on x86); each event must still be on a hardware counter.
+    public static func allowed(root: SystemRoot) -> Bool {
+        if let v = root.readInt("proc/sys/kernel/perf_user_access") { return v >= 1 }
+        if let v = root.readInt("\(PMURegistry.devicesPath)/cpu/rdpmc") { return v >= 1 }
+        return false
+    }
+
     /// `event` with the bit that asks for user-space access set, when its PMU has an `rdpmc`
     /// format field (arm64 PMUv3); unchanged otherwise.
     public static func requesting(_ event: ResolvedEvent, on pmu: PMU?) -> ResolvedEvent {

@@ -157,6 +157,37 @@ struct LiveCounterTests {
         }
     }
 
+    /// The mmap'ed page (`rdpmc` on x86, PMEVCNTR/PMCCNTR on arm64) against read(2) on the same
+    /// running counter: a user-space read before the system call and one after must bracket it.
+    @Test("hardware counters read from user space agree with read(2), or user-space reads decline")
+    func userSpaceReadsAgreeWithRead() throws {
+        let events = try EventResolver(registry: registry).resolve(try EventSpec.parseList("cycles"))
+        let set = CounterSet(events: events, options: CounterOptions(target: .currentThread, permissions: permissions, userSpaceReads: true), registry: registry)
+        defer { set.close() }
+        guard let group = set.groups.first else {
+            #expect(!Fixtures.liveMachineHasCorePMU, "cycles could not be opened on a machine with a PMU: \(set.failures)")
+            #expect(set.failures[0]?.kind == .notSupported)
+            return
+        }
+        try group.enable()
+        var sink = 0.0
+        for i in 0..<200_000 { sink += Double(i).squareRoot() }
+        #expect(sink > 0)
+        let mapped = group.mapPages()
+        var before: [UInt64] = [], after: [UInt64] = [], viaRead: [UInt64] = []
+        let u1 = group.readRawUserSpace(into: &before)
+        _ = try group.readRaw(into: &viaRead)
+        let u2 = group.readRawUserSpace(into: &after)
+        try group.disable()
+        guard UserSpaceAccess.allowed(root: .live), mapped, u1 != nil, u2 != nil else {
+            #expect(!UserSpaceAccess.allowed(root: .live) || !mapped, "user-space reads are allowed here, yet the page read declined")
+            #expect(u1 == nil && u2 == nil, "a read from the page must decline when not allowed, not return a value")
+            return
+        }
+        #expect(before[0] > 0)
+        #expect(before[0] <= viaRead[0] && viaRead[0] <= after[0], "user space \(before[0]), read(2) \(viaRead[0]), user space \(after[0])")
+    }
+
     @Test func groupReadIsCheapEnoughToBenchmarkAndMmapFallsBack() throws {
         let set = try open("task-clock,page-faults,context-switches,cpu-migrations")
         defer { set.close() }

@@ -60,6 +60,19 @@ struct InfoCommandTests {
             #expect((metrics["cycles"]?["reason"] as? String)?.contains("no core PMU") == true)
             let problems = try #require(doc["problems"] as? [[String: Any]])
             #expect(problems.contains { ($0["problem"] as? String)?.contains("no core PMU") == true && $0["fix"] is String })
+        } else {
+            for c in clusters {
+                let metrics = try #require(c["metrics"] as? [String: [String: Any]])
+                #expect(metrics["cycles"]?["available"] as? Bool == true, "\(c["name"] ?? "?"): \(metrics["cycles"] ?? [:])")
+                for (name, m) in metrics where m["available"] as? Bool == false {
+                    #expect((m["reason"] as? String)?.isEmpty == false, "\(name) unavailable without a reason")
+                }
+                #if arch(arm64) || arch(arm)
+                // ARM PMUs: the counters, probed through the kernel's group validation.
+                let counters = try #require(c["counters"] as? [String: Any], "\(c)")
+                #expect((counters["general"] as? Int).map { $0 >= 1 } == true && counters["cycle_counter"] as? Bool == true)
+                #endif
+            }
         }
     }
 

@@ -33,6 +33,21 @@ struct ProfileCommandTests {
             #expect(metrics["cycles"]?["value"] is NSNull)
             #expect((metrics["cycles"]?["detail"] as? String)?.contains("no core PMU") == true)
             #expect((layers[0]["oi_empirical"] as? [String: Any])?["value"] is NSNull)
+        } else {
+            // A hardware PMU (a board, or the emulated one of scripts/arm-board): cycles are
+            // measured on every worker thread of every layer, and anything the PMU lacks has a reason.
+            let threads = try #require(doc["threads"] as? Int)
+            for l in layers {
+                let cycles = try #require((l["metrics"] as? [String: [String: Any]])?["cycles"])
+                #expect(cycles["source"] as? String == "measured", "\(l["name"] ?? "?"): \(cycles)")
+                #expect((cycles["value"] as? Double).map { $0 > 0 } == true, "\(l["name"] ?? "?"): \(cycles)")
+            }
+            let events = try #require(layers[0]["events"] as? [String: [String: Any]])
+            let hardware = events.filter { !["task-clock", "page-faults", "context-switches"].contains($0.key) }
+            #expect(!hardware.isEmpty)
+            for (name, e) in hardware where e["source"] as? String == "measured" {
+                #expect((e["detail"] as? String)?.contains("summed over \(threads) thread(s)") == true, "\(name): \(e)")
+            }
         }
     }
 
@@ -130,6 +145,12 @@ struct CeilingsCommandTests {
             let attainable = try #require(l["attainable_gops"] as? [String: Any])
             #expect(attainable["source"] as? String == "estimated")
             if !Fixtures.liveMachineHasCorePMU { #expect(l["bound_basis"] as? String == "oi_theoretical") }
+            else if l["bound_basis"] as? String == "oi_empirical" {
+                #expect((l["oi_empirical"] as? [String: Any])?["value"] is Double, "the bound rests on a measured OI_e")
+            } else {
+                #expect(l["bound_basis"] as? String == "oi_theoretical")
+                #expect((l["oi_empirical"] as? [String: Any])?["value"] is NSNull, "OI_e measured but not used for the bound")
+            }
         }
         // Without ceilings (another thread count), no bound, and the report says how to get one.
         let q = try Socprof.run(["profile", "squeezenet-1.1", "--threads", "2", "--repeat", "1", "--warmup", "0", "--format", "json"], environment: env)

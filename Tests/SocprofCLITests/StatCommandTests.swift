@@ -60,6 +60,19 @@ struct StatCommandTests {
             }
             let csv = try Socprof.run(["stat", "-x,", "-e", "cycles", "--", "true"])
             #expect(csv.stderr.hasPrefix("<not supported>,,cycles,"))
+        } else {
+            // With a PMU: cycles counted; instructions counted, or not supported with the reason
+            // (a PMU that does not implement them, as QEMU's without -icount).
+            let j = try Socprof.run(["stat", "--json", "-e", "cycles,instructions", "--", "sh", "-c", "exit 5"])
+            #expect(j.status == 5)
+            let events = try #require((try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])?["events"] as? [[String: Any]])
+            #expect(events.count == 2)
+            #expect(events[0]["status"] as? String == "counted" && (events[0]["value"] as? Double).map { $0 > 0 } == true, "\(events[0])")
+            if events[1]["status"] as? String == "not_supported" {
+                #expect(events[1]["value"] is NSNull && (events[1]["reason"] as? String)?.isEmpty == false, "\(events[1])")
+            } else {
+                #expect(events[1]["status"] as? String == "counted" && (events[1]["value"] as? Double).map { $0 > 0 } == true, "\(events[1])")
+            }
         }
         #expect(r.stderr.contains("task-clock"))
     }
@@ -146,6 +159,9 @@ struct StatCommandTests {
             #expect(events[2]["value"] is NSNull, "no value, never 0")
             #expect(events[2]["errno"] as? String == "ENOENT")
             #expect((events[2]["reason"] as? String)?.contains("no hardware PMU") == true)
+        } else {
+            #expect(events[2]["status"] as? String == "counted", "\(events[2])")
+            #expect((events[2]["value"] as? Double).map { $0 > 0 } == true, "\(events[2])")
         }
         // No temporary files are left beside the output.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["stat.json"])
@@ -232,6 +248,10 @@ struct CommandTests {
             let hw = try #require(figures.first { ($0["name"] as? String)?.hasPrefix("4 hardware events") == true })
             #expect(hw["ns_per_read"] == nil || hw["ns_per_read"] is NSNull)
             #expect((hw["note"] as? String)?.hasPrefix("unavailable") == true)
+        } else {
+            // Hardware events (cycles at least) are read, and the read has a cost.
+            let hw = try #require(figures.first { ($0["name"] as? String)?.contains("hardware events") == true && ($0["name"] as? String)?.hasSuffix("read() raw") == true }, "\(names)")
+            #expect((hw["ns_per_read"] as? Double).map { $0 > 0 } == true, "\(hw)")
         }
     }
 }

@@ -1,0 +1,83 @@
+import Counters
+import Foundation
+import Testing
+import TestSupport
+
+/// socprof's instruction counts checked against programs whose count is known by construction
+/// (Tests/Fixtures/programs, written by scripts/arm/known-count.py: a two-instruction loop run
+/// N times). Where instructions cannot be counted, the test checks that socprof says so, and why.
+@Suite("Instructions counted against a known count", .serialized)
+struct KnownCountTests {
+    static var hostProgram: String? {
+        #if arch(arm64)
+        return "loop-aarch64"
+        #elseif arch(x86_64)
+        return "loop-x86_64"
+        #else
+        return nil
+        #endif
+    }
+
+    /// Whether this machine can count instructions; when it cannot, the reason socprof must give.
+    static var instructionsUnavailable: String? {
+        let registry = PMURegistry(root: .live)
+        if registry.corePMUs.isEmpty { return "no hardware PMU" }
+        if registry.corePMUs.contains(where: { $0.implementsCommonEvent(0x08) == false }) { return "does not implement" }
+        return nil
+    }
+
+    @Test("stat -e instructions:u of a program with a known count: within 0.5 %")
+    func statCountsAKnownProgram() throws {
+        let name = try #require(Self.hostProgram, "no known-count program for this architecture")
+        let dir = Fixtures.directory.appendingPathComponent("programs")
+        let counts = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("counts.json"))) as? [String: [String: Int]]
+        let expected = Double(try #require(counts?[name]?["instructions"]))
+        let r = try Socprof.run(["stat", "-x,", "-e", "instructions:u", "--", dir.appendingPathComponent(name).path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let row = try #require(r.stderr.split(separator: "\n").first { $0.contains(",instructions:u,") }, "\(r.stderr)")
+        let value = String(row.split(separator: ",", omittingEmptySubsequences: false)[0])
+        if let why = Self.instructionsUnavailable {
+            #expect(value == "<not supported>", "\(row)")
+            // The reason is in the JSON report (perf's CSV has no room for it).
+            let j = try Socprof.run(["stat", "--json", "-e", "instructions:u", "--", dir.appendingPathComponent(name).path])
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any], "\(j.stdout) \(j.stderr)")
+            let event = try #require((doc["events"] as? [[String: Any]])?.first)
+            #expect(event["status"] as? String == "not_supported" && event["value"] is NSNull)
+            #expect((event["reason"] as? String)?.contains(why) == true, "\(event)")
+        } else {
+            let counted = try #require(Double(value), "\(row)")
+            #expect(abs(counted - expected) <= 0.005 * expected, "counted \(counted), known \(expected)")
+        }
+    }
+
+    /// Each layer's user-space instructions in two separate profiles of the same network on one
+    /// thread: the kernels do the same work on the same shapes, so the counts must agree.
+    @Test("profile: instructions per layer agree run to run within 0.5 %")
+    func profileInstructionsRepeat() throws {
+        func run() throws -> [(String, [String: Any])] {
+            let r = try Socprof.run(["profile", "squeezenet-1.1", "--threads", "1", "--warmup", "1", "--repeat", "1", "--metrics", "cycles",
+                                     "-e", "instructions:u", "--no-energy", "--idle-baseline", "0", "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let layers = try #require(doc["layers"] as? [[String: Any]])
+            return try layers.map { l in
+                let events = try #require(l["events"] as? [String: Any])
+                return (l["name"] as? String ?? "?", try #require(events["instructions:u"] as? [String: Any]))
+            }
+        }
+        let a = try run(), b = try run()
+        #expect(a.count == b.count && a.count > 10)
+        if let why = Self.instructionsUnavailable {
+            for (_, e) in a {
+                #expect(e["source"] as? String == "unavailable" && e["value"] is NSNull)
+                #expect((e["detail"] as? String)?.contains(why) == true, "\(e)")
+            }
+            return
+        }
+        for ((name, x), (_, y)) in zip(a, b) {
+            #expect(x["source"] as? String == "measured" && y["source"] as? String == "measured", "\(name): \(x) \(y)")
+            let u = try #require(x["value"] as? Double), v = try #require(y["value"] as? Double)
+            #expect(u > 0 && abs(u - v) <= 0.005 * max(u, v), "\(name): \(u) and \(v) instructions")
+        }
+    }
+}
