@@ -59,9 +59,8 @@ public final class CounterSet: @unchecked Sendable {
                 system: any PerfEventSystem = KernelPerfEventSystem()) {
         let events = options.userSpaceReads
             ? requested.map { e in
-                // A generic or raw event on a machine with one core PMU goes to that PMU.
-                let pmu = e.pmuName.flatMap { registry?.pmu(named: $0) } ??
-                    ([.hardware, .hardwareCache, .raw].contains(e.type) && registry?.corePMUs.count == 1 ? registry?.corePMUs[0] : nil)
+                // A generic or raw event on a machine with one ARM core PMU goes to that PMU.
+                let pmu = e.pmuName.flatMap { registry?.pmu(named: $0) } ?? registry.flatMap { Self.armPlacement(e, registry: $0)?.pmu }
                 return UserSpaceAccess.requesting(e, on: pmu)
             }
             : requested
