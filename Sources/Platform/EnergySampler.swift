@@ -53,11 +53,13 @@ public final class EnergySampler: @unchecked Sendable {
         lock.lock()
         samples = Array(repeating: [], count: sensors.count)
         running = true
+        // The wall-clock start is stamped beside the monotonic one, and the wall window's end is
+        // its start plus the monotonic length: sensors and meter integrate over one interval.
+        wallWindow.0 = Date().timeIntervalSince1970
         window.start = Self.now()
         // A first reading now, so that the interval is covered from its start.
         let first = sensors.map { $0.read(root: root) }
         for (i, v) in first.enumerated() { if let v { samples[i].append((window.start, v)) } }
-        wallWindow.0 = Date().timeIntervalSince1970
         lock.unlock()
         done = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
@@ -84,7 +86,7 @@ public final class EnergySampler: @unchecked Sendable {
         lock.lock()
         running = false
         window.end = Self.now()
-        wallWindow.1 = Date().timeIntervalSince1970
+        wallWindow.1 = wallWindow.0 + Double(window.end - window.start) / 1e9
         lock.unlock()
         done.wait()
         lock.lock(); defer { lock.unlock() }

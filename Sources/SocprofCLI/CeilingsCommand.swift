@@ -31,6 +31,8 @@ struct CeilingsReport: Codable {
     /// Working set per thread used for each level, bytes.
     let level_bytes_per_thread: [String: Int64]
     let datasheet: Datasheet
+    /// What could not be measured and why; nil when nothing (and in files kept before notes existed).
+    var notes: [String]? = nil
 
     /// Where ceilings are kept: $XDG_CACHE_HOME/socprof/ceilings (or ~/.cache/...).
     static func directory() -> URL {
@@ -113,9 +115,32 @@ struct CeilingsCommand: ParsableCommand {
             let sharers = max(1, Set(c.sharedCPUs.cpus).intersection(cpus).count)
             return s / Int64(min(sharers, threads)) / 2
         }
-        if let l1 = caches.first(where: { $0.level == 1 && $0.type != "Instruction" }).flatMap(share) { levels["L1"] = l1 }
-        if let l2 = caches.first(where: { $0.level == 2 }).flatMap(share) { levels["L2"] = l2 }
+        // The kernel's cache sizes, else the board file's (arm64 kernels take them from the device
+        // tree, and many trees, QEMU's virt among them, give only the level and type).
+        let sheetCluster = cluster.flatMap { platform.boardCluster(for: $0) }
+        func boardShare(kib: Int?, sharers: Int) -> Int64? {
+            kib.map { Int64($0) << 10 / Int64(max(1, min(sharers, threads))) / 2 }
+        }
+        var notes: [String] = []
+        var fromBoard: [String] = []
+        if let l1 = caches.first(where: { $0.level == 1 && $0.type != "Instruction" }).flatMap(share) {
+            levels["L1"] = l1
+        } else if let l1 = boardShare(kib: sheetCluster?.l1d_kib?.value, sharers: 1) {
+            levels["L1"] = l1; fromBoard.append("L1")
+        }
+        if let l2 = caches.first(where: { $0.level == 2 }).flatMap(share) {
+            levels["L2"] = l2
+        } else if let l2 = boardShare(kib: sheetCluster?.l2_kib?.value, sharers: sheetCluster?.l2_shared == false ? 1 : cpus.count) {
+            levels["L2"] = l2; fromBoard.append("L2")
+        }
         if let l3 = caches.first(where: { $0.level == 3 }).flatMap(share) { levels["L3"] = l3 }
+        if !fromBoard.isEmpty, let name = platform.board?.name {
+            notes.append("the kernel gives no size for \(fromBoard.joined(separator: ", ")); taken from boards/\(name).json")
+        }
+        let unsized = ["L1", "L2"].filter { levels[$0] == nil }
+        if !unsized.isEmpty {
+            notes.append("no \(unsized.joined(separator: " or ")) bandwidth: the kernel gives no cache sizes (no 'size' in /sys/devices/system/cpu/cpu*/cache/index*/) and no board file names them; the sweep is measured, only DRAM is placed (--board FILE with l1d_kib and l2_kib adds them)")
+        }
         levels["DRAM"] = sweep.last?.bytesPerThread ?? Int64(maxBytes) // the largest set measured
         func bandwidth(at bytes: Int64) -> Double {
             // The sweep point nearest below (a plateau is flat around it).
@@ -124,8 +149,7 @@ struct CeilingsCommand: ParsableCommand {
         let bandwidths = levels.mapValues { bandwidth(at: $0) }
         let copy = Ceilings.copyBandwidth(pool: pool, buffers: buffers, bytesPerThread: maxBytes)
 
-        let sheet = cluster.flatMap { platform.boardCluster(for: $0) }
-        let datasheetPeak = sheet.flatMap { s -> Double? in
+        let datasheetPeak = sheetCluster.flatMap { s -> Double? in
             guard let f = s.fp32_flops_per_cycle?.value, let khz = s.max_freq_khz?.value else { return nil }
             return f * Double(khz) * 1e3 * Double(min(threads, s.cpus.count)) / 1e9
         }
@@ -134,7 +158,8 @@ struct CeilingsCommand: ParsableCommand {
             max_freq_khz: cluster?.maxKHz, peak_gflops_fp32: peak, reference_fma_gflops: reference, bandwidth_gbs: bandwidths,
             dram_copy_gbs: copy, sweep: sweep, level_bytes_per_thread: levels,
             datasheet: .init(peak_gflops_fp32: datasheetPeak, dram_bandwidth_gbs: platform.board?.dram?.theoretical_bandwidth_gbs?.value,
-                             source: platform.board.map { "boards/\($0.name).json" } ?? "no board file"))
+                             source: platform.board.map { "boards/\($0.name).json" } ?? "no board file"),
+            notes: notes.isEmpty ? nil : notes)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let text = String(decoding: try enc.encode(report), as: UTF8.self) + "\n"
@@ -161,6 +186,7 @@ struct CeilingsCommand: ParsableCommand {
         print(String(format: "  DRAM copy bandwidth: %.1f GB/s (read + write)%@", copy,
                      report.datasheet.dram_bandwidth_gbs.map { String(format: "; datasheet DRAM %.1f GB/s", $0) } ?? ""))
         print("  sweep (per thread -> GB/s): " + sweep.map { "\($0.bytesPerThread >= 1 << 20 ? "\($0.bytesPerThread >> 20)M" : "\($0.bytesPerThread >> 10)K") \(String(format: "%.0f", $0.readGBs))" }.joined(separator: ", "))
+        for note in notes { print("  note: \(note)") }
         print("  kept in \(file.path)")
     }
 }

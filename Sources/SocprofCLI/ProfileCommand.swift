@@ -37,6 +37,7 @@ struct ProfileCommand: ParsableCommand {
     var events: [String] = []
     @Flag(help: "Count nothing: time only.") var noCounters = false
     @Flag(help: "Do not read the power sensors.") var noEnergy = false
+    @Flag(help: "A line on stderr after each run, also when stderr is not a terminal (logs, scripts).") var progress = false
     @Flag(help: "When the events exceed the PMU's counters, multiplex them in one pass (scaled estimates) instead of running the network once per group of events.")
     var allowMultiplexing = false
     @Option(name: .customLong("idle-baseline"), help: ArgumentHelp("Seconds of idle power measured before the runs (0: none).", valueName: "s"))
@@ -109,7 +110,7 @@ struct ProfileCommand: ParsableCommand {
         let profiler = LayerProfiler(network: net, pool: pool, events: counted, metrics: resolvedMetrics, registry: registry,
                                      permissions: PerfPermissions.current(root: .live), systemEvents: systemWide)
         _ = socprof_catch_interrupts()
-        let interactive = isatty(2) != 0
+        let interactive = progress || isatty(2) != 0
         var energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil
         if !noEnergy {
             let sensors = PowerSensors.discover(root: root, board: platform.board)

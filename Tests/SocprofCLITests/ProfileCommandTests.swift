@@ -101,9 +101,17 @@ struct ProfileCommandTests {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("p.json").path
-        let (p, _, _) = try Socprof.start(["profile", "resnet50", "--repeat", "10000", "--warmup", "0", "--idle-baseline", "0", "--threads", "1",
-                                           "--format", "json", "-o", out])
-        Thread.sleep(forTimeInterval: 2)
+        let (p, _, err) = try Socprof.start(["profile", "resnet50", "--repeat", "10000", "--warmup", "0", "--idle-baseline", "0", "--threads", "1",
+                                             "--format", "json", "-o", out, "--progress"])
+        // Interrupt after the first timed run, however long it takes (a Cortex-A7 or an emulated
+        // core needs far longer than a desktop): --progress prints a line after each run.
+        var seen = ""
+        while !seen.contains("run 1") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break } // socprof exited before its first run
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(seen.contains("socprof profile: resnet50 run 1"), "\(seen)")
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
@@ -116,6 +124,18 @@ struct ProfileCommandTests {
 
 @Suite("socprof ceilings and the roofline", .serialized)
 struct CeilingsCommandTests {
+    /// Whether CPU 0's sysfs gives the size of a level-1 data cache (read here, not by socprof).
+    static var liveL1DataCacheIsSized: Bool {
+        let base = "/sys/devices/system/cpu/cpu0/cache"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        func read(_ path: String) -> String? {
+            (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return entries.filter { $0.hasPrefix("index") }.contains { e in
+            read("\(base)/\(e)/level") == "1" && read("\(base)/\(e)/type") != "Instruction" && read("\(base)/\(e)/size") != nil
+        }
+    }
+
     @Test func ceilingsAreMeasuredKeptAndUsedByProfile() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -127,7 +147,14 @@ struct CeilingsCommandTests {
         #expect((doc["peak_gflops_fp32"] as? Double ?? 0) > 0)
         #expect((doc["reference_fma_gflops"] as? Double ?? 0) > 0)
         let bw = try #require(doc["bandwidth_gbs"] as? [String: Double])
-        #expect(bw["L1"] != nil && bw["DRAM"] != nil && bw.values.allSatisfy { $0 > 0 })
+        #expect(bw["DRAM"] != nil && bw.values.allSatisfy { $0 > 0 })
+        // L1 is placed where the kernel sizes the L1 data cache; where it does not (QEMU's virt),
+        // the report says why instead of naming a level it could not size.
+        if Self.liveL1DataCacheIsSized {
+            #expect(bw["L1"] != nil, "\(bw)")
+        } else {
+            #expect(bw["L1"] == nil && (doc["notes"] as? [String])?.contains { $0.contains("no cache sizes") } == true, "\(doc)")
+        }
         let sweep = try #require(doc["sweep"] as? [[String: Any]])
         #expect(sweep.count == 10) // 16 KiB ... 8 MiB
         let kept = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("socprof/ceilings").path)

@@ -10,10 +10,18 @@
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
 /bin/busybox mount -t tmpfs tmpfs /tmp
+/bin/busybox mkdir -p /dev/pts /dev/shm
+/bin/busybox mount -t devpts devpts /dev/pts 2>/dev/null
+/bin/busybox mount -t tmpfs tmpfs /dev/shm 2>/dev/null
+# Foundation's Process watches its children through CFSocket, whose wakeup socket pair is bound to
+# 127.0.0.1: without the loopback interface up, Process.run() logs "Could not create wakeup socket
+# pair" and waitUntilExit() never returns.
+/bin/busybox ifconfig lo 127.0.0.1 up 2>/dev/null || /bin/busybox ip link set lo up 2>/dev/null
 /bin/busybox --install -s /bin 2>/dev/null
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
-export HOME=/root LANG=C.UTF-8 TMPDIR=/tmp
+export HOME=/root LANG=C.UTF-8 TMPDIR=/tmp NO_COLOR=1
 export SOCPROF_DATA=/src/socprof
+export SOCPROF_MALLOC_COUNTER=/src/socprof/.build/malloc_count.so  # built by scripts/arm-board (no C compiler here)
 chmod 1777 /tmp
 chown -R 1000:1000 /work
 cd /work
