@@ -114,7 +114,11 @@ struct CounterReadBench: ParsableCommand {
                 figures.append(Figure(name: "\(label): mmap page", ns_per_read: time { _ = group.readRawUserSpace(into: &values) },
                                       note: "rdpmc/PMEVCNTR into a reused buffer, no system call (as profile reads)" + absent))
             } else {
-                let why = group.mapPages() ? "the counters are not on hardware counters right now (index 0)" :
+                // arm64 publishes a counter index in the page only when user access is on; elsewhere
+                // index 0 means the events are not on counters at this moment.
+                let why = group.mapPages() ?
+                    (UserSpaceAccess.allowed(root: root) ? "the page gives no counter index (index 0): the events are not on hardware counters right now"
+                                                         : "the page gives no counter index (index 0): \(UserSpaceAccess.describe(root: root))") :
                     "the kernel does not allow user-space reads of these events (no cap_user_rdpmc; software events never have it; \(UserSpaceAccess.describe(root: root)))"
                 figures.append(Figure(name: "\(label): mmap page", ns_per_read: nil, note: "unavailable: \(why)"))
             }

@@ -88,11 +88,12 @@ struct ProfileCommand: ParsableCommand {
                     for e in m.events where !specs.contains(e.spec) { specs.append(e.spec) }
                 }
             }
-            specs += events
             do {
                 let resolver = EventResolver(registry: registry)
-                for s in specs {
-                    for e in try resolver.resolve(try EventSpec.parse(s), corePMU: cluster?.pmu) where !counted.contains(where: { $0.name == e.name }) && !systemWide.contains(where: { $0.name == e.name }) {
+                // The metrics' events one by one; each -e is a list, as stat's.
+                let parsed = try specs.map { s throws(EventSpecError) in try EventSpec.parse(s) } + events.flatMap { l throws(EventSpecError) in try EventSpec.parseList(l) }
+                for spec in parsed {
+                    for e in try resolver.resolve(spec, corePMU: cluster?.pmu) where !counted.contains(where: { $0.name == e.name }) && !systemWide.contains(where: { $0.name == e.name }) {
                         // A PMU that counts only per CPU (a memory controller's) is read
                         // system-wide at the layer boundaries.
                         if e.systemWideOnly { systemWide.append(e) } else { counted.append(e) }

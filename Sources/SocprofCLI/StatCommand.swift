@@ -164,8 +164,12 @@ struct StatCommand: ParsableCommand {
                 throw fail(e.description)
             }
         }
+        // Counted events without a modifier, narrowed to user space by the paranoid level.
+        let narrowed = permissions.defaultLevels == .all ? [] :
+            (runs.first?.readings ?? []).filter { $0.event.levels == nil && $0.value != nil }.map(\.event.name)
         let report = StatReport(command: argv, runs: runs, requestedRepeats: repeats,
-                                energy: energy || powerLog != nil ? energyReport : nil)
+                                energy: energy || powerLog != nil ? energyReport : nil,
+                                userSpaceOnly: (narrowed, "\(permissions.summary); for kernel counting too, \(PerfPermissions.fix)"))
         let text: String
         if json {
             text = try report.json()

@@ -34,7 +34,13 @@ struct StatReport {
     let rows: [Row]
     let energy: EnergyReport?
 
-    init(command: [String], runs: [StatRun], requestedRepeats: Int, energy: EnergyReport? = nil) {
+    /// Events the user gave no `:u`/`:k` that are counted in user space only, because unprivileged
+    /// kernel counting is refused at this perf_event_paranoid (perf does the same, as `name:u`).
+    let userSpaceOnly: (events: [String], why: String)?
+
+    init(command: [String], runs: [StatRun], requestedRepeats: Int, energy: EnergyReport? = nil,
+         userSpaceOnly: (events: [String], why: String)? = nil) {
+        self.userSpaceOnly = userSpaceOnly
         self.command = command
         self.runs = runs
         self.requestedRepeats = requestedRepeats
@@ -138,6 +144,9 @@ struct StatReport {
             names[key, default: []].append(row.event.name)
         }
         for key in order { out.append("\(names[key]!.joined(separator: ", ")): \(key)") }
+        if let u = userSpaceOnly, !u.events.isEmpty {
+            out.append("\(u.events.joined(separator: ", ")): counted in user space only (as with :u): \(u.why)")
+        }
         var splits: [String: Int] = [:]
         for r in runs { for (k, v) in r.splits { splits[k] = max(splits[k] ?? 0, v) } }
         for (pmu, n) in splits.sorted(by: { $0.key < $1.key }) {

@@ -90,6 +90,19 @@ struct ProfileCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["p.csv"])
     }
 
+    @Test("-e takes a list, as stat's, and may be repeated")
+    func eventList() throws {
+        let r = try Socprof.run(["profile", "squeezenet-1.1", "--threads", "1", "--repeat", "1", "--warmup", "0", "--no-energy",
+                                 "--metrics", "cycles", "-e", "task-clock,page-faults", "-e", "context-switches", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let layer = try #require((doc["layers"] as? [[String: Any]])?.first { $0["name"] as? String == "conv1" })
+        let events = try #require(layer["events"] as? [String: Any])
+        for name in ["task-clock", "page-faults", "context-switches"] { #expect(events[name] != nil, "\(name): \(events.keys)") }
+        let bad = try Socprof.run(["profile", "squeezenet-1.1", "-e", "task-clock,cyclez"])
+        #expect(bad.status == 2 && bad.stderr.contains("cyclez"), "\(bad.stderr)")
+    }
+
     @Test func badInput() throws {
         let typo = try Socprof.run(["profile", "resnet5"])
         #expect(typo.status == 64 && typo.stderr.contains("did you mean 'resnet50'"))
