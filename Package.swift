@@ -69,10 +69,12 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
         .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CPerfEvent"], swiftSettings: releaseSwift),
         .target(name: "Reports", dependencies: ["Profiler"], swiftSettings: releaseSwift),
+        // Simulator calibration: gem5 stats beside measured counters, PMC power models.
+        .target(name: "Calibration", swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports",
+                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports", "Calibration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift
@@ -81,6 +83,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Counters"], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
+        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CPerfEvent"]),
         .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
         .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),
