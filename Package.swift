@@ -47,6 +47,8 @@ let package = Package(
         // perf_event_open, the perf ioctls, the mmap'ed counter page, gettid, CPU affinity macros,
         // and a fork/exec that waits for the counters to be opened.
         .target(name: "CPerfEvent", cSettings: releaseC),
+        // gem5's pseudo-instructions (m5ops) for aarch64 and 32-bit ARM, guarded against SIGILL.
+        .target(name: "CM5Ops"),
         // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .target(
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports", "Calibration",
+                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift

@@ -52,7 +52,7 @@ public struct CalibrationComparison: Sendable {
     public let alignment: String
     public let layers: [Layer]
     public let summaries: [Summary]
-    public let notes: [String]
+    public var notes: [String]
 }
 
 /// A profile and a stats file that cannot be compared.

@@ -22,20 +22,53 @@ struct CalibrateCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("gem5's stats.txt for the same network.", valueName: "stats.txt")) var stats: String
     @Option(help: "Output format.") var format: Format = .table
     @Option(help: ArgumentHelp("A stat map instead of events/gem5-stats.json.", valueName: "file.json")) var map: String?
+    @Option(help: ArgumentHelp("The dump order `socprof run --m5ops` wrote: checked against the profile's layers; with several images, the last image's dumps are compared.", valueName: "file.json"))
+    var manifest: String?
 
     func run() throws {
         let report = try CompareCommand.load(profile)
         let file = try Gem5StatsCommand.readStats(stats)
-        let dumps = Gem5MetricReader(map: try Gem5StatsCommand.loadMap(map)).read(file)
-        let comparison: CalibrationComparison
+        var dumps = Gem5MetricReader(map: try Gem5StatsCommand.loadMap(map)).read(file)
+        var extraNotes: [String] = []
+        if let manifest {
+            (dumps, extraNotes) = try Self.select(dumps, manifest: manifest, layers: report.layers.map(\.name))
+        }
+        var comparison: CalibrationComparison
         do { comparison = try Calibrator.compare(layers: report.layers.map(Self.measured), dumps: dumps) } catch {
             throw fail("\(profile) and \(stats): \(error.description)")
         }
+        comparison.notes = extraNotes + comparison.notes
         switch format {
         case .json: print(try Self.json(comparison, profile: profile, stats: stats, network: report.network), terminator: "")
         case .csv: print(Self.csv(comparison), terminator: "")
         case .table: print(Self.table(comparison, network: report.network), terminator: "")
         }
+    }
+
+    /// The dumps of the manifest's last image, after checking that the manifest, the stats file
+    /// and the profile agree.
+    static func select(_ dumps: [Gem5DumpMetrics], manifest path: String, layers: [String]) throws -> ([Gem5DumpMetrics], [String]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read the manifest") }
+        let m: M5Ops.Manifest
+        do { m = try JSONDecoder().decode(M5Ops.Manifest.self, from: data) } catch {
+            throw fail("\(path): not a socprof m5ops manifest (\(error))")
+        }
+        guard m.schema == "socprof.m5ops-manifest", m.schema_version == 1 else {
+            throw fail("\(path): schema \(m.schema) version \(m.schema_version); this socprof reads socprof.m5ops-manifest version 1")
+        }
+        guard dumps.count == m.dumps.count || dumps.count == m.dumps.count + 1 else {
+            throw fail("the stats file has \(dumps.count) dumps, the manifest \(path) \(m.dumps.count) (plus gem5's final one): the stats are not from that run, or the simulation stopped early")
+        }
+        let last = m.dumps.map(\.iteration).max() ?? 0
+        let chosen = m.dumps.filter { $0.iteration == last }
+        let names = chosen.map(\.layer)
+        guard names == layers else {
+            let i = (0..<min(names.count, layers.count)).first { names[$0] != layers[$0] } ?? min(names.count, layers.count)
+            throw fail("the manifest's layers and the profile's differ at layer \(i + 1) (\(i < names.count ? names[i] : "none") in the manifest, \(i < layers.count ? layers[i] : "none") in the profile): not the same network")
+        }
+        var notes = ["dumps lined up by the manifest \(path) (\(m.network), \(m.iterations) image(s))"]
+        if m.iterations > 1 { notes.append("the last image's dumps are compared (caches warm, as in the profile's repeats)") }
+        return (chosen.map { dumps[$0.dump] }, notes)
     }
 
     /// A profile layer's figures under the names the comparison uses.
@@ -120,10 +153,10 @@ struct CalibrateCommand: ParsableCommand {
                 s += "  " + m.metric.rightPad(18) + "not compared: \(why)\n"
                 continue
             }
-            s += "  " + m.metric.rightPad(18) + String(format: "MAPE %7.2f%%", m.mapePercent ?? .nan)
-                + "  r " + (m.correlation.map { String(format: "%6.3f", $0) } ?? "     -")
-                + "  \(m.layers) layer(s)"
-                + (m.worst.isEmpty ? "" : "; furthest off: " + m.worst.map { "\($0.layer) \(pct($0.errorPercent))" }.joined(separator: ", ")) + "\n"
+            let mape: String = String(format: "MAPE %7.2f%%", m.mapePercent ?? Double.nan)
+            let r: String = m.correlation.map { String(format: "%6.3f", $0) } ?? "     -"
+            let worst: String = m.worst.isEmpty ? "" : "; furthest off: " + m.worst.map { "\($0.layer) \(pct($0.errorPercent))" }.joined(separator: ", ")
+            s += "  \(m.metric.rightPad(18))\(mape)  r \(r)  \(m.layers) layer(s)\(worst)\n"
         }
         for n in c.notes { s += "  note: \(n)\n" }
         return s

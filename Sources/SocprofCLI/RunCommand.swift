@@ -93,9 +93,18 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Inside gem5 only: m5_reset_stats before each timed image and m5_dump_reset_stats after each layer, so that stats.txt has one dump per layer (aarch64 and 32-bit ARM builds; outside gem5 the CPU refuses the instruction and socprof stops with an error).")
+    var m5ops = false
+
+    @Option(help: ArgumentHelp("With --m5ops: where to write the order of the dumps (layers, MACs) for `socprof calibrate --manifest`.", valueName: "file.json"))
+    var m5opsManifest: String = "socprof-m5ops.json"
+
     func validate() throws {
         try global.validateRoot()
         _ = try lookUpNetwork(network)
+        if m5ops && !M5Ops.compiled {
+            throw ValidationError("--m5ops needs an aarch64 or 32-bit ARM build of socprof (gem5's ARM m5op instructions); this build is for another architecture.")
+        }
         guard (1...1_000_000).contains(iterations) else { throw ValidationError("--iterations \(iterations) must be 1 to 1000000.") }
         guard (0...1_000_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 1000000.") }
     }
@@ -127,12 +136,28 @@ struct RunCommand: ParsableCommand {
         let runner = NetworkRunner(network: net, pool: pool)
         runner.setDeterministicInput()
         for _ in 0..<warmup { runner.run() }
+        if m5ops {
+            if let why = M5Ops.unusableReason() { throw fail(why) }
+            let manifest = M5Ops.Manifest(network: net, threads: pool.count, iterations: iterations)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try Terminal.writeAtomically(String(decoding: try enc.encode(manifest), as: UTF8.self) + "\n", to: m5opsManifest) } catch {
+                throw fail("cannot write --m5ops-manifest '\(m5opsManifest)': \(error.localizedDescription)", code: 1)
+            }
+            if !json { Terminal.stderr("socprof run: --m5ops: \(manifest.dumps.count) dumps (\(iterations) image(s) x \(net.layers.count - 1) layers); their order is in \(m5opsManifest)") }
+        }
         var times: [Double] = []
         times.reserveCapacity(iterations)
         var lastReport = DispatchTime.now().uptimeNanoseconds
         for i in 0..<iterations {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            runner.run()
+            if m5ops {
+                var first = true
+                _ = runner.run(beforeLayer: { _ in if first { M5Ops.call(.resetStats); first = false } },
+                               afterLayer: { _ in M5Ops.call(.dumpResetStats) })
+            } else {
+                runner.run()
+            }
             let t1 = DispatchTime.now().uptimeNanoseconds
             times.append(Double(t1 - t0) / 1e9)
             if !json && t1 - lastReport > 2_000_000_000 {

@@ -163,4 +163,59 @@ struct CalibrateCommandTests {
         let cycles = csv.stdout.split(separator: "\n").filter { $0.contains(",cycles,") }
         #expect(cycles.count == layers.count && cycles.allSatisfy { $0.contains(",,") && $0.contains("not measured") }, "\(cycles.prefix(2))")
     }
+
+    @Test("--manifest: the dumps of an --m5ops run with two images, the last image compared; a manifest of another network refused")
+    func manifest() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (profile, layers) = try Self.profile(in: dir)
+        // Two images: the first 50 % off on every count (cold), the second exact; gem5's final dump after.
+        let first = Self.stats(layers) { _, m in m == "time_s" ? 0 : 0.5 }
+        let second = Self.stats(layers) { _, _ in 0 }
+        let cut = first.range(of: "\n---------- Begin", options: .backwards)!.lowerBound
+        let stats = dir.appendingPathComponent("stats.txt")
+        try Data((String(first[..<cut]) + second).utf8).write(to: stats)
+        var entries: [[String: Any]] = []
+        for it in 0..<2 { for l in layers { entries.append(["dump": entries.count, "iteration": it, "layer": l.name, "kind": "conv", "macs": 1]) } }
+        func write(_ dumps: [[String: Any]], to name: String) throws -> String {
+            let doc: [String: Any] = ["schema": "socprof.m5ops-manifest", "schema_version": 1, "network": "squeezenet-1.1", "threads": 1,
+                                      "iterations": 2, "protocol_description": "test", "dumps": dumps]
+            let path = dir.appendingPathComponent(name).path
+            try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let good = try write(entries, to: "m.json")
+        let r = try Socprof.run(["calibrate", profile, stats.path, "--manifest", good, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let summary = try #require(doc["metrics"] as? [String: [String: Any]])
+        #expect((summary["cycles"]?["mape_percent"] as? Double).map { $0 < 1e-9 } == true, "the second image's dumps, not the first's: \(summary["cycles"] ?? [:])")
+        #expect((doc["notes"] as? [String])?.contains { $0.contains("last image") } == true)
+        // Without the manifest the 2N + 1 dumps do not line up.
+        let bare = try Socprof.run(["calibrate", profile, stats.path])
+        #expect(bare.status == 2 && bare.stderr.contains("\(2 * layers.count + 1) dumps"), "\(bare.stderr)")
+        // A manifest whose layers are another network's.
+        var other = entries
+        other[layers.count + 3]["layer"] = "conv99"
+        let wrong = try Socprof.run(["calibrate", profile, stats.path, "--manifest", try write(other, to: "other.json")])
+        #expect(wrong.status == 2 && wrong.stderr.contains("differ at layer 4") && wrong.stderr.contains("conv99"), "\(wrong.stderr)")
+        // A manifest for fewer dumps than the file has.
+        let short = try Socprof.run(["calibrate", profile, stats.path, "--manifest", try write(Array(entries.prefix(layers.count)), to: "short.json")])
+        #expect(short.status == 2 && short.stderr.contains("the manifest"), "\(short.stderr)")
+    }
+
+    /// Outside gem5 the m5op instruction is refused by the CPU (SIGILL), or not built at all.
+    @Test("run --m5ops outside gem5 is an error that says why, not a crash")
+    func m5opsOutsideGem5() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = dir.appendingPathComponent("m.json").path
+        let r = try Socprof.run(["run", "squeezenet-1.1", "--iterations", "1", "--warmup", "0", "--m5ops", "--m5ops-manifest", manifest])
+        #if arch(arm64) || arch(arm)
+        #expect(r.status == 2 && r.stderr.contains("raised SIGILL") && r.stderr.contains("not a CPU simulated by gem5"), "\(r.stderr)")
+        #else
+        #expect(r.status == 64 && r.stderr.contains("needs an aarch64 or 32-bit ARM build"), "\(r.stderr)")
+        #endif
+        #expect(!FileManager.default.fileExists(atPath: manifest), "no manifest for a run that did not happen")
+    }
 }
