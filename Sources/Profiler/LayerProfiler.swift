@@ -251,10 +251,13 @@ public final class LayerProfiler {
     }
 
     /// With `energy`, the sampler runs during the timed repeats (after `idle` was measured) and
-    /// each layer's energy is its sensors' power integrated over its windows.
+    /// each layer's energy is its sensors' power integrated over its windows. `boundary`, if
+    /// given, is called in the first pass's timed repeats with 0 before the first layer and with
+    /// each layer's index after it (after its counters are read): gem5's m5ops go there.
     public func profile(placement: String, warmup: Int, repeats: Int, seed: UInt64 = 1,
                         energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil, allowMultiplexing: Bool = false,
-                        progress: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> NetworkProfile {
+                        progress: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil,
+                        boundary: ((Int) -> Void)? = nil) -> NetworkProfile {
         let runner = NetworkRunner(network: network, pool: pool, seed: seed)
         runner.setDeterministicInput()
         // Each pool thread's tid, to open its counters.
@@ -402,12 +405,14 @@ public final class LayerProfiler {
                 // Only reads at the boundaries: the read after a layer is the read before the next.
                 readAll(slot: 0)
                 reader.slot = 1
+                if first { boundary?(0) }
                 var t0 = DispatchTime.now().uptimeNanoseconds
                 let start = t0
                 runner.run(afterLayer: { i in
                     let t1 = DispatchTime.now().uptimeNanoseconds
                     readAll(slot: i)
                     reader.slot = i + 1
+                    if first { boundary?(i) }
                     if first {
                         times[r][i] = Double(t1 - t0) / 1e9
                         windows[r][i] = (t0, t1)

@@ -38,6 +38,10 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Count nothing: time only.") var noCounters = false
     @Flag(help: "Do not read the power sensors.") var noEnergy = false
     @Flag(help: "A line on stderr after each run, also when stderr is not a terminal (logs, scripts).") var progress = false
+    @Flag(help: "Inside gem5 only: m5_reset_stats before each timed run and m5_dump_reset_stats after each layer (first pass), for `socprof calibrate` (aarch64 and 32-bit ARM builds).")
+    var m5ops = false
+    @Option(help: ArgumentHelp("With --m5ops: where to write the order of the dumps.", valueName: "file.json"))
+    var m5opsManifest: String = "socprof-m5ops.json"
     @Flag(help: "When the events exceed the PMU's counters, multiplex them in one pass (scaled estimates) instead of running the network once per group of events.")
     var allowMultiplexing = false
     @Option(name: .customLong("idle-baseline"), help: ArgumentHelp("Seconds of idle power measured before the runs (0: none).", valueName: "s"))
@@ -55,6 +59,9 @@ struct ProfileCommand: ParsableCommand {
     func validate() throws {
         try global.validateRoot()
         _ = try lookUpNetwork(network)
+        if m5ops && !M5Ops.compiled {
+            throw ValidationError("--m5ops needs an aarch64 or 32-bit ARM build of socprof (gem5's ARM m5op instructions); this build is for another architecture.")
+        }
         guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 10000.") }
         guard (1...10_000).contains(repetitions) else { throw ValidationError("--repeat \(repetitions) must be 1 to 10000.") }
         guard (0...600).contains(idleSeconds) else { throw ValidationError("--idle-baseline \(idleSeconds) must be 0 to 600 seconds.") }
@@ -127,10 +134,21 @@ struct ProfileCommand: ParsableCommand {
                 energy = (sampler, idle)
             }
         }
+        if m5ops {
+            if let why = M5Ops.unusableReason() { throw fail(why) }
+            let manifest = M5Ops.Manifest(network: net, threads: pool.count, iterations: repetitions)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try Terminal.writeAtomically(String(decoding: try enc.encode(manifest), as: UTF8.self) + "\n", to: m5opsManifest) } catch {
+                throw fail("cannot write --m5ops-manifest '\(m5opsManifest)': \(error.localizedDescription)", code: 1)
+            }
+            notes.append("--m5ops: one gem5 stats dump per layer of each timed run of the first pass; their order is in \(m5opsManifest)")
+        }
+        let boundary: ((Int) -> Void)? = m5ops ? { i in M5Ops.call(i == 0 ? .resetStats : .dumpResetStats) } : nil
         var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, allowMultiplexing: allowMultiplexing,
                                       progress: { r in
             if interactive { Terminal.stderr("socprof profile: \(net.name) run \(r)") }
-        }, shouldStop: { socprof_interrupted() != 0 })
+        }, shouldStop: { socprof_interrupted() != 0 }, boundary: boundary)
         result.notes = notes + result.notes
         // The measured ceilings of this board, cluster, frequency and thread count, if kept.
         let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))",

@@ -205,12 +205,13 @@ struct CalibrateCommandTests {
     }
 
     /// Outside gem5 the m5op instruction is refused by the CPU (SIGILL), or not built at all.
-    @Test("run --m5ops outside gem5 is an error that says why, not a crash")
-    func m5opsOutsideGem5() throws {
+    @Test("run and profile --m5ops outside gem5 are an error that says why, not a crash", arguments: ["run", "profile"])
+    func m5opsOutsideGem5(command: String) throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let manifest = dir.appendingPathComponent("m.json").path
-        let r = try Socprof.run(["run", "squeezenet-1.1", "--iterations", "1", "--warmup", "0", "--m5ops", "--m5ops-manifest", manifest])
+        let counts = command == "run" ? ["--iterations", "1"] : ["--repeat", "1", "--no-energy"]
+        let r = try Socprof.run([command, "squeezenet-1.1", "--warmup", "0", "--m5ops", "--m5ops-manifest", manifest] + counts)
         #if arch(arm64) || arch(arm)
         #expect(r.status == 2 && r.stderr.contains("raised SIGILL") && r.stderr.contains("not a CPU simulated by gem5"), "\(r.stderr)")
         #else
