@@ -137,16 +137,25 @@ public final class EnergySampler: @unchecked Sendable {
     /// cover the interval.
     public func joules(sensor index: Int, from t0: UInt64, to t1: UInt64) -> Double? {
         lock.lock(); defer { lock.unlock() }
-        var s = samples[index]
+        return Self.joules(samples[index], measuresEnergy: sensors[index].measuresEnergy,
+                           wrapJoules: sensors[index].wrapMicrojoules.map { Double($0) / 1e6 }, from: t0, to: t1)
+    }
+
+    /// Energy between two instants (ns) from one sensor's timestamped readings (ns, W or J): power
+    /// readings by the trapezoid rule with the ends interpolated, cumulative energy readings as the
+    /// interpolated difference (a reading below the one before is a wrap at `wrapJoules`). nil when
+    /// the readings do not cover the interval, or a counter wraps with no known wrap value.
+    public static func joules(_ readings: [(t: UInt64, v: Double)], measuresEnergy: Bool, wrapJoules: Double?,
+                              from t0: UInt64, to t1: UInt64) -> Double? {
+        var s = readings
         guard t1 > t0, s.count >= 2, s[0].t <= t0, s[s.count - 1].t >= t1 else { return nil }
-        if sensors[index].measuresEnergy {
+        if measuresEnergy {
             // Unwrap the cumulative counter into a running total first.
-            let wrap = sensors[index].wrapMicrojoules.map { Double($0) / 1e6 }
             var offset = 0.0
             var previous = s[0].v
             for k in s.indices {
                 let raw = s[k].v
-                if raw < previous { guard let wrap else { return nil }; offset += wrap }
+                if raw < previous { guard let wrapJoules else { return nil }; offset += wrapJoules }
                 previous = raw
                 s[k].v = raw + offset
             }
@@ -164,12 +173,12 @@ public final class EnergySampler: @unchecked Sendable {
             let a = s[k - 1], b = s[k]
             return a.v + (b.v - a.v) * Double(t - a.t) / Double(b.t - a.t)
         }
-        if sensors[index].measuresEnergy { return value(at: t1) - value(at: t0) }
+        if measuresEnergy { return value(at: t1) - value(at: t0) }
         var pts: [(t: UInt64, v: Double)] = [(t0, value(at: t0))]
         var k = firstAtOrAfter(t0)
         while k < s.count && s[k].t < t1 { if s[k].t > t0 { pts.append(s[k]) }; k += 1 }
         pts.append((t1, value(at: t1)))
-        return Self.trapezoid(pts)
+        return trapezoid(pts)
     }
 
     /// Measures the idle power for `seconds` before a run (the baseline energy-efficiency figures

@@ -96,9 +96,31 @@ struct PowerTests {
         let log = try PowerLog(csv: "timestamp,watts\n100.0,2\n101.0,4\n102.0,4\n# end\n", file: "meter.csv")
         #expect(log.joules(from: 100, to: 102) == 7)
         #expect(log.joules(from: 100.5, to: 101.5) == 3.75) // 3 W at 100.5 s (interpolated), 4 W at 101 s and after
+        // Off the midpoint, so that interpolating from the wrong end shows: 2.5 W at 100.25 s.
+        #expect(log.joules(from: 100.25, to: 101) == (2.5 + 4) / 2 * 0.75)
         #expect(log.joules(from: 99, to: 101) == nil, "the log must cover the interval")
         #expect {
             try PowerLog(csv: "1,2\n2,abc\n", file: "meter.csv")
         } throws: { error in "\(error)" == "meter.csv (line 2): expected timestamp,watts, found '2,abc'" }
+    }
+
+    /// A ramp P(t) = t W sampled every 10 s, integrated by hand: ∫ from 2 s to 13 s of t dt is
+    /// (13² - 2²) / 2 = 82.5 J; the trapezoid over the interpolated ends gives it exactly for a
+    /// straight line. A step (0 W then 10 W at 10 s) checks that each end takes its own side.
+    @Test("the sampler's integration on ramps, steps and a wrapping energy counter, against hand values")
+    func integrationByHand() {
+        let s: UInt64 = 1_000_000_000
+        let ramp: [(t: UInt64, v: Double)] = [(0, 0), (10 * s, 10), (20 * s, 20)]
+        #expect(abs((EnergySampler.joules(ramp, measuresEnergy: false, wrapJoules: nil, from: 2 * s, to: 13 * s) ?? 0) - 82.5) < 1e-9)
+        let step: [(t: UInt64, v: Double)] = [(0, 0), (10 * s, 0), (10 * s + 1, 10), (20 * s, 10)]
+        #expect(abs((EnergySampler.joules(step, measuresEnergy: false, wrapJoules: nil, from: 5 * s, to: 15 * s) ?? 0) - 50) < 1e-6)
+        #expect(abs((EnergySampler.joules(step, measuresEnergy: false, wrapJoules: nil, from: 1 * s, to: 9 * s) ?? -1)) < 1e-12)
+        // A cumulative counter E(t) = t²/2 J read every 10 s, wrapping at 200 J (raw 0, 50, then 0 for
+        // 200 J): linear between readings, E(2 s) = 10 and E(13 s) = 50 + 150 x 0.3 = 95.
+        let counter: [(t: UInt64, v: Double)] = [(0, 0), (10 * s, 50), (20 * s, 0)]
+        #expect(abs((EnergySampler.joules(counter, measuresEnergy: true, wrapJoules: 200, from: 2 * s, to: 13 * s) ?? 0) - 85) < 1e-9)
+        #expect(EnergySampler.joules(counter, measuresEnergy: true, wrapJoules: nil, from: 2 * s, to: 13 * s) == nil,
+                "a decrease with no known wrap is not energy")
+        #expect(EnergySampler.joules(ramp, measuresEnergy: false, wrapJoules: nil, from: 15 * s, to: 25 * s) == nil, "not covered")
     }
 }

@@ -57,6 +57,17 @@ struct Gem5CommandTests {
         let l1 = try #require(lines.first { $0.hasPrefix("0,system.cpu,simple,l1d_refills,") })
         #expect(l1.hasPrefix("0,system.cpu,simple,l1d_refills,,"), "no value, not 0: \(l1)")
         #expect(l1.contains("not in this dump"))
+        // Reasons hold commas: read back by Python's csv module, every row has the header's 7 fields.
+        let out = dir.appendingPathComponent("out.csv")
+        try Data(csv.stdout.utf8).write(to: out)
+        let py = try Socprof.runProgram(try #require(Socprof.which("python3")), ["-c", """
+            import csv, sys
+            rows = list(csv.reader(open(sys.argv[1])))
+            assert all(len(r) == 7 for r in rows), [r for r in rows if len(r) != 7][:2]
+            assert any(',' in r[6] for r in rows), 'no reason with a comma to check'
+            print('ok', len(rows))
+            """, out.path])
+        #expect(py.status == 0 && py.stdout.hasPrefix("ok"), "\(py.stderr)")
         let table = try Socprof.run(["gem5", "stats", file.path])
         #expect(table.status == 0 && table.stdout.contains("2 dump(s)") && table.stdout.contains("gem5 v21-v22"))
     }

@@ -14,6 +14,9 @@ struct ProfileCommandTests {
         #expect(layers.count == 39) // every layer after the input
         for l in layers {
             for key in ["name", "kind", "macs", "ops", "time_s", "oi_theoretical", "oi_empirical", "metrics", "events"] { #expect(l[key] != nil, "\(key)") }
+            // Two repeats: the median is the mean of the two, halfway between the min and the max.
+            let t = try #require(l["time_s"] as? Double), lo = try #require(l["time_min_s"] as? Double), hi = try #require(l["time_max_s"] as? Double)
+            #expect(lo <= hi && abs(t - (lo + hi) / 2) <= 1e-12 * max(hi, 1e-9), "\(l["name"] ?? "?"): median \(t) of \(lo) and \(hi)")
             let events = try #require(l["events"] as? [String: [String: Any]])
             let clock = try #require(events["task-clock"])
             // Every layer runs on the threads for some time: a 0 here would be a lost count.
@@ -180,10 +183,18 @@ struct CeilingsCommandTests {
         let roofline = try #require(prof["roofline"] as? [String: Any])
         #expect((roofline["source"] as? String)?.contains("measured ceilings") == true)
         let layers = try #require(prof["layers"] as? [[String: Any]])
+        let peak = try #require(roofline["peak_gflops"] as? Double), dram = try #require(roofline["dram_gbs"] as? Double)
         for l in layers {
             #expect(["memory", "compute"].contains(l["bound"] as? String ?? ""))
             let attainable = try #require(l["attainable_gops"] as? [String: Any])
             #expect(attainable["source"] as? String == "estimated")
+            // The roofline by hand: below the ridge (peak / bandwidth) a layer is memory-bound and
+            // can reach OI x bandwidth; above it, compute-bound at the peak.
+            let oi = ((l["oi_empirical"] as? [String: Any])?["value"] as? Double) ?? (l["oi_theoretical"] as? Double ?? 0)
+            let bound = oi < peak / dram ? "memory" : "compute"
+            #expect(l["bound"] as? String == bound, "\(l["name"] ?? ""): OI \(oi), ridge \(peak / dram)")
+            #expect(abs((attainable["value"] as? Double ?? -1) - min(peak, oi * dram)) <= 1e-9 * peak)
+
             if !Fixtures.liveMachineHasCorePMU { #expect(l["bound_basis"] as? String == "oi_theoretical") }
             else if l["bound_basis"] as? String == "oi_empirical" {
                 #expect((l["oi_empirical"] as? [String: Any])?["value"] is Double, "the bound rests on a measured OI_e")
@@ -232,6 +243,20 @@ struct RooflineSVGTests {
             layers = json.load(open(sys.argv[3]))['layers']
             drawn = sum(1 for l in layers if l['gops'] > 0 and l['ops'] > 0 and l['oi_theoretical'] > 0)
             assert len(hollow) == drawn + 1, (len(hollow), drawn)  # one per layer that does work, one in the legend
+            # Log axes the right way round: more GOP/s is drawn higher (smaller y), more ops/byte
+            # further right, by the layers' own figures in the report.
+            byname = {l['name']: l for l in layers}
+            pts = []
+            for c in hollow:
+                t = c.find(ns + 'title')
+                if t is None: continue
+                l = byname[t.text.split(' (')[0]]
+                pts.append((l['gops'], l['oi_theoretical'], float(c.get('cx')), float(c.get('cy'))))
+            assert len(pts) == drawn, len(pts)
+            for a in pts:
+                for b in pts:
+                    if a[0] > 1.5 * b[0]: assert a[3] < b[3], ('higher GOP/s drawn lower', a, b)
+                    if a[1] > 1.5 * b[1]: assert a[2] > b[2], ('higher intensity drawn left', a, b)
             assert len(diamonds) == 2, len(diamonds)
             print('ok', drawn)
             """, svg, both, a])
