@@ -80,4 +80,49 @@ struct KnownCountTests {
             #expect(u > 0 && abs(u - v) <= 0.005 * max(u, v), "\(name): \(u) and \(v) instructions")
         }
     }
+
+    /// Whether the live PMU is an ARM one that counts cycles and instructions (the emulated arm64
+    /// board under -icount, or an arm64 board): raw 0x11 and 0x08 mean CPU_CYCLES and INST_RETIRED.
+    static var armCountsInstructions: Bool {
+        #if arch(arm64) || arch(arm)
+        return instructionsUnavailable == nil
+        #else
+        return false
+        #endif
+    }
+
+    /// Nine hardware events on an ARM PMU with 6 + 1 counters: in passes every count is exact; with
+    /// --allow-multiplexing they share the counters and are scaled by enabled / running.
+    @Test("per-layer IPC from the layer's own counts; multiplexed estimates within 10 % of the exact passes",
+          .enabled(if: armCountsInstructions, "needs an ARM PMU that counts cycles and instructions (the emulated arm64 board under -icount, or a board)"))
+    func metricsAndMultiplexing() throws {
+        func layers(_ extra: [String]) throws -> [String: [String: Any]] {
+            let r = try Socprof.run(["profile", "squeezenet-1.1", "--threads", "1", "--warmup", "1", "--repeat", "1", "--metrics", "cycles,instructions,ipc",
+                                     "-e", "cycles:u,instructions:u,cycles:k,instructions:k,r11,r08,r11:u", "--no-energy", "--idle-baseline", "0",
+                                     "--format", "json"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let list = try #require(doc["layers"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: list.map { ($0["name"] as? String ?? "?", $0) })
+        }
+        func value(_ l: [String: Any], _ group: String, _ name: String) -> Double? {
+            ((l[group] as? [String: Any])?[name] as? [String: Any])?["value"] as? Double
+        }
+        let exact = try layers([]), mux = try layers(["--allow-multiplexing"])
+        var compared = 0
+        for (name, l) in exact {
+            // The metrics are evaluated on this layer's own counts of their events, counted together:
+            // ipc is the instructions metric over the cycles metric.
+            let mc = try #require(value(l, "metrics", "cycles"), "\(name): no cycles metric")
+            let mi = try #require(value(l, "metrics", "instructions"), "\(name): no instructions metric")
+            let ipc = try #require(value(l, "metrics", "ipc"), "\(name): no ipc")
+            #expect(abs(ipc - mi / mc) <= 1e-9 * ipc, "\(name): ipc \(ipc), instructions / cycles \(mi / mc)")
+            let c = try #require(value(l, "events", "r11"), "\(name): no r11")
+            // Scaled estimates of a layer long enough for the counters to take turns.
+            guard c > 2_000_000, let m = mux[name].flatMap({ value($0, "events", "r11") }) else { continue }
+            compared += 1
+            #expect(abs(m - c) <= 0.1 * c, "\(name): \(m) cycles multiplexed, \(c) counted in passes")
+        }
+        #expect(compared >= 5, "too few long layers to compare")
+    }
 }
