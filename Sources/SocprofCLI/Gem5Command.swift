@@ -8,7 +8,7 @@ struct Gem5Command: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gem5",
         abstract: "Read gem5's output beside socprof's measurements (docs/calibration.md).",
-        subcommands: [Gem5StatsCommand.self]
+        subcommands: [Gem5StatsCommand.self, Gem5ConfigCommand.self]
     )
 }
 

@@ -77,7 +77,10 @@ struct KnownCountTests {
         for ((name, x), (_, y)) in zip(a, b) {
             #expect(x["source"] as? String == "measured" && y["source"] as? String == "measured", "\(name): \(x) \(y)")
             let u = try #require(x["value"] as? Double), v = try #require(y["value"] as? Double)
-            #expect(u > 0 && abs(u - v) <= 0.005 * max(u, v), "\(name): \(u) and \(v) instructions")
+            // 0.5 %, plus what QEMU counts as user instructions around a timer interrupt: about
+            // 9,400 per tick (seen as whole multiples of it, in layers of every size), and a layer
+            // of this network catches at most two ticks. A board's exclude_kernel has no such leak.
+            #expect(u > 0 && abs(u - v) <= 0.005 * max(u, v) + 20_000, "\(name): \(u) and \(v) instructions")
         }
     }
 
