@@ -192,18 +192,27 @@ struct StatCommandTests {
     /// level) refuses everything and says how to fix it; 2 counts the user's own process in user
     /// space only and says so; 1 and below count kernel and user space with no note.
     /// `scripts/arm-board test --paranoid N` runs it at each level on the emulated board.
-    @Test("an unprivileged user gets what the paranoid level allows, and is told")
+    @Test("an unprivileged user gets what the paranoid level allows, and is told",
+          .enabled(if: getuid() == 0, "needs root, to drop to nobody (as a user, the other tests already run unprivileged)"))
     func unprivilegedUser() throws {
-        guard getuid() == 0 else { return } // a user already: the other tests cover it
         let su = try #require(Socprof.which("su"), "su is needed to drop root")
         let level = try #require(Int((try String(contentsOfFile: "/proc/sys/kernel/perf_event_paranoid", encoding: .utf8))
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         let events = Fixtures.liveMachineHasCorePMU ? "cycles,task-clock" : "task-clock"
-        let command = [Socprof.executable.path, "stat", "--json", "-e", events, "--", "true"].map { "'\($0)'" }.joined(separator: " ")
-        let r = try Socprof.runProgram(su, ["-s", "/bin/sh", "nobody", "-c", "exec \(command)"])
-        if r.status == 126 && r.stderr.contains("Permission denied") {
-            Issue.record("nobody cannot reach \(Socprof.executable.path): the check did not run"); return
+        // nobody may not reach the checkout (a clone under /root): the binary and its data go into
+        // a directory everyone may read, laid out as a checkout (bin/socprof beside events/).
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkout = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        let binary = dir.appendingPathComponent("bin/socprof").path
+        try FileManager.default.copyItem(atPath: Socprof.executable.path, toPath: binary)
+        for data in ["events", "boards"] {
+            try FileManager.default.copyItem(at: checkout.appendingPathComponent(data), to: dir.appendingPathComponent(data))
         }
+        _ = try Socprof.runProgram("/bin/chmod", ["-R", "a+rX", dir.path])
+        let command = [binary, "stat", "--json", "-e", events, "--", "true"].map { "'\($0)'" }.joined(separator: " ")
+        let r = try Socprof.runProgram(su, ["-s", "/bin/sh", "nobody", "-c", "exec \(command)"])
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout) \(r.stderr)")
         let rows = try #require(doc["events"] as? [[String: Any]])
