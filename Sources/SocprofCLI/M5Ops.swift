@@ -38,6 +38,19 @@ enum M5Ops {
         return nil
     }
 
+    /// Before an `--m5ops` run: stops with the reason when the m5ops cannot run here, else writes
+    /// the manifest of the dumps the run will make to `path` (atomically).
+    static func prepare(network: Network, threads: Int, iterations: Int, manifest path: String) throws -> Manifest {
+        if let why = unusableReason() { throw fail(why) }
+        let manifest = Manifest(network: network, threads: threads, iterations: iterations)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do { try Terminal.writeAtomically(String(decoding: try enc.encode(manifest), as: UTF8.self) + "\n", to: path) } catch {
+            throw fail("cannot write --m5ops-manifest '\(path)': \(error.localizedDescription)", code: 1)
+        }
+        return manifest
+    }
+
     /// The order of the dumps an `--m5ops` run makes, for `socprof calibrate --manifest`.
     struct Manifest: Codable {
         struct Entry: Codable {

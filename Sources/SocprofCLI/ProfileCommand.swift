@@ -135,13 +135,7 @@ struct ProfileCommand: ParsableCommand {
             }
         }
         if m5ops {
-            if let why = M5Ops.unusableReason() { throw fail(why) }
-            let manifest = M5Ops.Manifest(network: net, threads: pool.count, iterations: repetitions)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do { try Terminal.writeAtomically(String(decoding: try enc.encode(manifest), as: UTF8.self) + "\n", to: m5opsManifest) } catch {
-                throw fail("cannot write --m5ops-manifest '\(m5opsManifest)': \(error.localizedDescription)", code: 1)
-            }
+            _ = try M5Ops.prepare(network: net, threads: pool.count, iterations: repetitions, manifest: m5opsManifest)
             notes.append("--m5ops: one gem5 stats dump per layer of each timed run of the first pass; their order is in \(m5opsManifest)")
         }
         let boundary: ((Int) -> Void)? = m5ops ? { i in M5Ops.call(i == 0 ? .resetStats : .dumpResetStats) } : nil

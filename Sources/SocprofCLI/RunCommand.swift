@@ -137,13 +137,7 @@ struct RunCommand: ParsableCommand {
         runner.setDeterministicInput()
         for _ in 0..<warmup { runner.run() }
         if m5ops {
-            if let why = M5Ops.unusableReason() { throw fail(why) }
-            let manifest = M5Ops.Manifest(network: net, threads: pool.count, iterations: iterations)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do { try Terminal.writeAtomically(String(decoding: try enc.encode(manifest), as: UTF8.self) + "\n", to: m5opsManifest) } catch {
-                throw fail("cannot write --m5ops-manifest '\(m5opsManifest)': \(error.localizedDescription)", code: 1)
-            }
+            let manifest = try M5Ops.prepare(network: net, threads: pool.count, iterations: iterations, manifest: m5opsManifest)
             if !json { Terminal.stderr("socprof run: --m5ops: \(manifest.dumps.count) dumps (\(iterations) image(s) x \(net.layers.count - 1) layers); their order is in \(m5opsManifest)") }
         }
         var times: [Double] = []
