@@ -121,12 +121,23 @@ struct LiveCounterTests {
         }
     }
 
-    @Test("sysfs syntax on a PMU this machine really has")
+    /// A PMU of this machine and one of its sysfs event aliases for the test below: the core PMU's
+    /// cycles (`cpu_cycles` on ARM, `cpu-cycles` on x86), else the x86 `msr` PMU's `tsc` (root
+    /// only: it cannot exclude the kernel); nil when the machine has neither.
+    static var sysfsCase: (pmu: String, alias: PMU.Alias)? {
+        let registry = PMURegistry(root: .live)
+        for pmu in registry.corePMUs {
+            if let a = ["cpu_cycles", "cpu-cycles"].lazy.compactMap({ pmu.alias($0) }).first { return (pmu.name, a) }
+        }
+        if let tsc = registry.pmu(named: "msr")?.alias("tsc"), PerfPermissions.current(root: .live).privileged { return ("msr", tsc) }
+        return nil
+    }
+
+    @Test("sysfs syntax on a PMU this machine really has: the alias and its own terms both count",
+          .enabled(if: sysfsCase != nil, "needs a core PMU with a cycles alias, or the x86 msr PMU as root"))
     func sysfsSyntaxCountsForReal() throws {
-        // The msr PMU (x86) exposes events/tsc; other machines may not have it, and unprivileged
-        // users may not open it (it cannot exclude the kernel).
-        guard registry.pmu(named: "msr")?.alias("tsc") != nil, permissions.privileged else { return }
-        let set = try open("msr/tsc/,msr/event=0x00/")
+        let c = try #require(Self.sysfsCase)
+        let set = try open("\(c.pmu)/\(c.alias.name)/,\(c.pmu)/\(c.alias.terms)/")
         defer { set.close() }
         #expect(set.failures.isEmpty, "\(set.failures)")
         try set.enable()

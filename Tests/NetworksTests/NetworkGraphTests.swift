@@ -205,7 +205,7 @@ struct NetworkGraphTests {
             #expect(c.groups == groups, "\(name)")
             #expect(c.bias && !c.batchNormFolded)
         }
-        guard case .convolution(let c1) = try #require(layer(n, "conv1")).kind else { return }
+        guard case .convolution(let c1) = try #require(layer(n, "conv1")).kind else { Issue.record("conv1 is not a convolution"); return }
         #expect(c1.kernelH == 11 && c1.strideH == 4 && c1.padding == .none)
         // NormalizationLayerInfo(CROSS_MAP, 5, 0.0001f, 0.75f), kappa defaulting to 1.
         guard case .lrn(let lrn) = try #require(layer(n, "norm1")).kind else { Issue.record("norm1"); return }
