@@ -117,7 +117,7 @@ public struct Gem5MetricReader: Sendable {
         if cpus.isEmpty { notes.append("no CPU in this dump (no <cpu>.numCycles stat)") }
 
         var system: [(String, Gem5Figure)] = []
-        for name in ["cycles", "instructions", "l1d_accesses", "l1d_refills"] {
+        for name in Gem5StatMap.perCPUOrder {
             system.append((name, Self.sum(cpus.map { $0[name]! }, metric: name)))
         }
         system.insert(("ipc", Self.ratio(system[1].1, system[0].1, what: "instructions / cycles over all CPUs")), at: 2)

@@ -120,6 +120,7 @@ struct CalibrateCommand: ParsableCommand {
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
     }
 
+    /// A value for CSV: whole numbers without a decimal point, empty when there is none.
     static func number(_ v: Double?) -> String {
         guard let v else { return "" }
         return v == v.rounded() && abs(v) < 9e15 ? String(Int64(v)) : String(v)

@@ -110,17 +110,15 @@ struct CeilingsCommand: ParsableCommand {
         // Levels: half of each cache's share per thread; DRAM: the largest set.
         var levels: [String: Int64] = [:]
         let caches = cluster?.caches ?? []
+        // Half of one thread's share of a cache of `bytes` shared by `sharers` of the CPUs used.
+        func perThread(_ bytes: Int64, sharers: Int) -> Int64 { bytes / Int64(max(1, min(sharers, threads))) / 2 }
         func share(_ c: CacheInfo) -> Int64? {
-            guard let s = c.sizeBytes else { return nil }
-            let sharers = max(1, Set(c.sharedCPUs.cpus).intersection(cpus).count)
-            return s / Int64(min(sharers, threads)) / 2
+            c.sizeBytes.map { perThread($0, sharers: Set(c.sharedCPUs.cpus).intersection(cpus).count) }
         }
         // The kernel's cache sizes, else the board file's (arm64 kernels take them from the device
         // tree, and many trees, QEMU's virt among them, give only the level and type).
         let sheetCluster = cluster.flatMap { platform.boardCluster(for: $0) }
-        func boardShare(kib: Int?, sharers: Int) -> Int64? {
-            kib.map { Int64($0) << 10 / Int64(max(1, min(sharers, threads))) / 2 }
-        }
+        func boardShare(kib: Int?, sharers: Int) -> Int64? { kib.map { perThread(Int64($0) << 10, sharers: sharers) } }
         var notes: [String] = []
         var fromBoard: [String] = []
         if let l1 = caches.first(where: { $0.level == 1 && $0.type != "Instruction" }).flatMap(share) {

@@ -124,9 +124,7 @@ struct Gem5StatsCommand: ParsableCommand {
     static func csv(_ dumps: [Gem5DumpMetrics]) -> String {
         var s = "dump,cpu,model,metric,value,stat,reason\n"
         func row(_ d: Int, _ cpu: String, _ model: String, _ name: String, _ f: Gem5Figure) {
-            var value = ""
-            if let v = f.value { value = v == v.rounded() && abs(v) < 9e15 ? String(Int64(v)) : String(v) }
-            let fields: [String] = [String(d), cpu, model, name, value, f.expression ?? "", f.reason ?? ""]
+            let fields: [String] = [String(d), cpu, model, name, CalibrateCommand.number(f.value), f.expression ?? "", f.reason ?? ""]
             s += fields.map(ProfileReport.quote).joined(separator: ",") + "\n"
         }
         for d in dumps {
