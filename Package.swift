@@ -73,19 +73,22 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Profiler"], swiftSettings: releaseSwift),
         // Simulator calibration: gem5 stats beside measured counters, PMC power models.
         .target(name: "Calibration", swiftSettings: releaseSwift),
+        // Experiments across frequencies and clusters: power-model samples, sweeps, co-execution.
+        .target(name: "Experiments", dependencies: ["Counters", "Platform", "Kernels", "Networks", "Profiler", "CPerfEvent"], swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops",
+                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift
         ),
         .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
-        .target(name: "TestSupport", dependencies: ["Counters"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Counters", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CPerfEvent"]),
         .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
         .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),

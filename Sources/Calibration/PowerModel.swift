@@ -59,7 +59,8 @@ public struct PowerSample: Sendable, Equatable {
 /// A table of power samples with named event-rate columns, as read from a CSV file.
 ///
 /// The CSV's first non-comment line is the header. It must name `freq_mhz` (MHz), `voltage_v` (V)
-/// and `power_w` (W); every other column is an event rate in events per second per core (for
+/// and `power_w` (W); `workload`, `freq_read_mhz` and `seconds` label a row (`labelColumns`); every
+/// other column is an event rate in events per second per core (for
 /// example `r11` for CPU_CYCLES: 1.8e9 on a busy core at 1800 MHz). Fields are separated by commas,
 /// spaces around them are ignored, blank lines and lines starting with `#` are skipped; quoted
 /// fields are not supported. Numbers use Swift's `Double` syntax (`1.8e9` is fine here; only the gem5
@@ -74,6 +75,10 @@ public struct PowerSamples: Sendable {
 
     /// The three columns every samples file has.
     public static let requiredColumns = ["freq_mhz", "voltage_v", "power_w"]
+
+    /// Columns that label a row rather than count events (`powermodel collect` writes them):
+    /// never taken for events, and free to hold text or nothing.
+    public static let labelColumns = ["workload", "freq_read_mhz", "seconds"]
 
     /// A table built in code.
     public init(eventNames: [String], samples: [PowerSample], file: String = "samples") {
@@ -131,13 +136,13 @@ public struct PowerSamples: Sendable {
                 }
                 let eventColumns: [String]
                 if let events {
-                    for e in events where seen[e] == nil || Self.requiredColumns.contains(e) {
+                    for e in events where seen[e] == nil || Self.requiredColumns.contains(e) || Self.labelColumns.contains(e) {
                         throw PowerModelError(file: file, line: lineNumber, columnName: e,
-                                              problem: "no event column '\(e)'; the event columns are \(fields.filter { !Self.requiredColumns.contains($0) }.joined(separator: ", "))")
+                                              problem: "no event column '\(e)'; the event columns are \(fields.filter { !Self.requiredColumns.contains($0) && !Self.labelColumns.contains($0) }.joined(separator: ", "))")
                     }
                     eventColumns = events
                 } else {
-                    eventColumns = fields.filter { !Self.requiredColumns.contains($0) }
+                    eventColumns = fields.filter { !Self.requiredColumns.contains($0) && !Self.labelColumns.contains($0) }
                 }
                 for e in eventColumns where PowerModelTerm.staticNames.contains(e) {
                     throw PowerModelError(file: file, line: lineNumber, column: seen[e]! + 1, columnName: e,

@@ -48,11 +48,24 @@ public struct Board: Codable, Sendable, Hashable {
         public let fp32_flops_per_cycle: Sourced<Double>?
         public let pmu: String?
         public let counters: Sourced<Int>?
+        /// The voltage the cluster runs at per frequency (its DVFS table), for power models when
+        /// no sensor measures the voltage; points by ascending frequency.
+        public let voltage_table: Sourced<[VoltagePoint]>?
 
         /// Peak fp32 GFLOP/s of the whole cluster at its maximum frequency, when both are known.
         public var peakGFLOPS: Double? {
             guard let f = fp32_flops_per_cycle?.value, let khz = max_freq_khz?.value else { return nil }
             return f * Double(khz) * 1e3 * Double(cpus.count) / 1e9
+        }
+    }
+
+    /// One point of a cluster's voltage-frequency table.
+    public struct VoltagePoint: Codable, Sendable, Hashable {
+        public let mhz: Double
+        public let volts: Double
+        public init(mhz: Double, volts: Double) {
+            self.mhz = mhz
+            self.volts = volts
         }
     }
 
@@ -116,6 +129,12 @@ public struct Board: Codable, Sendable, Hashable {
             }
             if let v = c.max_freq_khz?.value, v <= 0 {
                 throw DataFileError(file: file, place: "clusters[\(i)].max_freq_khz", problem: "\(v) is not a frequency in kHz")
+            }
+            if let table = c.voltage_table?.value {
+                for (k, p) in table.enumerated() where !(p.mhz > 0 && p.volts > 0 && p.volts < 5) || (k > 0 && p.mhz <= table[k - 1].mhz) {
+                    throw DataFileError(file: file, place: "clusters[\(i)].voltage_table.value[\(k)]",
+                                        problem: "\(p.mhz) MHz, \(p.volts) V: points need MHz > 0 in ascending order and 0 < V < 5")
+                }
             }
         }
     }

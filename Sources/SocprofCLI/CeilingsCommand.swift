@@ -108,30 +108,11 @@ struct CeilingsCommand: ParsableCommand {
             size *= 2
         }
         // Levels: half of each cache's share per thread; DRAM: the largest set.
-        var levels: [String: Int64] = [:]
-        let caches = cluster?.caches ?? []
-        // Half of one thread's share of a cache of `bytes` shared by `sharers` of the CPUs used.
-        func perThread(_ bytes: Int64, sharers: Int) -> Int64 { bytes / Int64(max(1, min(sharers, threads))) / 2 }
-        func share(_ c: CacheInfo) -> Int64? {
-            c.sizeBytes.map { perThread($0, sharers: Set(c.sharedCPUs.cpus).intersection(cpus).count) }
-        }
-        // The kernel's cache sizes, else the board file's (arm64 kernels take them from the device
-        // tree, and many trees, QEMU's virt among them, give only the level and type).
         let sheetCluster = cluster.flatMap { platform.boardCluster(for: $0) }
-        func boardShare(kib: Int?, sharers: Int) -> Int64? { kib.map { perThread(Int64($0) << 10, sharers: sharers) } }
+        let shares = CacheShares(cluster: cluster, board: sheetCluster, cpus: cpus, threads: threads)
+        var levels = shares.bytesPerThread
+        let fromBoard = shares.fromBoard
         var notes: [String] = []
-        var fromBoard: [String] = []
-        if let l1 = caches.first(where: { $0.level == 1 && $0.type != "Instruction" }).flatMap(share) {
-            levels["L1"] = l1
-        } else if let l1 = boardShare(kib: sheetCluster?.l1d_kib?.value, sharers: 1) {
-            levels["L1"] = l1; fromBoard.append("L1")
-        }
-        if let l2 = caches.first(where: { $0.level == 2 }).flatMap(share) {
-            levels["L2"] = l2
-        } else if let l2 = boardShare(kib: sheetCluster?.l2_kib?.value, sharers: sheetCluster?.l2_shared == false ? 1 : cpus.count) {
-            levels["L2"] = l2; fromBoard.append("L2")
-        }
-        if let l3 = caches.first(where: { $0.level == 3 }).flatMap(share) { levels["L3"] = l3 }
         if !fromBoard.isEmpty, let name = platform.board?.name {
             notes.append("the kernel gives no size for \(fromBoard.joined(separator: ", ")); taken from boards/\(name).json")
         }

@@ -7,7 +7,7 @@ struct PowerModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "powermodel",
         abstract: "PMC power models from measured power and event rates, exportable to gem5 (docs/powermodel.md).",
-        subcommands: [PowerModelFitCommand.self]
+        subcommands: [PowerModelCollectCommand.self, PowerModelFitCommand.self]
     )
 }
 

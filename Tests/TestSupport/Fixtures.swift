@@ -27,6 +27,15 @@ public enum Fixtures {
         return url
     }
 
+    /// A writable copy of one board's tree in a fresh temporary directory (for tests that write
+    /// to sysfs, such as cpufreq limits); the caller removes `url`.
+    public static func writableCopy(_ board: String) throws -> (url: URL, root: SystemRoot) {
+        let dir = try temporaryDirectory()
+        let copy = dir.appendingPathComponent(board)
+        try FileManager.default.copyItem(at: directory.appendingPathComponent(board), to: copy)
+        return (dir, SystemRoot(path: copy.path))
+    }
+
     /// Writes `files` (relative path to contents) under `dir`, creating directories.
     public static func write(_ files: [String: String], under dir: URL) throws {
         for (path, text) in files {
