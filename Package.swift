@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CPerfEvent", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
         .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CPerfEvent"], swiftSettings: releaseSwift),
-        .target(name: "Reports", dependencies: ["Profiler"], swiftSettings: releaseSwift),
+        .target(name: "Reports", dependencies: ["Profiler", "Experiments"], swiftSettings: releaseSwift),
         // Simulator calibration: gem5 stats beside measured counters, PMC power models.
         .target(name: "Calibration", swiftSettings: releaseSwift),
         // Experiments across frequencies and clusters: power-model samples, sweeps, co-execution.
