@@ -5,7 +5,7 @@ import Networks
 import Platform
 
 /// How a network is spread over several units.
-public enum CoExecutionMode: String, Sendable, Codable, CaseIterable {
+public enum CoExecutionMode: String, Sendable, Encodable, CaseIterable {
     /// Each unit runs whole images from a shared queue, with its own pool and weights.
     case data
     /// The layers are split into consecutive stages, one per unit; images stream through them.
@@ -47,7 +47,7 @@ public struct InputImages: Sendable {
 }
 
 /// One stage of a pipeline: a unit and the layers it runs.
-public struct PipelineStage: Sendable, Codable, Equatable {
+public struct PipelineStage: Sendable, Encodable, Equatable {
     public let unit: String
     /// Its layers, first and last (indices into the network's layers; 1 is the first after the input).
     public let first: Int
@@ -56,6 +56,10 @@ public struct PipelineStage: Sendable, Codable, Equatable {
     public let lastName: String
     /// Its time per image from the per-layer times measured on its unit, ms.
     public let predictedMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case unit, first, last, firstName = "first_name", lastName = "last_name", predictedMs = "predicted_ms"
+    }
 }
 
 /// The split of a network's layers into consecutive stages that makes the slowest stage fastest,
@@ -121,7 +125,7 @@ public enum PipelineSplit {
 }
 
 /// What a unit did on its own, or together with others.
-public struct CoExecutionRun: Sendable, Codable, Equatable {
+public struct CoExecutionRun: Sendable, Encodable, Equatable {
     /// "cpus 0" for a unit alone, "data" or "pipeline" for the co-execution.
     public let label: String
     public let images: Int
@@ -131,10 +135,24 @@ public struct CoExecutionRun: Sendable, Codable, Equatable {
     public let imagesPerUnit: [String: Int]
     /// Joules per image from the sensors summed over the run, when there are sensors.
     public let joulesPerImage: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case label, images, seconds, imagesPerSecond = "images_per_second", imagesPerUnit = "images_per_unit", joulesPerImage = "joules_per_image"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(label, forKey: .label)
+        try c.encode(images, forKey: .images)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(imagesPerSecond, forKey: .imagesPerSecond)
+        try c.encode(imagesPerUnit, forKey: .imagesPerUnit)
+        try c.encode(joulesPerImage, forKey: .joulesPerImage)
+    }
 }
 
 /// The report of `coexec`: each unit alone and all together in the same run (the study's Table II).
-public struct CoExecutionReport: Sendable, Codable {
+public struct CoExecutionReport: Sendable, Encodable {
     public var schema = "socprof.coexec"
     public var schema_version = 1
     public let network: String
@@ -180,22 +198,6 @@ public struct CoExecutionReport: Sendable, Codable {
         self.outputsIdentical = outputsIdentical
         self.outputsCompared = outputsCompared
         self.notes = notes
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        network = try c.decode(String.self, forKey: .network)
-        mode = try c.decode(CoExecutionMode.self, forKey: .mode)
-        units = try c.decode([ComputeUnit].self, forKey: .units)
-        images = try c.decode(Int.self, forKey: .images)
-        warmup = try c.decode(Int.self, forKey: .warmup)
-        single = try c.decode([CoExecutionRun].self, forKey: .single)
-        together = try c.decode(CoExecutionRun.self, forKey: .together)
-        stages = try c.decodeIfPresent([PipelineStage].self, forKey: .stages)
-        layerTimesMs = try c.decodeIfPresent([String: [Double]].self, forKey: .layerTimesMs)
-        outputsIdentical = try c.decode(Bool.self, forKey: .outputsIdentical)
-        outputsCompared = try c.decode(Int.self, forKey: .outputsCompared)
-        notes = try c.decode([String].self, forKey: .notes)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -335,6 +337,9 @@ public final class CoExecution {
     public let sensors: [PowerSensor]
     let threads: [UnitThread]
     let inputs: InputImages
+    /// Checked between images (and between the runs): when it says stop, the images left are not
+    /// run and `run` returns nil. A pipeline finishes the stream it started.
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     /// Sets every unit up (its pool and its own copy of the weights), on its own thread.
     public init(network: Network, units: [ComputeUnit], root: SystemRoot, sensors: [PowerSensor], distinctImages: Int = 4) {
@@ -374,10 +379,10 @@ public final class CoExecution {
         var reference = [UInt64](repeating: 0, count: inputs.images.count)
         for (u, t) in zip(units, threads) {
             let runner = t.runner!
-            t.start { for i in 0..<warmup { self.inputs.load(i, into: runner); _ = runner.run() } }
+            t.start { for i in 0..<warmup where !self.shouldStop() { self.inputs.load(i, into: runner); _ = runner.run() } }
             t.wait()
             let m = measured(images: images) {
-                t.start { for i in 0..<images { self.inputs.load(i, into: runner); _ = runner.run() } }
+                t.start { for i in 0..<images where !self.shouldStop() { self.inputs.load(i, into: runner); _ = runner.run() } }
                 t.wait()
             }
             runs.append(CoExecutionRun(label: u.name, images: images, seconds: m.seconds, imagesPerUnit: [u.name: images], joulesPerImage: m.joulesPerImage))
@@ -395,7 +400,7 @@ public final class CoExecution {
     public func runData(images: Int, warmup: Int) -> (run: CoExecutionRun, hashes: [UInt64]) {
         for t in threads {
             let runner = t.runner!
-            t.start { for i in 0..<warmup { self.inputs.load(i, into: runner); _ = runner.run() } }
+            t.start { for i in 0..<warmup where !self.shouldStop() { self.inputs.load(i, into: runner); _ = runner.run() } }
         }
         for t in threads { t.wait() }
         let next = Counter()
@@ -411,7 +416,7 @@ public final class CoExecution {
                 let runner = t.runner!
                 t.start {
                     var done = 0
-                    while true {
+                    while !self.shouldStop() {
                         let i = next.take()
                         if i >= images { break }
                         self.inputs.load(i, into: runner)
@@ -477,8 +482,10 @@ public final class CoExecution {
     }
 
     /// The whole experiment: each unit alone, then together in `mode`, and the outputs compared.
-    public func run(mode: CoExecutionMode, images: Int, warmup: Int, layerTimingImages: Int = 3) -> CoExecutionReport {
+    /// nil when `shouldStop` said stop.
+    public func run(mode: CoExecutionMode, images: Int, warmup: Int, layerTimingImages: Int = 3) -> CoExecutionReport? {
         let (alone, reference) = runAlone(images: images, warmup: warmup)
+        if shouldStop() { return nil }
         var notes: [String] = []
         var stages: [PipelineStage]? = nil
         var layerMs: [String: [Double]]? = nil
@@ -489,6 +496,7 @@ public final class CoExecution {
             (together, hashes) = runData(images: images, warmup: warmup)
         case .pipeline:
             let times = layerTimes(images: layerTimingImages)
+            if shouldStop() { return nil }
             layerMs = Dictionary(zip(units.map(\.name), times.map { $0.map { $0 * 1e3 } }), uniquingKeysWith: { a, _ in a })
             let split = PipelineSplit.best(times: times, layers: network.layers.count)
             stages = split.stages.map { s in
@@ -499,6 +507,7 @@ public final class CoExecution {
             (together, hashes) = runPipeline(stages: split.stages, images: images, warmup: warmup)
             notes.append("the split was chosen from per-layer times measured on each unit (median of \(layerTimingImages) images); the slowest stage decides throughput")
         }
+        if shouldStop() { return nil }
         let identical = hashes.enumerated().allSatisfy { i, h in h == reference[i % reference.count] }
         if Set(units.map(\.threads)).count > 1 {
             notes.append("the units run different thread counts; outputs are compared bit for bit all the same")

@@ -1,9 +1,10 @@
+import Counters
 import Platform
 
 /// Where a network runs in an experiment: a CPU cluster, or a group of CPUs given by hand (two
 /// one-CPU "clusters" on a machine with one cluster). A column of the sweep's table; a component of
 /// a co-execution.
-public struct ComputeUnit: Sendable, Hashable, Codable {
+public struct ComputeUnit: Sendable, Hashable, Encodable {
     /// "little", "big", or "cpus 0-1" for a group given by hand.
     public let name: String
     /// The CPUs its threads are pinned to (those available to this process).
@@ -29,6 +30,19 @@ public struct ComputeUnit: Sendable, Hashable, Codable {
         self.domains = domains
         self.sensors = sensors
         self.sensorsAreOwn = sensorsAreOwn
+    }
+
+    enum CodingKeys: String, CodingKey { case name, cpus, threads, core, sensors, sensorsAreOwn = "sensors_are_own" }
+
+    /// In reports: the name, CPUs, threads, core and the sensors' labels.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(CPUList.format(cpus), forKey: .cpus)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(core, forKey: .core)
+        try c.encode(sensors.map(\.label), forKey: .sensors)
+        try c.encode(sensorsAreOwn, forKey: .sensorsAreOwn)
     }
 
     /// A name safe in a file name ("cpus 0-1" becomes "cpus0-1").

@@ -63,6 +63,12 @@ public struct EnergyPerImage: Sendable, Codable, Equatable {
     public let joulesPerImageAboveIdle: Double?
     public let imagesPerSecondPerWattAboveIdle: Double?
 
+    enum CodingKeys: String, CodingKey {
+        case watts, joulesPerImage = "joules_per_image", imagesPerSecondPerWatt = "images_per_second_per_watt"
+        case wattsAboveIdle = "watts_above_idle", joulesPerImageAboveIdle = "joules_per_image_above_idle"
+        case imagesPerSecondPerWattAboveIdle = "images_per_second_per_watt_above_idle"
+    }
+
     /// From the mean power `watts` over the `seconds` that `images` images took, and the idle
     /// power `idleWatts`.
     public init(watts: Double, images: Int, seconds: Double, idleWatts: Double?) {
@@ -90,6 +96,10 @@ public struct ThroughputFigures: Sendable, Codable, Equatable {
     public let windowImagesPerSecond: Double
     public let frequency: FrequencySeen?
     public let energy: EnergyPerImage?
+
+    enum CodingKeys: String, CodingKey {
+        case rate, windowImagesPerSecond = "window_images_per_second", frequency, energy
+    }
 }
 
 /// Times a network image by image on a pool, reading the policy's frequency after each image and

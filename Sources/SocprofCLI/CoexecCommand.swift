@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPerfEvent
 import Counters
 import Experiments
 import Foundation
@@ -34,6 +35,8 @@ struct CoexecCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Timed images per run (each unit alone, then together).", valueName: "n")) var images: Int = 20
     @Option(help: ArgumentHelp("Untimed images before each run.", valueName: "n")) var warmup: Int = 2
     @Option(help: ArgumentHelp("Board file (name or path) instead of matching the device tree.", valueName: "name|file")) var board: String?
+    @Option(help: ArgumentHelp("max: pin each unit's cpufreq policy to its highest frequency for the run (as root; restored afterwards, also on Ctrl-C); current: leave it.", valueName: "max|current"))
+    var frequency: String = "current"
     @Option(help: "Output format.") var format: Format = .table
 
     func validate() throws {
@@ -45,6 +48,7 @@ struct CoexecCommand: ParsableCommand {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
         guard (1...100_000).contains(images) else { throw ValidationError("--images \(images) must be 1 to 100000.") }
         guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 10000.") }
+        guard frequency == "max" || frequency == "current" else { throw ValidationError("--frequency '\(frequency)' must be max or current.") }
     }
 
     func run() throws {
@@ -87,7 +91,25 @@ struct CoexecCommand: ParsableCommand {
         if let (name, n) = experiment.unpinned.first {
             throw fail("could not pin \(n) thread(s) of \(name) to its CPUs: sched_setaffinity refused (is a CPU offline or outside this process's cpuset?)")
         }
-        let report = experiment.run(mode: mode, images: images, warmup: warmup)
+        var pins: [FrequencyPin] = []
+        defer { for p in pins.reversed() { try? p.restore() } }
+        if frequency == "max" {
+            for u in units {
+                guard let d = u.domains.first, let top = d.availableKHz.last ?? d.maxKHz else {
+                    throw fail("\(u.name) has no cpufreq policy under \(root.absolute("sys/devices/system/cpu")): --frequency max cannot pin it; use --frequency current")
+                }
+                for d in u.domains where !pins.contains(where: { $0.directory == FrequencyPin.directory(of: d) }) {
+                    do { pins.append(try FrequencyPin(root: root, domain: d, targetKHz: top)) } catch { throw fail(error.description) }
+                }
+            }
+            usleep(200_000) // let the clocks settle
+        }
+        _ = socprof_catch_interrupts()
+        experiment.shouldStop = { socprof_interrupted() != 0 }
+        guard let report = experiment.run(mode: mode, images: images, warmup: warmup) else {
+            Terminal.stderr("socprof coexec: interrupted" + (pins.isEmpty ? "" : "; frequencies restored"))
+            throw ExitCode(130)
+        }
         switch format {
         case .json:
             let enc = JSONEncoder()

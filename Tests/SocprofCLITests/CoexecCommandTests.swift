@@ -40,7 +40,7 @@ struct CoexecCommandTests {
         let doc = try Self.report(["squeezenet-1.1", "--mode", "data", "--images", "8", "--warmup", "1"])
         try Self.checkFigures(doc, images: 8)
         let together = try #require(doc["together"] as? [String: Any])
-        let taken = try #require(together["imagesPerUnit"] as? [String: Int])
+        let taken = try #require(together["images_per_unit"] as? [String: Int])
         #expect(Set(taken.keys) == ["cpus 0", "cpus 1"] && taken.values.reduce(0, +) == 8)
         #expect(doc["stages"] is NSNull)
     }
@@ -63,7 +63,7 @@ struct CoexecCommandTests {
         for s in stages {
             let unit = try #require(s["unit"] as? String), first = try #require(s["first"] as? Int), last = try #require(s["last"] as? Int)
             let sum = times[unit]![first...last].reduce(0, +)
-            #expect(abs(sum - (s["predictedMs"] as? Double ?? -1)) < 1e-9 * max(1, sum))
+            #expect(abs(sum - (s["predicted_ms"] as? Double ?? -1)) < 1e-9 * max(1, sum))
         }
     }
 
@@ -75,6 +75,20 @@ struct CoexecCommandTests {
         #expect(r.stdout.contains("gain over the best single unit") && r.stdout.contains("ideal (the sum of the single rates)"))
         #expect(r.stdout.contains("pipeline stages (from per-layer times on each unit):\n  1. "))
         #expect(r.stdout.contains("outputs: all 2 co-executed images equal their single-unit outputs, bit for bit"))
+    }
+
+    @Test("--frequency max pins the units' policy for the run and restores it")
+    func pinned() throws {
+        let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Socprof.run(["coexec", "squeezenet-1.1", "--root", root.path, "--cpus", "0", "--cpus", "1", "--images", "2", "--warmup", "0",
+                                 "--frequency", "max"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(root.read("sys/devices/system/cpu/cpu0/cpufreq/scaling_min_freq") == "200000\n")
+        #expect(root.read("sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq") == "1400000\n")
+        try FileManager.default.removeItem(atPath: root.absolute("sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq"))
+        let broken = try Socprof.run(["coexec", "squeezenet-1.1", "--root", root.path, "--cpus", "0", "--cpus", "1", "--frequency", "max"])
+        #expect(broken.status == 2 && broken.stderr.contains("scaling_max_freq: cannot read it"), "\(broken.stderr)")
     }
 
     @Test("bad input is refused with what is expected")

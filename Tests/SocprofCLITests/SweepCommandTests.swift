@@ -35,7 +35,7 @@ struct SweepCommandTests {
                 #expect(rate["images"] as? Int == 3)
                 #expect(lo <= median && median <= hi, "\(rate)")
                 // Images over the window: the window holds the three images and a little more.
-                let window = try #require(figures["windowImagesPerSecond"] as? Double)
+                let window = try #require(figures["window_images_per_second"] as? Double)
                 #expect(window <= hi * 1.0001 && window >= lo * 0.8, "\(figures)")
                 let provenance = try #require(cell["provenance"] as? String)
                 #expect(provenance.contains("median of 3 images after 1 warm-up, 1 thread(s) on cpus \(column.dropFirst(5))"), "\(provenance)")
@@ -97,12 +97,12 @@ struct SweepCommandTests {
         let freq = try #require(little["frequency"] as? [String: Any])
         #expect(freq["pinned"] as? Double == 1400 && freq["mean"] as? Double == 800 && freq["moved"] as? Bool == true)
         let energy = try #require(little["energy"] as? [String: Any])
-        let window = try #require(little["windowImagesPerSecond"] as? Double)
+        let window = try #require(little["window_images_per_second"] as? Double)
         #expect(abs((energy["watts"] as? Double ?? 0) - 0.07) < 1e-9)
-        #expect(abs((energy["imagesPerSecondPerWatt"] as? Double ?? 0) - window / 0.07) < 1e-6 * window / 0.07)
-        #expect(abs((energy["joulesPerImage"] as? Double ?? 0) - 0.07 / window) < 1e-9)
+        #expect(abs((energy["images_per_second_per_watt"] as? Double ?? 0) - window / 0.07) < 1e-6 * window / 0.07)
+        #expect(abs((energy["joules_per_image"] as? Double ?? 0) - 0.07 / window) < 1e-9)
         // A constant sensor draws no more than idle: no above-idle figure rather than a huge one.
-        #expect(energy["imagesPerSecondPerWattAboveIdle"] == nil)
+        #expect(energy["images_per_second_per_watt_above_idle"] == nil)
     }
 
     @Test("a policy that cannot be pinned stops the sweep before anything runs, naming the file and the fix")
