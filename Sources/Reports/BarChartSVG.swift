@@ -26,18 +26,9 @@ public enum BarChartSVG {
         let tick = step(for: maxValue)
         let yMax = max(tick, (maxValue / tick).rounded(.up) * tick)
         func py(_ v: Double) -> Double { top + plotH * (1 - v / yMax) }
-        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        let f = SVGDocument.coordinate, esc = SVGDocument.escape
         func g(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : v >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v) }
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
-        var svg = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="\(f(left))" y="28" font-size="17" font-weight="bold">\(esc(title))</text>
-        <text x="\(f(left))" y="48" font-size="12" fill="#444">\(esc(subtitle))</text>
-
-        """
+        var svg = SVGDocument.open(width: width, height: height, left: left, title: title, subtitle: subtitle)
         // The y axis: ticks, grid, label.
         var v = 0.0
         while v <= yMax + tick / 2 {

@@ -48,18 +48,10 @@ public enum RooflineSVG {
         let y0 = pow(10, floor(log10(ys.min() ?? 0.1))), y1 = pow(10, ceil(log10((ys.max() ?? 100) * 1.5)))
         func px(_ x: Double) -> Double { left + plotW * (log10(x) - log10(x0)) / (log10(x1) - log10(x0)) }
         func py(_ y: Double) -> Double { top + plotH * (1 - (log10(y) - log10(y0)) / (log10(y1) - log10(y0))) }
-        func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        func label(_ v: Double) -> String { v >= 1 ? String(format: "%g", v) : String(format: "%g", v) }
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let f = SVGDocument.coordinate, esc = SVGDocument.escape
+        func label(_ v: Double) -> String { String(format: "%g", v) }
 
-        var svg = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="\(f(left))" y="28" font-size="17" font-weight="bold">\(esc(title))</text>
-
-        """
+        var svg = SVGDocument.open(width: width, height: height, left: left, title: title)
         // Grid and axes.
         var d = x0
         while d <= x1 * 1.0001 {

@@ -71,13 +71,7 @@ struct CoexecCommand: ParsableCommand {
                 units.append(.make(cluster: c, cpus: list, threads: threads, name: c.name, sensors: sensors))
             }
         } else {
-            for c in cpus {
-                let list = try CPUList.parse(c)
-                let outside = list.filter { !allowed.contains($0) }
-                if !outside.isEmpty { throw fail("--cpus \(c): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
-                let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: list) }
-                units.append(.make(cluster: cluster, cpus: list, threads: threads, name: "cpus \(CPUList.format(list))", sensors: sensors))
-            }
+            units = try cpuGroupUnits(cpus, platform: platform, threads: threads, sensors: sensors)
         }
         var seen = Set<Int>()
         for u in units {

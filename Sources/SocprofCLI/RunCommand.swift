@@ -1,5 +1,6 @@
 import ArgumentParser
 import Counters
+import Experiments
 import Foundation
 import Kernels
 import Networks
@@ -24,6 +25,20 @@ func pinnedPool(threads: Int, cpus: [Int]) throws -> ThreadPool {
                    "(is a CPU offline or outside this process's cpuset?)")
     }
     return pool
+}
+
+/// The units given by `--cpus` (repeated): each CPU group as a unit named "cpus LIST", with the
+/// cluster it lies in (its policies, its sensors). An error when a CPU is not available to this
+/// process.
+func cpuGroupUnits(_ groups: [String], platform: PlatformDescription, threads: Int?, sensors: [PowerSensor]) throws -> [ComputeUnit] {
+    let allowed = CPUSet.currentAffinity()
+    return try groups.map { c in
+        let list = try CPUList.parse(c)
+        let outside = list.filter { !allowed.contains($0) }
+        if !outside.isEmpty { throw fail("--cpus \(c): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
+        let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: list) }
+        return .make(cluster: cluster, cpus: list, threads: threads, name: "cpus \(CPUList.format(list))", sensors: sensors)
+    }
 }
 
 struct PlacementOptions: ParsableArguments {

@@ -92,13 +92,7 @@ struct SweepCommand: ParsableCommand {
         let threadCount = threads == "all" ? nil : Int(threads)
         var units: [ComputeUnit] = []
         if !cpus.isEmpty {
-            for c in cpus {
-                let list = try CPUList.parse(c)
-                let outside = list.filter { !allowed.contains($0) }
-                if !outside.isEmpty { throw fail("--cpus \(c): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
-                let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: list) }
-                units.append(.make(cluster: cluster, cpus: list, threads: threadCount, name: "cpus \(CPUList.format(list))", sensors: sensors))
-            }
+            units = try cpuGroupUnits(cpus, platform: platform, threads: threadCount, sensors: sensors)
         } else {
             var chosen = platform.topology.clusters
             if clusters != "all" {

@@ -22,6 +22,18 @@ struct PowerSampleCollectorTests {
         return (domain, sensor, ThreadPool(threads: cpus.count, cpus: cpus))
     }
 
+    static let kfcVolts = VoltageSource.sensor(path: "sys/bus/i2c/drivers/INA231/3-0045/sensor_V")
+
+    /// A collector on the little cluster's policy and sensor with this machine's PMU registry.
+    static func collector(_ root: SystemRoot, events: [ResolvedEvent] = [taskClock], voltage: VoltageSource = kfcVolts,
+                          system: (any PerfEventSystem)? = nil) throws -> (PowerSampleCollector, policy: String) {
+        let (domain, sensor, pool) = try setUp(root)
+        let c = try PowerSampleCollector(root: root, domains: [domain], pool: pool, cores: pool.count, events: events, sensor: sensor, voltage: voltage,
+                                         registry: PMURegistry(root: .live), permissions: PerfPermissions.current(root: .live),
+                                         system: system ?? KernelPerfEventSystem())
+        return (c, FrequencyPin.directory(of: domain))
+    }
+
     static var taskClock: ResolvedEvent {
         var e = ResolvedEvent(name: "task-clock", pmuName: "software", type: .software, config: UInt64(PERF_COUNT_SW_TASK_CLOCK.rawValue))
         e.unit = "ns"
@@ -36,13 +48,9 @@ struct PowerSampleCollectorTests {
     func collect() throws {
         let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (domain, sensor, pool) = try Self.setUp(root)
-        let policy = FrequencyPin.directory(of: domain)
+        let (_, sensor, _) = try Self.setUp(root)
+        let (collector, policy) = try Self.collector(root, voltage: try #require(VoltageSource.sensor(besides: sensor, root: root)))
         let before = (root.read("\(policy)/scaling_min_freq"), root.read("\(policy)/scaling_max_freq"))
-        let collector = try PowerSampleCollector(
-            root: root, domains: [domain], pool: pool, cores: pool.count, events: [Self.taskClock], sensor: sensor,
-            voltage: try #require(VoltageSource.sensor(besides: sensor, root: root)), registry: PMURegistry(root: .live),
-            permissions: PerfPermissions.current(root: .live))
         #expect(collector.passes == [[0]])
         // The policy's limits while each row is measured.
         var seen: [String] = []
@@ -74,11 +82,7 @@ struct PowerSampleCollectorTests {
     func pinnedDuringRow() throws {
         let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (domain, sensor, pool) = try Self.setUp(root)
-        let policy = FrequencyPin.directory(of: domain)
-        let collector = try PowerSampleCollector(
-            root: root, domains: [domain], pool: pool, cores: pool.count, events: [Self.taskClock], sensor: sensor,
-            voltage: .table(VoltageSourceTests.a15, source: "test"), registry: PMURegistry(root: .live), permissions: PerfPermissions.current(root: .live))
+        let (collector, policy) = try Self.collector(root, voltage: .table(VoltageSourceTests.a15, source: "test"))
         var during: [String] = []
         let plan = PowerCollectPlan(frequenciesKHz: [1_000_000, 1_200_000], workloads: [.idle], seconds: 0.05, settleSeconds: 0)
         let (rows, _) = try collector.collect(plan, progress: { _, _, _, _ in }, shouldStop: {
@@ -94,13 +98,9 @@ struct PowerSampleCollectorTests {
     func passes() throws {
         let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (domain, sensor, pool) = try Self.setUp(root)
         // Two counters; three emulated clocks: two passes.
         let events = [Self.emulated("emu-task-clock", 0x11), Self.emulated("emu-cpu-clock", 0x12), Self.emulated("emu-task-clock-2", 0x11)]
-        let collector = try PowerSampleCollector(
-            root: root, domains: [domain], pool: pool, cores: pool.count, events: events, sensor: sensor,
-            voltage: .sensor(path: "sys/bus/i2c/drivers/INA231/3-0045/sensor_V"), registry: PMURegistry(root: .live),
-            permissions: PerfPermissions.current(root: .live), system: EmulatedPMUSystem(counters: 2))
+        let (collector, _) = try Self.collector(root, events: events, system: EmulatedPMUSystem(counters: 2))
         #expect(collector.passes == [[0, 1], [2]])
         let plan = PowerCollectPlan(frequenciesKHz: [1_000_000], workloads: [.fma], seconds: 0.3, settleSeconds: 0)
         let (rows, _) = try collector.collect(plan)
@@ -114,11 +114,8 @@ struct PowerSampleCollectorTests {
     func uncountableEvent() throws {
         let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (domain, sensor, pool) = try Self.setUp(root)
         #expect {
-            try PowerSampleCollector(root: root, domains: [domain], pool: pool, cores: 2, events: [Self.taskClock, Self.emulated("emu-missing", 0x99)],
-                                     sensor: sensor, voltage: .sensor(path: "x"), registry: PMURegistry(root: .live),
-                                     permissions: PerfPermissions.current(root: .live), system: EmulatedPMUSystem(counters: 4))
+            try Self.collector(root, events: [Self.taskClock, Self.emulated("emu-missing", 0x99)], system: EmulatedPMUSystem(counters: 4))
         } throws: { e in (e as? PowerCollectError)?.description.contains("emu-missing cannot be counted") ?? false }
     }
 
@@ -126,12 +123,7 @@ struct PowerSampleCollectorTests {
     func stop() throws {
         let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (domain, sensor, pool) = try Self.setUp(root)
-        let policy = FrequencyPin.directory(of: domain)
-        let collector = try PowerSampleCollector(
-            root: root, domains: [domain], pool: pool, cores: pool.count, events: [Self.taskClock], sensor: sensor,
-            voltage: .sensor(path: "sys/bus/i2c/drivers/INA231/3-0045/sensor_V"), registry: PMURegistry(root: .live),
-            permissions: PerfPermissions.current(root: .live))
+        let (collector, policy) = try Self.collector(root)
         var rowsSeen = 0
         let plan = PowerCollectPlan(frequenciesKHz: [600_000, 1_000_000, 1_400_000], workloads: [.idle], seconds: 0.05, settleSeconds: 0)
         let (rows, stopped) = try collector.collect(plan, row: { _ in rowsSeen += 1 }, shouldStop: { rowsSeen >= 1 })
