@@ -77,13 +77,13 @@ struct Gem5ConfigTests {
             #expect(little.options.contains(o), "little lacks \(o): \(little.options)")
         }
         for c in config.clusters {
-            // The line size is null in the board file: no option, and a note saying it is unknown.
-            #expect(!c.options.contains { $0.hasPrefix("--cacheline_size") })
-            #expect(c.notes.contains { $0.contains("line_bytes unknown") && $0.contains("NOT FOUND") })
+            // The line size is 64 B in the board file (A7 and A15 TRMs): its option, no note saying it is unknown.
+            #expect(c.options.contains("--cacheline_size=64"))
+            #expect(!c.notes.contains { $0.contains("line_bytes unknown") })
             #expect(Set(c.options.map(Self.name)).isSubset(of: Self.seOptionNames), "\(c.options)")
             #expect(Set(c.options.map(Self.name)).count == c.options.count, "an option twice: \(c.options)")
             let line = try #require(c.values.first { $0.key == "line_bytes" })
-            #expect(line.value == nil && line.option == nil)
+            #expect(line.value == .int(64) && line.option == "--cacheline_size=64")
         }
         // Each value keeps its own cluster's source.
         #expect(big.values.first { $0.key == "l2_kib" }?.source.contains("ex5_big.py") == true)

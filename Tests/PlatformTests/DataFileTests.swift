@@ -94,10 +94,10 @@ struct DataFileTests {
         let dynamIQ = ["cortex-a55", "cortex-a76", "neoverse-n1"].contains(core)
         #expect(resolved["l3_refills"]?.isAvailable == dynamIQ)
         #expect(resolved["dram_write_bytes"]?.isAvailable == !dynamIQ, "DynamIQ cores have no core event for L3 write-backs")
-        // A formula evaluates from counted values.
+        // A formula evaluates from counted values (the A55's adds its prefetch L3 refills, none here).
         let read = resolved["dram_read_bytes"]!
         let event = dynamIQ ? "L3D_CACHE_REFILL" : "L2D_CACHE_REFILL"
-        #expect(read.evaluate(events: [event: 1000]) == 64_000)
+        #expect(read.evaluate(events: [event: 1000, "L3D_CACHE_REFILL_PREFETCH": 0]) == 64_000)
     }
 
     @Test("DRAM formulas prefer the memory controller when it may be opened")
@@ -197,5 +197,134 @@ struct DataFileTests {
         } throws: { "\($0)".contains("mapfile.csv (line 2)") }
         let boards = try BoardCatalog(directory: Self.data.appendingPathComponent("boards"))
         #expect { try boards.select("odroid-xu5") } throws: { "\($0)".contains("did you mean 'odroid-xu3'") || "\($0)".contains("did you mean 'odroid-xu4'") }
+    }
+}
+
+/// The corrections of issue 16 part 5 (board-truth review): each value as its source gives it.
+extension DataFileTests {
+    static func context(_ core: String) -> MetricContext {
+        let pmu = PMU(name: "pmu", type: PerfEventType(rawValue: 8), cpus: [0], cpumask: nil, formats: [:], aliases: [:])
+        return MetricContext(core: CoreType(id: core, name: core), isX86: false, table: tables["arm/\(core)"], corePMU: pmu,
+                             registry: PMURegistry(root: .live, pmus: [pmu]), permissions: PerfPermissions(paranoid: 2, privileged: false), lineSize: 64)
+    }
+
+    static func board(_ name: String) throws -> Board {
+        try Board.load(contentsOf: data.appendingPathComponent("boards/\(name).json"))
+    }
+
+    @Test("the A55 table has 0xC0 L3D_CACHE_REFILL_PREFETCH and its DRAM read formula adds it")
+    func a55PrefetchRefills() throws {
+        let a55 = try #require(Self.tables["arm/cortex-a55"])
+        let e = try #require(a55.events.first { $0.code == 0xc0 })
+        #expect(e.name == "L3D_CACHE_REFILL_PREFETCH")
+        #expect(a55.event(named: "L3D_CACHE_REFILL_PREFETCH")?.code == 0xc0)
+        #expect(a55.events.count == 66)
+        // No other core here gains the event: A7/A53 use 0xC0 for their own IMPDEF events.
+        #expect(Self.tables["arm/cortex-a76"]?.event(named: "L3D_CACHE_REFILL_PREFETCH") == nil)
+        let read = Self.metrics.resolve("dram_read_bytes", in: Self.context("cortex-a55"))
+        #expect(read.formula?.text == "(L3D_CACHE_REFILL + L3D_CACHE_REFILL_PREFETCH) * line_size")
+        #expect(Set(read.events.map(\.name)) == ["L3D_CACHE_REFILL", "L3D_CACHE_REFILL_PREFETCH"])
+        #expect(read.evaluate(events: ["L3D_CACHE_REFILL": 1000, "L3D_CACHE_REFILL_PREFETCH": 500]) == 96_000)
+        #expect(read.formula?.note?.contains("0xC0") == true && read.formula?.note?.contains("undercount") == true)
+    }
+
+    @Test("the A76/N1 DRAM read note says prefetch-driven refills are missed", arguments: ["cortex-a76", "neoverse-n1"])
+    func dynamIQPrefetchCaveat(core: String) {
+        let read = Self.metrics.resolve("dram_read_bytes", in: Self.context(core))
+        #expect(read.formula?.text == "L3D_CACHE_REFILL * line_size")
+        let note = read.formula?.note ?? ""
+        #expect(note.contains("Prefetches and stashes that target the L3") || note.contains("prefetches and stashes that target the L3"))
+        #expect(note.contains("read low"))
+    }
+
+    @Test("write-back notes: A7's L2D_CACHE_WB does not count coherency transfers; A73 has no L1D read/write split")
+    func writeBackAndSplitNotes() {
+        let a7 = Self.context("cortex-a7")
+        let wb = Self.metrics.resolve("l2_writebacks", in: a7).formula?.note ?? ""
+        #expect(!wb.contains("includes snoop responses that carry data"))
+        #expect(wb.contains("on A7 data transfers made for a coherency request are not counted"))
+        let write = Self.metrics.resolve("dram_write_bytes", in: a7).formula?.note ?? ""
+        #expect(!write.contains("includes snoop data responses"))
+        #expect(write.contains("On A7 data transfers made for a coherency request are not counted"))
+        let l1d = Self.metrics.resolve("l1d_refills", in: Self.context("cortex-a73")).formula?.note ?? ""
+        #expect(l1d.contains("A7, A53 and A73 have no read/write split"))
+        // The A73 table indeed has no 0x42/0x43.
+        #expect(Self.tables["arm/cortex-a73"]?.events.contains { $0.code == 0x42 || $0.code == 0x43 } == false)
+    }
+
+    @Test("Broadcom Brahma-B53's MIDR resolves to the cortex-a53 table")
+    func brahmaB53() throws {
+        let midr = MIDR(rawValue: 0x420f1000 | 0x00100002)
+        #expect(midr.implementer == 0x42 && midr.part == 0x100)
+        #expect(Self.mapfile.table(for: midr) == "arm/cortex-a53")
+        let catalog = try CoreCatalog(contentsOf: Self.data.appendingPathComponent("events/cores.csv"))
+        #expect(catalog.core(for: midr)?.id == "brahma-b53")
+        #expect(Self.mapfile.tables.count == 9, "no new table: Brahma-B53 shares the A53's")
+    }
+
+    @Test("Odroid-XU3/XU4 A7 and A15 clusters have 64-byte lines, sourced from the TRMs", arguments: ["odroid-xu3", "odroid-xu4"])
+    func odroidLineSizes(name: String) throws {
+        let b = try Self.board(name)
+        let little = try #require(b.clusters.first { $0.core == "cortex-a7" })
+        let big = try #require(b.clusters.first { $0.core == "cortex-a15" })
+        #expect(little.line_bytes?.value == 64 && little.line_bytes?.source.contains("DDI0464D") == true)
+        #expect(big.line_bytes?.value == 64 && big.line_bytes?.source.contains("DDI0438") == true)
+    }
+
+    @Test("the Odroid fixture's A7 L1 I-cache has 32-byte lines and 512 sets; the A15's keeps 64 and 256")
+    func odroidFixtureA7InstructionLine() throws {
+        let root = Fixtures.root("odroid-xu3")
+        for cpu in 0...3 {
+            let dir = "sys/devices/system/cpu/cpu\(cpu)/cache/index1"
+            #expect(root.readTrimmed("\(dir)/type") == "Instruction")
+            #expect(root.readInt("\(dir)/coherency_line_size") == 32 && root.readInt("\(dir)/number_of_sets") == 512)
+        }
+        let t = Topology(root: root, catalog: try CoreCatalog(contentsOf: Self.data.appendingPathComponent("events/cores.csv")),
+                         registry: PMURegistry(root: root))
+        let a7 = try #require(t.cluster(named: "cortex-a7"))
+        let l1i = try #require(a7.caches.first { $0.level == 1 && $0.type == "Instruction" })
+        #expect(l1i.lineBytes == 32 && l1i.sizeBytes == 32 * 1024 && l1i.ways == 2)
+        #expect(a7.lineBytes == 64, "the cluster's line is its last-level data line")
+        let a15 = try #require(t.cluster(named: "cortex-a15"))
+        #expect(a15.caches.first { $0.level == 1 && $0.type == "Instruction" }?.lineBytes == 64)
+    }
+
+    @Test("Raspberry Pi 4: 1.8 GHz (R1.4, Pi 400) and LPDDR4-3200, older revisions named")
+    func raspberryPi4() throws {
+        let b = try Self.board("raspberry-pi-4")
+        let all = try #require(b.clusters.first)
+        #expect(all.max_freq_khz?.value == 1_800_000)
+        let src = all.max_freq_khz?.source ?? ""
+        #expect(src.contains("overclocking.adoc") && src.contains("R1.3") && src.contains("1500"))
+        #expect(b.dram?.data_rate_mts?.value == 3200)
+        #expect(b.dram?.data_rate_mts?.source.contains("sdram_freq 3200") == true)
+    }
+
+    @Test("the RK3588 fixture has mainline's OPPs: A55 1008-1800 MHz, A76 1200-2400 MHz")
+    func rk3588MainlineOPPs() throws {
+        let root = Fixtures.root("rk3588")
+        let t = Topology(root: root, catalog: try CoreCatalog(contentsOf: Self.data.appendingPathComponent("events/cores.csv")),
+                         registry: PMURegistry(root: root))
+        let a55 = try #require(t.cluster(named: "cortex-a55"))
+        #expect(a55.frequencyDomains.map(\.availableKHz) == [[1_008_000, 1_200_000, 1_416_000, 1_608_000, 1_800_000]])
+        #expect(a55.frequencyDomains.map(\.minKHz) == [1_008_000] && a55.frequencyDomains.map(\.scalingMinKHz) == [1_008_000])
+        let a76 = try #require(t.cluster(named: "cortex-a76"))
+        let big: [Int64] = [1_200_000, 1_416_000, 1_608_000, 1_800_000, 2_016_000, 2_208_000, 2_400_000]
+        #expect(a76.frequencyDomains.map(\.availableKHz) == [big, big])
+        #expect(a76.frequencyDomains.map(\.minKHz) == [1_200_000, 1_200_000])
+        #expect(a76.frequencyDomains.allSatisfy { $0.currentKHz.map { big.contains($0) } == true })
+    }
+
+    @Test("HiKey970 cache sizes from pytorch/cpuinfo's Kirin tables")
+    func hikey970Caches() throws {
+        let b = try Self.board("hikey970")
+        let a53 = try #require(b.clusters.first { $0.core == "cortex-a53" })
+        let a73 = try #require(b.clusters.first { $0.core == "cortex-a73" })
+        #expect([a53.l1d_kib?.value, a53.l1i_kib?.value, a53.l2_kib?.value] == [32, 32, 1024])
+        #expect([a73.l1d_kib?.value, a73.l1i_kib?.value, a73.l2_kib?.value] == [64, 64, 2048])
+        for s in [a53.l1d_kib, a53.l1i_kib, a53.l2_kib, a73.l1d_kib, a73.l1i_kib, a73.l2_kib] {
+            #expect(s?.source.contains("pytorch/cpuinfo") == true)
+        }
+        #expect(a53.l2_kib?.source.contains("Kirin 970") == true)
     }
 }
