@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <stdio.h>
 
 // MARK: - User-space counter reads (after tools/lib/perf/mmap.c, perf_mmap__read_self)
 
@@ -303,6 +304,8 @@ int socprof_catch_interrupts(void) {
 }
 
 int socprof_interrupted(void) { return socprof_interrupt_flag; }
+
+int socprof_stdout_failed(void) { return fflush(stdout) != 0 || ferror(stdout) != 0; }
 
 // MARK: - Reference FMA loop (GCC vector extensions, built for the host CPU in release)
 

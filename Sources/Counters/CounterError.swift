@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SystemPackage
 
 /// Why an event could not be opened or read, with what to do about it.
@@ -71,8 +74,9 @@ public struct CounterError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Turns a failed perf_event_open into an error that says what to do. EBADF, EFAULT and
-    /// E2BIG are socprof's own bugs and stop the program.
+    /// Turns a failed perf_event_open into an error that says what to do. EBADF and EFAULT are
+    /// socprof's own bugs and stop the program; E2BIG (a group whose read would exceed the
+    /// kernel's limit, or an attr the kernel finds too large) is an error.
     static func fromOpen(_ e: Errno, event: ResolvedEvent, target: CountingTarget, permissions: PerfPermissions,
                          registry: PMURegistry?) -> CounterError {
         let pmuName = event.pmuName
@@ -80,7 +84,10 @@ public struct CounterError: Error, Sendable, CustomStringConvertible {
             CounterError(event: event.name, pmu: pmuName, errno: e, kind: kind, reason: reason, hint: hint)
         }
         switch e {
-        case .badFileDescriptor, .badAddress, .argListTooLong:
+        case .argListTooLong:
+            return make(.resources, "the kernel refused it as too large (E2BIG): the group's read would exceed the kernel's limit, or its attributes are larger than this kernel knows",
+                        "count fewer events at once")
+        case .badFileDescriptor, .badAddress:
             preconditionFailure("perf_event_open(\(event.name)) failed with \(errnoName(e)): a socprof bug (attr or group fd)")
         case .permissionDenied, .notPermitted:
             if permissions.forbidsAll {
@@ -116,7 +123,10 @@ public struct CounterError: Error, Sendable, CustomStringConvertible {
         case .resourceBusy:
             return make(.resources, "another user holds the PMU's counters exclusively (a pinned or exclusive event of another tool)", "stop the other tool")
         case .tooManyOpenFiles, .tooManyOpenFilesInSystem:
-            return make(.resources, "out of file descriptors", "raise the limit with `ulimit -n 65536`")
+            var limit = rlimit()
+            let soft = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? " (this process may open \(limit.rlim_cur))" : ""
+            return make(.resources, "out of file descriptors\(soft): each event needs one per thread or CPU counted",
+                        "count fewer events at once, or raise the limit with `ulimit -n 65536`")
         case .noSpace:
             return make(.resources, "no free hardware counter for this event", "count fewer events at once")
         case .noSuchProcess:

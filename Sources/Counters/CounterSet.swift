@@ -118,8 +118,8 @@ public final class CounterSet: @unchecked Sendable {
                     case .success(let fd):
                         members.append((i, fd))
                         continue
-                    case .failure(let err) where err == .invalidArgument || err == .noSpace:
-                        break // may not fit in this group: try it alone below
+                    case .failure(let err) where err == .invalidArgument || err == .noSpace || err == .argListTooLong:
+                        break // may not fit in this group (E2BIG: the group's read would be too large): try it alone below
                     case .failure(let err):
                         failures[i] = CounterError.fromOpen(err, event: e, target: options.target, permissions: options.permissions, registry: registry)
                         continue

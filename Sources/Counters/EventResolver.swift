@@ -186,10 +186,18 @@ public struct EventResolver: Sendable {
                 continue
             }
             if term.value == nil, let alias = pmu.alias(term.name), depth == 0 {
-                let inner = alias.terms.split(separator: ",").map { part -> EventSpec.Term in
-                    let kv = part.split(separator: "=", maxSplits: 1)
-                    return EventSpec.Term(name: String(kv[0]).trimmingCharacters(in: .whitespaces),
-                                          value: kv.count == 2 ? String(kv[1]).trimmingCharacters(in: .whitespaces) : nil)
+                var inner: [EventSpec.Term] = []
+                for part in alias.terms.split(separator: ",") {
+                    let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    let name = String(kv[0]).trimmingCharacters(in: .whitespaces)
+                    let value = kv.count == 2 ? String(kv[1]).trimmingCharacters(in: .whitespaces) : nil
+                    guard !name.isEmpty, value.map({ !$0.isEmpty }) ?? true else {
+                        throw EventResolutionError(event: text, problem: "\(pmu.name)'s alias '\(term.name)' reads '\(alias.terms)', which is not term=value,... (the file sys/bus/event_source/devices/\(pmu.name)/events/\(term.name))")
+                    }
+                    inner.append(EventSpec.Term(name: name, value: value))
+                }
+                if inner.isEmpty {
+                    throw EventResolutionError(event: text, problem: "\(pmu.name)'s alias '\(term.name)' is empty (the file sys/bus/event_source/devices/\(pmu.name)/events/\(term.name))")
                 }
                 let sub = try encode(terms: inner, on: pmu, text: text, depth: depth + 1)
                 words[0] |= sub.config

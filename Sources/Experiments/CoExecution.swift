@@ -353,6 +353,11 @@ public final class CoExecution {
 
     deinit { for t in threads { t.finish() } }
 
+    /// Why a unit's pool has fewer threads than asked for, by unit name (empty when all started).
+    public var startFailures: [String: String] {
+        Dictionary(zip(units, threads).compactMap { u, t in t.pool.startFailure.map { (u.name, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// Threads the kernel refused to pin, by unit name (empty when all were pinned).
     public var unpinned: [String: Int] {
         Dictionary(zip(units, threads).compactMap { u, t in t.pool.unpinnedThreads > 0 ? (u.name, t.pool.unpinnedThreads) : nil }, uniquingKeysWith: { a, _ in a })

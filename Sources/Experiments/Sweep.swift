@@ -297,6 +297,10 @@ public final class Sweep {
             for network in networks {
                 cellIndex += 1
                 if shouldStop() { return (cells, columns.compactMap { described[$0.name] }, true) }
+                if let why = pool.startFailure {
+                    try record(.failed(network: network, column: column.name, error: "could start only \(pool.count) of \(unit.threads) thread(s): \(why)"))
+                    continue
+                }
                 if pool.unpinnedThreads > 0 {
                     try record(.failed(network: network, column: column.name,
                                        error: "could not pin \(pool.unpinnedThreads) of \(unit.threads) thread(s) to cpus \(CPUList.format(unit.cpus))"))

@@ -16,8 +16,11 @@ import Musl
 /// arrives within the spin, so a layer boundary costs neither a wake-up (tens of microseconds on
 /// some systems) nor two context switches; an idle pool sleeps and uses no CPU.
 public final class ThreadPool: @unchecked Sendable {
-    /// Number of threads, the caller included.
-    public let count: Int
+    /// Number of threads, the caller included: those asked for, or fewer when the system would
+    /// not start more (`startFailure` says why). Set once in `init`.
+    public private(set) var count: Int
+    /// Why fewer threads than asked for were started (pthread_create's error), or nil.
+    public private(set) var startFailure: String? = nil
     /// The CPUs each thread is pinned to (thread i to `cpus[i % cpus.count]`), or empty: unpinned.
     public let cpus: [Int]
     /// How long a waiting thread spins before it sleeps, µs (0: sleep at once). The default,
@@ -85,9 +88,15 @@ public final class ThreadPool: @unchecked Sendable {
                 start.pool._withUnsafeGuaranteedRef { $0.workerLoop(start.index) }
                 return nil
             }, box.toOpaque())
-            precondition(r == 0, "pthread_create failed: \(r)")
+            if r != 0 {
+                // Out of memory or over a thread limit: run with the threads there are, and say so.
+                box.release()
+                startFailure = "pthread_create failed for thread \(i + 1) of \(threads): \(String(cString: strerror(r))) (memory, or a limit on threads such as ulimit -u)"
+                break
+            }
             workers.append(t)
         }
+        count = workers.count + 1
         // Every worker pins itself before it takes a job: after one, `unpinnedThreads` is final.
         if !cpus.isEmpty && threads > 1 { run { _ in } }
     }

@@ -17,6 +17,17 @@ public struct SensorEnergy: Sendable, Codable {
     public let samples: Int
     /// Length of the interval, s.
     public let seconds: Double
+    /// Readings dropped because they were no valid reading (NaN, infinite, negative, not a
+    /// number), and the first of them as read.
+    public var dropped: Int = 0
+    public var droppedExample: String? = nil
+
+    /// "sensor: 3 readings dropped (read 'nan'): NaN, infinite, negative or not a number", or nil.
+    public var droppedNote: String? {
+        guard dropped > 0 else { return nil }
+        return "\(sensor): \(dropped) reading(s) dropped (read '\(droppedExample ?? "?")'): NaN, infinite, negative or not a number; "
+            + (samples >= 2 ? "its energy is from its \(samples) valid readings" : "too few valid readings, so no energy from it")
+    }
 }
 
 /// Samples power sensors on a thread and integrates energy over an interval: power sensors
@@ -30,6 +41,8 @@ public final class EnergySampler: @unchecked Sendable {
 
     private let lock = NSLock()
     private var samples: [[(t: UInt64, v: Double)]]
+    /// Per sensor: readings that were no valid reading, and the first as read.
+    private var invalid: [(count: Int, example: String?)]
     private var running = false
     private var done = DispatchSemaphore(value: 0)
     private var window: (start: UInt64, end: UInt64) = (0, 0)
@@ -41,6 +54,23 @@ public final class EnergySampler: @unchecked Sendable {
         self.sensors = sensors
         self.periodNanoseconds = max(1_000_000, periodNanoseconds)
         self.samples = Array(repeating: [], count: sensors.count)
+        self.invalid = Array(repeating: (0, nil), count: sensors.count)
+    }
+
+    /// Reads every sensor; invalid readings are counted (call with `lock` held for `record`).
+    private func readAll() -> [PowerSensor.Reading] { sensors.map { $0.reading(root: root) } }
+
+    /// Keeps the valid readings at `t` and counts the invalid ones; `lock` must be held.
+    private func record(_ readings: [PowerSensor.Reading], at t: UInt64) {
+        for (i, r) in readings.enumerated() {
+            switch r {
+            case .value(let v): samples[i].append((t, v))
+            case .invalid(let text):
+                invalid[i].count += 1
+                if invalid[i].example == nil { invalid[i].example = text }
+            case .unreadable: break
+            }
+        }
     }
 
     /// The clock readings are stamped with: DispatchTime's uptime, ns.
@@ -52,22 +82,22 @@ public final class EnergySampler: @unchecked Sendable {
         let problems = sensors.compactMap { $0.enable(root: root) }
         lock.lock()
         samples = Array(repeating: [], count: sensors.count)
+        invalid = Array(repeating: (0, nil), count: sensors.count)
         running = true
         // The wall-clock start is stamped beside the monotonic one, and the wall window's end is
         // its start plus the monotonic length: sensors and meter integrate over one interval.
         wallWindow.0 = Date().timeIntervalSince1970
         window.start = Self.now()
         // A first reading now, so that the interval is covered from its start.
-        let first = sensors.map { $0.read(root: root) }
-        for (i, v) in first.enumerated() { if let v { samples[i].append((window.start, v)) } }
+        record(readAll(), at: window.start)
         lock.unlock()
         done = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
             while true {
                 let t = Self.now()
-                let values = sensors.map { $0.read(root: root) }
+                let values = readAll()
                 lock.lock()
-                for (i, v) in values.enumerated() { if let v { samples[i].append((t, v)) } }
+                record(values, at: t)
                 let go = running
                 lock.unlock()
                 if !go { break }
@@ -92,7 +122,7 @@ public final class EnergySampler: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         // A last reading now, so that the interval is covered to its end.
         let t = Self.now()
-        for (i, sensor) in sensors.enumerated() { if let v = sensor.read(root: root) { samples[i].append((t, v)) } }
+        record(readAll(), at: t)
         let seconds = Double(window.end - window.start) / 1e9
         return sensors.enumerated().map { i, s in
             let j = s.measuresEnergy ? Self.energyDifference(samples[i].map(\.v), wrapJoules: s.wrapMicrojoules.map { Double($0) / 1e6 })
@@ -102,8 +132,11 @@ public final class EnergySampler: @unchecked Sendable {
             // interval's own length.
             let span = samples[i].count >= 2 ? Double(samples[i].last!.t - samples[i].first!.t) / 1e9 : 0
             let watts = j.flatMap { span > 0 ? $0 / span : nil }
-            return SensorEnergy(sensor: s.label, rail: s.rail, cluster: s.cluster, joules: watts.map { $0 * seconds },
-                                meanWatts: watts, samples: samples[i].count, seconds: seconds)
+            var e = SensorEnergy(sensor: s.label, rail: s.rail, cluster: s.cluster, joules: watts.map { $0 * seconds },
+                                 meanWatts: watts, samples: samples[i].count, seconds: seconds)
+            e.dropped = invalid[i].count
+            e.droppedExample = invalid[i].example
+            return e
         }
     }
 

@@ -35,15 +35,31 @@ public struct PowerSensor: Sendable, Hashable, Codable {
     /// "ina231 sensor_arm (sys/bus/i2c/drivers/INA231/3-0040)".
     public var label: String { "\(kind.rawValue) \(rail ?? "?") (\((path as NSString).deletingLastPathComponent))" }
 
-    /// Reads it: watts for power sensors, joules for energy sensors; nil when unreadable.
-    public func read(root: SystemRoot) -> Double? {
-        guard let text = root.readTrimmed(path), let v = Double(text) else { return nil }
+    /// One reading: a value, nothing (the file could not be read), or text that is no reading
+    /// (not a number, NaN, infinite or negative), which must never reach an energy figure.
+    public enum Reading: Sendable, Equatable {
+        case value(Double)
+        case unreadable
+        case invalid(String)
+    }
+
+    /// Reads it: watts for power sensors, joules for energy sensors.
+    public func reading(root: SystemRoot) -> Reading {
+        guard let text = root.readTrimmed(path) else { return .unreadable }
+        guard let v = Double(text), v.isFinite, v >= 0 else { return .invalid(text) }
         switch kind {
-        case .hwmonPower: return v / 1e6
-        case .hwmonEnergy, .powercap: return v / 1e6
-        case .ina231: return v
-        case .ina3221: return v / 1e3
+        case .hwmonPower: return .value(v / 1e6)
+        case .hwmonEnergy, .powercap: return .value(v / 1e6)
+        case .ina231: return .value(v)
+        case .ina3221: return .value(v / 1e3)
         }
+    }
+
+    /// Reads it: watts for power sensors, joules for energy sensors; nil when unreadable or not a
+    /// valid reading (NaN, infinite, negative).
+    public func read(root: SystemRoot) -> Double? {
+        if case .value(let v) = reading(root: root) { return v }
+        return nil
     }
 
     /// Turns an INA231 on (writes 1 to `enable` when it reads 0). Returns a problem, if any.

@@ -135,6 +135,7 @@ public struct Topology: Sendable {
         vendor = isX86 ? first["vendor_id"] : (cpuinfo.midr(cpu: online.cpus.first ?? 0)?.implementer).flatMap { implementers[$0] }
 
         var cpus: [CPU] = []
+        var noMIDR: [Int] = []
         for id in online {
             let base = "\(Self.cpuPath)/cpu\(id)"
             var midr: MIDR? = nil
@@ -151,22 +152,43 @@ public struct Topology: Sendable {
                 core = catalog?.core(for: midr)
             }
             let clusterID = root.readInt("\(base)/topology/cluster_id").map { Int($0) }
+            // cpu_capacity that is there but not a number is said, never read as "unknown" quietly.
+            var capacity: Int? = nil
+            if let text = root.readTrimmed("\(base)/cpu_capacity") {
+                if let v = Int(text), v >= 0, v <= 1 << 20 { capacity = v } else {
+                    problems.append("\(root.absolute("\(base)/cpu_capacity")): '\(text)' is not a capacity (0 to 1024); cpu\(id)'s capacity is unknown, so the biggest cluster is chosen by frequency")
+                }
+            }
+            let domain = Self.frequencyDomain(root: root, base: "\(base)/cpufreq", problems: &problems)
+            if !isX86 && midr == nil { noMIDR.append(id) }
             cpus.append(CPU(
                 id: id, core: core, midr: midr,
                 clusterID: clusterID == -1 ? nil : clusterID,
                 packageID: root.readInt("\(base)/topology/physical_package_id").map { Int($0) },
-                capacity: root.readInt("\(base)/cpu_capacity").map { Int($0) },
-                frequencyDomain: Self.frequencyDomain(root: root, base: "\(base)/cpufreq"),
+                capacity: capacity,
+                frequencyDomain: domain,
                 caches: Self.caches(root: root, base: "\(base)/cache", problems: &problems)))
+        }
+        if !noMIDR.isEmpty {
+            problems.append("cpus \(CPUList.format(noMIDR)): no MIDR in /proc/cpuinfo or regs/identification/midr_el1, so their core is unknown; each cpufreq policy (else each cluster_id) is taken as one cluster")
         }
         self.cpus = cpus
         self.online = online
-        self.problems = problems
+        // CPUs of one policy read the same files: each problem once.
+        var seenProblems = Set<String>()
+        self.problems = problems.filter { seenProblems.insert($0).inserted }
 
         // Group by core type (and package on x86, where one type spans sockets).
         var groups: [[CPU]] = []
         for cpu in cpus {
-            let key = { (c: CPU) in "\(c.core?.id ?? c.midr?.description ?? "?")|\(isX86 ? c.packageID ?? 0 : 0)" }
+            // A CPU of unknown type is never merged with another kind: without a MIDR, CPUs of one
+            // cpufreq policy (else one cluster_id) make a cluster.
+            let key = { (c: CPU) -> String in
+                if c.core == nil && c.midr == nil && !isX86 {
+                    return "?|" + (c.frequencyDomain.map { "policy \($0.cpus)" } ?? "cluster \(c.clusterID ?? -1)")
+                }
+                return "\(c.core?.id ?? c.midr?.description ?? "?")|\(isX86 ? c.packageID ?? 0 : 0)"
+            }
             if let i = groups.firstIndex(where: { key($0[0]) == key(cpu) }) { groups[i].append(cpu) } else { groups.append([cpu]) }
         }
         var clusters = groups.map { members -> Cluster in
@@ -195,17 +217,37 @@ public struct Topology: Sendable {
         self.clusters = clusters
     }
 
-    static func frequencyDomain(root: SystemRoot, base: String) -> FrequencyDomain? {
+    /// A cpufreq policy; a file that is there but does not hold a frequency is a problem named by
+    /// path (that figure is then unknown), never a silent nil.
+    static func frequencyDomain(root: SystemRoot, base: String, problems: inout [String]) -> FrequencyDomain? {
         // cpufreq prints related_cpus space-separated ("0 1 2 3"), not as a cpulist.
-        guard root.exists(base), let related = root.read("\(base)/related_cpus") ?? root.read("\(base)/affected_cpus"),
-              let cpus = try? CPUSet(parsing: related.split(whereSeparator: \.isWhitespace).joined(separator: ",")) else { return nil }
-        let available = (root.readTrimmed("\(base)/scaling_available_frequencies") ?? "")
-            .split(separator: " ").compactMap { Int64($0) }.sorted()
+        guard root.exists(base), let related = root.read("\(base)/related_cpus") ?? root.read("\(base)/affected_cpus") else { return nil }
+        guard let cpus = try? CPUSet(parsing: related.split(whereSeparator: \.isWhitespace).joined(separator: ",")) else {
+            problems.append("\(root.absolute("\(base)/related_cpus")): '\(related.trimmingCharacters(in: .whitespacesAndNewlines))' is not a list of CPUs; this policy is ignored")
+            return nil
+        }
+        // Messages name the policy's own directory (cpuN/cpufreq is a link to it on most kernels),
+        // so that the CPUs of one policy report a bad file once.
+        let shown = URL(fileURLWithPath: root.absolute(base)).resolvingSymlinksInPath().path
+        func khz(_ name: String) -> Int64? {
+            guard let text = root.readTrimmed("\(base)/\(name)") else { return nil }
+            if let v = Int64(text), v > 0, v < 100_000_000 { return v }
+            problems.append("\(shown)/\(name): '\(text)' is not a frequency in kHz; it is taken as unknown")
+            return nil
+        }
+        var available: [Int64] = []
+        if let text = root.readTrimmed("\(base)/scaling_available_frequencies") {
+            for word in text.split(whereSeparator: \.isWhitespace) {
+                if let v = Int64(word), v > 0, v < 100_000_000 { available.append(v) } else {
+                    problems.append("\(shown)/scaling_available_frequencies: '\(word)' is not a frequency in kHz; left out")
+                }
+            }
+        }
         return FrequencyDomain(
-            cpus: cpus, minKHz: root.readInt("\(base)/cpuinfo_min_freq"), maxKHz: root.readInt("\(base)/cpuinfo_max_freq"),
-            currentKHz: root.readInt("\(base)/scaling_cur_freq"), scalingMinKHz: root.readInt("\(base)/scaling_min_freq"),
-            scalingMaxKHz: root.readInt("\(base)/scaling_max_freq"), governor: root.readTrimmed("\(base)/scaling_governor"),
-            availableKHz: available)
+            cpus: cpus, minKHz: khz("cpuinfo_min_freq"), maxKHz: khz("cpuinfo_max_freq"),
+            currentKHz: khz("scaling_cur_freq"), scalingMinKHz: khz("scaling_min_freq"),
+            scalingMaxKHz: khz("scaling_max_freq"), governor: root.readTrimmed("\(base)/scaling_governor"),
+            availableKHz: Array(Set(available)).sorted())
     }
 
     /// Parses sysfs cache sizes: "32K", "2048K", "3M", "512" (bytes).

@@ -393,7 +393,7 @@ public final class LayerProfiler {
             }
             // Later passes record only their own hardware events (software ones come from pass 0).
             let recorded = pass.enumerated().filter { first || events[$0.element].type != .software }
-            for _ in 0..<warmup { runner.run() }
+            for _ in 0..<warmup where !(shouldStop?() ?? false) { runner.run() } // Ctrl-C reaches the warm-up too
             // The workers' first readings, taken by an empty job.
             pool.setJobEndHook(SelfReads.hook, context: Unmanaged.passUnretained(reader).toOpaque())
             reader.slot = 0
@@ -465,7 +465,9 @@ public final class LayerProfiler {
                 passRuns[p] += 1
                 progress?(p * repeats + r + 1)
             }
-            if first, let energy { _ = energy.sampler.stop() }
+            if first, let energy {
+                for e in energy.sampler.stop() { if let n = e.droppedNote { notes.append(n) } }
+            }
         }
         let fewest = passRuns.min() ?? 0
         if fewest < repeats {

@@ -44,10 +44,13 @@ public enum RooflineSVG {
         }
         xs = xs.filter { $0 > 0 && $0.isFinite }
         ys = ys.filter { $0 > 0 && $0.isFinite }
-        let x0 = pow(10, floor(log10(xs.min() ?? 0.1))), x1 = pow(10, ceil(log10((xs.max() ?? 100) * 1.01)))
-        let y0 = pow(10, floor(log10(ys.min() ?? 0.1))), y1 = pow(10, ceil(log10((ys.max() ?? 100) * 1.5)))
-        func px(_ x: Double) -> Double { left + plotW * (log10(x) - log10(x0)) / (log10(x1) - log10(x0)) }
-        func py(_ y: Double) -> Double { top + plotH * (1 - (log10(y) - log10(y0)) / (log10(y1) - log10(y0))) }
+        // Decades from 1e-6 to 1e9 at most (a figure outside is drawn at the edge): the grid loops
+        // below stay short whatever a report holds.
+        func decade(_ v: Double, _ round: (Double) -> Double) -> Double { pow(10, min(9, max(-6, round(log10(v))))) }
+        let x0 = decade(xs.min() ?? 0.1, floor), x1 = max(x0 * 10, decade((xs.max() ?? 100) * 1.01, ceil))
+        let y0 = decade(ys.min() ?? 0.1, floor), y1 = max(y0 * 10, decade((ys.max() ?? 100) * 1.5, ceil))
+        func px(_ x: Double) -> Double { left + plotW * (log10(min(max(x, x0), x1)) - log10(x0)) / (log10(x1) - log10(x0)) }
+        func py(_ y: Double) -> Double { top + plotH * (1 - (log10(min(max(y, y0), y1)) - log10(y0)) / (log10(y1) - log10(y0))) }
         let f = SVGDocument.coordinate, esc = SVGDocument.escape
         func label(_ v: Double) -> String { String(format: "%g", v) }
 
@@ -109,7 +112,7 @@ public enum RooflineSVG {
                 svg += "<text x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"10\" fill=\"\(color)\">\(esc(name))</text>\n"
             }
             // The whole network: total ops over total minimum bytes, total ops over total time.
-            let ops = Double(layers.reduce(Int64(0)) { $0 + $1.ops })
+            let ops = layers.reduce(0.0) { $0 + Double($1.ops) } // in Double: no overflow however large
             let bytes = layers.reduce(0.0) { $0 + Double($1.ops) / $1.oi_theoretical }
             let time = layers.reduce(0.0) { $0 + $1.time_s }
             if ops > 0, bytes > 0, time > 0 {

@@ -21,13 +21,11 @@ struct KernelBenchOptions: ParsableArguments {
     func validate() throws {
         guard (1...1024).contains(threads) else { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
         guard (1...100_000).contains(repetitions) else { throw ValidationError("--repeat \(repetitions) must be 1 to 100000.") }
-        if let cpus { do { _ = try cpuList(cpus) } catch { throw ValidationError("--cpus: \(error)") } }
+        if let cpus { _ = try parseCPUOption(cpus) }
     }
 
-    func cpuList(_ text: String) throws -> [Int] { try Counters.CPUList.parse(text) }
-
     func makePool() throws -> ThreadPool {
-        let list = try cpus.map(cpuList) ?? Array(Platform.CPUSet.currentAffinity().cpus.prefix(threads))
+        let list = try cpus.map { try parseCPUOption($0) } ?? Array(Platform.CPUSet.currentAffinity().cpus.prefix(threads))
         return try pinnedPool(threads: threads, cpus: list)
     }
 

@@ -44,7 +44,7 @@ struct CoexecCommand: ParsableCommand {
         _ = try lookUpNetwork(network)
         if clusters != nil && !cpus.isEmpty { throw ValidationError("--clusters and --cpus both choose the units; give one.") }
         if clusters == nil && cpus.count < 2 { throw ValidationError("give two or more units: --clusters A,B or --cpus LIST --cpus LIST.") }
-        for c in cpus { do { _ = try CPUList.parse(c) } catch { throw ValidationError("--cpus '\(c)': \(error)") } }
+        for c in cpus { _ = try parseCPUOption(c) }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
         guard (1...100_000).contains(images) else { throw ValidationError("--images \(images) must be 1 to 100000.") }
         guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 10000.") }
@@ -82,6 +82,9 @@ struct CoexecCommand: ParsableCommand {
         }
         Terminal.stderr("socprof coexec: \(net.name) on \(units.map(\.name).joined(separator: " + ")), \(mode.rawValue) mode: each unit alone, then together (\(images) images each)")
         let experiment = CoExecution(network: net, units: units, root: root, sensors: Self.boardSensors(sensors))
+        if let (name, why) = experiment.startFailures.first {
+            throw fail("\(name): \(why); ask for fewer with --threads", code: 1)
+        }
         if let (name, n) = experiment.unpinned.first {
             throw fail("could not pin \(n) thread(s) of \(name) to its CPUs: sched_setaffinity refused (is a CPU offline or outside this process's cpuset?)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Counters
 import Foundation
 import Profiler
 
@@ -17,9 +18,7 @@ struct CompareCommand: ParsableCommand {
 
     static func load(_ path: String) throws -> NetworkProfile {
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read the file") }
-        do { return try JSONDecoder().decode(NetworkProfile.self, from: data) } catch {
-            throw fail("\(path): not a socprof profile report (\(error.localizedDescription))")
-        }
+        do { return try NetworkProfile.load(data, file: path) } catch { throw fail(error.description) }
     }
 
     struct Row: Encodable {
@@ -40,6 +39,13 @@ struct CompareCommand: ParsableCommand {
         var names = pa.layers.map(\.name)
         for l in pb.layers where la[l.name] == nil { names.append(l.name) }
         func ratio(_ x: Double?, _ y: Double?) -> Double? { guard let x, let y, x > 0 else { return nil }; return y / x }
+        if let metric {
+            let known = Set(pa.layers.flatMap { Array($0.metrics.keys) + Array($0.events.keys) } + pb.layers.flatMap { Array($0.metrics.keys) + Array($0.events.keys) })
+            guard known.contains(metric) else {
+                let near = Suggestions.closest(to: metric, in: known.sorted())
+                throw fail("--metric '\(metric)' is in neither report; they have \(known.sorted().joined(separator: ", "))" + (near.isEmpty ? "" : "; did you mean '\(near[0])'?"))
+            }
+        }
         let rows = names.map { n -> Row in
             let x = la[n], y = lb[n]
             let ma = metric.flatMap { x?.metrics[$0]?.value ?? x?.events[$0]?.value }

@@ -65,6 +65,9 @@ struct ProfileCommand: ParsableCommand {
         guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 10000.") }
         guard (1...10_000).contains(repetitions) else { throw ValidationError("--repeat \(repetitions) must be 1 to 10000.") }
         guard (0...600).contains(idleSeconds) else { throw ValidationError("--idle-baseline \(idleSeconds) must be 0 to 600 seconds.") }
+        if let metrics, metrics.split(separator: ",", omittingEmptySubsequences: false).contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) || metrics.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--metrics '\(metrics)' has an empty name; give metric names separated by commas (`socprof events` lists them).")
+        }
     }
 
     func run() throws {
@@ -148,9 +151,14 @@ struct ProfileCommand: ParsableCommand {
         let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))",
                                      maxKHz: cluster?.maxKHz, threads: pool.count, cpus: cpus)
         let file = CeilingsReport.directory().appendingPathComponent(key)
-        if let data = FileManager.default.contents(atPath: file.path),
-           let c = try? JSONDecoder().decode(CeilingsReport.self, from: data), c.usable, let dram = c.bandwidth_gbs["DRAM"] {
-            result.place(under: Roofline(peak_gflops: c.peak_gflops_fp32, dram_gbs: dram, source: "measured ceilings \(file.path)"))
+        if let data = FileManager.default.contents(atPath: file.path) {
+            // A cache of another schema or version, or with figures no measurement gives, is not used.
+            if let c = try? JSONDecoder().decode(CeilingsReport.self, from: data), c.schema == "socprof.ceilings", c.schema_version == 1, c.usable,
+               let dram = c.bandwidth_gbs["DRAM"], c.peak_gflops_fp32 <= 1e9, dram <= 1e9 {
+                result.place(under: Roofline(peak_gflops: c.peak_gflops_fp32, dram_gbs: dram, source: "measured ceilings \(file.path)"))
+            } else {
+                result.notes.append("the ceilings kept in \(file.path) are not usable (another schema or version, or a peak or DRAM bandwidth that is not a measurement): run `socprof ceilings` again")
+            }
         } else {
             result.notes.append("no measured ceilings for \(key): run `socprof ceilings` with the same cluster and threads to place the layers under the roofline")
         }

@@ -29,11 +29,8 @@ struct RooflineCommand: ParsableCommand {
         for path in reports {
             guard let data = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read the file") }
             do {
-                let p = try JSONDecoder().decode(NetworkProfile.self, from: data)
-                series.append(.init(label: (path as NSString).lastPathComponent, profile: p))
-            } catch {
-                throw fail("\(path): not a socprof profile report (\(error.localizedDescription))")
-            }
+                series.append(.init(label: (path as NSString).lastPathComponent, profile: try NetworkProfile.load(data, file: path)))
+            } catch { throw fail(error.description) }
         }
         let svg = RooflineSVG.render(series, title: title ?? series.map { "\($0.profile.network) on \($0.profile.placement)" }.joined(separator: " vs "))
         do { try Terminal.writeAtomically(svg, to: output) } catch { throw fail("cannot write -o '\(output)': \(error.localizedDescription)", code: 1) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPerfEvent
 import Counters
 import Experiments
 import Foundation
@@ -20,11 +21,23 @@ func lookUpNetwork(_ name: String) throws -> Network {
 /// figures would then not be the chosen CPUs').
 func pinnedPool(threads: Int, cpus: [Int]) throws -> ThreadPool {
     let pool = ThreadPool(threads: threads, cpus: cpus)
+    if let why = pool.startFailure {
+        throw fail("could start only \(pool.count) of \(threads) thread(s): \(why); ask for fewer with --threads", code: 1)
+    }
     if pool.unpinnedThreads > 0 {
         throw fail("could not pin \(pool.unpinnedThreads) of \(threads) thread(s) to cpus \(CPUList.format(cpus)): sched_setaffinity refused " +
                    "(is a CPU offline or outside this process's cpuset?)")
     }
     return pool
+}
+
+/// A `--cpus` value as CPU numbers: a ValidationError for a list that does not parse or names no
+/// CPU (`--cpus ''`).
+func parseCPUOption(_ text: String, option: String = "--cpus") throws -> [Int] {
+    let list: [Int]
+    do { list = try CPUList.parse(text) } catch { throw ValidationError("\(option) '\(text)': \(error)") }
+    if list.isEmpty { throw ValidationError("\(option) '\(text)' names no CPU; give a cpulist such as 0-3 or 4,5.") }
+    return list
 }
 
 /// The units given by `--cpus` (repeated): each CPU group as a unit named "cpus LIST", with the
@@ -33,7 +46,7 @@ func pinnedPool(threads: Int, cpus: [Int]) throws -> ThreadPool {
 func cpuGroupUnits(_ groups: [String], platform: PlatformDescription, threads: Int?, sensors: [PowerSensor]) throws -> [ComputeUnit] {
     let allowed = CPUSet.currentAffinity()
     return try groups.map { c in
-        let list = try CPUList.parse(c)
+        let list = try parseCPUOption(c)
         let outside = list.filter { !allowed.contains($0) }
         if !outside.isEmpty { throw fail("--cpus \(c): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
         let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: list) }
@@ -53,14 +66,14 @@ struct PlacementOptions: ParsableArguments {
 
     func validate() throws {
         if cluster != nil && cpus != nil { throw ValidationError("--cluster and --cpus both choose the CPUs; give one.") }
-        if let cpus { do { _ = try CPUList.parse(cpus) } catch { throw ValidationError("--cpus: \(error)") } }
+        if let cpus { _ = try parseCPUOption(cpus) }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
     }
 
     /// The CPUs and a description of them.
     func resolve(root: SystemRoot) throws -> (cpus: [Int], label: String) {
         if let cpus {
-            let list = try CPUList.parse(cpus)
+            let list = try parseCPUOption(cpus)
             let allowed = CPUSet.currentAffinity()
             let outside = list.filter { !allowed.contains($0) }
             if !outside.isEmpty { throw fail("--cpus \(cpus): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
@@ -142,6 +155,8 @@ struct RunCommand: ParsableCommand {
         let activation_bytes_without_reuse: Int64
         let workspace_bytes: Int64
         let peak_rss_bytes: Int64
+        /// Stopped by Ctrl-C or SIGTERM before `--iterations` images: the figures cover `iterations`.
+        let interrupted: Bool
     }
 
     func run() throws {
@@ -150,7 +165,9 @@ struct RunCommand: ParsableCommand {
         let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let runner = NetworkRunner(network: net, pool: pool)
         runner.setDeterministicInput()
-        for _ in 0..<warmup { runner.run() }
+        // Ctrl-C or SIGTERM stops after the image in progress; the images done are reported.
+        _ = socprof_catch_interrupts()
+        for _ in 0..<warmup where socprof_interrupted() == 0 { runner.run() }
         if m5ops {
             let manifest = try M5Ops.prepare(network: net, threads: pool.count, iterations: iterations, manifest: m5opsManifest)
             if !json { Terminal.stderr("socprof run: --m5ops: \(manifest.dumps.count) dumps (\(iterations) image(s) x \(net.layers.count - 1) layers); their order is in \(m5opsManifest)") }
@@ -158,7 +175,7 @@ struct RunCommand: ParsableCommand {
         var times: [Double] = []
         times.reserveCapacity(iterations)
         var lastReport = DispatchTime.now().uptimeNanoseconds
-        for i in 0..<iterations {
+        for i in 0..<iterations where socprof_interrupted() == 0 {
             let t0 = DispatchTime.now().uptimeNanoseconds
             if m5ops {
                 var first = true
@@ -174,28 +191,34 @@ struct RunCommand: ParsableCommand {
                 lastReport = t1
             }
         }
+        if times.isEmpty {
+            throw fail("interrupted before the first timed image: nothing was measured", code: 130)
+        }
+        let interrupted = times.count < iterations
         times.sort()
         func q(_ f: Double) -> Double { times[min(times.count - 1, Int(f * Double(times.count - 1) + 0.5))] * 1e3 }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         let ops = net.costs().reduce(Int64(0)) { $0 + $1.ops }
-        let r = Result(network: net.name, placement: label, threads: pool.count, iterations: iterations,
+        let r = Result(network: net.name, placement: label, threads: pool.count, iterations: times.count,
                        images_per_second: 1e3 / q(0.5), median_ms: q(0.5), min_ms: times[0] * 1e3, max_ms: times.last! * 1e3,
                        p10_ms: q(0.1), p90_ms: q(0.9), gops_per_image: Double(ops) / 1e9,
                        weights_bytes: runner.weights.bytes, packed_weights_bytes: runner.packedWeightBytes, activation_bytes: runner.activationBytes,
                        activation_bytes_without_reuse: Int64(runner.plan.unplannedElements) * 4, workspace_bytes: runner.workspaceBytes,
-                       peak_rss_bytes: Int64(usage.ru_maxrss) * 1024)
+                       peak_rss_bytes: Int64(usage.ru_maxrss) * 1024, interrupted: interrupted)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try enc.encode(r), as: UTF8.self))
+            if interrupted { throw ExitCode(130) }
             return
         }
         func mib(_ b: Int64) -> String { String(format: "%.1f MiB", Double(b) / 1048576) }
-        print("\(r.network) on \(label), \(r.threads) thread(s), \(iterations) images:")
+        print("\(r.network) on \(label), \(r.threads) thread(s), \(times.count) images" + (interrupted ? " (interrupted after \(times.count) of \(iterations))" : "") + ":")
         print(String(format: "  %.2f images/s (median %.2f ms; min %.2f, p10 %.2f, p90 %.2f, max %.2f ms); %.2f GOP/image = %.1f GOP/s",
                      r.images_per_second, r.median_ms, r.min_ms, r.p10_ms, r.p90_ms, r.max_ms, r.gops_per_image, r.gops_per_image * r.images_per_second))
         print("  memory: weights \(mib(r.weights_bytes)) (+ \(mib(r.packed_weights_bytes)) packed for the GEMM), activations \(mib(r.activation_bytes)) (\(mib(r.activation_bytes_without_reuse)) without reuse), GEMM workspaces \(mib(r.workspace_bytes)); peak RSS \(mib(r.peak_rss_bytes))")
+        if interrupted { throw ExitCode(130) }
     }
 }
 

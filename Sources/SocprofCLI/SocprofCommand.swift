@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPerfEvent
 import Counters
 import Foundation
 
@@ -24,7 +25,28 @@ public struct SocprofCommand: ParsableCommand {
     /// Entry point: accepts perf's attached short options (`-x,`, `-r5`, `-ecycles`) by splitting
     /// them before argument parsing, up to the `--` that starts a counted command.
     public static func runMain() {
-        main(splitAttachedShortOptions(Array(CommandLine.arguments.dropFirst())))
+        // As ArgumentParser's main(), but bad input (an unknown option, a value it refuses, a
+        // ValidationError) exits with 2 like every other bad input (README: "Errors and exit
+        // status"), not with ArgumentParser's 64.
+        do {
+            var command = try parseAsRoot(splitAttachedShortOptions(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                // One line, as every other error: what is wrong and where to read more.
+                let names = Set(configuration.subcommands.compactMap { $0.configuration.commandName })
+                let command = CommandLine.arguments.dropFirst().first { a in names.contains(a) }
+                Terminal.stderr("socprof: error: \(message(for: error)) (see `socprof\(command.map { " \($0)" } ?? "") --help`)")
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+        // Output lost to a full disk, a closed pipe or /dev/full is a failure, not a silent 0.
+        if socprof_stdout_failed() != 0 {
+            let why = String(cString: strerror(errno))
+            Terminal.stderr("socprof: error: writing the output failed (\(why))")
+            Glibc.exit(1)
+        }
     }
 
     /// `-x,` becomes `-x ,` (for -x, -r, -e, -o), before any `--`.
@@ -55,6 +77,9 @@ struct GlobalOptions: ParsableArguments {
     var systemRoot: SystemRoot { SystemRoot.resolve(explicit: root) }
 
     func validateRoot() throws {
+        if let root, root.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--root '' names no directory; give a directory, or leave --root out to read / (or $SOCPROF_ROOT).")
+        }
         let r = systemRoot
         if !r.isLive && !r.isDirectory("") {
             throw ValidationError("--root '\(r.path)' is not a directory.")
@@ -70,14 +95,44 @@ func fail(_ message: String, code: Int32 = 2) -> ExitCode {
 
 /// Output helpers.
 enum Terminal {
+    /// A line on stderr; nothing happens when stderr is closed or full (a message cannot be
+    /// allowed to stop a measurement).
     static func stderr(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+        let bytes = Array((s + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 
-    /// Writes `text` to `path` atomically (a temporary file in the same directory, then rename),
-    /// so that a reader never sees half a report and a failure leaves the old file in place.
+    /// Writes `text` to `path`. A regular file (or a new path) is written atomically: a temporary
+    /// file in the same directory, then a rename, so that a reader never sees half a report and a
+    /// failure leaves the old file in place; a symlink to one is followed (the link stays a link).
+    /// Anything else (`-` for stdout, /dev/stdout, a device, a FIFO, or a link to one) is written
+    /// through, never replaced by a regular file.
     static func writeAtomically(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try Data(text.utf8).write(to: url, options: .atomic)
+        let data = Data(text.utf8)
+        if path == "-" {
+            try FileHandle.standardOutput.write(contentsOf: data)
+            return
+        }
+        // The path as the kernel would open it: symlinks resolved (a new file's directory too).
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        var st = stat()
+        if stat(target.path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            let fd = open(target.path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            defer { close(fd) }
+            try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                    }
+                    offset += n
+                }
+            }
+            return
+        }
+        try data.write(to: target, options: .atomic)
     }
 }

@@ -65,6 +65,9 @@ struct StatCommand: ParsableCommand {
         }
         if repeats < 1 { throw ValidationError("--repeat \(repeats) must be at least 1.") }
         if let separator, separator.isEmpty { throw ValidationError("-x needs a separator, as -x, or -x ';'.") }
+        if let separator, separator.contains(where: { $0.isNewline || $0 == "\"" }) || separator.contains(where: { $0.isNumber || $0 == "." }) {
+            throw ValidationError("-x '\(separator.debugDescription.dropFirst().dropLast())' cannot separate fields: a separator may not hold a line break, a quote, a digit or a '.'.")
+        }
         if separator != nil && json { throw ValidationError("-x and --json both choose the output format; give one.") }
         if idleSeconds < 0 || idleSeconds > 600 { throw ValidationError("--idle-baseline \(idleSeconds) must be between 0 and 600 seconds.") }
         if let powerLog, !FileManager.default.isReadableFile(atPath: powerLog) {

@@ -143,14 +143,25 @@ struct StatReport {
             if names[key] == nil { order.append(key) }
             names[key, default: []].append(row.event.name)
         }
-        for key in order { out.append("\(names[key]!.joined(separator: ", ")): \(key)") }
+        for key in order {
+            // An event given many times is named once, with its count ("task-clock (x207)").
+            var seen: [String] = []
+            var count: [String: Int] = [:]
+            for n in names[key]! {
+                if count[n] == nil { seen.append(n) }
+                count[n, default: 0] += 1
+            }
+            out.append("\(seen.map { count[$0]! > 1 ? "\($0) (x\(count[$0]!))" : $0 }.joined(separator: ", ")): \(key)")
+        }
         if let u = userSpaceOnly, !u.events.isEmpty {
             out.append("\(u.events.joined(separator: ", ")): counted in user space only (as with :u): \(u.why)")
         }
         var splits: [String: Int] = [:]
         for r in runs { for (k, v) in r.splits { splits[k] = max(splits[k] ?? 0, v) } }
         for (pmu, n) in splits.sorted(by: { $0.key < $1.key }) {
-            out.append("the events on \(pmu) did not fit on its counters at once and were split into \(n) groups; the groups took turns (see the running percentages; values are scaled)")
+            out.append(pmu == "software"
+                       ? "the software events were split into \(n) groups (a group's read would have exceeded the kernel's limit); software events count all the time, so nothing is scaled"
+                       : "the events on \(pmu) did not fit on its counters at once and were split into \(n) groups; the groups took turns (see the running percentages; values are scaled)")
         }
         if runs.count < requestedRepeats {
             out.append("stopped after \(runs.count) of \(requestedRepeats) runs: the command was interrupted")
@@ -388,6 +399,7 @@ struct EnergyReport {
 
     var allNotes: [String] {
         notes + unreadSensors.map { "\($0): fewer than two readings in a run; no energy (the run may be shorter than the sampling period)" }
+            + runs.flatMap { $0.compactMap(\.droppedNote) }
     }
 
     var meanLogJoules: Double? {

@@ -53,7 +53,7 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         try global.validateRoot()
         _ = try networkList()
-        for c in cpus { do { _ = try CPUList.parse(c) } catch { throw ValidationError("--cpus '\(c)': \(error)") } }
+        for c in cpus { _ = try parseCPUOption(c) }
         if !cpus.isEmpty && clusters != "all" { throw ValidationError("--clusters and --cpus both choose the columns; give one.") }
         if threads != "all" { guard let n = Int(threads), (1...1024).contains(n) else { throw ValidationError("--threads '\(threads)' must be all or 1 to 1024.") } }
         if frequency != "max" && frequency != "current" { _ = try frequencyList() }

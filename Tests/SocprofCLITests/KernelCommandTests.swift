@@ -23,7 +23,7 @@ struct KernelCommandTests {
         let one = try Socprof.run(["networks", "resnet50"])
         #expect(one.status == 0 && one.stdout.contains("OI_t") && one.stdout.contains("block4/unit3"))
         let bad = try Socprof.run(["networks", "resnet51"])
-        #expect(bad.status == 64 && bad.stderr.contains("unknown network 'resnet51'"))
+        #expect(bad.status == 2 && bad.stderr.contains("unknown network 'resnet51'"))
     }
 
     @Test func runReportsImagesPerSecondAndMemory() throws {
@@ -36,7 +36,7 @@ struct KernelCommandTests {
         #expect(act > 0 && act < unplanned)
         #expect((doc["peak_rss_bytes"] as? Int ?? 0) > (doc["weights_bytes"] as? Int ?? 0))
         let typo = try Socprof.run(["run", "mobilnet"])
-        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'mobilenet'"))
+        #expect(typo.status == 2 && typo.stderr.contains("did you mean 'mobilenet'"))
         let cpus = try Socprof.run(["run", "mobilenet", "--cpus", "100000", "--iterations", "1"])
         #expect(cpus.status == 2 && cpus.stderr.contains("not available to this process"))
         let cluster = try Socprof.run(["run", "mobilenet", "--cluster", "huge", "--iterations", "1"])
@@ -51,7 +51,7 @@ struct KernelCommandTests {
         #expect(rows.count == 1 && (rows[0]["gflops"] as? Double ?? 0) > 0)
         #expect((c["gemm_gflops"] as? Double ?? 0) > 0)
         let bad = try Socprof.run(["bench", "gemm", "--m", "0"])
-        #expect(bad.status == 64)
+        #expect(bad.status == 2)
         // A CPU the kernel will not pin to (no such CPU): an error, not an unpinned run.
         let unpinned = try Socprof.run(["bench", "gemm", "--m", "64", "--n", "64", "--k", "64", "--cpus", "1000", "--threads", "2", "--repeat", "1"])
         #expect(unpinned.status == 2 && unpinned.stderr.contains("could not pin 2 of 2 thread(s) to cpus 1000"), "\(unpinned.stderr)")

@@ -115,6 +115,9 @@ int socprof_catch_interrupts(void);
 /// 1 once SIGINT or SIGTERM arrived after socprof_catch_interrupts().
 int socprof_interrupted(void);
 
+/// Flushes stdout; nonzero when that or any earlier write to it failed (a full disk, a closed fd).
+int socprof_stdout_failed(void);
+
 // MARK: - Benchmark reference (CPerfEvent.c)
 
 /// `iterations` read(2)s of `fd` into `buffer` in a plain C loop; returns the total ns, or 0 if
