@@ -134,13 +134,6 @@ public struct SweepStore: Sendable {
 
     var cellsDirectory: URL { directory.appendingPathComponent("cells") }
 
-    /// Pretty-printed, sorted keys: what the sweep's JSON files use.
-    public static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return e
-    }
-
     /// The settings a previous run wrote, if any.
     public func settings() throws -> SweepSettings? {
         let url = directory.appendingPathComponent("settings.json")
@@ -153,7 +146,7 @@ public struct SweepStore: Sendable {
     /// Starts a store: the directory and the settings.
     public func begin(_ settings: SweepSettings, started: String) throws {
         try FileManager.default.createDirectory(at: cellsDirectory, withIntermediateDirectories: true)
-        try Self.encoder().encode(settings).write(to: directory.appendingPathComponent("settings.json"), options: .atomic)
+        try ReportJSON.encoder().encode(settings).write(to: directory.appendingPathComponent("settings.json"), options: .atomic)
         let startedURL = directory.appendingPathComponent("started")
         if !FileManager.default.fileExists(atPath: startedURL.path) { try Data(started.utf8).write(to: startedURL, options: .atomic) }
     }
@@ -169,11 +162,11 @@ public struct SweepStore: Sendable {
     }
 
     public func save(_ cell: SweepCell) throws {
-        try Self.encoder().encode(cell).write(to: fileName(network: cell.network, column: cell.column), options: .atomic)
+        try ReportJSON.encoder().encode(cell).write(to: fileName(network: cell.network, column: cell.column), options: .atomic)
     }
 
     public func save(columns: [SweepColumn]) throws {
-        try Self.encoder().encode(columns).write(to: directory.appendingPathComponent("columns.json"), options: .atomic)
+        try ReportJSON.encoder().encode(columns).write(to: directory.appendingPathComponent("columns.json"), options: .atomic)
     }
 
     public func columns() -> [SweepColumn] {

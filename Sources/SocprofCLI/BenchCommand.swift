@@ -2,6 +2,7 @@ import ArgumentParser
 import Counters
 import CPerfEvent
 import Foundation
+import Platform
 
 /// `socprof bench`: micro-benchmarks that print figures beside a reference measured in the same run.
 struct BenchCommand: ParsableCommand {
@@ -128,8 +129,7 @@ struct CounterReadBench: ParsableCommand {
         try measure("hardware", ["cycles", "instructions", "branches", "branch-misses"])
 
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(["figures": figures]), as: UTF8.self))
             return
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 import Kernels
 import Networks
 
@@ -71,8 +72,7 @@ struct ConvBench: ParsableCommand {
         let gemmRate = 2 * Double(n * n * n) / ((gemmBefore + gemmAfter) / 2) / 1e9
         let convRate = totalSeconds > 0 ? totalFlop / totalSeconds / 1e9 : 0
         if options.json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             struct Doc: Encodable { let layers: [Row]; let conv_gflops: Double; let gemm_gflops: Double; let ratio: Double; let threads: Int }
             print(String(decoding: try enc.encode(Doc(layers: rows, conv_gflops: convRate, gemm_gflops: gemmRate, ratio: convRate / gemmRate, threads: pool.count)), as: UTF8.self))
             return

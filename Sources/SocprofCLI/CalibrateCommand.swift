@@ -1,6 +1,7 @@
 import ArgumentParser
 import Calibration
 import Foundation
+import Platform
 import Profiler
 
 /// `socprof calibrate PROFILE.json STATS.txt`: a gem5 model beside the board, layer by layer.
@@ -114,8 +115,7 @@ struct CalibrateCommand: ParsableCommand {
             ($0.metric, SummaryJSON(layers: $0.layers, mape_percent: $0.mapePercent, correlation: $0.correlation,
                                     worst: $0.worst.map { WorstJSON(layer: $0.layer, error_percent: $0.errorPercent) }))
         })
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = ReportJSON.encoder()
         let doc = Doc(profile: profile, stats: stats, network: network, alignment: c.alignment, layers: layers, metrics: summaries, notes: c.notes)
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
     }

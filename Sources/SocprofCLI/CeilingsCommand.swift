@@ -139,8 +139,7 @@ struct CeilingsCommand: ParsableCommand {
             datasheet: .init(peak_gflops_fp32: datasheetPeak, dram_bandwidth_gbs: platform.board?.dram?.theoretical_bandwidth_gbs?.value,
                              source: platform.board.map { "boards/\($0.name).json" } ?? "no board file"),
             notes: notes.isEmpty ? nil : notes)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = ReportJSON.encoder()
         let text = String(decoding: try enc.encode(report), as: UTF8.self) + "\n"
         let dir = CeilingsReport.directory()
         let file = dir.appendingPathComponent(CeilingsReport.key(board: report.board, cluster: report.cluster, maxKHz: report.max_freq_khz, threads: threads, cpus: cpus))

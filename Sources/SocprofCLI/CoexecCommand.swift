@@ -109,8 +109,7 @@ struct CoexecCommand: ParsableCommand {
         }
         switch format {
         case .json:
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(report), as: UTF8.self))
         case .table:
             print(Self.table(report), terminator: "")

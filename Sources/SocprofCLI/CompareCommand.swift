@@ -1,6 +1,7 @@
 import ArgumentParser
 import Counters
 import Foundation
+import Platform
 import Profiler
 
 /// `socprof compare A.json B.json`: two profile reports side by side, with ratios.
@@ -59,8 +60,7 @@ struct CompareCommand: ParsableCommand {
                 let a: String, b: String, a_throughput_ips: Double, b_throughput_ips: Double, throughput_ratio: Double?
                 let metric: String?, layers: [Row]
             }
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(Doc(a: a, b: b, a_throughput_ips: pa.throughput_ips, b_throughput_ips: pb.throughput_ips,
                                                        throughput_ratio: throughputRatio, metric: metric, layers: rows)), as: UTF8.self))
             return

@@ -73,8 +73,7 @@ struct EventsCommand: ParsableCommand {
             }
         }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(["clusters": entries]), as: UTF8.self))
             return
         }

@@ -115,8 +115,7 @@ struct Gem5StatsCommand: ParsableCommand {
                      cpus: d.cpus.map { CPUJSON(path: $0.path, cluster: $0.cluster, model: $0.model.rawValue, metrics: figures($0.metrics)) },
                      notes: d.notes)
         })
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = ReportJSON.encoder()
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
     }
 

@@ -274,8 +274,7 @@ struct Gem5ConfigCommand: ParsableCommand {
             big_little_options: bigLittle?.options,
             big_little: bigLittle.map { BigLittleJSON(big: $0.big, little: $0.little, script: Gem5ConfigBuilder.bigLittleScript) },
             notes: notes)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = Platform.ReportJSON.encoder()
         return String(decoding: try enc.encode(report), as: UTF8.self) + "\n"
     }
 }

@@ -36,8 +36,7 @@ struct InfoCommand: ParsableCommand {
         let p = try options.load()
         let doc = InfoDocument(p)
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(doc), as: UTF8.self))
         } else {
             print(doc.text(p), terminator: "")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Counters
 import Foundation
+import Platform
 
 /// `socprof list`: the events socprof can name on this machine, as `perf list`.
 struct ListCommand: ParsableCommand {
@@ -48,8 +49,7 @@ struct ListCommand: ParsableCommand {
             libpfm4_pmus: Pfm.activePMUs()
         )
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(listing), as: UTF8.self))
             return
         }

@@ -1,5 +1,6 @@
 import CM5Ops
 import Foundation
+import Platform
 import Networks
 
 /// gem5's pseudo-instructions, for cutting a network's run into one stats dump per layer when
@@ -43,8 +44,7 @@ enum M5Ops {
     static func prepare(network: Network, threads: Int, iterations: Int, manifest path: String) throws -> Manifest {
         if let why = unusableReason() { throw fail(why) }
         let manifest = Manifest(network: network, threads: threads, iterations: iterations)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = ReportJSON.encoder()
         do { try Terminal.writeAtomically(String(decoding: try enc.encode(manifest), as: UTF8.self) + "\n", to: path) } catch {
             throw fail("cannot write --m5ops-manifest '\(path)': \(error.localizedDescription)", code: 1)
         }

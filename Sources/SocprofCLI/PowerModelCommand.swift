@@ -1,6 +1,7 @@
 import ArgumentParser
 import Calibration
 import Foundation
+import Platform
 
 /// `socprof powermodel ...`: PMC power models (Powmon/GemStone form) from measured samples.
 struct PowerModelCommand: ParsableCommand {
@@ -171,8 +172,7 @@ struct PowerModelFitCommand: ParsableCommand {
                 })
             },
             notes: m.notes)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = ReportJSON.encoder()
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
     }
 

@@ -165,8 +165,7 @@ struct ProfileCommand: ParsableCommand {
         let text: String
         switch format {
         case .json:
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             text = String(decoding: try enc.encode(result), as: UTF8.self) + "\n"
         case .csv: text = ProfileReport.csv(result)
         case .table: text = ProfileReport.table(result)

@@ -207,8 +207,7 @@ struct RunCommand: ParsableCommand {
                        activation_bytes_without_reuse: Int64(runner.plan.unplannedElements) * 4, workspace_bytes: runner.workspaceBytes,
                        peak_rss_bytes: Int64(usage.ru_maxrss) * 1024, interrupted: interrupted)
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(r), as: UTF8.self))
             if interrupted { throw ExitCode(130) }
             return
@@ -274,8 +273,7 @@ struct NetworksCommand: ParsableCommand {
                          })
         }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(["networks": entries]), as: UTF8.self))
             return
         }

@@ -313,8 +313,7 @@ struct StatReport {
             },
             energy: energy?.perSensor(), meter_joules: energy?.meanLogJoules,
             notes: notes + (energy?.allNotes ?? []))
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let enc = ReportJSON.encoder()
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
     }
 }

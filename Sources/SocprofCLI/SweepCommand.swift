@@ -198,7 +198,7 @@ struct SweepCommand: ParsableCommand {
         if plans.allSatisfy({ $0.unit.sensors.isEmpty }) { allNotes.append("no power sensor found (hwmon, INA231, INA3221, powercap): images/s only") }
         let boardName = platform.board?.name ?? (platform.topology.clusters.compactMap { $0.core?.name }.first.map { "unknown board (\($0))" } ?? "unknown board")
         let report = SweepReport(board: boardName, started: store?.started ?? now, settings: settings, columns: columns, cells: cells, notes: allNotes)
-        let json = String(decoding: try SweepStore.encoder().encode(report), as: UTF8.self) + "\n"
+        let json = String(decoding: try ReportJSON.encoder().encode(report), as: UTF8.self) + "\n"
         let chart = SweepTable.svg(report)
         if let output {
             let dir = URL(fileURLWithPath: output)

@@ -102,6 +102,39 @@ struct BadInputTests {
         #expect(metric.status == 2 && metric.stderr.contains("--metric 'nosuch' is in neither report"))
     }
 
+    @Test("a kept ceilings file with a 1e308 peak is not used (and draws nothing), and the report says why")
+    func absurdCeilings() throws {
+        let cache = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CACHE_HOME"] = cache.path
+        let args = ["profile", "squeezenet-1.1", "--threads", "1", "--repeat", "1", "--warmup", "0", "--no-energy", "--idle-baseline", "0", "--format", "json"]
+        let first = try Socprof.run(args, environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        let notes = try #require((try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])?["notes"] as? [String])
+        let note = try #require(notes.first { $0.hasPrefix("no measured ceilings for ") })
+        let key = String(note.dropFirst("no measured ceilings for ".count).prefix { $0 != ":" })
+        let dir = cache.appendingPathComponent("socprof/ceilings")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func ceilings(peak: String) -> String {
+            #"{"schema": "socprof.ceilings", "schema_version": 1, "board": "b", "cluster": "c", "cpus": [0], "threads": 1, "max_freq_khz": null, "#
+                + #""peak_gflops_fp32": \#(peak), "reference_fma_gflops": 100, "bandwidth_gbs": {"DRAM": 10}, "dram_copy_gbs": 10, "sweep": [], "#
+                + #""level_bytes_per_thread": {}, "datasheet": {"peak_gflops_fp32": null, "dram_bandwidth_gbs": null, "source": "t"}}"#
+        }
+        // A sane file is used (the layers go under its roofline) ...
+        try Data(ceilings(peak: "100").utf8).write(to: dir.appendingPathComponent(key))
+        let sane = try Socprof.run(args, environment: env)
+        let saneDoc = try #require(try JSONSerialization.jsonObject(with: Data(sane.stdout.utf8)) as? [String: Any])
+        #expect((saneDoc["roofline"] as? [String: Any])?["peak_gflops"] as? Double == 100, "\(sane.stderr)")
+        // ... one with a 1e308 peak is not.
+        try Data(ceilings(peak: "1e308").utf8).write(to: dir.appendingPathComponent(key))
+        let second = try Socprof.run(args, environment: env)
+        #expect(second.status == 0, "\(second.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])
+        #expect(doc["roofline"] == nil || doc["roofline"] is NSNull)
+        #expect((doc["notes"] as? [String])?.contains { $0.contains("are not usable") } == true, "\(doc["notes"] ?? "")")
+    }
+
     @Test("-o writes through a symlink (the link stays), a device and -, and replaces a regular file atomically")
     func outputTargets() throws {
         let dir = try Fixtures.temporaryDirectory()
