@@ -49,6 +49,9 @@ let package = Package(
         .target(name: "CPerfEvent", cSettings: releaseC),
         // gem5's pseudo-instructions (m5ops) for aarch64 and 32-bit ARM, guarded against SIGILL.
         .target(name: "CM5Ops"),
+        // Kernels with counts known by construction for `socprof check` (a counted asm loop, a
+        // pointer chase, a stream).
+        .target(name: "CCheckKernels"),
         // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .target(
@@ -74,7 +77,7 @@ let package = Package(
         // Simulator calibration: gem5 stats beside measured counters, PMC power models.
         .target(name: "Calibration", swiftSettings: releaseSwift),
         // Experiments across frequencies and clusters: power-model samples, sweeps, co-execution.
-        .target(name: "Experiments", dependencies: ["Counters", "Platform", "Kernels", "Networks", "Profiler", "CPerfEvent"], swiftSettings: releaseSwift),
+        .target(name: "Experiments", dependencies: ["Counters", "Platform", "Kernels", "Networks", "Profiler", "CPerfEvent", "CCheckKernels"], swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [

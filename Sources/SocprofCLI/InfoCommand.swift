@@ -1,5 +1,6 @@
 import ArgumentParser
 import Counters
+import Experiments
 import Foundation
 import Platform
 
@@ -121,6 +122,8 @@ struct InfoDocument: Encodable {
         let datasheet: Board.Cluster?
         let peak_gflops_fp32: Double?
         let metrics: [String: MetricInfo]
+        /// The verdicts of the last `socprof check` on this cluster, in one line; nil when it has not run.
+        let counter_check: String?
     }
     struct SensorInfo: Encodable {
         let kind: String
@@ -178,7 +181,8 @@ struct InfoDocument: Encodable {
                 },
                 caches: c.caches.map { CacheEntry(level: $0.level, type: $0.type, size_bytes: $0.sizeBytes, line_bytes: $0.lineBytes,
                                                   ways: $0.ways, shared_cpus: $0.sharedCPUs.description) },
-                event_table: p.eventTable(for: c)?.name, datasheet: sheet, peak_gflops_fp32: sheet?.peakGFLOPS, metrics: metrics)
+                event_table: p.eventTable(for: c)?.name, datasheet: sheet, peak_gflops_fp32: sheet?.peakGFLOPS, metrics: metrics,
+                counter_check: CounterCheckReport.summary(board: p.board?.name ?? "unknown", cluster: c.name))
         }
         power_sensors = p.sensors.map {
             SensorInfo(kind: $0.kind.rawValue, rail: $0.rail, cluster: $0.cluster, path: $0.path, reading: $0.read(root: p.root),
@@ -217,6 +221,7 @@ struct InfoDocument: Encodable {
                 s += "  cpufreq cpus \(CPUList.format(d.cpus)): \(Self.khz(d.min_freq_khz))–\(Self.khz(d.max_freq_khz)), now \(Self.khz(d.cur_freq_khz)), governor \(d.governor ?? "?")\n"
             }
             if let cap = c.capacity { s += "  capacity: \(cap)\n" }
+            if let check = c.counter_check { s += "  \(check)\n" }
             if !c.caches.isEmpty {
                 s += "  caches: " + c.caches.map { "\($0.level == 1 ? "L1\($0.type == "Data" ? "d" : "i")" : "L\($0.level)") \(Self.size($0.size_bytes))" +
                     ($0.line_bytes.map { " (\($0) B lines)" } ?? "") }.joined(separator: ", ") + "\n"

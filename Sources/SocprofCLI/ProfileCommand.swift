@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPerfEvent
 import Counters
+import Experiments
 import Foundation
 import Networks
 import Platform
@@ -161,6 +162,10 @@ struct ProfileCommand: ParsableCommand {
             }
         } else {
             result.notes.append("no measured ceilings for \(key): run `socprof ceilings` with the same cluster and threads to place the layers under the roofline")
+        }
+        // What `socprof check` found about this cluster's counters, when it has run.
+        if let cluster, let check = CounterCheckReport.summary(board: platform.board?.name ?? "unknown", cluster: cluster.name) {
+            result.notes.append(check)
         }
         let text: String
         switch format {

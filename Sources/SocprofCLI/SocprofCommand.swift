@@ -17,7 +17,7 @@ public struct SocprofCommand: ParsableCommand {
             /sys and /proc is read under --root (or SOCPROF_ROOT), so a copy of a board's tree works too.
             """,
         version: "socprof \(socprofVersion) (libpfm4 API \(Pfm.version))",
-        subcommands: [StatCommand.self, InfoCommand.self, EventsCommand.self, RunCommand.self, CeilingsCommand.self, RooflineCommand.self, CompareCommand.self, NetworksCommand.self, ListCommand.self, ProfileCommand.self, BenchCommand.self, Gem5Command.self, CalibrateCommand.self, PowerModelCommand.self, SweepCommand.self, CoexecCommand.self]
+        subcommands: [StatCommand.self, InfoCommand.self, EventsCommand.self, RunCommand.self, CeilingsCommand.self, CheckCommand.self, RooflineCommand.self, CompareCommand.self, NetworksCommand.self, ListCommand.self, ProfileCommand.self, BenchCommand.self, Gem5Command.self, CalibrateCommand.self, PowerModelCommand.self, SweepCommand.self, CoexecCommand.self]
     )
 
     public init() {}
