@@ -162,6 +162,8 @@ struct BadInputTests {
         #expect(closed.status == 1 && closed.stderr.contains("writing the output failed"), "\(closed.stderr)")
         let noStderr = try Self.sh("\"$SOCPROF\" stat -e nosuch -- true 2>&-")
         #expect(noStderr.status == 2)
+        let fullStderr = try Self.sh("\"$SOCPROF\" run mobilenet --cpus '' 2>/dev/full")
+        #expect(fullStderr.status == 2)
     }
 
     @Test("NaN and negative sensor readings are dropped, named per sensor, and the report is still written")
