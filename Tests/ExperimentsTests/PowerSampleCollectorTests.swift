@@ -78,6 +78,21 @@ struct PowerSampleCollectorTests {
         for r in rows where r.workload == "fma" { #expect(r.rates[0] < 1.05e9 && r.rates[0] > 10 * idle, "\(rows.map(\.rates))") }
     }
 
+    @Test("rates are divided by the cores given: with 100, no rate can exceed 2.1 % of a core's 1e9 ns/s per thread")
+    func perCoreDivisor() throws {
+        let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (domain, sensor, pool) = try Self.setUp(root)
+        let collector = try PowerSampleCollector(root: root, domains: [domain], pool: pool, cores: 100, events: [Self.taskClock], sensor: sensor,
+                                                 voltage: Self.kfcVolts, registry: PMURegistry(root: .live),
+                                                 permissions: PerfPermissions.current(root: .live))
+        let (rows, _) = try collector.collect(PowerCollectPlan(frequenciesKHz: [1_000_000], workloads: [.fma], seconds: 0.2, settleSeconds: 0))
+        // The threads' CPU time over the window is at most threads x 1e9 ns/s, whatever the load;
+        // over 100 cores that is threads x 1e7. Without the division it would be ~100x more.
+        let rate = try #require(rows.first?.rates.first)
+        #expect(rate > 0 && rate <= Double(pool.count) * 1.05e7, "\(rate)")
+    }
+
     @Test("the limits are the pinned frequency while a row is measured")
     func pinnedDuringRow() throws {
         let (dir, root) = try Fixtures.writableCopy("odroid-xu3")
