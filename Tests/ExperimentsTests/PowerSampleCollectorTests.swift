@@ -19,7 +19,8 @@ struct PowerSampleCollectorTests {
         let domain = try #require(topology.clusters.first { $0.cpus.contains(0) }?.frequencyDomains.first)
         let sensor = try #require(PowerSensors.discover(root: root).first { $0.path.contains("3-0045") })
         let cpus = Array(CPUSet.currentAffinity().cpus.prefix(2))
-        return (domain, sensor, ThreadPool(threads: cpus.count, cpus: cpus))
+        // The pool's workers are pinned; this test thread gets its CPUs back.
+        return (domain, sensor, TestAffinity.restoring { ThreadPool(threads: cpus.count, cpus: cpus) })
     }
 
     static let kfcVolts = VoltageSource.sensor(path: "sys/bus/i2c/drivers/INA231/3-0045/sensor_V")
