@@ -143,6 +143,7 @@ struct ProfileCommand: ParsableCommand {
             notes.append("--m5ops: one gem5 stats dump per layer of each timed run of the first pass; their order is in \(m5opsManifest)")
         }
         let boundary: ((Int) -> Void)? = m5ops ? { i in M5Ops.call(i == 0 ? .resetStats : .dumpResetStats) } : nil
+        if interactive && warmup > 0 { Terminal.stderr("socprof profile: \(net.name) warm-up, \(warmup) untimed run(s)") }
         var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, allowMultiplexing: allowMultiplexing,
                                       progress: { r in
             if interactive { Terminal.stderr("socprof profile: \(net.name) run \(r)") }

@@ -103,6 +103,7 @@ struct LiveCounterTests {
         // On a big.LITTLE machine each name expands per core PMU: look rows up by name.
         let hardware = readings.filter { $0.event.name.contains("cycles") || $0.event.name.contains("instructions") }
         #expect(hardware.count == max(1, registry.corePMUs.count) * 2)
+        TestBranch.took(TestBranch.pmu)
         if registry.corePMUs.isEmpty {
             for r in hardware {
                 guard case .notSupported(let error) = r.status else {

@@ -186,9 +186,16 @@ struct BadInputTests {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("p.json").path
-        let (p, _, _) = try Socprof.start(["profile", "squeezenet-1.1", "--warmup", "10000", "--repeat", "1", "--no-energy", "--idle-baseline", "0",
-                                           "--format", "json", "-o", out])
-        usleep(1_500_000)
+        let (p, _, err) = try Socprof.start(["profile", "squeezenet-1.1", "--warmup", "10000", "--repeat", "1", "--no-energy", "--idle-baseline", "0",
+                                             "--format", "json", "-o", out, "--progress"])
+        // Stop it once it says the warm-up has begun, however long that takes on this machine.
+        var seen = ""
+        while !seen.contains("warm-up, 10000 untimed run(s)") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(seen.contains("warm-up"), "\(seen)")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)

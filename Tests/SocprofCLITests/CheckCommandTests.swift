@@ -39,6 +39,7 @@ struct CheckCommandTests {
             }
         }
         let hardware = checks.filter { $0["metric"] as? String != "task_clock" }
+        TestBranch.took(TestBranch.pmu)
         if !Fixtures.liveMachineHasCorePMU {
             for c in hardware {
                 #expect(c["verdict"] as? String == "unavailable" && c["reason"] as? String == "no PMU", "\(c)")

@@ -54,6 +54,7 @@ struct InfoCommandTests {
         #endif
         let clusters = try #require(doc["clusters"] as? [[String: Any]])
         #expect(!clusters.isEmpty)
+        TestBranch.took(TestBranch.pmu)
         if !Fixtures.liveMachineHasCorePMU {
             let metrics = try #require(clusters[0]["metrics"] as? [String: [String: Any]])
             #expect(metrics["cycles"]?["available"] as? Bool == false)

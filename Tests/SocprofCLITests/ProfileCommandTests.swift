@@ -31,6 +31,7 @@ struct ProfileCommandTests {
                 }
             }
         }
+        TestBranch.took(TestBranch.pmu)
         if !Fixtures.liveMachineHasCorePMU {
             let metrics = try #require(layers[0]["metrics"] as? [String: [String: Any]])
             #expect(metrics["cycles"]?["value"] is NSNull)

@@ -52,6 +52,7 @@ struct StatCommandTests {
     func notSupported() throws {
         let r = try Socprof.run(["stat", "-e", "cycles,instructions,task-clock", "--", "sh", "-c", "exit 5"])
         #expect(r.status == 5)
+        TestBranch.took(TestBranch.pmu)
         if !Fixtures.liveMachineHasCorePMU {
             #expect(r.stderr.contains("<not supported>"))
             #expect(r.stderr.contains("cycles, instructions: not supported: this machine has no hardware PMU"))
@@ -155,6 +156,7 @@ struct StatCommandTests {
         #expect((events[1]["value"] as? Double ?? 0) > 0)
         #expect(events[1]["stddev_percent"] is Double || events[1]["value"] as? Double == 0)
         #expect(events[0]["unit"] as? String == "ns")
+        TestBranch.took(TestBranch.pmu)
         if !Fixtures.liveMachineHasCorePMU {
             #expect(events[2]["status"] as? String == "not_supported")
             #expect(events[2]["value"] is NSNull, "no value, never 0")
@@ -279,6 +281,7 @@ struct CommandTests {
         #expect(names.contains { $0.hasPrefix("reference: getppid") })
         let sw = try #require(figures.first { ($0["name"] as? String)?.hasPrefix("4 software events") == true && ($0["name"] as? String)?.hasSuffix("read() raw") == true })
         #expect((sw["ns_per_read"] as? Double ?? 0) > 0)
+        TestBranch.took(TestBranch.pmu)
         if !Fixtures.liveMachineHasCorePMU {
             let hw = try #require(figures.first { ($0["name"] as? String)?.hasPrefix("4 hardware events") == true })
             #expect(hw["ns_per_read"] == nil || hw["ns_per_read"] is NSNull)

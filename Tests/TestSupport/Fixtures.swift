@@ -134,3 +134,17 @@ public enum TestAffinity {
         return try body()
     }
 }
+
+/// Says which machine-dependent branch a test took (no PMU, or a PMU), on stderr, so that a run's
+/// log shows what was checked here and what was not.
+public enum TestBranch {
+    public static func took(_ branch: String, file: String = #fileID, line: Int = #line) {
+        FileHandle.standardError.write(Data("[socprof-test] \(file):\(line): branch: \(branch)\n".utf8))
+    }
+
+    /// "no core PMU" or "core PMU <names>", as `took` says it for the PMU branches.
+    public static var pmu: String {
+        let pmus = PMURegistry(root: .live).corePMUs.map(\.name)
+        return pmus.isEmpty ? "no core PMU on this machine" : "core PMU \(pmus.joined(separator: ", "))"
+    }
+}
