@@ -38,16 +38,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let platform: PlatformDescription
         do { platform = try PlatformDescription.load(root: global.systemRoot, board: board) } catch { throw fail(error.description) }
-        let chosen: Cluster
-        if let name = cluster {
-            guard let c = platform.topology.cluster(named: name) else {
-                throw fail("no cluster '\(name)'; this machine has \(platform.topology.clusters.map(\.name).joined(separator: ", "))")
-            }
-            chosen = c
-        } else {
-            guard let c = platform.topology.biggestCluster else { throw fail("no CPU cluster found under \(platform.root)") }
-            chosen = c
-        }
+        let chosen = try chooseCluster(cluster, in: platform)
         let allowed = CPUSet.currentAffinity()
         let cpus = chosen.cpus.cpus.filter { allowed.contains($0) }
         if cpus.isEmpty { throw fail("cluster \(chosen.name) (cpus \(chosen.cpus)) has no CPU available to this process (allowed: \(allowed))") }

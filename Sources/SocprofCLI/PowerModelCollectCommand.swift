@@ -88,16 +88,7 @@ struct PowerModelCollectCommand: ParsableCommand {
         let command = "socprof powermodel collect"
 
         // The cluster, its frequencies, and the CPUs this process may run on.
-        let chosen: Cluster
-        if let cluster {
-            guard let c = platform.topology.cluster(named: cluster) else {
-                throw fail("no cluster '\(cluster)'; this machine has \(platform.topology.clusters.map(\.name).joined(separator: ", "))")
-            }
-            chosen = c
-        } else {
-            guard let c = platform.topology.biggestCluster else { throw fail("no CPU cluster found under \(root)") }
-            chosen = c
-        }
+        let chosen = try chooseCluster(cluster, in: platform)
         guard let domain = chosen.frequencyDomains.first else {
             throw fail("cluster \(chosen.name) (cpus \(chosen.cpus)) has no cpufreq policy under \(root.absolute("sys/devices/system/cpu")): its frequency cannot be set, and a power model needs several")
         }

@@ -31,6 +31,19 @@ func pinnedPool(threads: Int, cpus: [Int]) throws -> ThreadPool {
     return pool
 }
 
+/// The cluster `--cluster NAME` names, or the biggest one when no name is given; an error naming
+/// the clusters there are.
+func chooseCluster(_ name: String?, in platform: PlatformDescription) throws -> Cluster {
+    if let name {
+        guard let c = platform.topology.cluster(named: name) else {
+            throw fail("no cluster '\(name)'; this machine has \(platform.topology.clusters.map(\.name).joined(separator: ", "))")
+        }
+        return c
+    }
+    guard let c = platform.topology.biggestCluster else { throw fail("no CPU cluster found under \(platform.root)") }
+    return c
+}
+
 /// A `--cpus` value as CPU numbers: a ValidationError for a list that does not parse or names no
 /// CPU (`--cpus ''`).
 func parseCPUOption(_ text: String, option: String = "--cpus") throws -> [Int] {

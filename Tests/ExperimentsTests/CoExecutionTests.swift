@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import Networks
 import Testing
+import TestSupport
 
 @Suite("co-execution")
 struct CoExecutionTests {
@@ -31,14 +32,8 @@ struct CoExecutionTests {
 
     @Test("the pipeline split's bottleneck is the least over every split and order", arguments: [2, 3])
     func splitIsOptimal(units: Int) {
-        var state: UInt64 = 9
-        func next() -> Double { // SplitMix64
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
+        var random = Mutator(seed: 9)
+        func next() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
         for trial in 0..<20 {
             let layers = 4 + trial % 7
             // Unit u is 1 + u times slower than unit 0, with noise per layer.
