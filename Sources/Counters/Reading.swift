@@ -49,6 +49,7 @@ public struct Reading: Sendable, CustomStringConvertible {
             self.raw = raw
         }
         scalesWithTime = multiplexed
+        neverEnabled = timeEnabled == 0 && timeRunning == 0
     }
 
     /// A counter that was opened but could not be read or scheduled.
@@ -72,6 +73,11 @@ public struct Reading: Sendable, CustomStringConvertible {
 
     /// Whether running < enabled meant multiplexing (scale) rather than time on another cluster.
     public let scalesWithTime: Bool
+
+    /// The kernel returned the event with no enabled time at all (not a failed read): a per-thread
+    /// event whose thread never ran while it was enabled. perf prints `<not counted>`; the thread
+    /// did nothing, so a sum over threads may take its count as 0.
+    public private(set) var neverEnabled = false
 
     /// Whether the count covers only the share of time the thread ran on this PMU's CPUs.
     public var isClusterShare: Bool { !scalesWithTime && raw != nil && timeRunning < timeEnabled }

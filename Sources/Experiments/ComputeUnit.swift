@@ -45,9 +45,6 @@ public struct ComputeUnit: Sendable, Hashable, Encodable {
         try c.encode(sensorsAreOwn, forKey: .sensorsAreOwn)
     }
 
-    /// A name safe in a file name ("cpus 0-1" becomes "cpus0-1").
-    public var fileName: String { String(name.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == "." }.map(Character.init)) }
-
     /// A unit for a cluster (or for `cpus` of it): its available CPUs, its policies and sensors.
     /// - Parameters:
     ///   - cpus: the CPUs to use (nil: every CPU of the cluster this process may run on).

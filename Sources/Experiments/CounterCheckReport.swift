@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import Platform
 
 /// What `socprof check` found on one cluster, as it prints it (`--json`) and keeps it in the cache
 /// for `profile` and `info` (schema `socprof.check`, version 1; docs/check.md).
@@ -57,9 +58,7 @@ public struct CounterCheckReport: Codable, Sendable, Equatable {
     /// Where verdicts are kept: `socprof/check` beside `socprof/ceilings` in the same cache
     /// directory ($XDG_CACHE_HOME, else ~/.cache), one file per board and cluster.
     public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        let base = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) } ??
-            URL(fileURLWithPath: environment["HOME"] ?? NSTemporaryDirectory()).appendingPathComponent(".cache")
-        return base.appendingPathComponent("socprof/check")
+        CacheDirectory.url("check", environment: environment)
     }
 
     /// The file name for a board and cluster ("odroid-xu3-big.json"), as the ceilings cache
@@ -73,9 +72,7 @@ public struct CounterCheckReport: Codable, Sendable, Equatable {
 
     /// The report as JSON (sorted keys, pretty, a final newline).
     public func json() throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try enc.encode(self), as: UTF8.self) + "\n"
+        String(decoding: try ReportJSON.encoder().encode(self), as: UTF8.self) + "\n"
     }
 
     /// Keeps the report in `directory` (atomically), replacing the cluster's previous one.

@@ -92,8 +92,8 @@ public final class PowerSampleCollector {
     private var sets: [CounterSet] = []
 
     /// Opens the events on every pool thread.
-    /// - Throws: `PowerCollectError` when an event cannot be counted on any thread (its column
-    ///   would be empty).
+    /// - Throws: `PowerCollectError` when an event cannot be counted on every thread (its rate
+    ///   would be wrong or empty).
     public init(root: SystemRoot, domains: [FrequencyDomain], pool: ThreadPool, cores: Int, events: [ResolvedEvent],
                 sensor: PowerSensor, voltage: VoltageSource, registry: PMURegistry, permissions: PerfPermissions,
                 system: any PerfEventSystem = KernelPerfEventSystem()) throws(PowerCollectError) {
@@ -114,9 +114,10 @@ public final class PowerSampleCollector {
             CounterSet(events: events, options: CounterOptions(target: .thread(tid), permissions: permissions), registry: registry, system: system)
         }
         for (i, e) in events.enumerated() {
-            if let failure = sets.compactMap({ $0.failures[i] }).first, sets.allSatisfy({ $0.failures[i] != nil }) {
+            // An event missing on one thread would make its rate a part of the threads' counts.
+            if let (t, failure) = sets.enumerated().lazy.compactMap({ t, set in set.failures[i].map { (t, $0) } }).first {
                 for s in sets { s.close() }
-                throw PowerCollectError("event \(e.name) cannot be counted on the pool's threads: \(failure.description)")
+                throw PowerCollectError("event \(e.name) cannot be counted on pool thread \(t) of \(sets.count): \(failure.description)")
             }
         }
         if sets.contains(where: { !$0.splits.isEmpty }) {
@@ -132,7 +133,8 @@ public final class PowerSampleCollector {
     /// frequency. `row` gets each row as soon as it is measured (write it out at once);
     /// `progress` gets (rows done, rows in all, the workload and MHz about to run).
     /// - Returns: the rows, also when stopped early (`stopped` is then true).
-    /// - Throws: `DVFSError` when a frequency cannot be pinned or a voltage read (the pins are
+    /// - Throws: `DVFSError` when a frequency cannot be pinned or a voltage read, `PowerCollectError`
+    ///   when a counter cannot be enabled or read (the pins are
     ///   restored first), or the error `row` throws.
     public func collect(_ plan: PowerCollectPlan, row: (PowerCollectRow) throws -> Void = { _ in },
                         progress: (Int, Int, Workload, Double) -> Void = { _, _, _, _ in },
@@ -163,7 +165,7 @@ public final class PowerSampleCollector {
 
     /// One row: each pass runs the workload for `seconds` with its events counted and the sensor
     /// sampled. nil when stopped in the middle.
-    func measure(_ runner: Workload.Runner, mhz: Double, seconds: Double, shouldStop: () -> Bool) throws(DVFSError) -> PowerCollectRow? {
+    func measure(_ runner: Workload.Runner, mhz: Double, seconds: Double, shouldStop: () -> Bool) throws -> PowerCollectRow? {
         var rates = [Double](repeating: 0, count: events.count)
         var joules = 0.0, time = 0.0, units = 0
         var volts: [Double] = [], freqs: [Double] = []
@@ -172,11 +174,11 @@ public final class PowerSampleCollector {
         func readFreq() { if let d = domainDir, let khz = root.readInt("\(d)/scaling_cur_freq") { freqs.append(Double(khz) / 1000) } }
         func readVolts() throws(DVFSError) { volts.append(try voltage.volts(atMHz: mhz, root: root)) }
         for pass in passes {
-            for s in sets { try? s.reset() }
+            do { for s in sets { try s.reset() } } catch { throw PowerCollectError("resetting the counters failed: \(error.description)") }
             readFreq()
             try readVolts()
             sampler.start()
-            for s in sets { try? s.enable() }
+            do { for s in sets { try s.enable() } } catch { throw PowerCollectError("enabling the counters failed: \(error.description)") }
             let done = runner.run(seconds: seconds, shouldStop: shouldStop)
             for s in sets { try? s.disable() }
             let energy = sampler.stop()
@@ -185,7 +187,16 @@ public final class PowerSampleCollector {
             if shouldStop() { return nil }
             let readings = sets.map { $0.read() }
             for e in pass {
-                let sum = readings.reduce(0.0) { $0 + ($1[e].value ?? 0) }
+                // A reading without a value (a failed read, never on a counter) stops the row: it is
+                // never summed as 0. A thread that never ran while counting (an idle pool thread)
+                // did count nothing.
+                var sum = 0.0
+                for (t, r) in readings.enumerated() {
+                    guard let v = r[e].value ?? (r[e].neverEnabled ? 0 : nil) else {
+                        throw PowerCollectError("\(events[e].name) gave no value on pool thread \(t) (\(r[e].description)); the row is not written")
+                    }
+                    sum += v
+                }
                 rates[e] = sum / done.seconds / Double(cores)
             }
             joules += (energy.first?.meanWatts ?? .nan) * done.seconds

@@ -31,16 +31,6 @@ public enum Workload: Sendable, Hashable, CustomStringConvertible {
         [.idle, .fma, .read(name: "read-l1", bytesPerThread: max(4096, l1Bytes / 2)),
          .read(name: "read-l2", bytesPerThread: max(8192, l2Bytes / 2)), .read(name: "read-dram", bytesPerThread: 64 << 20)]
     }
-
-    /// The unit `Workload.Runner.run` counts.
-    public var unit: String {
-        switch self {
-        case .idle: "s"
-        case .fma: "FMA chunks"
-        case .read: "passes"
-        case .network: "images"
-        }
-    }
 }
 
 extension Workload {
@@ -50,11 +40,15 @@ extension Workload {
         public let pool: ThreadPool
         private var network: NetworkRunner?
         private var buffers: [UnsafeMutablePointer<Float>] = []
+        /// One result per thread, kept so that no step allocates inside a counting window.
+        private let partial: UnsafeMutableBufferPointer<Float>
         private var sink: Float = 0
 
         public init(_ workload: Workload, pool: ThreadPool) {
             self.workload = workload
             self.pool = pool
+            partial = .allocate(capacity: pool.count)
+            partial.initialize(repeating: 0)
             switch workload {
             case .network(let name):
                 guard let net = NetworkCatalog.network(named: name) else { preconditionFailure("unknown network \(name)") }
@@ -74,6 +68,7 @@ extension Workload {
 
         deinit {
             for b in buffers { b.deallocate() }
+            partial.deallocate()
             if sink == 12345.678 { print(sink) }
         }
 
@@ -83,15 +78,13 @@ extension Workload {
             case .idle:
                 usleep(10_000)
             case .fma:
-                let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: pool.count)
-                defer { partial.deallocate() }
+                let partial = self.partial
                 pool.run { t in partial[t] = Ceilings.fmaLoop(iterations: 1 << 16, seed: 1e-7) }
                 sink += partial.reduce(0, +)
             case .read(_, let bytes):
                 let count = bytes / 4
                 let bufs = buffers
-                let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: pool.count)
-                defer { partial.deallocate() }
+                let partial = self.partial
                 // At least 1 MiB per thread per step, so that a step is not all overhead.
                 let passes = max(1, (1 << 20) / max(1, bytes))
                 pool.run { t in

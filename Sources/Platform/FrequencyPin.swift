@@ -119,18 +119,9 @@ public final class FrequencyPin: @unchecked Sendable {
         try FrequencyPins.unregister(self) { () throws(DVFSError) in try apply(original) }
     }
 
-    /// The frequency the policy reports now (`scaling_cur_freq`), kHz.
-    public func currentKHz() -> Int64? { root.readInt("\(directory)/scaling_cur_freq") }
-
     /// "1400 MHz".
     public static func mhz(_ khz: Int64) -> String {
         khz % 1000 == 0 ? "\(khz / 1000) MHz" : String(format: "%.1f MHz", Double(khz) / 1000)
-    }
-
-    /// A shell line that restores the limits by hand (printed in case socprof is killed).
-    public var restoreCommand: String {
-        let base = root.absolute(directory)
-        return "echo \(hardware.minKHz) > \(base)/scaling_min_freq; echo \(original.maxKHz) > \(base)/scaling_max_freq; echo \(original.minKHz) > \(base)/scaling_min_freq"
     }
 
     /// Widens to the hardware limits, then narrows to `limits`; min <= max after each write.

@@ -35,12 +35,7 @@ struct CeilingsReport: Codable {
     var notes: [String]? = nil
 
     /// Where ceilings are kept: $XDG_CACHE_HOME/socprof/ceilings (or ~/.cache/...).
-    static func directory() -> URL {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) } ??
-            URL(fileURLWithPath: env["HOME"] ?? NSTemporaryDirectory()).appendingPathComponent(".cache")
-        return base.appendingPathComponent("socprof/ceilings")
-    }
+    static func directory() -> URL { CacheDirectory.url("ceilings") }
 
     static func key(board: String, cluster: String, maxKHz: Int64?, threads: Int, cpus: [Int]) -> String {
         "\(board)-\(cluster)-cpus\(CPUList.format(cpus).replacingOccurrences(of: ",", with: "_"))-\(maxKHz.map { "\($0 / 1000)MHz" } ?? "unknown-freq")-\(threads)t.json"

@@ -126,7 +126,7 @@ struct CoexecCommand: ParsableCommand {
 
     static func table(_ r: CoExecutionReport) -> String {
         func g(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : x >= 10 ? String(format: "%.1f", x) : String(format: "%.2f", x) }
-        func j(_ x: Double?) -> String { x.map { String(format: "%.4g J", $0) } ?? "" }
+        func j(_ x: Double?) -> String { x.map { String(format: "%.4g J", $0) } ?? "n/a (no power sensor)" }
         var out = "socprof coexec: \(r.network), \(r.mode.rawValue) mode, \(r.images) timed images per run after \(r.warmup) warm-up\n\n"
         out += "run".padding(toLength: 22, withPad: " ", startingAt: 0) + "images/s".padding(toLength: 12, withPad: " ", startingAt: 0) + "energy/image\n"
         for s in r.single {

@@ -210,6 +210,10 @@ struct CounterLogicTests {
         #expect(half.status == .multiplexed && half.scaled == 4000 && half.runningPercent == 25)
         let never = Reading(event: e, raw: 0, timeEnabled: 1000, timeRunning: 0)
         #expect(never.status == .notCounted && never.raw == nil && never.scaled == nil && never.runningPercent == nil)
+        // Multiplexed out is not "never enabled"; a thread that never ran is; a failed read is not.
+        #expect(!never.neverEnabled)
+        #expect(Reading(event: e, raw: 0, timeEnabled: 0, timeRunning: 0).neverEnabled)
+        #expect(!Reading(notCounted: e).neverEnabled)
         var scaledEvent = e
         scaledEvent.scale = 0.5
         #expect(Reading(event: scaledEvent, raw: 10, timeEnabled: 1, timeRunning: 1).value == 5)
