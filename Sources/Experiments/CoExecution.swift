@@ -451,7 +451,7 @@ public final class CoExecution {
                 }
             }
             t.wait()
-            return times.map { v in v.isEmpty ? 0 : v.sorted()[v.count / 2] }
+            return times.map { Statistics.median($0) ?? 0 }
         }
     }
 

@@ -18,12 +18,10 @@ public struct ImageRate: Sendable, Codable, Equatable {
     /// From image times in seconds (at least one).
     public init(seconds times: [Double]) {
         precondition(!times.isEmpty, "an image rate needs at least one image")
-        let s = times.sorted()
-        let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-        self.median = 1 / median
-        self.min = 1 / s.last!
-        self.max = 1 / s.first!
-        self.images = s.count
+        self.median = 1 / Statistics.median(times)!
+        self.min = 1 / times.max()!
+        self.max = 1 / times.min()!
+        self.images = times.count
     }
 }
 

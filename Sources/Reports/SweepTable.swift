@@ -71,7 +71,7 @@ public enum SweepTable {
     /// One line per cell, in row then column order; empty fields where a figure is missing.
     public static func csv(_ r: SweepReport) -> String {
         func n(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
-        func q(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        let q = CSV.field
         var out = csvHeader + "\n"
         for row in r.rows {
             for c in r.columns {

@@ -60,7 +60,7 @@ struct CounterReadBench: ParsableCommand {
             for _ in 0..<iterations { body() }
             per.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(iterations))
         }
-        return per.sorted()[per.count / 2]
+        return Statistics.median(per)!
     }
 
     func run() throws {
@@ -106,7 +106,7 @@ struct CounterReadBench: ParsableCommand {
                 let ns = buffer.withUnsafeMutableBytes { socprof_reference_read_loop(group.leader, $0.baseAddress, bytes, Int32(iterations)) }
                 if ns > 0 { perBatch.append(Double(ns) / Double(iterations)) } // 0: a read failed
             }
-            figures.append(Figure(name: "\(label): read() from C", ns_per_read: perBatch.count == batches ? perBatch.sorted()[perBatch.count / 2] : nil,
+            figures.append(Figure(name: "\(label): read() from C", ns_per_read: perBatch.count == batches ? Statistics.median(perBatch) : nil,
                                   note: (perBatch.count == batches ? "reference: the same read(2) in a plain C loop" : "unavailable: a read(2) failed") + absent))
             var values: [UInt64] = []
             figures.append(Figure(name: "\(label): read() raw", ns_per_read: time { _ = try? group.readRaw(into: &values) }, note: "one read(2) of the group leader into a reused buffer" + absent))

@@ -38,7 +38,7 @@ struct KernelBenchOptions: ParsableArguments {
             body()
             t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
-        return t.sorted()[t.count / 2]
+        return Statistics.median(t)!
     }
 }
 
@@ -141,7 +141,7 @@ struct PoolBench: ParsableCommand {
             pool.run(&job)
             wakes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
-        let wake = wakes.sorted()[wakes.count / 2]
+        let wake = Statistics.median(wakes)!
         if options.json {
             print(#"{"threads": \#(pool.count), "spin_us": \#(pool.spinMicroseconds), "round_trip_us": \#(backToBack * 1e6), "after_idle_round_trip_us": \#(wake * 1e6)}"#)
         } else {

@@ -3,6 +3,7 @@ import Calibration
 import Foundation
 import Platform
 import Profiler
+import Reports
 
 /// `socprof calibrate PROFILE.json STATS.txt`: a gem5 model beside the board, layer by layer.
 struct CalibrateCommand: ParsableCommand {
@@ -132,7 +133,7 @@ struct CalibrateCommand: ParsableCommand {
             for cell in l.cells {
                 let fields: [String] = [l.name, String(l.dump), cell.metric, number(cell.measured), number(cell.simulated),
                                         cell.errorPercent.map { String(format: "%.4f", $0) } ?? "", cell.reason ?? ""]
-                s += fields.map(ProfileReport.quote).joined(separator: ",") + "\n"
+                s += CSV.row(fields)
             }
         }
         return s

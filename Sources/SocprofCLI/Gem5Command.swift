@@ -2,6 +2,7 @@ import ArgumentParser
 import Calibration
 import Foundation
 import Platform
+import Reports
 
 /// `socprof gem5 ...`: reading what the gem5 simulator wrote, for calibrating models against a board.
 struct Gem5Command: ParsableCommand {
@@ -124,7 +125,7 @@ struct Gem5StatsCommand: ParsableCommand {
         var s = "dump,cpu,model,metric,value,stat,reason\n"
         func row(_ d: Int, _ cpu: String, _ model: String, _ name: String, _ f: Gem5Figure) {
             let fields: [String] = [String(d), cpu, model, name, CalibrateCommand.number(f.value), f.expression ?? "", f.reason ?? ""]
-            s += fields.map(ProfileReport.quote).joined(separator: ",") + "\n"
+            s += CSV.row(fields)
         }
         for d in dumps {
             for m in d.metrics { row(d.index, "all", "", m.name, m.figure) }

@@ -70,12 +70,8 @@ struct StatReport {
         var mean: Double? = nil
         var stddev: Double? = nil
         if !values.isEmpty && values.count == readings.count {
-            let m = values.reduce(0, +) / Double(values.count)
-            mean = m
-            if values.count > 1 && m != 0 {
-                let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
-                stddev = 100 * (variance / Double(values.count)).squareRoot() / abs(m)
-            }
+            mean = Statistics.mean(values)
+            stddev = Statistics.relativeStandardErrorPercent(values)
         }
         let running = readings.compactMap(\.runningPercent)
         return Row(event: event, mean: mean, stddevPercent: stddev,
@@ -315,16 +311,6 @@ struct StatReport {
             notes: notes + (energy?.allNotes ?? []))
         let enc = ReportJSON.encoder()
         return String(decoding: try enc.encode(doc), as: UTF8.self) + "\n"
-    }
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-    func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
-    func trimmingTrailingSpaces() -> String {
-        var s = self
-        while s.last == " " { s.removeLast() }
-        return s
     }
 }
 

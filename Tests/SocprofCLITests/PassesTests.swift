@@ -58,7 +58,7 @@ struct MultiPassProfileTests {
         for l in report.layers {
             for e in events {
                 let f = try #require(l.events[e.name], "\(l.name): \(e.name) missing")
-                #expect(f.source == "measured" && f.value != nil, "\(l.name) \(e.name): \(f)")
+                #expect(f.source == .measured && f.value != nil, "\(l.name) \(e.name): \(f)")
             }
             // Both clocks count the same threads' time in the same layer, in different runs.
             let a = try #require(l.events["task-clock"]?.value), b = try #require(l.events["emu-task-clock"]?.value)

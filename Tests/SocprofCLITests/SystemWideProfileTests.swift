@@ -58,7 +58,7 @@ struct SystemWideProfileTests {
         var covered = 0.0, timed = 0.0
         for l in report.layers {
             let f = try #require(l.events["system-cpu-clock"])
-            #expect(f.source == "measured" && f.detail?.contains("system-wide on cpu0") == true, "\(l.name): \(f)")
+            #expect(f.source == .measured && f.detail?.contains("system-wide on cpu0") == true, "\(l.name): \(f)")
             let clock = try #require(f.value)
             // CPU 0's clock runs whatever runs there: it covers the layer's time and the reads
             // at its ends, so it is at least the layer's time and not far above it.
@@ -79,7 +79,7 @@ struct SystemWideProfileTests {
         #expect(report.layers.count == net.layers.count - 1)
         for l in report.layers {
             let f = try #require(l.events["system-cpu-clock"])
-            #expect(f.value == nil && f.source == "unavailable", "\(l.name): \(f)")
+            #expect(f.value == nil && f.source == .unavailable, "\(l.name): \(f)")
             #expect(f.detail?.lowercased().contains("paranoid") == true || f.detail?.lowercased().contains("permission") == true, "\(f.detail ?? "")")
             #expect(l.events["task-clock"]?.value.map { $0 > 0 } == true)
         }
