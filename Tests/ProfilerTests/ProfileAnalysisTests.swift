@@ -24,6 +24,27 @@ struct ProfileAnalysisTests {
         #expect(LayerCount.scaled(7).value == 7 && LayerCount.readFailed.value == nil && LayerCount.neverOnCounter.value == nil)
     }
 
+    @Test("an event bound to one cluster's PMU that ran part of the time is that cluster's share: not scaled, measured")
+    func clusterShare() throws {
+        var event = ResolvedEvent(name: "armv8_cortex_a53/event=0x11/", pmuName: "armv8_cortex_a53", type: .raw, config: 0x11)
+        event.clusterBound = true
+        var s = LayerSamples(events: [event], systemEvents: [], threads: 1, layers: 4, repeats: 1, warmup: 0, passes: [[0]])
+        s.passRuns = [1]
+        for i in 1...3 {
+            s.windows[0][i] = Window(start: UInt64(i) * 1000, end: UInt64(i + 1) * 1000)
+            s.counts[repeat: 0, layer: i, event: 0, thread: 0] = CounterDelta(count: 700, enabled: 1000, running: 400)
+        }
+        s.runWindows[0] = Window(start: 0, end: 5000)
+        let f = try #require(ProfileAnalysis.report(s, network: SyntheticRun.network, metrics: [], placement: "t").layers[0].events[event.name])
+        #expect(f.value == 700 && f.source == .measured, "\(f)")
+        event.clusterBound = false
+        s = LayerSamples(events: [event], systemEvents: [], threads: 1, layers: 4, repeats: 1, warmup: 0, passes: [[0]])
+        s.passRuns = [1]
+        s.counts[repeat: 0, layer: 1, event: 0, thread: 0] = CounterDelta(count: 700, enabled: 1000, running: 400)
+        let g = try #require(ProfileAnalysis.report(s, network: SyntheticRun.network, metrics: [], placement: "t").layers[0].events[event.name])
+        #expect(g.value == 1750 && g.source == .estimated, "\(g)")
+    }
+
     @Test("a delta across a counter's wrap is the distance travelled")
     func wrappingDelta() {
         let d = CounterDelta(from: (UInt64.max - 9, 100, 90), to: (5, 300, 290))
