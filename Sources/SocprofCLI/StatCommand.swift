@@ -2,6 +2,7 @@ import ArgumentParser
 import Counters
 import Foundation
 import Platform
+import Reports
 
 /// `socprof stat`: counts a command and its threads, printed like `perf stat`.
 struct StatCommand: ParsableCommand {
@@ -175,7 +176,7 @@ struct StatCommand: ParsableCommand {
                                 userSpaceOnly: (narrowed, "\(permissions.summary); for kernel counting too, \(PerfPermissions.fix)"))
         let text: String
         if json {
-            text = try report.json()
+            text = try report.json(version: socprofVersion)
         } else if let separator {
             text = report.csv(separator: separator)
         } else {
@@ -196,14 +197,4 @@ struct StatCommand: ParsableCommand {
     static func nanoseconds(_ t: timeval) -> UInt64 {
         UInt64(max(0, Int64(t.tv_sec))) * 1_000_000_000 + UInt64(max(0, Int64(t.tv_usec))) * 1_000
     }
-}
-
-/// One run of the counted command.
-struct StatRun {
-    let readings: [Reading]
-    let elapsedNanoseconds: UInt64
-    let userNanoseconds: UInt64
-    let systemNanoseconds: UInt64
-    let termination: ChildProcess.Termination
-    let splits: [String: Int]
 }

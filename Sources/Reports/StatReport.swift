@@ -2,43 +2,77 @@ import Counters
 import Foundation
 import Platform
 
+/// One run of the counted command.
+public struct StatRun {
+    /// One reading per event, in the order given.
+    public let readings: [Reading]
+    /// Wall-clock, user and system time of the command, ns.
+    public let elapsedNanoseconds: UInt64
+    public let userNanoseconds: UInt64
+    public let systemNanoseconds: UInt64
+    public let termination: ChildProcess.Termination
+    public let splits: [String: Int]
+
+    /// `splits`: per PMU, the groups its events were split into (absent when they fit at once).
+    public init(readings: [Reading], elapsedNanoseconds: UInt64, userNanoseconds: UInt64, systemNanoseconds: UInt64,
+                termination: ChildProcess.Termination, splits: [String: Int]) {
+        self.readings = readings
+        self.elapsedNanoseconds = elapsedNanoseconds
+        self.userNanoseconds = userNanoseconds
+        self.systemNanoseconds = systemNanoseconds
+        self.termination = termination
+        self.splits = splits
+    }
+}
+
+/// How an event fared over the runs; the raw values are what `stat --json` writes.
+public enum StatStatus: String, Codable, Sendable {
+    /// On a counter the whole time in every run.
+    case counted
+    /// Shared the PMU's counters in some run: the value is scaled.
+    case multiplexed
+    /// Opened but never on a counter (or never ran where it counts): no value.
+    case notCounted = "not_counted"
+    /// Could not be opened: no value.
+    case notSupported = "not_supported"
+}
+
 /// The counts of one `socprof stat` invocation (one or more runs), and its three renderings.
-struct StatReport {
+public struct StatReport {
     /// One event's figures over the runs.
-    struct Row {
-        let event: ResolvedEvent
+    public struct Row {
+        public let event: ResolvedEvent
         /// Mean over the runs in which it was counted, in the event's unit after `.scale`; nil when
         /// it was never counted.
-        let mean: Double?
+        public let mean: Double?
         /// Relative standard error of the mean in percent (perf's "+- x%"); nil for one run.
-        let stddevPercent: Double?
+        public let stddevPercent: Double?
         /// Mean percentage of enabled time the event was on a counter; nil when never counted.
-        let runningPercent: Double?
-        let timeEnabled: UInt64
-        let timeRunning: UInt64
-        let raw: UInt64?
-        /// "counted", "multiplexed", "not_counted", "not_supported".
-        let status: String
+        public let runningPercent: Double?
+        public let timeEnabled: UInt64
+        public let timeRunning: UInt64
+        public let raw: UInt64?
+        public let status: StatStatus
         /// Why it has no value, and the fix.
-        let reason: String?
-        let counterError: CounterError?
+        public let reason: String?
+        public let counterError: CounterError?
         /// Counted only while the command ran on this PMU's CPUs (not scaled).
-        let clusterShare: Bool
+        public let clusterShare: Bool
         /// Mean time running over the runs, ns.
-        let meanTimeRunning: Double
+        public let meanTimeRunning: Double
     }
 
-    let command: [String]
-    let runs: [StatRun]
-    let requestedRepeats: Int
-    let rows: [Row]
-    let energy: EnergyReport?
+    public let command: [String]
+    public let runs: [StatRun]
+    public let requestedRepeats: Int
+    public let rows: [Row]
+    public let energy: EnergyReport?
 
     /// Events the user gave no `:u`/`:k` that are counted in user space only, because unprivileged
     /// kernel counting is refused at this perf_event_paranoid (perf does the same, as `name:u`).
-    let userSpaceOnly: (events: [String], why: String)?
+    public let userSpaceOnly: (events: [String], why: String)?
 
-    init(command: [String], runs: [StatRun], requestedRepeats: Int, energy: EnergyReport? = nil,
+    public init(command: [String], runs: [StatRun], requestedRepeats: Int, energy: EnergyReport? = nil,
          userSpaceOnly: (events: [String], why: String)? = nil) {
         self.userSpaceOnly = userSpaceOnly
         self.command = command
@@ -49,21 +83,21 @@ struct StatReport {
         rows = (0..<n).map { i in Self.row(runs.map { $0.readings[i] }) }
     }
 
-    static func row(_ readings: [Reading]) -> Row {
+    public static func row(_ readings: [Reading]) -> Row {
         let event = readings[0].event
         let values = readings.compactMap(\.value)
-        var status = "counted"
+        var status = StatStatus.counted
         var reason: String? = nil
         var error: CounterError? = nil
         for r in readings {
             switch r.status {
             case .notSupported(let e):
-                status = "not_supported"; reason = e.explanation; error = e
-            case .notCounted where status != "not_supported":
-                status = "not_counted"
+                status = .notSupported; reason = e.explanation; error = e
+            case .notCounted where status != .notSupported:
+                status = .notCounted
                 reason = "the event was opened but never scheduled onto a counter (the PMU was busy or the command never ran on a CPU it covers)"
-            case .multiplexed where status == "counted":
-                status = "multiplexed"
+            case .multiplexed where status == .counted:
+                status = .multiplexed
             default: break
             }
         }
@@ -77,7 +111,7 @@ struct StatReport {
         return Row(event: event, mean: mean, stddevPercent: stddev,
                    runningPercent: running.count == readings.count && !running.isEmpty ? running.reduce(0, +) / Double(running.count) : nil,
                    timeEnabled: readings.last!.timeEnabled, timeRunning: readings.last!.timeRunning,
-                   raw: readings.last!.raw, status: mean == nil && status == "counted" ? "not_counted" : status,
+                   raw: readings.last!.raw, status: mean == nil && status == .counted ? .notCounted : status,
                    reason: reason, counterError: error, clusterShare: readings.contains(where: \.isClusterShare),
                    meanTimeRunning: readings.map { Double($0.timeRunning) }.reduce(0, +) / Double(readings.count))
     }
@@ -87,7 +121,7 @@ struct StatReport {
     /// Display value and unit: the clock events in msec, as perf prints them.
     static func display(_ row: Row) -> (value: String, unit: String) {
         guard let mean = row.mean else {
-            return (row.status == "not_supported" ? "<not supported>" : "<not counted>", "")
+            return (row.status == .notSupported ? "<not supported>" : "<not counted>", "")
         }
         if row.event.unit == "ns" { return (String(format: "%.2f", mean / 1e6), "msec") }
         if let unit = row.event.unit { return (String(format: "%.2f", mean), unit) }
@@ -101,7 +135,7 @@ struct StatReport {
 
     /// perf's shadow metric for a row: CPUs utilized for the clocks, GHz for cycles, insn per
     /// cycle, % of all branches, frontend/backend cycles idle, else a rate per task-clock second.
-    func metric(_ row: Row) -> (value: String, unit: String)? {
+    public func metric(_ row: Row) -> (value: String, unit: String)? {
         guard let mean = row.mean else { return nil }
         let taskClock = rows.first { $0.event.unit == "ns" && $0.mean != nil }?.mean
         if row.event.unit == "ns" {
@@ -135,7 +169,7 @@ struct StatReport {
         var order: [String] = []
         var names: [String: [String]] = [:]
         for row in rows where row.reason != nil {
-            let key = "\(row.status == "not_supported" ? "not supported" : "not counted"): \(row.reason!)"
+            let key = "\(row.status == .notSupported ? "not supported" : "not counted"): \(row.reason!)"
             if names[key] == nil { order.append(key) }
             names[key, default: []].append(row.event.name)
         }
@@ -166,7 +200,7 @@ struct StatReport {
     }
 
     /// The perf-style table.
-    func table() -> String {
+    public func table() -> String {
         var s = "\n Performance counter stats for '\(commandText)'"
         s += runs.count > 1 ? " (\(runs.count) runs):\n\n" : ":\n\n"
         for row in rows {
@@ -185,10 +219,7 @@ struct StatReport {
         }
         s += "\n" + String(format: "%.9f", meanElapsed / 1e9).leftPad(18) + " seconds time elapsed"
         if runs.count > 1 {
-            let e = runs.map { Double($0.elapsedNanoseconds) }
-            let m = meanElapsed
-            let sd = m > 0 ? 100 * (e.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(e.count - 1) / Double(e.count)).squareRoot() / m : 0
-            s += String(format: "  ( +- %.2f%% )", sd)
+            s += String(format: "  ( +- %.2f%% )", Statistics.relativeStandardErrorPercent(runs.map { Double($0.elapsedNanoseconds) }) ?? 0)
         }
         s += "\n\n"
         let user = runs.map { Double($0.userNanoseconds) }.reduce(0, +) / Double(max(1, runs.count))
@@ -219,7 +250,7 @@ struct StatReport {
 
     /// perf's CSV layout (`-x SEP`): value, unit, event, [stddev%,] run time (ns), running %,
     /// metric value, metric unit. Not-counted events carry perf's `<not supported>`/`<not counted>`.
-    func csv(separator sep: String) -> String {
+    public func csv(separator sep: String) -> String {
         var s = ""
         for row in rows {
             let (value, unit) = Self.display(row)
@@ -235,14 +266,14 @@ struct StatReport {
         return s
     }
 
-    /// The JSON document described in docs/stat.md.
-    func json() throws -> String {
+    /// The JSON document described in docs/stat.md; `version` is socprof's.
+    public func json(version: String) throws -> String {
         struct Event: Encodable {
             let name: String
             let pmu: String?
             let type: UInt32
             let config: String
-            let status: String
+            let status: StatStatus
             let value: Double?
             let unit: String?
             let raw: UInt64?
@@ -282,8 +313,8 @@ struct StatReport {
         struct Document: Encodable {
             let schema = "socprof.stat"
             let schema_version = 1
-            let socprof_version = socprofVersion
-            let command: [String]
+            let socprof_version: String
+            public let command: [String]
             let runs: Int
             let exit_status: Int32
             let elapsed_ns: Double
@@ -295,7 +326,7 @@ struct StatReport {
             let notes: [String]
         }
         let doc = Document(
-            command: command, runs: runs.count, exit_status: runs.last?.termination.shellStatus ?? 0,
+            socprof_version: version, command: command, runs: runs.count, exit_status: runs.last?.termination.shellStatus ?? 0,
             elapsed_ns: meanElapsed,
             user_ns: runs.map { Double($0.userNanoseconds) }.reduce(0, +) / Double(max(1, runs.count)),
             system_ns: runs.map { Double($0.systemNanoseconds) }.reduce(0, +) / Double(max(1, runs.count)),
@@ -319,37 +350,39 @@ extension Double {
 }
 
 /// Energy measured around the counted command (`stat --energy`, `--power-log`).
-struct EnergyReport {
+public struct EnergyReport {
     /// Idle power measured before the first run.
-    var idle: [SensorEnergy] = []
+    public var idle: [SensorEnergy] = []
     /// Each run's energy per sensor.
-    var runs: [[SensorEnergy]] = []
+    public var runs: [[SensorEnergy]] = []
     /// Each run's wall-clock window (Unix s), for the external meter.
-    var windows: [(Double, Double)] = []
+    public var windows: [(Double, Double)] = []
     /// The meter's energy per run, J.
-    var logJoules: [Double?] = []
-    var notes: [String] = []
+    public var logJoules: [Double?] = []
+    public var notes: [String] = []
+
+    public init() {}
 
     /// One sensor's figures, means over runs.
-    struct Entry: Encodable {
-        let sensor: String
-        let rail: String?
-        let cluster: String?
+    public struct Entry: Encodable {
+        public let sensor: String
+        public let rail: String?
+        public let cluster: String?
         /// Mean energy per run, J.
-        let joules: Double
+        public let joules: Double
         /// Mean power during the runs, W.
-        let watts: Double?
+        public let watts: Double?
         /// Mean run length, s.
-        let seconds: Double
+        public let seconds: Double
         /// Idle power before the runs, W (null without a baseline).
-        let idleWatts: Double?
+        public let idleWatts: Double?
         /// Energy above the idle baseline, J (null without one).
-        let joulesAboveIdle: Double?
+        public let joulesAboveIdle: Double?
 
         enum CodingKeys: String, CodingKey { case sensor, rail, cluster, joules, watts, seconds, idleWatts, joulesAboveIdle }
 
         // Missing figures are null, never left out.
-        func encode(to encoder: any Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(sensor, forKey: .sensor)
             try c.encode(rail, forKey: .rail)
@@ -368,7 +401,7 @@ struct EnergyReport {
         return first.indices.filter { i in runs.contains { $0[i].joules == nil } }.map { i in first[i].sensor }
     }
 
-    func perSensor() -> [Entry] {
+    public func perSensor() -> [Entry] {
         guard let first = runs.first else { return [] }
         return first.indices.compactMap { i in
             let vals = runs.compactMap { $0[i].joules }
@@ -382,12 +415,12 @@ struct EnergyReport {
         }
     }
 
-    var allNotes: [String] {
+    public var allNotes: [String] {
         notes + unreadSensors.map { "\($0): fewer than two readings in a run; no energy (the run may be shorter than the sampling period)" }
             + runs.flatMap { $0.compactMap(\.droppedNote) }
     }
 
-    var meanLogJoules: Double? {
+    public var meanLogJoules: Double? {
         let v = logJoules.compactMap { $0 }
         return v.isEmpty || v.count != logJoules.count ? nil : v.reduce(0, +) / Double(v.count)
     }
