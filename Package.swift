@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
         .target(name: "TestSupport", dependencies: ["Counters", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
-        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reports", "Platform", "Counters", "Networks"]),
+        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reports", "Platform", "Counters", "Networks", "Kernels"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Counters", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "TestSupport"]),

@@ -2,29 +2,6 @@ import Counters
 import Foundation
 import Platform
 
-/// One run of the counted command.
-public struct StatRun {
-    /// One reading per event, in the order given.
-    public let readings: [Reading]
-    /// Wall-clock, user and system time of the command, ns.
-    public let elapsedNanoseconds: UInt64
-    public let userNanoseconds: UInt64
-    public let systemNanoseconds: UInt64
-    public let termination: ChildProcess.Termination
-    public let splits: [String: Int]
-
-    /// `splits`: per PMU, the groups its events were split into (absent when they fit at once).
-    public init(readings: [Reading], elapsedNanoseconds: UInt64, userNanoseconds: UInt64, systemNanoseconds: UInt64,
-                termination: ChildProcess.Termination, splits: [String: Int]) {
-        self.readings = readings
-        self.elapsedNanoseconds = elapsedNanoseconds
-        self.userNanoseconds = userNanoseconds
-        self.systemNanoseconds = systemNanoseconds
-        self.termination = termination
-        self.splits = splits
-    }
-}
-
 /// How an event fared over the runs; the raw values are what `stat --json` writes.
 public enum StatStatus: String, Codable, Sendable {
     /// On a counter the whole time in every run.

@@ -9,8 +9,9 @@ struct KernelBenchOptions: ParsableArguments {
     @Option(help: "Threads (the calling thread included).")
     var threads: Int = 1
 
-    @Option(help: ArgumentHelp("Pin the threads to these CPUs (a cpulist such as 4-7). Default: the first --threads CPUs this process may use.", valueName: "list"))
-    var cpus: String?
+    @Option(help: ArgumentHelp("Pin the threads to these CPUs (a cpulist such as 4-7). Default: the first --threads CPUs this process may use.", valueName: "list"),
+            transform: { try parseCPUOption($0) })
+    var cpus: [Int]?
 
     @Option(name: .customLong("repeat"), help: "Timed repetitions; the median is reported.")
     var repetitions: Int = 10
@@ -21,11 +22,10 @@ struct KernelBenchOptions: ParsableArguments {
     func validate() throws {
         guard (1...1024).contains(threads) else { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
         guard (1...100_000).contains(repetitions) else { throw ValidationError("--repeat \(repetitions) must be 1 to 100000.") }
-        if let cpus { _ = try parseCPUOption(cpus) }
     }
 
     func makePool() throws -> ThreadPool {
-        let list = try cpus.map { try parseCPUOption($0) } ?? Array(Platform.CPUSet.currentAffinity().cpus.prefix(threads))
+        let list = cpus ?? Array(Platform.CPUSet.currentAffinity().cpus.prefix(threads))
         return try pinnedPool(threads: threads, cpus: list)
     }
 

@@ -30,7 +30,8 @@ struct CoexecCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The network.", valueName: "network")) var network: String
     @Option(help: "data: whole images from a shared queue; pipeline: consecutive layer stages, one per unit.") var mode: CoExecutionMode = .data
     @Option(help: ArgumentHelp("Clusters to use together (comma-separated; `socprof info` lists them).", valueName: "a,b")) var clusters: String?
-    @Option(help: ArgumentHelp("A group of CPUs as one unit (a cpulist; repeat for each unit).", valueName: "list")) var cpus: [String] = []
+    @Option(help: ArgumentHelp("A group of CPUs as one unit (a cpulist; repeat for each unit).", valueName: "list"),
+            transform: { try parseCPUOption($0) }) var cpus: [[Int]] = []
     @Option(help: ArgumentHelp("Threads per unit (default: one per CPU of the unit).", valueName: "n")) var threads: Int?
     @Option(help: ArgumentHelp("Timed images per run (each unit alone, then together).", valueName: "n")) var images: Int = 20
     @Option(help: ArgumentHelp("Untimed images before each run.", valueName: "n")) var warmup: Int = 2
@@ -44,7 +45,6 @@ struct CoexecCommand: ParsableCommand {
         _ = try lookUpNetwork(network)
         if clusters != nil && !cpus.isEmpty { throw ValidationError("--clusters and --cpus both choose the units; give one.") }
         if clusters == nil && cpus.count < 2 { throw ValidationError("give two or more units: --clusters A,B or --cpus LIST --cpus LIST.") }
-        for c in cpus { _ = try parseCPUOption(c) }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
         guard (1...100_000).contains(images) else { throw ValidationError("--images \(images) must be 1 to 100000.") }
         guard (0...10_000).contains(warmup) else { throw ValidationError("--warmup \(warmup) must be 0 to 10000.") }
@@ -105,7 +105,7 @@ struct CoexecCommand: ParsableCommand {
         experiment.shouldStop = { socprof_interrupted() != 0 }
         guard let report = experiment.run(mode: mode, images: images, warmup: warmup) else {
             Terminal.stderr("socprof coexec: interrupted" + (pins.isEmpty ? "" : "; frequencies restored"))
-            throw ExitCode(130)
+            throw CLIError.interrupted
         }
         switch format {
         case .json:
@@ -116,7 +116,7 @@ struct CoexecCommand: ParsableCommand {
         }
         if !report.outputsIdentical {
             Terminal.stderr("socprof coexec: error: co-executed outputs differ from the single-unit outputs")
-            throw ExitCode(1)
+            throw CLIError.status(1)
         }
     }
 

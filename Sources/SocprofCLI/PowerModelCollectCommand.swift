@@ -213,7 +213,7 @@ struct PowerModelCollectCommand: ParsableCommand {
         if result.stopped {
             out.write(Data("# stopped (interrupted) after \(result.rows.count) of \(total) rows\n".utf8))
             Terminal.stderr("\(command): interrupted; frequencies restored; \(result.rows.count) of \(total) rows in \(output)")
-            throw ExitCode(130)
+            throw CLIError.interrupted
         }
         Terminal.stderr("\(command): \(result.rows.count) rows in \(output); fit them with `socprof powermodel fit \(output)`")
     }

@@ -76,8 +76,9 @@ struct ProfileCommand: ParsableCommand {
         let root = global.systemRoot
         let platform: PlatformDescription
         do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
-        let (cpus, label) = try placement.resolve(root: root)
-        let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: cpus) }
+        let place = try placement.resolve(root: root)
+        let (cpus, label) = (place.cpus, place.label)
+        let cluster = place.cluster(in: platform.topology)
         var notes: [String] = []
 
         var resolvedMetrics: [ResolvedMetric] = []
@@ -152,16 +153,11 @@ struct ProfileCommand: ParsableCommand {
         // The measured ceilings of this board, cluster, frequency and thread count, if kept.
         let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))",
                                      maxKHz: cluster?.maxKHz, threads: pool.count, cpus: cpus)
-        let file = CeilingsReport.directory().appendingPathComponent(key)
-        if let data = FileManager.default.contents(atPath: file.path) {
-            // A cache of another schema or version, or with figures no measurement gives, is not used.
-            if let c = try? JSONDecoder().decode(CeilingsReport.self, from: data), c.schema == "socprof.ceilings", c.schema_version == 1, c.usable,
-               let dram = c.bandwidth_gbs["DRAM"], c.peak_gflops_fp32 <= 1e9, dram <= 1e9 {
-                result.place(under: Roofline(peak_gflops: c.peak_gflops_fp32, dram_gbs: dram, source: "measured ceilings \(file.path)"))
-            } else {
-                result.notes.append("the ceilings kept in \(file.path) are not usable (another schema or version, or a peak or DRAM bandwidth that is not a measurement): run `socprof ceilings` again")
-            }
-        } else {
+        switch CeilingsStore.lookup(key: key) {
+        case .found(let roofline): result.place(under: roofline)
+        case .unusable(let path):
+            result.notes.append("the ceilings kept in \(path) are not usable (another schema or version, or a peak or DRAM bandwidth that is not a measurement): run `socprof ceilings` again")
+        case .missing:
             result.notes.append("no measured ceilings for \(key): run `socprof ceilings` with the same cluster and threads to place the layers under the roofline")
         }
         // What `socprof check` found about this cluster's counters, when it has run.
@@ -176,20 +172,14 @@ struct ProfileCommand: ParsableCommand {
         case .csv: text = ProfileReport.csv(result)
         case .table: text = ProfileReport.table(result)
         }
-        if let output {
-            do { try Terminal.writeAtomically(text, to: output) } catch { throw fail("cannot write -o '\(output)': \(error.localizedDescription)", code: 1) }
-        } else {
-            print(text, terminator: "")
-        }
+        try Terminal.emit(text, to: output)
         if let roofline {
             let svg = RooflineSVG.render([.init(label: result.network, profile: result)], title: "\(result.network) on \(result.placement)")
-            do { try Terminal.writeAtomically(svg, to: roofline) } catch { throw fail("cannot write --roofline '\(roofline)': \(error.localizedDescription)", code: 1) }
+            try Terminal.emit(svg, to: roofline, option: "--roofline")
         }
         if let trace {
-            do { try Terminal.writeAtomically(try ChromeTrace.render(result), to: trace) } catch {
-                throw fail("cannot write --trace '\(trace)': \(error.localizedDescription)", code: 1)
-            }
+            try Terminal.emit(try ChromeTrace.render(result), to: trace, option: "--trace")
         }
-        if socprof_interrupted() != 0 { throw ExitCode(130) }
+        if socprof_interrupted() != 0 { throw CLIError.interrupted }
     }
 }

@@ -33,6 +33,6 @@ struct RooflineCommand: ParsableCommand {
             } catch { throw fail(error.description) }
         }
         let svg = RooflineSVG.render(series, title: title ?? series.map { "\($0.profile.network) on \($0.profile.placement)" }.joined(separator: " vs "))
-        do { try Terminal.writeAtomically(svg, to: output) } catch { throw fail("cannot write -o '\(output)': \(error.localizedDescription)", code: 1) }
+        try Terminal.emit(svg, to: output)
     }
 }

@@ -16,19 +16,13 @@ func lookUpNetwork(_ name: String) throws -> Network {
                           (near.isEmpty ? "." : "; did you mean '\(near[0])'?"))
 }
 
-/// Where to run a network: a cluster, a CPU list, or by default the biggest cluster.
-/// A pool of `threads` threads pinned to `cpus`; an error when the kernel refuses to pin one (the
-/// figures would then not be the chosen CPUs').
+/// A pool of `threads` threads pinned to `cpus` (`ThreadPool.pinned`): a thread the system would
+/// not start is a failure (1), CPUs it may not pin to are bad input (2).
 func pinnedPool(threads: Int, cpus: [Int]) throws -> ThreadPool {
-    let pool = ThreadPool(threads: threads, cpus: cpus)
-    if let why = pool.startFailure {
-        throw fail("could start only \(pool.count) of \(threads) thread(s): \(why); ask for fewer with --threads", code: 1)
+    do { return try ThreadPool.pinned(threads: threads, cpus: cpus) } catch {
+        if case .couldNotStart = error { throw CLIError.failure(error.description) }
+        throw CLIError.badInput(error.description)
     }
-    if pool.unpinnedThreads > 0 {
-        throw fail("could not pin \(pool.unpinnedThreads) of \(threads) thread(s) to cpus \(CPUList.format(cpus)): sched_setaffinity refused " +
-                   "(is a CPU offline or outside this process's cpuset?)")
-    }
-    return pool
 }
 
 /// The cluster `--cluster NAME` names, or the biggest one when no name is given; an error naming
@@ -44,70 +38,50 @@ func chooseCluster(_ name: String?, in platform: PlatformDescription) throws -> 
     return c
 }
 
-/// A `--cpus` value as CPU numbers: a ValidationError for a list that does not parse or names no
-/// CPU (`--cpus ''`).
-func parseCPUOption(_ text: String, option: String = "--cpus") throws -> [Int] {
+/// A `--cpus` value as CPU numbers, parsed once by ArgumentParser (`transform:`), which puts
+/// "The value 'TEXT' is invalid for '--cpus <list>': " before the reason thrown here.
+func parseCPUOption(_ text: String) throws -> [Int] {
     let list: [Int]
-    do { list = try CPUList.parse(text) } catch { throw ValidationError("\(option) '\(text)': \(error)") }
-    if list.isEmpty { throw ValidationError("\(option) '\(text)' names no CPU; give a cpulist such as 0-3 or 4,5.") }
+    do { list = try CPUList.parse(text) } catch { throw ValidationError("'\(error.part)' is not a CPU number or a range like 0-3") }
+    if list.isEmpty { throw ValidationError("it names no CPU; give a cpulist such as 0-3 or 4,5") }
     return list
 }
 
 /// The units given by `--cpus` (repeated): each CPU group as a unit named "cpus LIST", with the
 /// cluster it lies in (its policies, its sensors). An error when a CPU is not available to this
 /// process.
-func cpuGroupUnits(_ groups: [String], platform: PlatformDescription, threads: Int?, sensors: [PowerSensor]) throws -> [ComputeUnit] {
+func cpuGroupUnits(_ groups: [[Int]], platform: PlatformDescription, threads: Int?, sensors: [PowerSensor]) throws -> [ComputeUnit] {
     let allowed = CPUSet.currentAffinity()
-    return try groups.map { c in
-        let list = try parseCPUOption(c)
+    return try groups.map { list in
         let outside = list.filter { !allowed.contains($0) }
-        if !outside.isEmpty { throw fail("--cpus \(c): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
+        if !outside.isEmpty { throw fail("--cpus \(CPUList.format(list)): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
         let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: list) }
         return .make(cluster: cluster, cpus: list, threads: threads, name: "cpus \(CPUList.format(list))", sensors: sensors)
     }
 }
 
+/// `--cluster NAME | --cpus LIST` and `--threads N`: where a command runs (`Placement`).
 struct PlacementOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run on this cluster (little, big, or a core name; `socprof info` lists them). Default: the biggest cluster.", valueName: "name"))
     var cluster: String?
 
-    @Option(help: ArgumentHelp("Run on these CPUs (a cpulist such as 4-7) instead of a cluster.", valueName: "list"))
-    var cpus: String?
+    @Option(help: ArgumentHelp("Run on these CPUs (a cpulist such as 4-7) instead of a cluster.", valueName: "list"),
+            transform: { try parseCPUOption($0) })
+    var cpus: [Int]?
 
     @Option(help: ArgumentHelp("Threads (default: one per CPU of the cluster).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
         if cluster != nil && cpus != nil { throw ValidationError("--cluster and --cpus both choose the CPUs; give one.") }
-        if let cpus { _ = try parseCPUOption(cpus) }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads) must be 1 to 1024.") }
     }
 
-    /// The CPUs and a description of them.
-    func resolve(root: SystemRoot) throws -> (cpus: [Int], label: String) {
-        if let cpus {
-            let list = try parseCPUOption(cpus)
-            let allowed = CPUSet.currentAffinity()
-            let outside = list.filter { !allowed.contains($0) }
-            if !outside.isEmpty { throw fail("--cpus \(cpus): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
-            return (list, "cpus \(CPUList.format(list))")
-        }
-        let topology = Topology(root: root, catalog: nil, registry: PMURegistry(root: root))
-        var chosen: Cluster?
-        if let name = cluster {
-            let p = try? PlatformDescription.load(root: root)
-            chosen = p?.topology.cluster(named: name) ?? topology.cluster(named: name)
-            if chosen == nil {
-                let names = (p?.topology.clusters ?? topology.clusters).map(\.name)
-                throw fail("no cluster '\(name)'; this machine has \(names.joined(separator: ", "))")
-            }
-        } else {
-            chosen = (try? PlatformDescription.load(root: root))?.topology.biggestCluster ?? topology.biggestCluster
-        }
-        let allowed = CPUSet.currentAffinity()
-        let list = chosen!.cpus.cpus.filter { allowed.contains($0) }
-        if list.isEmpty { throw fail("cluster \(chosen!.name) (cpus \(chosen!.cpus)) has no CPU available to this process") }
-        return (list, "cluster \(chosen!.name) (cpus \(CPUList.format(list)))")
+    /// The CPUs and how reports name them; bad input when this process may not run there.
+    func resolve(root: SystemRoot) throws -> Placement {
+        do {
+            return try Placement.resolve(cpus.map { .cpus($0) } ?? .cluster(cluster), root: root, allowed: CPUSet.currentAffinity())
+        } catch { throw CLIError.badInput(error.description) }
     }
 }
 
@@ -174,7 +148,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let net = NetworkCatalog.network(named: network.lowercased())!
-        let (cpus, label) = try placement.resolve(root: global.systemRoot)
+        let place = try placement.resolve(root: global.systemRoot)
+        let (cpus, label) = (place.cpus, place.label)
         let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let runner = NetworkRunner(network: net, pool: pool)
         runner.setDeterministicInput()
@@ -222,7 +197,7 @@ struct RunCommand: ParsableCommand {
         if json {
             let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(r), as: UTF8.self))
-            if interrupted { throw ExitCode(130) }
+            if interrupted { throw CLIError.interrupted }
             return
         }
         func mib(_ b: Int64) -> String { String(format: "%.1f MiB", Double(b) / 1048576) }
@@ -230,7 +205,7 @@ struct RunCommand: ParsableCommand {
         print(String(format: "  %.2f images/s (median %.2f ms; min %.2f, p10 %.2f, p90 %.2f, max %.2f ms); %.2f GOP/image = %.1f GOP/s",
                      r.images_per_second, r.median_ms, r.min_ms, r.p10_ms, r.p90_ms, r.max_ms, r.gops_per_image, r.gops_per_image * r.images_per_second))
         print("  memory: weights \(mib(r.weights_bytes)) (+ \(mib(r.packed_weights_bytes)) packed for the GEMM), activations \(mib(r.activation_bytes)) (\(mib(r.activation_bytes_without_reuse)) without reuse), GEMM workspaces \(mib(r.workspace_bytes)); peak RSS \(mib(r.peak_rss_bytes))")
-        if interrupted { throw ExitCode(130) }
+        if interrupted { throw CLIError.interrupted }
     }
 }
 

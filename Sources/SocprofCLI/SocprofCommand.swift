@@ -31,6 +31,10 @@ public struct SocprofCommand: ParsableCommand {
         do {
             var command = try parseAsRoot(splitAttachedShortOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
+        } catch let error as CLIError {
+            if let message = error.message { Terminal.stderr("socprof: error: \(message)") }
+            if error.status == 0 { return }
+            Glibc.exit(error.status)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 // One line, as every other error: what is wrong and where to read more.
@@ -87,10 +91,29 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// Prints `socprof: error: message` on stderr and returns the exit code for bad input (2).
-func fail(_ message: String, code: Int32 = 2) -> ExitCode {
-    Terminal.stderr("socprof: error: \(message)")
-    return ExitCode(code)
+/// How a command ends when it does not succeed: one line for stderr (none when everything was
+/// said already) and the exit status (README, "Errors and exit status"). Every command throws
+/// this; `runMain` prints it and exits.
+struct CLIError: Error, CustomStringConvertible {
+    /// The line after `socprof: error: `; nil: exit without a message.
+    let message: String?
+    let status: Int32
+
+    /// Bad input: an option, file or value socprof refuses (2).
+    static func badInput(_ message: String) -> CLIError { CLIError(message: message, status: 2) }
+    /// A failure while working: a write, a counter, a device (1, unless `status` says otherwise).
+    static func failure(_ message: String, status: Int32 = 1) -> CLIError { CLIError(message: message, status: status) }
+    /// Stopped by Ctrl-C (or SIGTERM), after keeping what was measured: 130, as a shell reports it.
+    static let interrupted = CLIError(message: nil, status: 130)
+    /// An exit status passed on without a message (the counted command's).
+    static func status(_ status: Int32) -> CLIError { CLIError(message: nil, status: status) }
+
+    var description: String { message ?? "exit status \(status)" }
+}
+
+/// The error for `message` with exit status `code` (2, bad input, unless given).
+func fail(_ message: String, code: Int32 = 2) -> CLIError {
+    CLIError(message: message, status: code)
 }
 
 /// Output helpers.
@@ -100,6 +123,24 @@ enum Terminal {
     static func stderr(_ s: String) {
         let bytes = Array((s + "\n").utf8)
         _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// Where a report goes without `-o`.
+    enum Stream { case stdout, stderr }
+
+    /// The one way a command writes its report: to `path` when given (atomically, see
+    /// `writeAtomically`; a failure is exit status 1 naming `option` and the path), else to `stream`.
+    static func emit(_ text: String, to path: String?, option: String = "-o", otherwise stream: Stream = .stdout) throws(CLIError) {
+        guard let path else {
+            switch stream {
+            case .stdout: print(text, terminator: "")
+            case .stderr: FileHandle.standardError.write(Data(text.utf8))
+            }
+            return
+        }
+        do { try writeAtomically(text, to: path) } catch {
+            throw .failure("cannot write \(option) '\(path)': \(error.localizedDescription)")
+        }
     }
 
     /// Writes `text` to `path`. A regular file (or a new path) is written atomically: a temporary

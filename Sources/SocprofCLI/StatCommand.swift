@@ -112,50 +112,23 @@ struct StatCommand: ParsableCommand {
             }
         }
 
-        var runs: [StatRun] = []
-        var lastStatus: Int32 = 0
-        for _ in 0..<repeats {
-            let child: ChildProcess
-            do { child = try ChildProcess.spawn(argv) } catch { throw fail(error.description, code: error.shellStatus) }
-            let counters = CounterSet(events: resolved,
-                                      options: CounterOptions(target: .thread(child.pid), inherit: true, enableOnExec: true,
-                                                              permissions: permissions),
-                                      registry: registry)
-            child.forwardSignals()
-            if let sampler { energyReport.notes += sampler.start() }
-            let wallStart = Date().timeIntervalSince1970
-            var usageBefore = rusage()
-            getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usageBefore)
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            do {
-                try child.start()
-            } catch {
-                child.stopForwardingSignals()
-                counters.close()
-                throw fail(error.description, code: error.shellStatus)
-            }
-            let termination = child.wait()
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            if let sampler {
-                energyReport.runs.append(sampler.stop())
-                energyReport.windows.append(sampler.wallWindow) // one window for sensors and meter
-            } else {
-                energyReport.windows.append((wallStart, Date().timeIntervalSince1970))
-            }
-            child.stopForwardingSignals()
-            var usageAfter = rusage()
-            getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usageAfter)
-            let readings = counters.read()
-            counters.close()
-            runs.append(StatRun(readings: readings, elapsedNanoseconds: t1 - t0,
-                                userNanoseconds: Self.nanoseconds(usageAfter.ru_utime) &- Self.nanoseconds(usageBefore.ru_utime),
-                                systemNanoseconds: Self.nanoseconds(usageAfter.ru_stime) &- Self.nanoseconds(usageBefore.ru_stime),
-                                termination: termination, splits: counters.splits))
-            lastStatus = termination.shellStatus
-            // Stop repeating on Ctrl-C or a TERM sent to socprof, whatever the child did with it.
-            if case .signaled(let s) = termination, s == SIGINT || s == SIGTERM { break }
-            if child.receivedSignal != 0 { break }
-        }
+        let counting = CommandCounting(command: argv, events: resolved, registry: registry, permissions: permissions)
+        var wallStart = 0.0
+        let runs: [StatRun]
+        do {
+            runs = try counting.run(repeats: repeats, beforeRun: {
+                if let sampler { energyReport.notes += sampler.start() }
+                wallStart = Date().timeIntervalSince1970
+            }, afterRun: {
+                if let sampler {
+                    energyReport.runs.append(sampler.stop())
+                    energyReport.windows.append(sampler.wallWindow) // one window for sensors and meter
+                } else {
+                    energyReport.windows.append((wallStart, Date().timeIntervalSince1970))
+                }
+            })
+        } catch { throw fail(error.description, code: error.shellStatus) }
+        let lastStatus = runs.last?.termination.shellStatus ?? 0
 
         if let powerLog {
             do {
@@ -182,19 +155,7 @@ struct StatCommand: ParsableCommand {
         } else {
             text = report.table()
         }
-        if let output {
-            do { try Terminal.writeAtomically(text, to: output) } catch {
-                throw fail("cannot write -o '\(output)': \(error.localizedDescription)", code: 1)
-            }
-        } else if json {
-            print(text, terminator: "")
-        } else {
-            FileHandle.standardError.write(Data(text.utf8))
-        }
-        if lastStatus != 0 { throw ExitCode(lastStatus) }
-    }
-
-    static func nanoseconds(_ t: timeval) -> UInt64 {
-        UInt64(max(0, Int64(t.tv_sec))) * 1_000_000_000 + UInt64(max(0, Int64(t.tv_usec))) * 1_000
+        try Terminal.emit(text, to: output, otherwise: json ? .stdout : .stderr)
+        if lastStatus != 0 { throw CLIError.status(lastStatus) }
     }
 }

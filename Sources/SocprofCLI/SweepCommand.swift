@@ -34,8 +34,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Networks (comma-separated), or all. Default: the study's five (\(studyNetworks.joined(separator: ", "))).", valueName: "list|all"))
     var networks: String?
     @Option(help: ArgumentHelp("Clusters (comma-separated names; `socprof info` lists them), or all.", valueName: "list|all")) var clusters: String = "all"
-    @Option(help: ArgumentHelp("A group of CPUs as a column instead of clusters (a cpulist; repeat for more columns).", valueName: "list"))
-    var cpus: [String] = []
+    @Option(help: ArgumentHelp("A group of CPUs as a column instead of clusters (a cpulist; repeat for more columns).", valueName: "list"),
+            transform: { try parseCPUOption($0) })
+    var cpus: [[Int]] = []
     @Option(help: ArgumentHelp("Threads per cell: all (one per CPU of the column) or a number.", valueName: "all|n")) var threads: String = "all"
     @Option(help: ArgumentHelp("max (pin each cluster to its highest frequency), current (leave it), or MHz values (a column per frequency).", valueName: "max|current|list"))
     var frequency: String = "current"
@@ -53,7 +54,6 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         try global.validateRoot()
         _ = try networkList()
-        for c in cpus { _ = try parseCPUOption(c) }
         if !cpus.isEmpty && clusters != "all" { throw ValidationError("--clusters and --cpus both choose the columns; give one.") }
         if threads != "all" { guard let n = Int(threads), (1...1024).contains(n) else { throw ValidationError("--threads '\(threads)' must be all or 1 to 1024.") } }
         if frequency != "max" && frequency != "current" { _ = try frequencyList() }
@@ -219,7 +219,7 @@ struct SweepCommand: ParsableCommand {
         }
         if result.stopped {
             Terminal.stderr("socprof sweep: interrupted; frequencies restored" + (output.map { "; the finished cells are in \($0): `--resume` with the same options continues" } ?? ""))
-            throw ExitCode(130)
+            throw CLIError.interrupted
         }
     }
 }
