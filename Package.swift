@@ -52,6 +52,9 @@ let package = Package(
         // Kernels with counts known by construction for `socprof check` (a counted asm loop, a
         // pointer chase, a stream).
         .target(name: "CCheckKernels"),
+        // The aarch64 GEMM microkernels for in-order Cortex cores (assembly; empty elsewhere) and
+        // the cached current CPU that Kernels picks a microkernel by.
+        .target(name: "CArmKernels"),
         // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .target(
@@ -70,7 +73,7 @@ let package = Package(
         .target(name: "Networks", swiftSettings: releaseSwift),
         // Kernels are optimised for the host CPU in every configuration: the tests run whole
         // networks, and an unoptimised SIMD kernel is ~100x slower.
-        .target(name: "Kernels", dependencies: ["CPerfEvent", "Networks"],
+        .target(name: "Kernels", dependencies: ["CPerfEvent", "CArmKernels", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
         .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CPerfEvent"], swiftSettings: releaseSwift),
         .target(name: "Reports", dependencies: ["Profiler", "Experiments"], swiftSettings: releaseSwift),

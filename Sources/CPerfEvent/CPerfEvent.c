@@ -309,27 +309,52 @@ int socprof_stdout_failed(void) { return fflush(stdout) != 0 || ferror(stdout) !
 
 // MARK: - Reference FMA loop (GCC vector extensions, built for the host CPU in release)
 
-typedef float socprof_v16 __attribute__((vector_size(64)));
+// Chains of the target's native vector: 192 lane-FMAs (384 FLOP) per iteration on every target,
+// as CHAINS independent accumulators x STEPS dependent FMAs each, sized to the register file
+// (chains + x + y registers) and to cover the FMA latency (at least 8 chains in flight).
+#if defined(__AVX512F__)
+#define SOCPROF_FMA_LANES 16  // zmm: 12 of 32 registers
+#define SOCPROF_FMA_CHAINS 12
+#define SOCPROF_FMA_STEPS 1
+#elif defined(__AVX__)
+#define SOCPROF_FMA_LANES 8   // ymm: 12 of 16 registers
+#define SOCPROF_FMA_CHAINS 12
+#define SOCPROF_FMA_STEPS 2
+#elif defined(__aarch64__)
+#define SOCPROF_FMA_LANES 4   // NEON q: 24 of 32 registers
+#define SOCPROF_FMA_CHAINS 24
+#define SOCPROF_FMA_STEPS 2
+#else
+#define SOCPROF_FMA_LANES 4   // SSE, 32-bit NEON: 12 of 16 registers
+#define SOCPROF_FMA_CHAINS 12
+#define SOCPROF_FMA_STEPS 4
+#endif
+_Static_assert(SOCPROF_FMA_LANES * SOCPROF_FMA_CHAINS * SOCPROF_FMA_STEPS * 2 == 384,
+               "socprof_reference_fma_loop must do 384 FLOP per iteration (Ceilings.referencePeakGFLOPS)");
+typedef float socprof_vfma __attribute__((vector_size(SOCPROF_FMA_LANES * 4)));
 
 double socprof_reference_fma_loop(long iterations) {
-    // Distinct starting values and inputs the compiler cannot see, so that the 12 chains stay
-    // independent (identical chains would be merged into one).
+    // a = a + x*y: the running value is the addend, which ARM's fmla (and x86's vfmadd231ps)
+    // accumulates into in place; with a = a*x + y every aarch64 fmla would need a mov first.
+    // Inputs the compiler cannot see and distinct starting values, so that the chains stay
+    // independent (identical chains would be merged into one). x*y (about 1e-14) is less than half
+    // an ulp of every accumulator (1 to 24), so each FMA rounds back to its start: bounded, never
+    // denormal, however long it runs.
     static volatile float seed = 1e-7f;
     float e = seed;
-    socprof_v16 x, y, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11;
-    for (int i = 0; i < 16; i++) {
-        x[i] = 1.0f - e * (float)i; y[i] = e;
-        a0[i] = e * 1; a1[i] = e * 2; a2[i] = e * 3; a3[i] = e * 4; a4[i] = e * 5; a5[i] = e * 6;
-        a6[i] = e * 7; a7[i] = e * 8; a8[i] = e * 9; a9[i] = e * 10; a10[i] = e * 11; a11[i] = e * 12;
-    }
+    socprof_vfma x, y, a[SOCPROF_FMA_CHAINS];
+    for (int i = 0; i < SOCPROF_FMA_LANES; i++) { x[i] = 1.0f - e; y[i] = e * e; }
+    for (int c = 0; c < SOCPROF_FMA_CHAINS; c++)
+        for (int i = 0; i < SOCPROF_FMA_LANES; i++) a[c][i] = 1.0f + (float)c * (1.0f - e);
     for (long n = 0; n < iterations; n++) {
-        a0 = a0 * x + y; a1 = a1 * x + y; a2 = a2 * x + y; a3 = a3 * x + y;
-        a4 = a4 * x + y; a5 = a5 * x + y; a6 = a6 * x + y; a7 = a7 * x + y;
-        a8 = a8 * x + y; a9 = a9 * x + y; a10 = a10 * x + y; a11 = a11 * x + y;
+        for (int s = 0; s < SOCPROF_FMA_STEPS; s++) {
+            for (int c = 0; c < SOCPROF_FMA_CHAINS; c++) a[c] = a[c] + x * y;
+        }
     }
-    socprof_v16 s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+    socprof_vfma sum = a[0];
+    for (int c = 1; c < SOCPROF_FMA_CHAINS; c++) sum += a[c];
     double total = 0;
-    for (int i = 0; i < 16; i++) total += s[i];
+    for (int i = 0; i < SOCPROF_FMA_LANES; i++) total += sum[i];
     return total;
 }
 

@@ -2,6 +2,12 @@
 // The GEMM register tiles (MR rows x NR columns) for each architecture: x86-64 with AVX-512 uses
 // 16-lane vectors (zmm), x86-64 without it 8-lane vectors (ymm, AVX2), ARM 4-lane NEON vectors;
 // 32-bit ARM has 16 NEON registers, hence fewer rows. SOCPROF_AVX512 comes from Package.swift.
+// arm64: `microkernel` picks per core between this SIMD kernel and the assembly kernels of
+// CArmKernels (ArmMicrokernels.swift); that dispatch is hand-written, keep it when regenerating.
+
+#if arch(arm64)
+import CArmKernels
+#endif
 
 extension GEMM {
     @inline(__always)
@@ -189,9 +195,26 @@ extension GEMM {
 #elseif arch(arm64)
     static let mr = 8
     static let nr = 12
-    /// C[8x12] (+)= A-panel x B-panel over `kc`: A packed k-major 8 rows, B packed k-major 12 columns.
-    @inline(never)
+    /// C[8x12] (+)= A-panel x B-panel over `kc`: A packed k-major 8 rows, B packed k-major 12 columns,
+    /// with the schedule of the core the calling thread runs on (`ArmMicrokernel`,
+    /// ArmMicrokernels.swift): the assembly kernels of CArmKernels on in-order Cortex-A53 and A55,
+    /// the Swift SIMD kernel below elsewhere. (This dispatch is written by hand, not generated.)
+    @inline(__always)
     static func microkernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        #if os(Linux)
+        switch ArmKernelTable.current.kernel(cpu: Int(socprof_current_cpu_cached())) {
+        case .a53: socprof_sgemm_8x12_a53(kc, a, b, c, ldc, accumulate ? 1 : 0)
+        case .a55: socprof_sgemm_8x12_a55(kc, a, b, c, ldc, accumulate ? 1 : 0)
+        case .ooo: microkernelSIMD(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        }
+        #else
+        microkernelSIMD(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        #endif
+    }
+    /// The generated SIMD kernel: C[8x12] (+)= A-panel x B-panel over `kc` (24 `fmla` by element per
+    /// k step), for out-of-order cores.
+    @inline(never)
+    static func microkernelSIMD(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         var c0_0 = SIMD4<Float>(repeating: 0)
         var c0_1 = SIMD4<Float>(repeating: 0)
         var c0_2 = SIMD4<Float>(repeating: 0)

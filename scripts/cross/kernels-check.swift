@@ -2,7 +2,9 @@
 // (built for aarch64 and run under qemu-user): GEMM, convolution and one whole network against
 // plain reference loops, written out here again (the same definitions as Tests/KernelsTests).
 // Plain Swift without Foundation or Testing, since neither is available for the cross target.
-// One line per check; exits 1 if any fails.
+// One line per check; exits 1 if any fails. scripts/cross-check runs it once per aarch64 microkernel
+// (SOCPROF_ARM_KERNEL=a53|a55|ooo, the per-core choice, and a big.LITTLE fixture tree), and the
+// last check says that the kernel each pinned thread ran is the one expected.
 import Glibc
 import Kernels
 import Networks
@@ -165,6 +167,44 @@ func checkNetwork(_ name: String) {
           "1 and 2 threads equal: \(outputs[0] == outputs[1]), output sum \(sum), top class \(top)")
 }
 
+// MARK: Microkernel selection
+
+/// The per-CPU microkernel table against the environment (SOCPROF_ARM_KERNEL forces one kernel;
+/// KERNELS_CHECK_EXPECT, set with a fixture SOCPROF_ROOT, lists the kernel of each CPU), and the
+/// kernel each thread of the pinned pool runs against its CPU's entry.
+func checkSelection(pinned: ThreadPool) {
+    let table = ArmKernelTable.current
+    let env = { (name: String) in getenv(name).map { String(cString: $0) } ?? "" }
+    let forcedName = env("SOCPROF_ARM_KERNEL"), expect = env("KERNELS_CHECK_EXPECT")
+    var problems: [String] = []
+    if forcedName.isEmpty || forcedName == "auto" {
+        if table.forced != nil { problems.append("forced to \(table.forced!.rawValue) without SOCPROF_ARM_KERNEL") }
+    } else if table.forced?.rawValue != forcedName {
+        problems.append("SOCPROF_ARM_KERNEL=\(forcedName) but the table forces \(table.forced?.rawValue ?? "nothing")")
+    }
+    if !expect.isEmpty, table.perCPU.map(\.rawValue) != expect.split(separator: ",").map(String.init) {
+        problems.append("per-CPU table \(table.perCPU.map(\.rawValue)), expected [\(expect)]")
+    }
+    // Each thread's current CPU is re-read every 64 calls: make sure this one is fresh.
+    var ran = [ArmMicrokernel](repeating: .ooo, count: pinned.count)
+    ran.withUnsafeMutableBufferPointer { ran in
+        pinned.run { t in
+            for _ in 0..<64 { _ = GEMM.armMicrokernelForThisThread }
+            ran[t] = GEMM.armMicrokernelForThisThread
+        }
+    }
+    #if arch(arm64)
+    let want = pinned.cpus.prefix(pinned.count).map { table.kernel(cpu: $0) }
+    #else
+    let want = [ArmMicrokernel](repeating: .ooo, count: pinned.count)
+    #endif
+    if ran != want { problems.append("pinned threads ran \(ran.map(\.rawValue)), expected \(want.map(\.rawValue))") }
+    if !problems.isEmpty { failures += 1 }
+    print("\(problems.isEmpty ? "ok  " : "FAIL") microkernel selection: SOCPROF_ARM_KERNEL=\(forcedName.isEmpty ? "(unset)" : forcedName), " +
+          "per CPU \(table.perCPU.map(\.rawValue)), threads on CPUs \(pinned.cpus) ran \(ran.map(\.rawValue))" +
+          (problems.isEmpty ? "" : ": " + problems.joined(separator: "; ")))
+}
+
 @main
 struct KernelsCheck {
     static func main() {
@@ -178,7 +218,10 @@ struct KernelsCheck {
         setvbuf(stdout, nil, _IOLBF, 0)  // line by line through a pipe, too
         print("kernels-check on \(arch)\(breakReference ? " (reference deliberately broken)" : "")")
         let pools = [("1 thread", ThreadPool(threads: 1)), ("2 threads", ThreadPool(threads: 2)), ("3 threads", ThreadPool(threads: 3))]
-        let shapes = [(1, 1, 1), (13, 37, 29), (50, 70, 300), (65, 47, 257), (7, 33, 300), (145, 130, 17)]
+        // K = 1, 2 and 3 and the K blocks' remainders (300 = 256 + 44, 257 = 256 + 1) take every
+        // path of the microkernels' k loops; M and N not multiples of the tile, their edge tiles.
+        let shapes = [(1, 1, 1), (13, 37, 29), (50, 70, 300), (65, 47, 257), (7, 33, 300), (145, 130, 17),
+                      (9, 25, 2), (17, 13, 3), (8, 12, 4)]
         for (m, n, k) in shapes { checkGEMM(m: m, n: n, k: k, pools: pools) }
         checkConv("3x3 pad 1", inC: 3, h: 11, w: 13, outC: 5, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu)
         checkConv("1x1", inC: 17, h: 9, w: 7, outC: 33, k: 1, stride: 1, pad: .none, groups: 1, act: nil)
@@ -197,6 +240,7 @@ struct KernelsCheck {
         if pinned.unpinnedThreads > 0 { failures += 1 }
         print("\(pinned.unpinnedThreads == 0 ? "ok  " : "FAIL") pool pinned to CPUs 0,1: \(pinned.unpinnedThreads) of 2 thread(s) refused")
         checkGEMM(m: 50, n: 70, k: 300, pools: [("pinned", pinned)], note: ", 2 threads pinned to CPUs 0,1")
+        checkSelection(pinned: pinned)
         print(failures == 0 ? "kernels-check: all passed" : "kernels-check: \(failures) check(s) FAILED")
         exit(failures == 0 ? 0 : 1)
     }

@@ -44,3 +44,18 @@ socprof_install_deps() {
     fi
     return 0
 }
+
+# LLVM 15's machine-code analyser and disassembler (package llvm-15: llvm-mca-15, llvm-objdump-15),
+# for scripts/bench/arm-kernels. Prints the directory holding them.
+socprof_install_llvm_mca() {
+    local dir=/usr/lib/llvm-15/bin
+    if [ ! -x "$dir/llvm-mca" ] || [ ! -x "$dir/llvm-objdump" ]; then
+        if ! command -v apt-get >/dev/null 2>&1; then
+            socprof_say "missing llvm-mca-15: install LLVM 15 (Debian/Ubuntu package llvm-15)"
+            return 1
+        fi
+        socprof_apt_install llvm-15 || return 1
+    fi
+    [ -x "$dir/llvm-mca" ] || { socprof_say "llvm-15 installed, but no $dir/llvm-mca"; return 1; }
+    echo "$dir"
+}
