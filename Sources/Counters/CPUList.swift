@@ -1,3 +1,5 @@
+import Foundation
+
 /// The kernel's cpulist format ("0-3,6,8-9"), as in `/sys/devices/system/cpu/online` and a core
 /// PMU's `cpus` file.
 public enum CPUList {
@@ -41,5 +43,3 @@ public struct CPUListError: Error, Equatable, CustomStringConvertible {
     public let part: String
     public var description: String { "bad CPU list '\(text)': '\(part)' is not a CPU number or a range like 0-3" }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One event as a user typed it, parsed but not yet matched against this machine's PMUs.
 ///
 /// Accepts every syntax `perf stat -e` users type:
@@ -165,5 +167,3 @@ public struct EventSpecError: Error, Equatable, CustomStringConvertible {
     public let problem: String
     public var description: String { "bad event '\(text)': \(problem)" }
 }
-
-import Foundation

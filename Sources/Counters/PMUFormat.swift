@@ -1,3 +1,5 @@
+import Foundation
+
 /// One field of a PMU's `format/` directory: which bits of `config`, `config1` or `config2` a
 /// term sets, e.g. `event` = `config:0-15`, `long` = `config1:0`, `umask` = `config:8-15`.
 public struct PMUFormatField: Hashable, Sendable, CustomStringConvertible {
@@ -50,5 +52,3 @@ public struct PMUFormatField: Hashable, Sendable, CustomStringConvertible {
             ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
     }
 }
-
-import Foundation

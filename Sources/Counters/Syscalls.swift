@@ -61,20 +61,6 @@ func system_munmap(_ address: UnsafeRawPointer, length: Int) {
     _ = munmap(UnsafeMutableRawPointer(mutating: address), length)
 }
 
-func system_gettid() -> pid_t { socprof_gettid() }
-
-func system_set_affinity(_ tid: pid_t, _ cpus: [Int]) -> Result<Int32, Errno> {
-    let c = cpus.map { Int32(truncatingIfNeeded: $0) }
-    return valueOrErrno { c.withUnsafeBufferPointer { socprof_set_affinity(tid, $0.baseAddress, Int32(c.count)) } }
-}
-
-func system_get_affinity(_ tid: pid_t) -> Result<[Int], Errno> {
-    var buf = [Int32](repeating: 0, count: Int(socprof_cpu_setsize()))
-    let cap = Int32(buf.count)
-    return valueOrErrno { buf.withUnsafeMutableBufferPointer { socprof_get_affinity(tid, $0.baseAddress, cap) } }
-        .map { n in buf.prefix(Int(n)).map(Int.init) }
-}
-
 extension Result {
     /// The error, if this is a failure.
     var failureValue: Failure? {

@@ -54,7 +54,7 @@ public final class NetworkRunner: @unchecked Sendable {
 
     /// Fills the input with a deterministic image (values in [0, 1)).
     public func setDeterministicInput(seed: UInt64 = 7) {
-        var rng = WeightRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let input = output(of: 0)
         for i in input.indices { input[i] = rng.uniform(0, 1) }
     }

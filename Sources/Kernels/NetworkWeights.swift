@@ -11,7 +11,7 @@ public final class NetworkWeights: @unchecked Sendable {
     public let bytes: Int64
 
     public init(network: Network, seed: UInt64 = 1) {
-        var rng = WeightRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var w: [UnsafeMutableBufferPointer<Float>?] = [], b: [UnsafeMutableBufferPointer<Float>?] = []
         var total: Int64 = 0
         // Layers whose output feeds an element-wise add (the last conv of a residual branch).
@@ -67,18 +67,4 @@ public final class NetworkWeights: @unchecked Sendable {
         for p in weights { p?.deallocate() }
         for p in biases { p?.deallocate() }
     }
-}
-
-/// SplitMix64, for weights that are the same on every machine and thread count.
-struct WeightRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24) }
 }

@@ -1,3 +1,4 @@
+import Counters
 import Foundation
 
 /// A number from a board file with where it came from; `value` is nil when no source gave one.
@@ -373,5 +374,3 @@ public struct BoardCatalog: Sendable {
                             (near.isEmpty ? "" : "; did you mean '\(near[0])'?"))
     }
 }
-
-import Counters

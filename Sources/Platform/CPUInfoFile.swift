@@ -1,3 +1,5 @@
+import Foundation
+
 /// `/proc/cpuinfo`, split into one dictionary per processor (plus the trailing machine fields of
 /// 32-bit ARM such as `Hardware`).
 public struct CPUInfoFile: Sendable {
@@ -42,5 +44,3 @@ public struct CPUInfoFile: Sendable {
         return MIDR(implementer: imp, variant: variant, part: part, revision: revision)
     }
 }
-
-import Foundation

@@ -39,9 +39,6 @@ public final class LayerProfiler {
         }.map(\.element)
     }
 
-    /// Profiles `repeats` runs after `warmup` untimed ones. When the events do not fit on the
-    /// PMU's counters at once, the network runs once per group of events that fits (several
-    /// passes) unless `allowMultiplexing`. `progress` is called after each run.
     /// The passes for groups that did not fit together: one per hardware group (each fits on the
     /// counters), every software event in each pass. Event indices, in order.
     public static func passes(groups: [[Int]], isSoftware: (Int) -> Bool) -> [[Int]] {

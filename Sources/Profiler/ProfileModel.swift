@@ -32,7 +32,7 @@ public enum IntensityBasis: String, Codable, Sendable {
     case theoretical = "oi_theoretical"
 }
 
-/// One figure of a report and where it came from (DESIGN.md: never a silent zero).
+/// One figure of a report and where it came from: never a silent zero (docs/profile.md).
 public struct Figure: Codable, Sendable {
     /// The value; nil when unavailable.
     public let value: Double?

@@ -92,21 +92,6 @@ struct GEMMBench: ParsableCommand {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for benchmark data and seeded weights.
-public struct SplitMix64 {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    public mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}
-
 /// `socprof bench pool`: what one job on the thread pool costs (wake the workers, wait for all).
 struct PoolBench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,25 +1,15 @@
 import Calibration
 import Foundation
+import Kernels
 import Testing
 import TestSupport
 
-/// SplitMix64 (Steele, Lea and Flood 2014): a tiny seeded generator, so that every run draws the same data.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Test draws from socprof's one seeded generator (Kernels' SplitMix64).
+extension SplitMix64 {
     /// Uniform in [0, 1), 53 bits.
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func uniform() -> Double { nextDouble() }
 
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * uniform() }
+    mutating func uniformDouble(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * uniform() }
 
     /// Standard normal by Box-Muller.
     mutating func gaussian() -> Double {
@@ -53,12 +43,12 @@ struct Synthetic {
         var truth: [Double] = []
         for i in 0..<rows {
             let point = grid[Int(g.next() % UInt64(grid.count))]
-            let r11 = point.f * 1e6 * g.uniform(0.2, 1.0)
-            let r08 = r11 * g.uniform(0.3, 2.0)
-            let r04 = r08 * g.uniform(0.1, 0.6)
-            let r17 = g.uniform(0, 1e7)
+            let r11 = point.f * 1e6 * g.uniformDouble(0.2, 1.0)
+            let r08 = r11 * g.uniformDouble(0.3, 2.0)
+            let r04 = r08 * g.uniformDouble(0.1, 0.6)
+            let r17 = g.uniformDouble(0, 1e7)
             var rates = [r11, r08, r04, r17]
-            if extras { rates += [g.uniform(0, 1e9), r08 * (1 + 0.02 * g.gaussian())] }
+            if extras { rates += [g.uniformDouble(0, 1e9), r08 * (1 + 0.02 * g.gaussian())] }
             var p = 0.0
             for (n, r) in zip(names, rates) { p += (Synthetic.eventTruth[n] ?? 0) * r * point.v * point.v }
             p += Synthetic.staticPower(staticTruth, f: point.f, v: point.v)
@@ -313,7 +303,7 @@ struct PowerModelTests {
         var g = SplitMix64(seed: 1)
         let rows = (0..<40).map { i -> PowerSample in
             let p = Synthetic.a15[i % 4]
-            let r = p.f * 1e6 * g.uniform(0.2, 1)
+            let r = p.f * 1e6 * g.uniformDouble(0.2, 1)
             return PowerSample(freqMHz: p.f, voltageV: p.v, powerW: 0.3 + 2e-10 * r * p.v * p.v + 0.2 * p.v, rates: [r])
         }
         let model = try PowerModelFitter(events: .given(["r11"]), folds: 4).fit(PowerSamples(eventNames: ["r11"], samples: rows))
@@ -362,8 +352,8 @@ struct PowerModelTests {
     @Test("VIF: 1 with nothing selected, large for a near-copy, infinite for an exact copy")
     func vif() {
         var g = SplitMix64(seed: 5)
-        let a = (0..<200).map { _ in g.uniform(0, 10) }
-        let b = (0..<200).map { _ in g.uniform(0, 10) }
+        let a = (0..<200).map { _ in g.uniformDouble(0, 10) }
+        let b = (0..<200).map { _ in g.uniformDouble(0, 10) }
         let nearA = a.map { $0 * (1 + 0.01 * g.gaussian()) }
         #expect(PowerModelFitter.vif(of: a, on: []) == 1)
         #expect(PowerModelFitter.vif(of: b, on: [a]) < 1.2)
@@ -467,7 +457,7 @@ struct PowerModelTests {
         var g = SplitMix64(seed: 99)
         let interval = 0.0001 // s: periodicStatDump(0.1 ms), as configs/example/arm/fs_power.py
         for p in Synthetic.a15 + [(f: 1250, v: 1.0)] {
-            let rates = ["r11": p.f * 1e6 * g.uniform(0.2, 1), "r08": g.uniform(1e8, 3e9), "r04": g.uniform(1e7, 1e9), "r17": g.uniform(0, 1e7)]
+            let rates = ["r11": p.f * 1e6 * g.uniformDouble(0.2, 1), "r08": g.uniformDouble(1e8, 3e9), "r04": g.uniformDouble(1e7, 1e9), "r17": g.uniformDouble(0, 1e7)]
             // r17's stat is ipc × numCycles: choose an ipc that makes it the wanted count.
             let cycles = rates["r11"]! * interval
             var vars: [String: Double] = [
@@ -498,7 +488,7 @@ struct PowerModelTests {
         var g = SplitMix64(seed: 4)
         let rows = (0..<80).map { i -> PowerSample in
             let p = Synthetic.a15[i % 4]
-            let r = g.uniform(1e8, 1e9)
+            let r = g.uniformDouble(1e8, 1e9)
             return PowerSample(freqMHz: p.f, voltageV: p.v, powerW: 2 - 1e-10 * r * p.v * p.v - 0.5 * p.v, rates: [r])
         }
         let model = try PowerModelFitter(events: .given(["r11"]), folds: 3).fit(PowerSamples(eventNames: ["r11"], samples: rows))

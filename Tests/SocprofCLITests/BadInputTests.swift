@@ -97,7 +97,7 @@ struct BadInputTests {
         let huge = try variant("huge") { _, l in l["gops"] = 1e308 }
         let other = try variant("other") { d, _ in d["schema"] = "socprof.sweep" }
         let newer = try variant("newer") { d, _ in d["schema_version"] = 99 }
-        let tiny = try variant("tiny") { _, l in l["oi_theoretical"] = 5e-324 }
+        let tiny = try variant("tiny") { _, l in l["oi_theoretical"] = Double.leastNonzeroMagnitude }
         for (path, message) in [(big, "ops 9223372036854775000"), (huge, ".gops is 1e+308"), (other, "schema 'socprof.sweep'"), (newer, "schema_version 99")] {
             let r = try Socprof.run(["roofline", path, "-o", svg])
             #expect(r.status == 2 && r.stderr.contains(message), "\(r.stderr)")
