@@ -4,6 +4,8 @@ import SystemPackage
 
 /// A command started in two steps, so that counters can be attached to its pid before it runs:
 /// `spawn` forks a child that waits, `start` lets it exec.
+// Sendable: owned by the thread that spawned it; the forwarded-signal state lives in the C shim
+// (async-signal-safe globals).
 public final class ChildProcess: @unchecked Sendable {
     /// How a process ended.
     public enum Termination: Sendable, Equatable, CustomStringConvertible {

@@ -8,6 +8,8 @@ import Musl
 
 /// Events opened together on one PMU with a leader, so that they are scheduled onto counters
 /// together and read in one read(2) (PERF_FORMAT_GROUP).
+// Sendable: the descriptors and ids never change after `init`; each thread reads through its own buffer
+// (`readValues`' scratch), and the mapped pages are read by the thread that mapped them.
 public final class CounterGroup: @unchecked Sendable {
     /// The events, leader first.
     public let events: [ResolvedEvent]

@@ -37,6 +37,8 @@ public struct CounterOptions: Sendable {
 /// then always on its counters, though different groups may take turns (multiplexing), which the
 /// readings report. An event that cannot be opened at all is kept, with its reason, and read as
 /// `<not supported>`; it never reads as 0.
+// Sendable: its groups and failures are set in `init` and by `close`, which the owner calls after every
+// reader is done; reads from several threads only read the file descriptors.
 public final class CounterSet: @unchecked Sendable {
     /// The events, in the order given.
     public let events: [ResolvedEvent]

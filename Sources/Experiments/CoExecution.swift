@@ -224,6 +224,8 @@ public struct CoExecutionReport: Sendable, Encodable {
 
 /// A thread of its own for one unit: its pool is made on it (so that the thread is pinned to the
 /// unit's first CPU and runs the pool's index 0) and it runs what it is given.
+// Sendable: `work`, `busy` and `stop` are guarded by `condition`; `pool` and `runner` are written once
+// on the unit's thread before `ready` is signalled, then only read.
 final class UnitThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var work: (() -> Void)?
@@ -285,6 +287,7 @@ final class UnitThread: @unchecked Sendable {
 }
 
 /// The hand-off between two pipeline stages: one slot holding the tensors that cross the cut.
+// Sendable: `slot`, `full` and `image` are guarded by `condition`; `layers` never changes.
 final class Handoff: @unchecked Sendable {
     let layers: [Int]
     private let condition = NSCondition()
@@ -523,6 +526,7 @@ public final class CoExecution {
 }
 
 /// An atomic counter handing out image indices.
+// Sendable: `value` is guarded by `lock`.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0

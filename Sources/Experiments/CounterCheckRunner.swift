@@ -87,6 +87,7 @@ public struct CounterCheckRunner: Sendable {
 
     /// Runs every check on one thread pinned to `cpus` and returns the report.
     public func run(now: Date = Date()) throws(Failure) -> CounterCheckReport {
+        // Sendable: written by the check thread only, read after `done` is signalled.
         final class Outcome: @unchecked Sendable {
             var checks: [CounterCheckResult] = []
             var error: String?

@@ -61,6 +61,7 @@ public struct GEMMEpilogue {
 /// An A operand packed once into the microkernel's panel layout, for constant matrices (a layer's
 /// weights): per KC block of columns, MR-row panels k-major, zero-padded. GEMM then reads it as
 /// is, on every call and from every thread, instead of packing A each time.
+// Sendable: packed in `init`, read-only afterwards.
 public final class PackedA: @unchecked Sendable {
     public let m: Int
     public let k: Int
@@ -103,6 +104,7 @@ public enum GEMM {
     static let nc = 3072
 
     /// Scratch for one thread's packed panels; allocate once, reuse for every call.
+    // Sendable: each belongs to one pool thread, which alone writes it.
     public final class Workspace: @unchecked Sendable {
         let a: UnsafeMutablePointer<Float>
         let b: UnsafeMutablePointer<Float>
@@ -131,6 +133,8 @@ public enum GEMM {
 
     /// A B operand packed whole (all of K) and shared by the threads of a pool, for GEMMs whose
     /// rows are split between threads: each thread packs part of it, once.
+    // Sendable: within a GEMM each thread packs its own columns, and the pool's barrier orders the
+    // packing before any thread reads.
     public final class SharedB: @unchecked Sendable {
         /// Capacity, floats.
         public let capacity: Int

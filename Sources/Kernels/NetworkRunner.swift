@@ -3,6 +3,8 @@ import Networks
 /// Runs a network on one image, layer by layer, on a thread pool. Everything it needs (weights,
 /// the planned activation arena, the GEMM workspaces) is allocated up front; a run allocates
 /// nothing.
+// Sendable: one run at a time, driven by the thread that calls `run`; the pool's threads write disjoint
+// parts of the arena and their own workspace within a job.
 public final class NetworkRunner: @unchecked Sendable {
     public let network: Network
     public let weights: NetworkWeights

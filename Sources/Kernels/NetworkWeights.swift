@@ -3,6 +3,7 @@ import Networks
 /// Deterministic weights for a network: seeded, scaled so that activations neither explode nor
 /// vanish (He-uniform for layers followed by ReLU, half gain on a residual branch before its
 /// add), with batch normalisation parameters drawn too and folded into the convolution.
+// Sendable: written only in `init`, read-only afterwards.
 public final class NetworkWeights: @unchecked Sendable {
     /// Per layer: weights and bias (nil for layers without parameters).
     public let weights: [UnsafeMutableBufferPointer<Float>?]

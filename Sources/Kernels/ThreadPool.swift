@@ -15,6 +15,8 @@ import Musl
 /// spin-wait hint), then sleeps on a condition variable. During inference the next layer's job
 /// arrives within the spin, so a layer boundary costs neither a wake-up (tens of microseconds on
 /// some systems) nor two context switches; an idle pool sleeps and uses no CPU.
+// Sendable: the job, its context and the hook are published under the pool's mutex (or its atomic
+// generation for spinning workers); `count` and `startFailure` are set once in `init`.
 public final class ThreadPool: @unchecked Sendable {
     /// Number of threads, the caller included: those asked for, or fewer when the system would
     /// not start more (`startFailure` says why). Set once in `init`.

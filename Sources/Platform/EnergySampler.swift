@@ -33,6 +33,8 @@ public struct SensorEnergy: Sendable, Codable {
 /// Samples power sensors on a thread and integrates energy over an interval: power sensors
 /// (W) by the trapezoid rule over timestamped readings, energy counters (J) as the difference of
 /// the first and last readings, allowing for wraparound.
+// Sendable: the readings (`samples`, the drop counts) are guarded by `lock`; the sampling thread is
+// started and joined by `start` and `stop` on the owner's thread.
 public final class EnergySampler: @unchecked Sendable {
     public let root: SystemRoot
     public let sensors: [PowerSensor]

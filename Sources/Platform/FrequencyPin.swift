@@ -56,6 +56,8 @@ public struct FrequencyLimits: Sendable, Hashable, Codable {
 ///
 /// The writes are ordered so that min <= max holds after each of them (a 3.x kernel refuses a
 /// minimum above the maximum): first widen to the hardware limits, then narrow to the target.
+// Sendable: pinned and restored by the thread that owns it; `FrequencyPins` (its lock) reaches it from
+// the interrupt path only to restore.
 public final class FrequencyPin: @unchecked Sendable {
     /// The policy's directory, relative to the root (`sys/devices/system/cpu/cpu4/cpufreq`).
     public let directory: String

@@ -6,6 +6,9 @@ import Kernels
 /// share of each job (the pool's job-end hook), so the reads of one boundary run in parallel and
 /// a thread's count for a layer runs from the end of its share of the previous layer to the end
 /// of its share of this one.
+// Sendable: thread t writes only its own slice of each slot (and lastSlot[t]); `slot` is set by the
+// caller between jobs and handed to the workers by the pool's mutex; the caller reads a slot only after
+// the job that filled it ended.
 final class SelfReads: @unchecked Sendable {
     let sets: [CounterSet]
     let slots, enabled, running: UnsafeMutableBufferPointer<UInt64>
