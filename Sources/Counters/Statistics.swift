@@ -9,6 +9,13 @@ public enum Statistics {
         return s.count % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2
     }
 
+    /// The nearest-rank quantile `f` (0...1) of values sorted in increasing order: the value at
+    /// index round(f x (n - 1)). nil when empty.
+    public static func quantile(sorted values: [Double], _ f: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        return values[min(values.count - 1, max(0, Int(f * Double(values.count - 1) + 0.5)))]
+    }
+
     /// The arithmetic mean; nil when empty.
     public static func mean(_ values: some Collection<Double>) -> Double? {
         values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)

@@ -160,11 +160,9 @@ struct RunCommand: ParsableCommand {
             let manifest = try M5Ops.prepare(network: net, threads: pool.count, iterations: iterations, manifest: m5opsManifest)
             if !json { Terminal.stderr("socprof run: --m5ops: \(manifest.dumps.count) dumps (\(iterations) image(s) x \(net.layers.count - 1) layers); their order is in \(m5opsManifest)") }
         }
-        var times: [Double] = []
-        times.reserveCapacity(iterations)
-        var lastReport = DispatchTime.now().uptimeNanoseconds
-        for i in 0..<iterations where socprof_interrupted() == 0 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+        let times = ImageTiming.times(iterations: iterations, shouldStop: { socprof_interrupted() != 0 }, progress: { done, last in
+            if !json { Terminal.stderr("  \(done)/\(iterations) images, last \(String(format: "%.1f", last * 1e3)) ms") }
+        }) {
             if m5ops {
                 var first = true
                 _ = runner.run(beforeLayer: { _ in if first { M5Ops.call(.resetStats); first = false } },
@@ -172,25 +170,16 @@ struct RunCommand: ParsableCommand {
             } else {
                 runner.run()
             }
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            times.append(Double(t1 - t0) / 1e9)
-            if !json && t1 - lastReport > 2_000_000_000 {
-                Terminal.stderr("  \(i + 1)/\(iterations) images, last \(String(format: "%.1f", times.last! * 1e3)) ms")
-                lastReport = t1
-            }
         }
-        if times.isEmpty {
+        guard let summary = ImageTimeSummary(seconds: times) else {
             throw fail("interrupted before the first timed image: nothing was measured", code: 130)
         }
         let interrupted = times.count < iterations
-        times.sort()
-        func q(_ f: Double) -> Double { times[min(times.count - 1, Int(f * Double(times.count - 1) + 0.5))] * 1e3 }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        let ops = net.costs().reduce(Int64(0)) { $0 + $1.ops }
-        let r = Result(network: net.name, placement: label, threads: pool.count, iterations: times.count,
-                       images_per_second: 1e3 / q(0.5), median_ms: q(0.5), min_ms: times[0] * 1e3, max_ms: times.last! * 1e3,
-                       p10_ms: q(0.1), p90_ms: q(0.9), gops_per_image: Double(ops) / 1e9,
+        let r = Result(network: net.name, placement: label, threads: pool.count, iterations: summary.images,
+                       images_per_second: summary.imagesPerSecond, median_ms: summary.medianMs, min_ms: summary.minMs, max_ms: summary.maxMs,
+                       p10_ms: summary.p10Ms, p90_ms: summary.p90Ms, gops_per_image: Double(net.totalOps) / 1e9,
                        weights_bytes: runner.weights.bytes, packed_weights_bytes: runner.packedWeightBytes, activation_bytes: runner.activationBytes,
                        activation_bytes_without_reuse: Int64(runner.plan.unplannedElements) * 4, workspace_bytes: runner.workspaceBytes,
                        peak_rss_bytes: Int64(usage.ru_maxrss) * 1024, interrupted: interrupted)

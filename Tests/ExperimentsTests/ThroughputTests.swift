@@ -1,3 +1,4 @@
+import Counters
 import Experiments
 import Testing
 
@@ -34,5 +35,28 @@ struct ThroughputFigureTests {
         let flat = EnergyPerImage(watts: 0.07, images: 3, seconds: 0.1, idleWatts: 0.07 + 1e-17)
         #expect(flat.imagesPerSecondPerWattAboveIdle == nil && flat.wattsAboveIdle == nil)
         #expect(EnergyPerImage(watts: 4, images: 10, seconds: 2, idleWatts: nil).joulesPerImageAboveIdle == nil)
+    }
+}
+
+/// `socprof run`'s figures from image times, against hand values.
+@Suite("run: image times summarised")
+struct ImageTimeSummaryTests {
+    @Test("median of an even count is the mean of the middle two; p10 and p90 are nearest-rank; images/s from the median")
+    func summary() throws {
+        // 10 images of 1..10 ms, shuffled: median 5.5 ms, p10 index round(0.9) = 1 -> 2 ms, p90 index round(8.1) = 8 -> 9 ms.
+        let s = try #require(ImageTimeSummary(seconds: [7, 3, 10, 1, 5, 9, 2, 8, 4, 6].map { $0 / 1e3 }))
+        #expect(s.images == 10)
+        #expect(abs(s.medianMs - 5.5) < 1e-9 && abs(s.minMs - 1) < 1e-9 && abs(s.maxMs - 10) < 1e-9)
+        #expect(abs(s.p10Ms - 2) < 1e-9 && abs(s.p90Ms - 9) < 1e-9)
+        #expect(abs(s.imagesPerSecond - 1000 / 5.5) < 1e-9)
+        #expect(ImageTimeSummary(seconds: []) == nil)
+        #expect(Statistics.quantile(sorted: [1, 2, 3], 0.5) == 2 && Statistics.quantile(sorted: [], 0.5) == nil)
+    }
+
+    @Test("timing stops when asked and keeps the images done")
+    func stops() {
+        var n = 0
+        let times = ImageTiming.times(iterations: 10, shouldStop: { n >= 3 }) { n += 1 }
+        #expect(times.count == 3 && times.allSatisfy { $0 >= 0 })
     }
 }
