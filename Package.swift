@@ -44,9 +44,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
-        // perf_event_open, the perf ioctls, the mmap'ed counter page, gettid, CPU affinity macros,
-        // and a fork/exec that waits for the counters to be opened.
+        // The C shims, one per job: perf_event_open, its ioctls and the mmap'ed counter page
+        // (CPerfEvent); threads, CPU affinity, a fork/exec that waits for the counters to be
+        // opened, signals and interrupts (CLinux); the benchmarks' reference loops (CBench).
         .target(name: "CPerfEvent", cSettings: releaseC),
+        .target(name: "CLinux"),
+        .target(name: "CBench", cSettings: releaseC),
         // gem5's pseudo-instructions (m5ops) for aarch64 and 32-bit ARM, guarded against SIGILL.
         .target(name: "CM5Ops"),
         // Kernels with counts known by construction for `socprof check` (a counted asm loop, a
@@ -60,45 +63,45 @@ let package = Package(
         .target(
             name: "Counters",
             dependencies: [
-                "CPerfEvent", "CPfm",
+                "CPerfEvent", "CLinux", "CPfm",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: releaseSwift
         ),
         .target(
             name: "Platform",
-            dependencies: ["Counters", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["Counters", "CLinux", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: releaseSwift
         ),
         .target(name: "Networks", swiftSettings: releaseSwift),
         // Kernels are optimised for the host CPU in every configuration: the tests run whole
         // networks, and an unoptimised SIMD kernel is ~100x slower.
-        .target(name: "Kernels", dependencies: ["CPerfEvent", "CArmKernels", "Networks"],
+        .target(name: "Kernels", dependencies: ["CLinux", "CBench", "CArmKernels", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
-        .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CPerfEvent"], swiftSettings: releaseSwift),
+        .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CLinux"], swiftSettings: releaseSwift),
         .target(name: "Reports", dependencies: ["Profiler", "Experiments"], swiftSettings: releaseSwift),
         // Simulator calibration: gem5 stats beside measured counters, PMC power models.
         .target(name: "Calibration", swiftSettings: releaseSwift),
         // Experiments across frequencies and clusters: power-model samples, sweeps, co-execution.
-        .target(name: "Experiments", dependencies: ["Counters", "Platform", "Kernels", "Networks", "Profiler", "CPerfEvent", "CCheckKernels"], swiftSettings: releaseSwift),
+        .target(name: "Experiments", dependencies: ["Counters", "Platform", "Kernels", "Networks", "Profiler", "CLinux", "CBench", "CCheckKernels"], swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CPerfEvent", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops", "Experiments",
+                "Counters", "Platform", "CLinux", "CBench", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift
         ),
         .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
-        .target(name: "TestSupport", dependencies: ["Counters", "CPerfEvent", "Kernels", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Counters", "CPerfEvent", "CLinux", "Kernels", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reports", "Platform", "Counters", "Networks", "Kernels"], exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Counters", .product(name: "SystemPackage", package: "swift-system")], exclude: ["Golden"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Kernels", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CPerfEvent"]),
-        .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent"]),
-        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport", "CPerfEvent"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CLinux"]),
+        .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent", "CLinux"]),
+        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", "CLinux", .product(name: "SystemPackage", package: "swift-system")]),
     ]
 )

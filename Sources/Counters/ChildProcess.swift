@@ -1,4 +1,4 @@
-import CPerfEvent
+import CLinux
 import Foundation
 import SystemPackage
 

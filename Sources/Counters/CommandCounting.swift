@@ -1,4 +1,3 @@
-import CPerfEvent
 import Foundation
 
 /// One run of the counted command.

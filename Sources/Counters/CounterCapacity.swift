@@ -1,4 +1,3 @@
-import CPerfEvent
 import Synchronization
 import SystemPackage
 

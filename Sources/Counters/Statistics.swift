@@ -2,7 +2,7 @@
 /// mean and relative standard error for `stat`.
 public enum Statistics {
     /// The median; for an even count the mean of the two middle values. nil when empty.
-    public static func median(_ values: some Collection<Double>) -> Double? {
+    public static func median(_ values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
         let s = values.sorted()
         let m = s.count / 2
@@ -17,14 +17,14 @@ public enum Statistics {
     }
 
     /// The arithmetic mean; nil when empty.
-    public static func mean(_ values: some Collection<Double>) -> Double? {
+    public static func mean(_ values: [Double]) -> Double? {
         values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
 
     /// perf stat's "+- x%": the standard error of the mean (sample standard deviation over
     /// sqrt(n)) as a percentage of the mean's magnitude. nil for fewer than two values or a zero
     /// mean.
-    public static func relativeStandardErrorPercent(_ values: some Collection<Double>) -> Double? {
+    public static func relativeStandardErrorPercent(_ values: [Double]) -> Double? {
         guard values.count > 1, let m = mean(values), m != 0 else { return nil }
         let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
         return 100 * (variance / Double(values.count)).squareRoot() / abs(m)

@@ -1,4 +1,4 @@
-import CPerfEvent
+import CBench
 import Foundation
 import Kernels
 import Networks

@@ -1,4 +1,4 @@
-import CPerfEvent
+import CBench
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,4 @@
-import CPerfEvent
+import CLinux
 import Synchronization
 #if canImport(Glibc)
 import Glibc

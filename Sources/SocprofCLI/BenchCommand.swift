@@ -1,6 +1,7 @@
 import ArgumentParser
 import Counters
-import CPerfEvent
+import CBench
+import CLinux
 import Foundation
 import Platform
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CPerfEvent
+import CLinux
 import Counters
 import Experiments
 import Foundation

@@ -1,3 +1,4 @@
+import CLinux
 import CPerfEvent
 import Counters
 import Foundation
