@@ -3,6 +3,7 @@ import Platform
 import Profiler
 import Reports
 import Testing
+import TestSupport
 
 /// The profile's renderings, in process: the text table and the CSV against golden files, and the
 /// CSV read back by an independent parser. SOCPROF_UPDATE_GOLDEN=1 rewrites the golden files
@@ -12,16 +13,7 @@ struct ProfileReportTests {
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
     static func check(_ text: String, against name: String) throws {
-        let file = golden.appendingPathComponent(name)
-        if ProcessInfo.processInfo.environment["SOCPROF_UPDATE_GOLDEN"] == "1" {
-            try text.write(to: file, atomically: true, encoding: .utf8)
-        }
-        let expected = try String(contentsOf: file, encoding: .utf8)
-        if text != expected {
-            let a = text.split(separator: "\n", omittingEmptySubsequences: false), b = expected.split(separator: "\n", omittingEmptySubsequences: false)
-            let line = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
-            Issue.record("\(name) differs from the golden file at line \(line + 1):\n got: \(line < a.count ? String(a[line]) : "<end>")\nwant: \(line < b.count ? String(b[line]) : "<end>")")
-        }
+        try Golden.check(text, against: name, in: golden)
     }
 
     @Test("the table: every column, n/a reasons, energy, roofline and notes, as in Golden/profile-table.txt")

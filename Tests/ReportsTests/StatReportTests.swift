@@ -3,6 +3,7 @@ import Foundation
 import Reports
 import SystemPackage
 import Testing
+import TestSupport
 
 /// `stat`'s renderings in process, on readings written by hand: the derived figures against hand
 /// values, and the table, CSV and JSON against golden files (SOCPROF_UPDATE_GOLDEN=1 rewrites them).
@@ -82,14 +83,7 @@ struct StatReportTests {
     }
 
     static func check(_ text: String, against name: String) throws {
-        let file = golden.appendingPathComponent(name)
-        if ProcessInfo.processInfo.environment["SOCPROF_UPDATE_GOLDEN"] == "1" { try text.write(to: file, atomically: true, encoding: .utf8) }
-        let expected = try String(contentsOf: file, encoding: .utf8)
-        if text != expected {
-            let a = text.split(separator: "\n", omittingEmptySubsequences: false), b = expected.split(separator: "\n", omittingEmptySubsequences: false)
-            let line = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
-            Issue.record("\(name) differs from the golden file at line \(line + 1):\n got: \(line < a.count ? String(a[line]) : "<end>")\nwant: \(line < b.count ? String(b[line]) : "<end>")")
-        }
+        try Golden.check(text, against: name, in: golden)
     }
 
     @Test("the perf-style table, as in Golden/stat-table.txt (elapsed +- 11.55 % for runs of 1.0, 1.2, 0.8 s)")
