@@ -86,35 +86,11 @@ struct ProfileCommand: ParsableCommand {
         var systemWide: [ResolvedEvent] = []
         let registry = platform.registry
         if !noCounters {
-            var specs = ["task-clock", "page-faults", "context-switches"]
-            if let cluster {
-                let wanted = metrics.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
-                if let wanted {
-                    let known = Set(platform.metrics.metrics.map(\.name))
-                    for w in wanted where !known.contains(w) {
-                        throw fail("unknown metric '\(w)'; the metrics are \(platform.metrics.metrics.map(\.name).joined(separator: ", "))")
-                    }
-                }
-                resolvedMetrics = platform.resolvedMetrics(for: cluster).filter { wanted?.contains($0.metric.name) ?? true }
-                for m in resolvedMetrics where m.isAvailable {
-                    for e in m.events where !specs.contains(e.spec) { specs.append(e.spec) }
-                }
-            }
-            do {
-                let resolver = EventResolver(registry: registry)
-                // The metrics' events one by one; each -e is a list, as stat's.
-                let parsed = try specs.map { s throws(EventSpecError) in try EventSpec.parse(s) } + events.flatMap { l throws(EventSpecError) in try EventSpec.parseList(l) }
-                for spec in parsed {
-                    for e in try resolver.resolve(spec, corePMU: cluster?.pmu) where !counted.contains(where: { $0.name == e.name }) && !systemWide.contains(where: { $0.name == e.name }) {
-                        // A PMU that counts only per CPU (a memory controller's) is read
-                        // system-wide at the layer boundaries.
-                        if e.systemWideOnly { systemWide.append(e) } else { counted.append(e) }
-                    }
-                }
-            } catch let e as EventSpecError { throw fail(e.description) } catch let e as EventResolutionError { throw fail(e.description) }
-            if !systemWide.isEmpty {
-                notes.append("counted system-wide (every task and bus master, not only this network): " + systemWide.map(\.name).joined(separator: ", "))
-            }
+            let wanted = metrics.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
+            let plan: ProfilePlan
+            do { plan = try ProfilePlan.make(platform: platform, cluster: cluster, metricNames: wanted, events: events) } catch { throw fail(error.description) }
+            (resolvedMetrics, counted, systemWide) = (plan.metrics, plan.counted, plan.systemWide)
+            notes += plan.notes
         } else {
             notes.append("--no-counters: times only")
         }
