@@ -23,34 +23,40 @@ public struct Placement: Sendable, Equatable {
     /// matches (its cluster names), else the kernel's; CPUs outside `allowed` (this process's
     /// affinity) are refused (`.cpus`) or left out (`.cluster`).
     public static func resolve(_ request: Request, root: SystemRoot, allowed: CPUSet) throws(PlacementError) -> Placement {
-        let kernel = Topology(root: root, catalog: nil, registry: PMURegistry(root: root))
-        let board = (try? PlatformDescription.load(root: root))?.topology
+        // The board's topology names the clusters by core; without a board file, the kernel's.
+        let topology = (try? PlatformDescription.load(root: root))?.topology ?? Topology(root: root, catalog: nil, registry: PMURegistry(root: root))
         switch request {
         case .cpus(let list):
             if let outside = list.first(where: { !allowed.contains($0) }) {
                 throw PlacementError("--cpus \(CPUList.format(list)): cpu\(outside) is not available to this process (allowed: \(allowed))")
             }
-            let placement = Placement(cpus: list, cluster: nil, label: "cpus \(CPUList.format(list))")
-            return Placement(cpus: list, cluster: placement.cluster(in: board ?? kernel), label: placement.label)
+            return Placement(cpus: list, cluster: cluster(containing: list, in: topology), label: "cpus \(CPUList.format(list))")
         case .cluster(let name):
-            let found: Cluster?
-            if let name {
-                found = board?.cluster(named: name) ?? kernel.cluster(named: name)
-                if found == nil {
-                    throw PlacementError("no cluster '\(name)'; this machine has \((board ?? kernel).clusters.map(\.name).joined(separator: ", "))")
-                }
-            } else {
-                found = board?.biggestCluster ?? kernel.biggestCluster
-            }
-            guard let chosen = found else { throw PlacementError("no CPU cluster found under \(root)") }
+            let chosen = try cluster(named: name, in: topology, root: root)
             let list = chosen.cpus.cpus.filter { allowed.contains($0) }
             if list.isEmpty { throw PlacementError("cluster \(chosen.name) (cpus \(chosen.cpus)) has no CPU available to this process") }
             return Placement(cpus: list, cluster: chosen, label: "cluster \(chosen.name) (cpus \(CPUList.format(list)))")
         }
     }
 
+    /// The cluster `name` names in `topology` (a cluster name or core id), or its biggest cluster
+    /// when nil; an error naming the clusters there are.
+    public static func cluster(named name: String?, in topology: Topology, root: SystemRoot) throws(PlacementError) -> Cluster {
+        if let name {
+            guard let c = topology.cluster(named: name) else {
+                throw PlacementError("no cluster '\(name)'; this machine has \(topology.clusters.map(\.name).joined(separator: ", "))")
+            }
+            return c
+        }
+        guard let c = topology.biggestCluster else { throw PlacementError("no CPU cluster found under \(root)") }
+        return c
+    }
+
     /// The cluster of `topology` these CPUs lie in (the first they overlap); nil when none.
-    public func cluster(in topology: Topology) -> Cluster? {
+    public func cluster(in topology: Topology) -> Cluster? { Self.cluster(containing: cpus, in: topology) }
+
+    /// The first cluster of `topology` that `cpus` overlap.
+    static func cluster(containing cpus: [Int], in topology: Topology) -> Cluster? {
         topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: cpus) }
     }
 }

@@ -37,22 +37,17 @@ public struct ProfilePlan: Sendable {
             }
         }
         let resolver = EventResolver(registry: platform.registry)
+        // The metrics' events one by one; each -e is a list, as stat's.
+        let parsed: [EventSpec]
         do {
-            // The metrics' events one by one; each -e is a list, as stat's.
-            let parsed = try specs.map { s throws(EventSpecError) in try EventSpec.parse(s) } + events.flatMap { l throws(EventSpecError) in try EventSpec.parseList(l) }
-            for spec in parsed {
-                let resolved: [ResolvedEvent]
-                do { resolved = try resolver.resolve(spec, corePMU: cluster?.pmu) } catch { throw ProfilePlanError(error.description) }
-                for e in resolved where !plan.counted.contains(where: { $0.name == e.name }) && !plan.systemWide.contains(where: { $0.name == e.name }) {
-                    if e.systemWideOnly { plan.systemWide.append(e) } else { plan.counted.append(e) }
-                }
+            parsed = try specs.map { s throws(EventSpecError) in try EventSpec.parse(s) } + events.flatMap { l throws(EventSpecError) in try EventSpec.parseList(l) }
+        } catch { throw ProfilePlanError("\(error)") }
+        for spec in parsed {
+            let resolved: [ResolvedEvent]
+            do { resolved = try resolver.resolve(spec, corePMU: cluster?.pmu) } catch { throw ProfilePlanError(error.description) }
+            for e in resolved where !plan.counted.contains(where: { $0.name == e.name }) && !plan.systemWide.contains(where: { $0.name == e.name }) {
+                if e.systemWideOnly { plan.systemWide.append(e) } else { plan.counted.append(e) }
             }
-        } catch let e as EventSpecError {
-            throw ProfilePlanError(e.description)
-        } catch let e as ProfilePlanError {
-            throw e
-        } catch {
-            throw ProfilePlanError("\(error)")
         }
         if !plan.systemWide.isEmpty {
             plan.notes.append("counted system-wide (every task and bus master, not only this network): " + plan.systemWide.map(\.name).joined(separator: ", "))

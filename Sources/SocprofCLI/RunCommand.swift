@@ -25,17 +25,10 @@ func pinnedPool(threads: Int, cpus: [Int]) throws -> ThreadPool {
     }
 }
 
-/// The cluster `--cluster NAME` names, or the biggest one when no name is given; an error naming
-/// the clusters there are.
+/// The cluster `--cluster NAME` names, or the biggest one when no name is given
+/// (`Placement.cluster(named:in:root:)`); bad input naming the clusters there are.
 func chooseCluster(_ name: String?, in platform: PlatformDescription) throws -> Cluster {
-    if let name {
-        guard let c = platform.topology.cluster(named: name) else {
-            throw fail("no cluster '\(name)'; this machine has \(platform.topology.clusters.map(\.name).joined(separator: ", "))")
-        }
-        return c
-    }
-    guard let c = platform.topology.biggestCluster else { throw fail("no CPU cluster found under \(platform.root)") }
-    return c
+    do { return try Placement.cluster(named: name, in: platform.topology, root: platform.root) } catch { throw fail(error.description) }
 }
 
 /// A `--cpus` value as CPU numbers, parsed once by ArgumentParser (`transform:`), which puts

@@ -134,7 +134,8 @@ enum Terminal {
         guard let path else {
             switch stream {
             case .stdout: print(text, terminator: "")
-            case .stderr: FileHandle.standardError.write(Data(text.utf8))
+            case .stderr:
+                do { try writeAll(Data(text.utf8), to: 2) } catch { throw .failure("writing the report to stderr failed: \(error.localizedDescription)") }
             }
             return
         }
@@ -161,19 +162,24 @@ enum Terminal {
             let fd = open(target.path, O_WRONLY | O_CLOEXEC)
             guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             defer { close(fd) }
-            try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-                    }
-                    offset += n
-                }
-            }
+            try writeAll(data, to: fd)
             return
         }
         try data.write(to: target, options: .atomic)
+    }
+
+    /// Writes all of `data` to `fd` with write(2), retrying after EINTR and short writes.
+    static func writeAll(_ data: Data, to fd: Int32) throws {
+        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                }
+                offset += n
+            }
+        }
     }
 }
