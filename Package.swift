@@ -60,48 +60,55 @@ let package = Package(
         .target(name: "CArmKernels"),
         // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
+        // The Linux system layer, without Foundation: the sysfs/procfs root, CPU sets and
+        // affinity, child processes, interrupts, errno names.
+        .target(
+            name: "LinuxSystem",
+            dependencies: ["CLinux", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: releaseSwift
+        ),
         .target(
             name: "Counters",
             dependencies: [
-                "CPerfEvent", "CLinux", "CPfm",
+                "CPerfEvent", "CPfm", "LinuxSystem",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: releaseSwift
         ),
         .target(
             name: "Platform",
-            dependencies: ["Counters", "CLinux", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["Counters", "LinuxSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: releaseSwift
         ),
         .target(name: "Networks", swiftSettings: releaseSwift),
         // Kernels are optimised for the host CPU in every configuration: the tests run whole
         // networks, and an unoptimised SIMD kernel is ~100x slower.
-        .target(name: "Kernels", dependencies: ["CLinux", "CBench", "CArmKernels", "Networks"],
+        .target(name: "Kernels", dependencies: ["LinuxSystem", "CLinux", "CBench", "CArmKernels", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
-        .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CLinux"], swiftSettings: releaseSwift),
-        .target(name: "Reports", dependencies: ["Profiler", "Experiments"], swiftSettings: releaseSwift),
+        .target(name: "Profiler", dependencies: ["LinuxSystem", "Counters", "Platform", "Kernels", "Networks"], swiftSettings: releaseSwift),
+        .target(name: "Reports", dependencies: ["LinuxSystem", "Profiler", "Experiments"], swiftSettings: releaseSwift),
         // Simulator calibration: gem5 stats beside measured counters, PMC power models.
         .target(name: "Calibration", swiftSettings: releaseSwift),
         // Experiments across frequencies and clusters: power-model samples, sweeps, co-execution.
-        .target(name: "Experiments", dependencies: ["Counters", "Platform", "Kernels", "Networks", "Profiler", "CLinux", "CBench", "CCheckKernels"], swiftSettings: releaseSwift),
+        .target(name: "Experiments", dependencies: ["LinuxSystem", "Counters", "Platform", "Kernels", "Networks", "Profiler", "CBench", "CCheckKernels"], swiftSettings: releaseSwift),
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "Counters", "Platform", "CLinux", "CBench", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops", "Experiments",
+                "LinuxSystem", "Counters", "Platform", "CBench", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift
         ),
         .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
-        .target(name: "TestSupport", dependencies: ["Counters", "CPerfEvent", "CLinux", "Kernels", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Counters", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["LinuxSystem", "Counters", "CPerfEvent", "Kernels", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
+        .testTarget(name: "PlatformTests", dependencies: ["LinuxSystem", "Platform", "Counters", "TestSupport"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reports", "Platform", "Counters", "Networks", "Kernels", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Counters", "TestSupport", .product(name: "SystemPackage", package: "swift-system")], exclude: ["Golden"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Kernels", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport", "CPerfEvent"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CLinux"]),
-        .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent", "CLinux"]),
-        .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", "CLinux", .product(name: "SystemPackage", package: "swift-system")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["LinuxSystem", "Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport", "CPerfEvent"]),
+        .testTarget(name: "KernelsTests", dependencies: ["LinuxSystem", "Kernels", "Networks"]),
+        .testTarget(name: "CountersTests", dependencies: ["LinuxSystem", "Counters", "TestSupport", "CPerfEvent"]),
+        .testTarget(name: "SocprofCLITests", dependencies: ["LinuxSystem", "SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),
     ]
 )

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SystemPackage
+import LinuxSystem
 
 /// Why an event could not be opened or read, with what to do about it.
 ///
@@ -48,30 +49,8 @@ public struct CounterError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var s = "cannot count \(event)"
         if let pmu { s += " on \(pmu)" }
-        if let errno { s += " (errno \(Self.errnoName(errno)))" }
+        if let errno { s += " (errno \(errno.name))" }
         return s + ": " + explanation
-    }
-
-    /// "ENOENT" and friends, for messages.
-    public static func errnoName(_ e: Errno) -> String {
-        switch e {
-        case .noSuchFileOrDirectory: "ENOENT"
-        case .permissionDenied: "EACCES"
-        case .notPermitted: "EPERM"
-        case .invalidArgument: "EINVAL"
-        case .notSupported: "EOPNOTSUPP"
-        case .operationNotSupportedByDevice: "ENODEV"
-        case .resourceBusy: "EBUSY"
-        case .tooManyOpenFiles: "EMFILE"
-        case .tooManyOpenFilesInSystem: "ENFILE"
-        case .noMemory: "ENOMEM"
-        case .argListTooLong: "E2BIG"
-        case .noSuchProcess: "ESRCH"
-        case .badFileDescriptor: "EBADF"
-        case .badAddress: "EFAULT"
-        case .noSpace: "ENOSPC"
-        default: "\(e.rawValue)"
-        }
     }
 
     /// Turns a failed perf_event_open into an error that says what to do. EBADF and EFAULT are
@@ -88,7 +67,7 @@ public struct CounterError: Error, Sendable, CustomStringConvertible {
             return make(.resources, "the kernel refused it as too large (E2BIG): the group's read would exceed the kernel's limit, or its attributes are larger than this kernel knows",
                         "count fewer events at once")
         case .badFileDescriptor, .badAddress:
-            preconditionFailure("perf_event_open(\(event.name)) failed with \(errnoName(e)): a socprof bug (attr or group fd)")
+            preconditionFailure("perf_event_open(\(event.name)) failed with \(e.name): a socprof bug (attr or group fd)")
         case .permissionDenied, .notPermitted:
             if permissions.forbidsAll {
                 return make(.permission, permissions.summary, PerfPermissions.fix)

@@ -38,7 +38,7 @@ public final class CounterGroup: @unchecked Sendable {
         self.system = system
         self.grouped = grouped
         self.multiplexed = multiplexed
-        self.ids = fds.map { fd in (try? system_perf_ioctl_id(fd).get()) ?? 0 }
+        self.ids = fds.map { fd in (try? retryingInterrupts { system.id(of: fd) }.get()) ?? 0 }
         self.readBuffer = [UInt64](repeating: 0, count: grouped ? 3 + 2 * fds.count : 4)
     }
 
@@ -56,19 +56,26 @@ public final class CounterGroup: @unchecked Sendable {
     }
 
     /// Starts counting (PERF_EVENT_IOC_ENABLE on the group).
-    public func enable() throws(CounterError) { try ioctl(system_perf_ioctl_enable, "enable") }
+    public func enable() throws(CounterError) { try ioctl(.enable) }
     /// Stops counting (PERF_EVENT_IOC_DISABLE on the group).
-    public func disable() throws(CounterError) { try ioctl(system_perf_ioctl_disable, "disable") }
+    public func disable() throws(CounterError) { try ioctl(.disable) }
     /// Sets every count to zero (PERF_EVENT_IOC_RESET on the group); times are not reset.
-    public func reset() throws(CounterError) { try ioctl(system_perf_ioctl_reset, "reset") }
+    public func reset() throws(CounterError) { try ioctl(.reset) }
 
-    private func ioctl(_ call: (Int32, Bool) -> Result<Int32, Errno>, _ what: String) throws(CounterError) {
-        for fd in grouped ? [leader] : fds {
-            if case .failure(let e) = call(fd, grouped) {
-                throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: e, kind: .other,
-                                   reason: "ioctl \(what) failed", hint: "")
+    private func ioctl(_ request: PerfIoctl) throws(CounterError) {
+        for (i, fd) in (grouped ? [leader] : fds).enumerated() {
+            if case .failure(let e) = retryingInterrupts({ system.ioctl(fd, request, group: grouped) }) {
+                throw CounterError(event: events[i].name, pmu: events[i].pmuName, errno: e, kind: .other,
+                                   reason: "ioctl \(request) failed", hint: "")
             }
         }
+    }
+
+    /// One read(2) of `fd` into the group's buffer, retried on EINTR.
+    @inline(__always)
+    private func readIntoBuffer(_ fd: Int32) -> Result<Int, Errno> {
+        let system = self.system
+        return readBuffer.withUnsafeMutableBytes { buffer in retryingInterrupts { system.read(fd, into: buffer) } }
     }
 
     /// Reads every member: one read(2) of the leader for a group, one per event otherwise.
@@ -77,7 +84,7 @@ public final class CounterGroup: @unchecked Sendable {
     public func read() throws(CounterError) -> [Reading] {
         guard grouped else {
             return try events.indices.map { i throws(CounterError) in
-                let result = readBuffer.withUnsafeMutableBytes { system_read(fds[i], $0) }
+                let result = readIntoBuffer(fds[i])
                 switch result {
                 case .failure(let e):
                     throw CounterError(event: events[i].name, pmu: events[i].pmuName, errno: e, kind: .other, reason: "read of the counter failed", hint: "")
@@ -94,7 +101,7 @@ public final class CounterGroup: @unchecked Sendable {
         }
         let n = fds.count
         let wanted = (3 + 2 * n) * MemoryLayout<UInt64>.size
-        let result = readBuffer.withUnsafeMutableBytes { system_read(leader, $0) }
+        let result = readIntoBuffer(leader)
         switch result {
         case .failure(let e):
             throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: e, kind: .other,
@@ -117,7 +124,7 @@ public final class CounterGroup: @unchecked Sendable {
         precondition(grouped, "readRaw needs a group read (PERF_FORMAT_GROUP)")
         let n = fds.count
         let wanted = (3 + 2 * n) * MemoryLayout<UInt64>.size
-        let result = readBuffer.withUnsafeMutableBytes { system_read(leader, $0) }
+        let result = readIntoBuffer(leader)
         guard case .success(let got) = result, got >= wanted else {
             throw CounterError(event: events[0].name, pmu: events[0].pmuName, errno: result.failureValue, kind: .other,
                                reason: "read of the counter group failed", hint: "")
@@ -152,7 +159,7 @@ public final class CounterGroup: @unchecked Sendable {
     public func mapPages() -> Bool {
         guard pages.isEmpty else { return pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false } }
         let size = Int(sysconf(Int32(_SC_PAGESIZE)))
-        pages = fds.map { fd in try? system_mmap_shared_readonly(fd, length: size).get() }
+        pages = fds.map { fd in try? system.mapPage(fd, length: size).get() }
         pagesOwner = pthread_self()
         userSpaceReady = pages.allSatisfy { $0.map { socprof_mmap_can_rdpmc($0) != 0 } ?? false }
         return userSpaceReady
@@ -186,7 +193,7 @@ public final class CounterGroup: @unchecked Sendable {
 
     private func unmapPages() {
         let size = Int(sysconf(Int32(_SC_PAGESIZE)))
-        for p in pages { if let p { system_munmap(p, length: size) } }
+        for p in pages { if let p { system.unmapPage(p, length: size) } }
         pages = []
     }
 

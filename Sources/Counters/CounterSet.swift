@@ -1,5 +1,6 @@
 import CPerfEvent
 import SystemPackage
+import LinuxSystem
 
 /// How a counter set counts.
 public struct CounterOptions: Sendable {
@@ -178,7 +179,7 @@ public final class CounterSet: @unchecked Sendable {
         case .cpu(let c):
             if let cpus = e.cpus, !cpus.contains(c) {
                 return CounterError(event: e.name, pmu: e.pmuName, errno: nil, kind: .notSupported,
-                                    reason: "\(e.pmuName ?? "this PMU") does not cover cpu\(c) (it covers \(CPUList.format(cpus)))",
+                                    reason: "\(e.pmuName ?? "this PMU") does not cover cpu\(c) (it covers \(CPUSet(cpus)))",
                                     hint: "open it on one of its CPUs")
             }
         }

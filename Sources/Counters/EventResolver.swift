@@ -1,3 +1,4 @@
+import LinuxSystem
 /// Matches parsed events against this machine's PMUs (and libpfm4's tables).
 ///
 /// On a heterogeneous machine (one core PMU per core type: big.LITTLE, DynamIQ, Intel hybrid) a
@@ -97,7 +98,7 @@ public struct EventResolver: Sendable {
             e.cpus = corePMU.cpus
             return e
         }
-        let prefix = text.components(separatedBy: "::").first ?? text
+        let prefix = text.firstRange(of: "::").map { String(text[..<$0.lowerBound]) } ?? text
         let digits = String(prefix.reversed().prefix { $0.isNumber }.reversed())
         let candidates = registry.corePMUs.filter { p in
             guard !digits.isEmpty else { return false }
@@ -189,8 +190,8 @@ public struct EventResolver: Sendable {
                 var inner: [EventSpec.Term] = []
                 for part in alias.terms.split(separator: ",") {
                     let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    let name = String(kv[0]).trimmingCharacters(in: .whitespaces)
-                    let value = kv.count == 2 ? String(kv[1]).trimmingCharacters(in: .whitespaces) : nil
+                    let name = String(kv[0].trimmed())
+                    let value = kv.count == 2 ? String(kv[1].trimmed()) : nil
                     guard !name.isEmpty, value.map({ !$0.isEmpty }) ?? true else {
                         throw EventResolutionError(event: text, problem: "\(pmu.name)'s alias '\(term.name)' reads '\(alias.terms)', which is not term=value,... (the file sys/bus/event_source/devices/\(pmu.name)/events/\(term.name))")
                     }

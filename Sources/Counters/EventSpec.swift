@@ -1,4 +1,4 @@
-import Foundation
+import LinuxSystem
 
 /// One event as a user typed it, parsed but not yet matched against this machine's PMUs.
 ///
@@ -50,7 +50,7 @@ public struct EventSpec: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses one event. Throws `EventSpecError` with a one-line message naming the problem.
     public static func parse(_ input: String) throws(EventSpecError) -> EventSpec {
-        let text = input.trimmingCharacters(in: .whitespaces)
+        let text = String(input.trimmed())
         guard !text.isEmpty else { throw EventSpecError(text: input, problem: "empty event name") }
 
         // libpfm4: pmu::event[:umask[:umask]] — modifiers are libpfm4's own, so pass it whole.
@@ -74,7 +74,7 @@ public struct EventSpec: Hashable, Sendable, CustomStringConvertible {
             let (levels, pinned) = try parseModifiers(after.isEmpty ? nil : String(after.dropFirst()), text: text)
             var terms: [Term] = []
             for raw in body.split(separator: ",", omittingEmptySubsequences: false) {
-                let t = raw.trimmingCharacters(in: .whitespaces)
+                let t = String(raw.trimmed())
                 guard !t.isEmpty else { throw EventSpecError(text: text, problem: "empty term between '/' and '/'") }
                 if let eq = t.firstIndex(of: "=") {
                     let name = String(t[..<eq]), value = String(t[t.index(after: eq)...])
@@ -134,7 +134,7 @@ public struct EventSpec: Hashable, Sendable, CustomStringConvertible {
             }
         }
         if slashes % 2 != 0 {
-            throw EventSpecError(text: current.trimmingCharacters(in: .whitespaces), problem: "missing closing '/'")
+            throw EventSpecError(text: String(current.trimmed()), problem: "missing closing '/'")
         }
         specs.append(try parse(current))
         return specs

@@ -1,3 +1,4 @@
+import LinuxSystem
 /// A PMU the kernel registered under `/sys/bus/event_source/devices/<name>`.
 public struct PMU: Hashable, Sendable, CustomStringConvertible {
     /// An entry of the PMU's `events/` directory.
@@ -92,7 +93,7 @@ public struct PMU: Hashable, Sendable, CustomStringConvertible {
     /// The value of the `event=` term in an alias's terms (`event=0x0017`, `event=0x11,...`).
     static func eventField(_ terms: String) -> UInt64? {
         for term in terms.split(separator: ",") {
-            let kv = term.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            let kv = term.split(separator: "=", maxSplits: 1).map { String($0.trimmed()) }
             guard kv.count == 2, kv[0] == "event" else { continue }
             let v = kv[1].lowercased()
             return v.hasPrefix("0x") ? UInt64(v.dropFirst(2), radix: 16) : UInt64(v)

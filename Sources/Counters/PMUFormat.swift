@@ -1,4 +1,4 @@
-import Foundation
+import LinuxSystem
 
 /// One field of a PMU's `format/` directory: which bits of `config`, `config1` or `config2` a
 /// term sets, e.g. `event` = `config:0-15`, `long` = `config1:0`, `umask` = `config:8-15`.
@@ -10,7 +10,7 @@ public struct PMUFormatField: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the text of a format file ("config:0-7,32-35"); nil when it is not one.
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = String(text.trimmed())
         guard let colon = t.firstIndex(of: ":") else { return nil }
         switch t[..<colon] {
         case "config": word = 0

@@ -1,3 +1,4 @@
+import LinuxSystem
 /// The PMUs registered with perf_event, read from `sys/bus/event_source/devices` under a root.
 public struct PMURegistry: Sendable {
     /// The root they were read under.
@@ -29,7 +30,7 @@ public struct PMURegistry: Sendable {
             }
             func cpuFile(_ file: String) -> [Int]? {
                 guard let text = root.read("\(dir)/\(file)") else { return nil }
-                do { return try CPUList.parse(text) } catch {
+                do { return try CPUSet(parsing: text).cpus } catch {
                     problems.append("\(root.absolute(dir))/\(file): \(error)")
                     return nil
                 }
@@ -40,7 +41,7 @@ public struct PMURegistry: Sendable {
                 if let field = PMUFormatField(parsing: text) {
                     formats[f] = field
                 } else {
-                    problems.append("\(root.absolute(dir))/format/\(f): '\(text.trimmingCharacters(in: .whitespacesAndNewlines))' is not a format such as config:0-15")
+                    problems.append("\(root.absolute(dir))/format/\(f): '\(text.trimmed())' is not a format such as config:0-15")
                 }
             }
             var aliases: [String: PMU.Alias] = [:]

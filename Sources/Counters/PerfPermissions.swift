@@ -1,4 +1,9 @@
-import Foundation
+import LinuxSystem
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// What perf_event lets this process count, from `/proc/sys/kernel/perf_event_paranoid` and
 /// the process's capabilities.
@@ -25,9 +30,9 @@ public struct PerfPermissions: Sendable, Equatable {
     /// CAP_PERFMON (38) or CAP_SYS_ADMIN (21) in CapEff of /proc/self/status, or euid 0.
     static func processIsPrivileged() -> Bool {
         if geteuid() == 0 { return true }
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        guard let status = SystemRoot.live.read("proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
-              let caps = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+              let caps = UInt64(line.dropFirst("CapEff:".count).trimmed(), radix: 16)
         else { return false }
         return caps & (1 << 38) != 0 || caps & (1 << 21) != 0
     }

@@ -1,5 +1,10 @@
 import CPfm
-import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Event names resolved by libpfm4 (`pmu::EVENT[:umask]`, e.g. `perf::TASK-CLOCK`,
 /// `arm_ac15::L2D_CACHE_REFILL`), through `pfm_get_os_event_encoding(PFM_OS_PERF_EVENT_EXT)`.
@@ -9,7 +14,8 @@ import Foundation
 /// `arm_ac53`, `arm_ac57`, ...
 public enum Pfm {
     private static let initStatus: Int32 = pfm_initialize()
-    private static let lock = NSLock()
+    /// libpfm4 is not thread-safe: every call into it holds this lock.
+    private static let lock = Mutex(())
 
     /// libpfm4's API version (`pfm_get_version`) as "major.minor"; not the package version.
     public static var version: String {
@@ -19,13 +25,15 @@ public enum Pfm {
 
     /// The names of the PMUs libpfm4 detected on this machine (`perf`, `perf_raw`, `arm_ac15`, ...).
     public static func activePMUs() -> [String] {
-        lock.lock(); defer { lock.unlock() }
-        return initStatus == PFM_SUCCESS ? activePMUsUnlocked() : []
+        lock.withLock { _ in initStatus == PFM_SUCCESS ? activePMUsUnlocked() : [] }
     }
 
     /// Resolves a libpfm4 event string into a perf_event encoding.
     public static func resolve(_ text: String) throws(EventResolutionError) -> ResolvedEvent {
-        lock.lock(); defer { lock.unlock() }
+        try lock.withLock { _ throws(EventResolutionError) in try resolveUnlocked(text) }
+    }
+
+    private static func resolveUnlocked(_ text: String) throws(EventResolutionError) -> ResolvedEvent {
         guard initStatus == PFM_SUCCESS else {
             throw EventResolutionError(event: text, problem: "libpfm4 did not initialise: \(String(cString: pfm_strerror(initStatus)))")
         }
@@ -43,7 +51,7 @@ public enum Pfm {
         }
         defer { free(fstr) }
         guard status == PFM_SUCCESS else {
-            let pmuPrefix = text.components(separatedBy: "::").first ?? text
+            let pmuPrefix = text.firstRange(of: "::").map { String(text[..<$0.lowerBound]) } ?? text
             let active = activePMUsUnlocked()
             var problem = "libpfm4 \(version): \(String(cString: pfm_strerror(status)))"
             if status == PFM_ERR_NOTFOUND && !active.contains(pmuPrefix) {

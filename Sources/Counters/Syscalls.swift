@@ -6,8 +6,9 @@ import Glibc
 import Musl
 #endif
 
-// One internal function per system call, each returning Result<_, Errno>; EINTR is retried in
-// one place (valueOrErrno). The public API above these throws errors that name the event.
+// One internal function per system call, each returning Result<_, Errno>. perf_event_open retries
+// EINTR here (valueOrErrno); read and the ioctls are retried above the PerfEventSystem seam
+// (retryingInterrupts). The public API above these throws errors that name the event.
 
 /// Runs `body` until it does not fail with EINTR; a negative result becomes the current errno.
 @inline(__always)
@@ -25,25 +26,27 @@ func system_perf_event_open(_ attr: inout perf_event_attr, pid: pid_t, cpu: Int3
     valueOrErrno { socprof_perf_event_open(&attr, pid, cpu, groupFD, flags) }
 }
 
-func system_perf_ioctl_enable(_ fd: Int32, group: Bool) -> Result<Int32, Errno> {
-    valueOrErrno { socprof_perf_enable(fd, group ? 1 : 0) }
-}
+// One attempt each: the counter layer retries EINTR above the PerfEventSystem seam, so that a
+// test's fake can return it.
 
-func system_perf_ioctl_disable(_ fd: Int32, group: Bool) -> Result<Int32, Errno> {
-    valueOrErrno { socprof_perf_disable(fd, group ? 1 : 0) }
-}
-
-func system_perf_ioctl_reset(_ fd: Int32, group: Bool) -> Result<Int32, Errno> {
-    valueOrErrno { socprof_perf_reset(fd, group ? 1 : 0) }
+func system_perf_ioctl(_ fd: Int32, _ request: PerfIoctl, group: Bool) -> Result<Void, Errno> {
+    let g: Int32 = group ? 1 : 0
+    return valueOrErrno(retryOnInterrupt: false) {
+        switch request {
+        case .enable: socprof_perf_enable(fd, g)
+        case .disable: socprof_perf_disable(fd, g)
+        case .reset: socprof_perf_reset(fd, g)
+        }
+    }.map { _ in () }
 }
 
 func system_perf_ioctl_id(_ fd: Int32) -> Result<UInt64, Errno> {
     var id: UInt64 = 0
-    return valueOrErrno { socprof_perf_id(fd, &id) }.map { _ in id }
+    return valueOrErrno(retryOnInterrupt: false) { socprof_perf_id(fd, &id) }.map { _ in id }
 }
 
 func system_read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
-    valueOrErrno { read(fd, buffer.baseAddress, buffer.count) }
+    valueOrErrno(retryOnInterrupt: false) { read(fd, buffer.baseAddress, buffer.count) }
 }
 
 func system_close(_ fd: Int32) -> Result<Int32, Errno> {

@@ -1,3 +1,5 @@
+import LinuxSystem
+
 /// Whether the kernel lets a thread read its own hardware counters without a system call, from
 /// the `perf_event_mmap_page` (`rdpmc` on x86, `PMEVCNTR<n>_EL0` on arm64).
 public enum UserSpaceAccess {

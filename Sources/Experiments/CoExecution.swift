@@ -1,6 +1,7 @@
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Networks
 import Platform
 

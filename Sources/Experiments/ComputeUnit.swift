@@ -1,4 +1,5 @@
 import Counters
+import LinuxSystem
 import Platform
 
 /// Where a network runs in an experiment: a CPU cluster, or a group of CPUs given by hand (two
@@ -38,7 +39,7 @@ public struct ComputeUnit: Sendable, Hashable, Encodable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
-        try c.encode(CPUList.format(cpus), forKey: .cpus)
+        try c.encode(CPUSet(cpus).description, forKey: .cpus)
         try c.encode(threads, forKey: .threads)
         try c.encode(core, forKey: .core)
         try c.encode(sensors.map(\.label), forKey: .sensors)

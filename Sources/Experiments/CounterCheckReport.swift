@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 import Platform
 
 /// What `socprof check` found on one cluster, as it prints it (`--json`) and keeps it in the cache
@@ -125,7 +126,7 @@ public struct CounterCheckReport: Codable, Sendable, Equatable {
             s.count >= n ? s : (left ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
         }
         var lines: [String] = []
-        lines.append("cluster \(cluster) (cpus \(CPUList.format(cpus))\(core.map { ", \($0)" } ?? "")), board \(board), \(architecture), "
+        lines.append("cluster \(cluster) (cpus \(CPUSet(cpus).description)\(core.map { ", \($0)" } ?? "")), board \(board), \(architecture), "
             + (pmu.map { "PMU \($0)" } ?? "no core PMU") + "; one thread pinned to these CPUs")
         lines.append("")
         let verdictWidth = max(7, checks.map(\.verdict.text.count).max() ?? 0)

@@ -2,6 +2,7 @@ import CCheckKernels
 import Counters
 import Dispatch
 import Foundation
+import LinuxSystem
 import Platform
 
 /// Runs `socprof check` on this machine: the kernels of `CCheckKernels` on one thread pinned to
@@ -97,7 +98,7 @@ public struct CounterCheckRunner: Sendable {
         let me = self
         let thread = Thread {
             defer { done.signal() }
-            do { try CPUSet(me.cpus).pinCurrentThread() } catch {
+            do { try Affinity.pin(to: CPUSet(me.cpus)) } catch {
                 outcome.error = "cannot run on cluster \(me.cluster.name): \(error)"
                 return
             }
@@ -216,7 +217,7 @@ public struct CounterCheckRunner: Sendable {
         var out: [Run] = []
         for _ in 0..<max(1, runs) {
             var run = Run()
-            let cpu = CPUSet.currentCPU()
+            let cpu = Affinity.currentCPU()
             let f0 = cpu.flatMap(frequencyKHz)
             do {
                 try set.reset()

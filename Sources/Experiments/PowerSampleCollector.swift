@@ -1,7 +1,7 @@
-import CLinux
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Platform
 import Profiler
 
@@ -109,7 +109,7 @@ public final class PowerSampleCollector {
         self.system = system
         let tids = UnsafeMutableBufferPointer<pid_t>.allocate(capacity: pool.count)
         defer { tids.deallocate() }
-        pool.run { t in tids[t] = socprof_gettid() }
+        pool.run { t in tids[t] = ThreadID.current() }
         sets = tids.map { tid in
             CounterSet(events: events, options: CounterOptions(target: .thread(tid), permissions: permissions), registry: registry, system: system)
         }

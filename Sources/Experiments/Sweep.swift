@@ -1,6 +1,7 @@
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Networks
 import Platform
 
@@ -283,7 +284,7 @@ public final class Sweep {
             let freqFile = unit.domains.first.map { "\(FrequencyPin.directory(of: $0))/scaling_cur_freq" }
             let pinnedMHz = column.pinKHz.map { Double($0) / 1000 }
             described[column.name] = SweepColumn(
-                name: column.name, cpus: CPUList.format(unit.cpus), threads: unit.threads, core: unit.core, pinned_mhz: pinnedMHz,
+                name: column.name, cpus: CPUSet(unit.cpus).description, threads: unit.threads, core: unit.core, pinned_mhz: pinnedMHz,
                 governor: unit.domains.first.flatMap { root.readTrimmed("\(FrequencyPin.directory(of: $0))/scaling_governor") },
                 sensors: unit.sensors.map(\.label), sensors_are_own: unit.sensorsAreOwn, idle_watts: idle)
             try store?.save(columns: columns.compactMap { described[$0.name] })
@@ -296,7 +297,7 @@ public final class Sweep {
                 }
                 if pool.unpinnedThreads > 0 {
                     try record(.failed(network: network, column: column.name,
-                                       error: "could not pin \(pool.unpinnedThreads) of \(unit.threads) thread(s) to cpus \(CPUList.format(unit.cpus))"))
+                                       error: "could not pin \(pool.unpinnedThreads) of \(unit.threads) thread(s) to cpus \(CPUSet(unit.cpus).description)"))
                     continue
                 }
                 guard let net = NetworkCatalog.network(named: network) else {
@@ -320,7 +321,7 @@ public final class Sweep {
                                                images: self.settings.repeats, secondsLeft: left))
                     }, shouldStop: shouldStop)
                 guard let figures else { return (cells, columns.compactMap { described[$0.name] }, true) }
-                var words = "median of \(settings.repeats) images after \(settings.warmup) warm-up, \(unit.threads) thread(s) on cpus \(CPUList.format(unit.cpus))"
+                var words = "median of \(settings.repeats) images after \(settings.warmup) warm-up, \(unit.threads) thread(s) on cpus \(CPUSet(unit.cpus).description)"
                 if let p = pinnedMHz { words += ", pinned to \(String(format: "%g", p)) MHz" } else { words += ", frequency as found" }
                 if let f = figures.frequency { words += String(format: ", seen %.0f–%.0f MHz", f.min, f.max) + (f.moved ? " (moved)" : "") }
                 if figures.energy != nil {

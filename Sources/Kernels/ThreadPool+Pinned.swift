@@ -1,3 +1,5 @@
+import LinuxSystem
+
 extension ThreadPool {
     /// Why a pinned pool could not be had.
     public enum PinningError: Error, CustomStringConvertible, Sendable {

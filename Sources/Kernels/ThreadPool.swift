@@ -1,4 +1,5 @@
 import CLinux
+import LinuxSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -72,14 +73,14 @@ public final class ThreadPool: @unchecked Sendable {
         precondition(threads >= 1, "a pool needs at least one thread")
         count = threads
         self.cpus = cpus
-        let usable = cpus.isEmpty ? Self.usableCPUs() : Set(cpus).count
+        let usable = cpus.isEmpty ? Affinity.usableCount() : Set(cpus).count
         self.spinMicroseconds = threads > usable ? 0 : max(0, spinMicroseconds)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(done, nil)
         pthread_mutex_init(barrierMutex, nil)
         pthread_cond_init(barrierCond, nil)
-        if !cpus.isEmpty && !Self.pin(cpu: cpus[0]) { pinFailures.add(1, ordering: .releasing) }
+        if !cpus.isEmpty && !Affinity.pin(cpu: cpus[0]) { pinFailures.add(1, ordering: .releasing) }
         for i in 1..<max(1, threads) {
             let box = Unmanaged.passRetained(WorkerStart(pool: Unmanaged.passUnretained(self), index: i))
             var t = pthread_t()
@@ -128,19 +129,6 @@ public final class ThreadPool: @unchecked Sendable {
         barrierCond.deallocate()
     }
 
-    /// Pins the calling thread to `cpu`; false when the kernel refuses.
-    static func pin(cpu: Int) -> Bool {
-        var c = Int32(truncatingIfNeeded: cpu)
-        return socprof_set_affinity(0, &c, 1) == 0
-    }
-
-    /// How many CPUs the calling thread may run on (sched_getaffinity), at least 1.
-    static func usableCPUs() -> Int {
-        var cpus = [Int32](repeating: 0, count: 4096)
-        let n = cpus.withUnsafeMutableBufferPointer { socprof_get_affinity(0, $0.baseAddress, 4096) }
-        return max(1, Int(n))
-    }
-
     /// Monotonic clock, ns.
     @inline(__always)
     static func now() -> UInt64 {
@@ -167,7 +155,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     private func workerLoop(_ index: Int) {
-        if !cpus.isEmpty && !Self.pin(cpu: cpus[index % cpus.count]) { pinFailures.add(1, ordering: .releasing) }
+        if !cpus.isEmpty && !Affinity.pin(cpu: cpus[index % cpus.count]) { pinFailures.add(1, ordering: .releasing) }
         var seen = 0
         while true {
             if !spin(until: { generation.load(ordering: .acquiring) != seen }) {

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// A number from a board file with where it came from; `value` is nil when no source gave one.
 public struct Sourced<T: Codable & Sendable & Hashable>: Codable, Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSystem
 
 /// `/proc/cpuinfo`, split into one dictionary per processor (plus the trailing machine fields of
 /// 32-bit ARM such as `Hardware`).

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// Energy of one sensor over one interval.
 public struct SensorEnergy: Sendable, Codable {

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 import Synchronization
 
 /// Why a cpufreq policy could not be pinned or restored, or a voltage not known. Every message

@@ -1,4 +1,5 @@
 import Counters
+import LinuxSystem
 
 /// The CPUs a command runs on, chosen by `--cluster NAME`, `--cpus LIST` or, by default, the
 /// biggest cluster; only CPUs this process may run on.
@@ -28,14 +29,14 @@ public struct Placement: Sendable, Equatable {
         switch request {
         case .cpus(let list):
             if let outside = list.first(where: { !allowed.contains($0) }) {
-                throw PlacementError("--cpus \(CPUList.format(list)): cpu\(outside) is not available to this process (allowed: \(allowed))")
+                throw PlacementError("--cpus \(CPUSet(list).description): cpu\(outside) is not available to this process (allowed: \(allowed))")
             }
-            return Placement(cpus: list, cluster: cluster(containing: list, in: topology), label: "cpus \(CPUList.format(list))")
+            return Placement(cpus: list, cluster: cluster(containing: list, in: topology), label: "cpus \(CPUSet(list).description)")
         case .cluster(let name):
             let chosen = try cluster(named: name, in: topology, root: root)
             let list = chosen.cpus.cpus.filter { allowed.contains($0) }
             if list.isEmpty { throw PlacementError("cluster \(chosen.name) (cpus \(chosen.cpus)) has no CPU available to this process") }
-            return Placement(cpus: list, cluster: chosen, label: "cluster \(chosen.name) (cpus \(CPUList.format(list)))")
+            return Placement(cpus: list, cluster: chosen, label: "cluster \(chosen.name) (cpus \(CPUSet(list).description))")
         }
     }
 

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// Everything socprof knows about the machine under a root: topology, board file, PMUs, event
 /// tables, metrics per cluster, power sensors, permissions, and what to fix.

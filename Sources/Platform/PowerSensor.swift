@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// A power or energy sensor under the root (docs/boards.md lists the kinds).
 public struct PowerSensor: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// One cache as `/sys/devices/system/cpu/cpuN/cache/indexK/` describes it.
 public struct CacheInfo: Hashable, Sendable, Codable {
@@ -170,7 +171,7 @@ public struct Topology: Sendable {
                 caches: Self.caches(root: root, base: "\(base)/cache", problems: &problems)))
         }
         if !noMIDR.isEmpty {
-            problems.append("cpus \(CPUList.format(noMIDR)): no MIDR in /proc/cpuinfo or regs/identification/midr_el1, so their core is unknown; each cpufreq policy (else each cluster_id) is taken as one cluster")
+            problems.append("cpus \(CPUSet(noMIDR).description): no MIDR in /proc/cpuinfo or regs/identification/midr_el1, so their core is unknown; each cpufreq policy (else each cluster_id) is taken as one cluster")
         }
         self.cpus = cpus
         self.online = online

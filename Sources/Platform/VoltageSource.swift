@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// Where a cluster's supply voltage comes from, for power models (V² terms): a sensor that
 /// measures it, or a voltage-frequency table (the board file's or the user's).

@@ -1,6 +1,7 @@
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Platform
 
 extension CeilingsReport {
@@ -37,7 +38,7 @@ extension CeilingsReport {
             return f * Double(khz) * 1e3 * Double(min(threads, s.cpus.count)) / 1e9
         }
         return CeilingsReport(
-            board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))", cpus: cpus, threads: threads,
+            board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUSet(cpus).description)", cpus: cpus, threads: threads,
             max_freq_khz: cluster?.maxKHz, peak_gflops_fp32: peak, reference_fma_gflops: reference, bandwidth_gbs: bandwidths,
             dram_copy_gbs: sweep.copyGBs, sweep: sweep.points, level_bytes_per_thread: levels,
             datasheet: .init(peak_gflops_fp32: datasheetPeak, dram_bandwidth_gbs: platform.board?.dram?.theoretical_bandwidth_gbs?.value,

@@ -1,6 +1,7 @@
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Platform
 
 /// Measured roofline ceilings of one cluster, as `socprof ceilings` writes and `profile` reads them.
@@ -65,7 +66,7 @@ public struct CeilingsReport: Codable, Sendable {
     /// The file name of the ceilings of `threads` threads on `cpus` of a cluster at a maximum
     /// frequency (kHz) on a board.
     public static func key(board: String, cluster: String, maxKHz: Int64?, threads: Int, cpus: [Int]) -> String {
-        "\(board)-\(cluster)-cpus\(CPUList.format(cpus).replacingOccurrences(of: ",", with: "_"))-\(maxKHz.map { "\($0 / 1000)MHz" } ?? "unknown-freq")-\(threads)t.json"
+        "\(board)-\(cluster)-cpus\(CPUSet(cpus).description.replacingOccurrences(of: ",", with: "_"))-\(maxKHz.map { "\($0 / 1000)MHz" } ?? "unknown-freq")-\(threads)t.json"
     }
 
     /// Whether the figures can place layers under a roofline (finite, above 0).

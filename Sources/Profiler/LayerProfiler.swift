@@ -1,7 +1,7 @@
-import CLinux
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Networks
 import Platform
 
@@ -76,7 +76,7 @@ public final class LayerProfiler {
         // Each pool thread's tid, to open its counters.
         let tids = UnsafeMutableBufferPointer<pid_t>.allocate(capacity: pool.count)
         defer { tids.deallocate() }
-        pool.run { t in tids[t] = socprof_gettid() }
+        pool.run { t in tids[t] = ThreadID.current() }
         func openSets(_ indices: [Int]) -> [CounterSet] {
             tids.map { tid in
                 CounterSet(events: indices.map { events[$0] }, options: CounterOptions(target: .thread(tid), permissions: permissions, userSpaceReads: true), registry: registry, system: system)

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 import Platform
 
 /// How an event fared over the runs; the raw values are what `stat --json` writes.
@@ -313,7 +314,7 @@ public struct StatReport {
                       unit: r.event.unit, raw: r.raw, stddev_percent: r.stddevPercent,
                       time_enabled_ns: r.timeEnabled, time_running_ns: r.timeRunning,
                       running_percent: r.runningPercent, reason: r.reason,
-                      errno: r.counterError?.errno.map(CounterError.errnoName), cluster_share: r.clusterShare)
+                      errno: r.counterError?.errno.map(\.name), cluster_share: r.clusterShare)
             },
             energy: energy?.perSensor(), meter_joules: energy?.meanLogJoules,
             notes: notes + (energy?.allNotes ?? []))

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Counters
 import CBench
-import CLinux
 import Foundation
+import LinuxSystem
 import Platform
 
 /// `socprof bench`: micro-benchmarks that print figures beside a reference measured in the same run.
@@ -77,7 +77,7 @@ struct CounterReadBench: ParsableCommand {
 
         func measure(_ kind: String, _ names: [String], leftOut: [String] = []) throws {
             let label = "\(names.count) \(kind) events (\(names.joined(separator: ", ")))"
-            let events = try resolver.resolve(try EventSpec.parseList(names.joined(separator: ",")), corePMU: registry.isHeterogeneous ? registry.corePMU(forCPU: Int(socprof_current_cpu())) : nil)
+            let events = try resolver.resolve(try EventSpec.parseList(names.joined(separator: ",")), corePMU: registry.isHeterogeneous ? Affinity.currentCPU().flatMap(registry.corePMU(forCPU:)) : nil)
             let set = CounterSet(events: events, options: CounterOptions(target: .currentThread, permissions: permissions, userSpaceReads: true),
                                  registry: registry)
             defer { set.close() }

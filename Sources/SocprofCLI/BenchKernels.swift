@@ -2,6 +2,7 @@ import ArgumentParser
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Platform
 
 /// Options for kernel benchmarks: threads and CPUs.
@@ -25,7 +26,7 @@ struct KernelBenchOptions: ParsableArguments {
     }
 
     func makePool() throws -> ThreadPool {
-        let list = cpus ?? Array(Platform.CPUSet.currentAffinity().cpus.prefix(threads))
+        let list = cpus ?? Array(Affinity.current().cpus.prefix(threads))
         return try pinnedPool(threads: threads, cpus: list)
     }
 

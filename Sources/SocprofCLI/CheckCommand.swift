@@ -2,6 +2,7 @@ import ArgumentParser
 import Counters
 import Experiments
 import Foundation
+import LinuxSystem
 import Platform
 
 /// `socprof check`: the counters checked against kernels with known counts (docs/check.md).
@@ -39,11 +40,11 @@ struct CheckCommand: ParsableCommand {
         let platform: PlatformDescription
         do { platform = try PlatformDescription.load(root: global.systemRoot, board: board) } catch { throw fail(error.description) }
         let chosen = try chooseCluster(cluster, in: platform)
-        let allowed = CPUSet.currentAffinity()
+        let allowed = Affinity.current()
         let cpus = chosen.cpus.cpus.filter { allowed.contains($0) }
         if cpus.isEmpty { throw fail("cluster \(chosen.name) (cpus \(chosen.cpus)) has no CPU available to this process (allowed: \(allowed))") }
 
-        if !json { Terminal.stderr("socprof check: cluster \(chosen.name), cpus \(CPUList.format(cpus)): loop, pointer chase, stream ...") }
+        if !json { Terminal.stderr("socprof check: cluster \(chosen.name), cpus \(CPUSet(cpus).description): loop, pointer chase, stream ...") }
         let report: CounterCheckReport
         do { report = try CounterCheckRunner(platform: platform, cluster: chosen, cpus: cpus).run() } catch { throw fail(error.description, code: 1) }
         var kept: String? = nil

@@ -1,8 +1,8 @@
 import ArgumentParser
-import CLinux
 import Counters
 import Experiments
 import Foundation
+import LinuxSystem
 import Networks
 import Platform
 
@@ -57,7 +57,7 @@ struct CoexecCommand: ParsableCommand {
         let platform: PlatformDescription
         do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
         let sensors = PowerSensors.discover(root: root, board: platform.board)
-        let allowed = CPUSet.currentAffinity()
+        let allowed = Affinity.current()
         var units: [ComputeUnit] = []
         if let clusters {
             let names = clusters.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -101,8 +101,8 @@ struct CoexecCommand: ParsableCommand {
             }
             usleep(200_000) // let the clocks settle
         }
-        _ = socprof_catch_interrupts()
-        experiment.shouldStop = { socprof_interrupted() != 0 }
+        Interrupts.catchInterrupts()
+        experiment.shouldStop = { Interrupts.received }
         guard let report = experiment.run(mode: mode, images: images, warmup: warmup) else {
             Terminal.stderr("socprof coexec: interrupted" + (pins.isEmpty ? "" : "; frequencies restored"))
             throw CLIError.interrupted

@@ -2,6 +2,7 @@ import ArgumentParser
 import Calibration
 import Counters
 import Foundation
+import LinuxSystem
 import Platform
 
 /// `socprof gem5 config --board NAME|FILE`: the gem5 options for a board's clusters, each value with
@@ -76,7 +77,7 @@ struct Gem5ConfigCommand: ParsableCommand {
             Gem5ClusterInput(
                 name: c.name,
                 core: plain(c.core, "clusters[\(i)].core"),
-                cpuCount: Gem5BoardValue(c.cpus.count, source: "\(file) clusters[\(i)].cpus (\(CPUList.format(c.cpus)))"),
+                cpuCount: Gem5BoardValue(c.cpus.count, source: "\(file) clusters[\(i)].cpus (\(CPUSet(c.cpus).description))"),
                 maxFreqKHz: sourced(c.max_freq_khz, "clusters[\(i)].max_freq_khz"),
                 l1dKiB: sourced(c.l1d_kib, "clusters[\(i)].l1d_kib"),
                 l1iKiB: sourced(c.l1i_kib, "clusters[\(i)].l1i_kib"),

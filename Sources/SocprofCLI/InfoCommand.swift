@@ -2,6 +2,7 @@ import ArgumentParser
 import Counters
 import Experiments
 import Foundation
+import LinuxSystem
 import Platform
 
 /// Options shared by commands that describe the machine.
@@ -211,14 +212,14 @@ struct InfoDocument: Encodable {
             s += "  DRAM: \(board.dram?.type ?? "?"), \(bw.value.map { String(format: "%.1f GB/s", $0) } ?? "bandwidth unknown") theoretical [\(bw.source)]\n"
         }
         for c in clusters {
-            s += "\nCluster \(c.name): cpus \(CPUList.format(c.cpus)), \(c.core_name ?? "unknown core")"
+            s += "\nCluster \(c.name): cpus \(CPUSet(c.cpus).description), \(c.core_name ?? "unknown core")"
             if let r = c.revision { s += " \(r)" }
             if let m = c.midr { s += " (MIDR \(m))" }
             s += "\n  PMU: \(c.pmu.map { "\($0) (type \(c.pmu_type!))" } ?? "none")"
             s += c.event_table.map { ", events/\($0).json" } ?? ""
             s += c.counters.map { ", \($0.text)\n" } ?? "\n"
             for d in c.frequency_domains {
-                s += "  cpufreq cpus \(CPUList.format(d.cpus)): \(Self.khz(d.min_freq_khz))–\(Self.khz(d.max_freq_khz)), now \(Self.khz(d.cur_freq_khz)), governor \(d.governor ?? "?")\n"
+                s += "  cpufreq cpus \(CPUSet(d.cpus).description): \(Self.khz(d.min_freq_khz))–\(Self.khz(d.max_freq_khz)), now \(Self.khz(d.cur_freq_khz)), governor \(d.governor ?? "?")\n"
             }
             if let cap = c.capacity { s += "  capacity: \(cap)\n" }
             if let check = c.counter_check { s += "  \(check)\n" }

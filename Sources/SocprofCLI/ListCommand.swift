@@ -1,6 +1,7 @@
 import ArgumentParser
 import Counters
 import Foundation
+import LinuxSystem
 import Platform
 
 /// `socprof list`: the events socprof can name on this machine, as `perf list`.
@@ -61,8 +62,8 @@ struct ListCommand: ParsableCommand {
         if registry.pmus.isEmpty { print("  (none)") }
         for p in registry.pmus {
             var line = "  \(p.name) (type \(p.type.rawValue)"
-            if let c = p.cpus { line += ", cpus \(CPUList.format(c))" }
-            if let c = p.cpumask { line += ", cpumask \(CPUList.format(c))" }
+            if let c = p.cpus { line += ", cpus \(CPUSet(c).description)" }
+            if let c = p.cpumask { line += ", cpumask \(CPUSet(c).description)" }
             line += p.isCore ? ", core PMU)" : ")"
             print(line)
             if !p.formats.isEmpty {

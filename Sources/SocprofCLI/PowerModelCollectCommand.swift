@@ -1,9 +1,9 @@
 import ArgumentParser
-import CLinux
 import Counters
 import Experiments
 import Foundation
 import Kernels
+import LinuxSystem
 import Networks
 import Platform
 
@@ -133,7 +133,7 @@ struct PowerModelCollectCommand: ParsableCommand {
             do { _ = try voltage.volts(atMHz: Double(f) / 1000, root: root) } catch { throw fail(error.description) }
         }
 
-        let allowed = CPUSet.currentAffinity()
+        let allowed = Affinity.current()
         let cpus = chosen.cpus.cpus.filter { allowed.contains($0) }
         if cpus.isEmpty { throw fail("cluster \(chosen.name) (cpus \(chosen.cpus)) has no CPU available to this process") }
 
@@ -173,7 +173,7 @@ struct PowerModelCollectCommand: ParsableCommand {
         let eventLines = zip(columns, resolved).map { "  \($0) = \($1.name)" }
         var comments = [
             "\(command), socprof \(socprofVersion), \(ISO8601DateFormatter().string(from: Date()))",
-            "board \(platform.board?.name ?? "unknown") (\(platform.boardSelection)); cluster \(chosen.name) (\(chosen.core?.name ?? "unknown core")), cpus \(CPUList.format(cpus)), \(pool.count) threads",
+            "board \(platform.board?.name ?? "unknown") (\(platform.boardSelection)); cluster \(chosen.name) (\(chosen.core?.name ?? "unknown core")), cpus \(CPUSet(cpus).description), \(pool.count) threads",
             "power: \(power.label); voltage: \(voltage.provenance)",
             "rates: events per second per core (summed over the threads, divided by the window and by \(cpus.count) cores)",
             "events:",
@@ -189,11 +189,11 @@ struct PowerModelCollectCommand: ParsableCommand {
         try out.truncate(atOffset: 0)
         out.write(Data(PowerSamplesCSV.header(comments: comments, eventColumns: columns).utf8))
 
-        _ = socprof_catch_interrupts()
+        Interrupts.catchInterrupts()
         let interactive = progress || isatty(2) != 0
         let total = plan.workloads.count * khz.count
         let started = Date()
-        Terminal.stderr("\(command): \(plan.workloads.count) workloads x \(khz.count) frequencies on cluster \(chosen.name) (cpus \(CPUList.format(cpus))), \(String(format: "%g", seconds)) s each; writing \(output)")
+        Terminal.stderr("\(command): \(plan.workloads.count) workloads x \(khz.count) frequencies on cluster \(chosen.name) (cpus \(CPUSet(cpus).description)), \(String(format: "%g", seconds)) s each; writing \(output)")
         let result: (rows: [PowerCollectRow], stopped: Bool)
         do {
             result = try collector.collect(plan, row: { r in
@@ -206,7 +206,7 @@ struct PowerModelCollectCommand: ParsableCommand {
                 let elapsed = Date().timeIntervalSince(started)
                 let left = done > 0 ? String(format: ", about %.0f s left", elapsed / Double(done) * Double(total - done)) : ""
                 Terminal.stderr("  [\(done + 1)/\(total)] \(workload) at \(String(format: "%g", mhz)) MHz\(left)")
-            }, shouldStop: { socprof_interrupted() != 0 })
+            }, shouldStop: { Interrupts.received })
         } catch {
             throw fail("\(error); the rows measured so far are in \(output)", code: 1)
         }

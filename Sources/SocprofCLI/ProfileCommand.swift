@@ -1,8 +1,8 @@
 import ArgumentParser
-import CLinux
 import Counters
 import Experiments
 import Foundation
+import LinuxSystem
 import Networks
 import Platform
 import Profiler
@@ -98,7 +98,7 @@ struct ProfileCommand: ParsableCommand {
         let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let profiler = LayerProfiler(network: net, pool: pool, events: counted, metrics: resolvedMetrics, registry: registry,
                                      permissions: PerfPermissions.current(root: .live), systemEvents: systemWide)
-        _ = socprof_catch_interrupts()
+        Interrupts.catchInterrupts()
         let interactive = progress || isatty(2) != 0
         var energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil
         if !noEnergy {
@@ -124,10 +124,10 @@ struct ProfileCommand: ParsableCommand {
         var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, allowMultiplexing: allowMultiplexing,
                                       progress: { r in
             if interactive { Terminal.stderr("socprof profile: \(net.name) run \(r)") }
-        }, shouldStop: { socprof_interrupted() != 0 }, boundary: boundary)
+        }, shouldStop: { Interrupts.received }, boundary: boundary)
         result.notes = notes + result.notes
         // The measured ceilings of this board, cluster, frequency and thread count, if kept.
-        let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUList.format(cpus))",
+        let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUSet(cpus).description)",
                                      maxKHz: cluster?.maxKHz, threads: pool.count, cpus: cpus)
         switch CeilingsStore.lookup(key: key) {
         case .found(let roofline): result.place(under: roofline)
@@ -156,6 +156,6 @@ struct ProfileCommand: ParsableCommand {
         if let trace {
             try Terminal.emit(try ChromeTrace.render(result), to: trace, option: "--trace")
         }
-        if socprof_interrupted() != 0 { throw CLIError.interrupted }
+        if Interrupts.received { throw CLIError.interrupted }
     }
 }

@@ -1,9 +1,9 @@
 import ArgumentParser
-import CLinux
 import Counters
 import Experiments
 import Foundation
 import Kernels
+import LinuxSystem
 import Networks
 import Platform
 
@@ -35,7 +35,7 @@ func chooseCluster(_ name: String?, in platform: PlatformDescription) throws -> 
 /// "The value 'TEXT' is invalid for '--cpus <list>': " before the reason thrown here.
 func parseCPUOption(_ text: String) throws -> [Int] {
     let list: [Int]
-    do { list = try CPUList.parse(text) } catch { throw ValidationError("'\(error.part)' is not a CPU number or a range like 0-3") }
+    do { list = try CPUSet(parsing: text).cpus } catch { throw ValidationError("'\(error.part)' is not a CPU number or a range like 0-3") }
     if list.isEmpty { throw ValidationError("it names no CPU; give a cpulist such as 0-3 or 4,5") }
     return list
 }
@@ -44,12 +44,12 @@ func parseCPUOption(_ text: String) throws -> [Int] {
 /// cluster it lies in (its policies, its sensors). An error when a CPU is not available to this
 /// process.
 func cpuGroupUnits(_ groups: [[Int]], platform: PlatformDescription, threads: Int?, sensors: [PowerSensor]) throws -> [ComputeUnit] {
-    let allowed = CPUSet.currentAffinity()
+    let allowed = Affinity.current()
     return try groups.map { list in
         let outside = list.filter { !allowed.contains($0) }
-        if !outside.isEmpty { throw fail("--cpus \(CPUList.format(list)): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
+        if !outside.isEmpty { throw fail("--cpus \(CPUSet(list).description): cpu\(outside[0]) is not available to this process (allowed: \(allowed))") }
         let cluster = platform.topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: list) }
-        return .make(cluster: cluster, cpus: list, threads: threads, name: "cpus \(CPUList.format(list))", sensors: sensors)
+        return .make(cluster: cluster, cpus: list, threads: threads, name: "cpus \(CPUSet(list).description)", sensors: sensors)
     }
 }
 
@@ -73,7 +73,7 @@ struct PlacementOptions: ParsableArguments {
     /// The CPUs and how reports name them; bad input when this process may not run there.
     func resolve(root: SystemRoot) throws -> Placement {
         do {
-            return try Placement.resolve(cpus.map { .cpus($0) } ?? .cluster(cluster), root: root, allowed: CPUSet.currentAffinity())
+            return try Placement.resolve(cpus.map { .cpus($0) } ?? .cluster(cluster), root: root, allowed: Affinity.current())
         } catch { throw CLIError.badInput(error.description) }
     }
 }
@@ -147,13 +147,13 @@ struct RunCommand: ParsableCommand {
         let runner = NetworkRunner(network: net, pool: pool)
         runner.setDeterministicInput()
         // Ctrl-C or SIGTERM stops after the image in progress; the images done are reported.
-        _ = socprof_catch_interrupts()
-        for _ in 0..<warmup where socprof_interrupted() == 0 { runner.run() }
+        Interrupts.catchInterrupts()
+        for _ in 0..<warmup where !Interrupts.received { runner.run() }
         if m5ops {
             let manifest = try M5Ops.prepare(network: net, threads: pool.count, iterations: iterations, manifest: m5opsManifest)
             if !json { Terminal.stderr("socprof run: --m5ops: \(manifest.dumps.count) dumps (\(iterations) image(s) x \(net.layers.count - 1) layers); their order is in \(m5opsManifest)") }
         }
-        let times = ImageTiming.times(iterations: iterations, shouldStop: { socprof_interrupted() != 0 }, progress: { done, last in
+        let times = ImageTiming.times(iterations: iterations, shouldStop: { Interrupts.received }, progress: { done, last in
             if !json { Terminal.stderr("  \(done)/\(iterations) images, last \(String(format: "%.1f", last * 1e3)) ms") }
         }) {
             if m5ops {

@@ -1,7 +1,7 @@
 import ArgumentParser
-import CLinux
 import Counters
 import Foundation
+import LinuxSystem
 
 /// socprof's version, printed by `socprof --version` and written into every report.
 public let socprofVersion = "0.1.0"
@@ -46,7 +46,7 @@ public struct SocprofCommand: ParsableCommand {
             exit(withError: error)
         }
         // Output lost to a full disk, a closed pipe or /dev/full is a failure, not a silent 0.
-        if socprof_stdout_failed() != 0 {
+        if StandardOutput.flushFailed() {
             let why = String(cString: strerror(errno))
             Terminal.stderr("socprof: error: writing the output failed (\(why))")
             Glibc.exit(1)

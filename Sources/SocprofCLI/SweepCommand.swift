@@ -1,8 +1,8 @@
 import ArgumentParser
-import CLinux
 import Counters
 import Experiments
 import Foundation
+import LinuxSystem
 import Networks
 import Platform
 import Reports
@@ -88,7 +88,7 @@ struct SweepCommand: ParsableCommand {
     /// The columns: clusters (or CPU groups), at the frequency asked.
     func columns(platform: PlatformDescription) throws -> (plans: [SweepColumnPlan], notes: [String]) {
         let sensors = PowerSensors.discover(root: platform.root, board: platform.board)
-        let allowed = CPUSet.currentAffinity()
+        let allowed = Affinity.current()
         let threadCount = threads == "all" ? nil : Int(threads)
         var units: [ComputeUnit] = []
         if !cpus.isEmpty {
@@ -169,7 +169,7 @@ struct SweepCommand: ParsableCommand {
         do { try sweep.checkPinning() } catch { throw fail(error.description) }
         let pending = sweep.pending()
         Terminal.stderr("socprof sweep: \(pending.count) cell(s) to run (\(settings.networks.count) network(s) x \(plans.count) column(s)\(resume ? ", resumed" : ""))")
-        _ = socprof_catch_interrupts()
+        Interrupts.catchInterrupts()
         let interactive = progress || isatty(2) != 0
         var lastLine = DispatchTime.now().uptimeNanoseconds
         let result: (cells: [SweepCell], columns: [SweepColumn], stopped: Bool)
@@ -181,7 +181,7 @@ struct SweepCommand: ParsableCommand {
                 lastLine = t
                 let left = p.secondsLeft.map { String(format: ", about %.0f s left", $0) } ?? ""
                 Terminal.stderr("  [\(p.cell)/\(p.cells)] \(p.network) on \(p.column): image \(p.image)/\(p.images)\(left)")
-            }, shouldStop: { socprof_interrupted() != 0 })
+            }, shouldStop: { Interrupts.received })
         } catch {
             throw fail("\(error)" + (output.map { "; the finished cells are in \($0) (--resume continues)" } ?? ""), code: 1)
         }
@@ -190,7 +190,7 @@ struct SweepCommand: ParsableCommand {
         let cells = store?.cells() ?? result.cells
         let known = Dictionary((store?.columns() ?? result.columns).map { ($0.name, $0) }, uniquingKeysWith: { _, b in b })
         let columns = plans.map { p in
-            known[p.name] ?? SweepColumn(name: p.name, cpus: p.unit.cpus.isEmpty ? "none available" : CPUList.format(p.unit.cpus), threads: p.unit.threads, core: p.unit.core,
+            known[p.name] ?? SweepColumn(name: p.name, cpus: p.unit.cpus.isEmpty ? "none available" : CPUSet(p.unit.cpus).description, threads: p.unit.threads, core: p.unit.core,
                                          pinned_mhz: p.pinKHz.map { Double($0) / 1000 }, governor: nil, sensors: p.unit.sensors.map(\.label),
                                          sensors_are_own: p.unit.sensorsAreOwn, idle_watts: nil)
         }

@@ -1,6 +1,7 @@
 import CPerfEvent
 import Counters
 import Foundation
+import LinuxSystem
 import SystemPackage
 import Testing
 import TestSupport

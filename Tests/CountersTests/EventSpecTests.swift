@@ -1,4 +1,5 @@
 import Counters
+import LinuxSystem
 import Testing
 
 @Suite("Event syntax")
@@ -69,12 +70,12 @@ struct EventSpecTests {
     }
 
     @Test func cpuLists() throws {
-        #expect(try CPUList.parse("0-3,6,8-9\n") == [0, 1, 2, 3, 6, 8, 9])
-        #expect(try CPUList.parse("") == [])
-        #expect(CPUList.format([9, 0, 1, 2, 3, 6, 8]) == "0-3,6,8-9")
-        #expect(throws: CPUListError.self) { try CPUList.parse("0-") }
-        #expect(throws: CPUListError.self) { try CPUList.parse("3-1") }
-        #expect(throws: CPUListError.self) { try CPUList.parse("a") }
+        #expect(try CPUSet(parsing: "0-3,6,8-9\n").cpus == [0, 1, 2, 3, 6, 8, 9])
+        #expect(try CPUSet(parsing: "").cpus == [])
+        #expect(CPUSet([9, 0, 1, 2, 3, 6, 8]).description == "0-3,6,8-9")
+        #expect(throws: CPUListError.self) { try CPUSet(parsing: "0-").cpus }
+        #expect(throws: CPUListError.self) { try CPUSet(parsing: "3-1").cpus }
+        #expect(throws: CPUListError.self) { try CPUSet(parsing: "a").cpus }
     }
 
     @Test func formatFields() throws {

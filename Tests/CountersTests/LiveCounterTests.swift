@@ -1,6 +1,6 @@
-import CLinux
 import Counters
 import Foundation
+import LinuxSystem
 import SystemPackage
 import Testing
 import TestSupport
@@ -261,7 +261,7 @@ struct LiveCounterTests {
         let tidBox = TidBox()
         let started = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
         let t = Thread {
-            tidBox.tid = socprof_gettid()
+            tidBox.tid = ThreadID.current()
             started.signal()
             go.wait()
             var x = 0.0

@@ -1,5 +1,6 @@
 @testable import Counters
 import Foundation
+import LinuxSystem
 import Testing
 import TestSupport
 

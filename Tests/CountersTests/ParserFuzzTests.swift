@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 import Testing
 import TestSupport
 
@@ -26,7 +27,7 @@ struct CounterParserFuzzTests {
         var m = Mutator(seed: seed)
         for i in 0..<3000 {
             let text = m.mutate(["0-3", "4,5", "0-3,6,8-9", "0", ""][i % 5])
-            if let list = try? CPUList.parse(text) { #expect(list.allSatisfy { $0 >= 0 }) }
+            if let list = try? CPUSet(parsing: text).cpus { #expect(list.allSatisfy { $0 >= 0 }) }
         }
     }
 }

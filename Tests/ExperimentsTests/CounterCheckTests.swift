@@ -1,6 +1,7 @@
 import Counters
 import Experiments
 import Foundation
+import LinuxSystem
 import Platform
 import Testing
 import TestSupport
@@ -187,7 +188,7 @@ struct CounterCheckLiveTests {
     func instructionsWithinTolerance() throws {
         let platform = try PlatformDescription.load(root: .live)
         let cluster = try #require(platform.topology.biggestCluster)
-        let cpus = cluster.cpus.cpus.filter { CPUSet.currentAffinity().contains($0) }
+        let cpus = cluster.cpus.cpus.filter { Affinity.current().contains($0) }
         var runner = CounterCheckRunner(platform: platform, cluster: cluster, cpus: cpus)
         runner.loopIterations = 4_000_000
         let report = try runner.run()

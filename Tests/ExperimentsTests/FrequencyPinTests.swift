@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 import Platform
 import Synchronization
 import Testing

@@ -4,6 +4,7 @@ import Counters
 import Experiments
 import Foundation
 import Kernels
+import LinuxSystem
 import Platform
 import Testing
 import TestSupport
@@ -18,9 +19,9 @@ struct PowerSampleCollectorTests {
         let topology = Topology(root: root, catalog: nil, registry: PMURegistry(root: root))
         let domain = try #require(topology.clusters.first { $0.cpus.contains(0) }?.frequencyDomains.first)
         let sensor = try #require(PowerSensors.discover(root: root).first { $0.path.contains("3-0045") })
-        let cpus = Array(CPUSet.currentAffinity().cpus.prefix(2))
+        let cpus = Array(Affinity.current().cpus.prefix(2))
         // The pool's workers are pinned; this test thread gets its CPUs back.
-        return (domain, sensor, TestAffinity.restoring { ThreadPool(threads: cpus.count, cpus: cpus) })
+        return (domain, sensor, Affinity.preserving { ThreadPool(threads: cpus.count, cpus: cpus) })
     }
 
     static let kfcVolts = VoltageSource.sensor(path: "sys/bus/i2c/drivers/INA231/3-0045/sensor_V")

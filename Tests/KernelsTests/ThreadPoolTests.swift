@@ -1,6 +1,6 @@
-import CLinux
 import Foundation
 import Kernels
+import LinuxSystem
 import Synchronization
 import Testing
 #if canImport(Glibc)
@@ -18,8 +18,7 @@ struct ThreadPoolTests {
     @Test("every thread passes every barrier together, whether waiting threads spin or sleep", arguments: [(3, 0), (2, 50), (2, 5000), (3, 5000)])
     func barriersHold(threads: Int, spin: Int) {
         let pool = ThreadPool(threads: threads, spinMicroseconds: spin)
-        var cpus = [Int32](repeating: 0, count: 4096)
-        let usable = Int(cpus.withUnsafeMutableBufferPointer { socprof_get_affinity(0, $0.baseAddress, 4096) })
+        let usable = Affinity.current().count
         // More threads than CPUs: spinning would keep the awaited thread off its CPU.
         #expect(pool.spinMicroseconds == (threads > usable ? 0 : spin))
         // An NSLock (pthread mutex) rather than Synchronization's Mutex: ThreadSanitizer sees the
@@ -47,14 +46,13 @@ struct ThreadPoolTests {
 
     @Test("a pool says how many of its threads the kernel refused to pin")
     func unpinnedThreadsAreCounted() throws {
-        var saved = [Int32](repeating: 0, count: 4096)
-        let n = Int(saved.withUnsafeMutableBufferPointer { socprof_get_affinity(0, $0.baseAddress, 4096) })
-        try #require(n > 0)
+        let saved = Affinity.current()
+        try #require(!saved.isEmpty)
         // The caller is pinned too: give this test thread its CPUs back afterwards.
-        defer { _ = socprof_set_affinity(0, saved, Int32(n)) }
+        defer { try? Affinity.pin(to: saved) }
         let refused = ThreadPool(threads: 3, cpus: [1023])   // no such CPU here: EINVAL for each thread
         #expect(refused.unpinnedThreads == 3)
-        let pinned = ThreadPool(threads: 2, cpus: [Int(saved[0])])
+        let pinned = ThreadPool(threads: 2, cpus: [saved.cpus[0]])
         #expect(pinned.unpinnedThreads == 0)
         #expect(ThreadPool(threads: 2).unpinnedThreads == 0)
     }
@@ -77,7 +75,7 @@ struct ThreadPoolTests {
             let start = Mutex<(tid: pid_t, cpu: UInt64, sleeps: Int)>((0, 0, 0))
             pool.run { t in
                 guard t == 1 else { return }
-                let tid = socprof_gettid()
+                let tid = ThreadID.current()
                 start.withLock { $0 = (tid, Self.cpuTime(tid: tid) ?? 0, Self.sleeps(tid: tid) ?? -1) }
             }
             usleep(300_000)

@@ -1,4 +1,5 @@
 import Counters
+import LinuxSystem
 import Platform
 import Testing
 import TestSupport

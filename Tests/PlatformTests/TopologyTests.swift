@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 import Platform
 import Testing
 import TestSupport
@@ -114,7 +115,7 @@ struct TopologyTests {
 
     @Test func cpuSetsAndPinning() throws {
         #expect(try CPUSet(parsing: "0-2,5").description == "0-2,5")
-        let mine = CPUSet.currentAffinity()
+        let mine = Affinity.current()
         #expect(!mine.isEmpty)
         // Pin this thread to its first allowed CPU, check, and restore.
         // On a thread of its own, so that the test runner's threads keep their affinity.
@@ -122,16 +123,16 @@ struct TopologyTests {
         let target = mine.cpus[0]
         let runner = Thread {
             do {
-                try CPUSet([target]).pinCurrentThread()
-                #expect(CPUSet.currentAffinity() == [target])
-                #expect(CPUSet.currentCPU() == target)
+                try Affinity.pin(to: [target])
+                #expect(Affinity.current() == [target])
+                #expect(Affinity.currentCPU() == target)
             } catch { Issue.record("\(error)") }
             done.signal()
         }
         runner.start()
         done.wait()
         #expect {
-            try CPUSet([100_000]).pinCurrentThread()
+            try Affinity.pin(to: [100_000])
         } throws: { error in "\(error)".contains("EINVAL") }
     }
 }

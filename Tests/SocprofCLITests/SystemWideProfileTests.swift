@@ -1,8 +1,8 @@
-import CLinux
 import CPerfEvent
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 import Networks
 import Profiler
 import SystemPackage
@@ -49,9 +49,8 @@ struct SystemWideProfileTests {
         let net = MultiPassProfileTests.network()
         // The pool pins this (test) thread to CPU 0: put its CPUs back afterwards, or commands
         // that later tests start from it would inherit the pinning.
-        var saved = [Int32](repeating: 0, count: 4096)
-        let n = saved.withUnsafeMutableBufferPointer { socprof_get_affinity(0, $0.baseAddress, 4096) }
-        defer { if n > 0 { _ = saved.withUnsafeMutableBufferPointer { socprof_set_affinity(0, $0.baseAddress, n) } } }
+        let saved = Affinity.current()
+        defer { if !saved.isEmpty { try? Affinity.pin(to: saved) } }
         let pool = ThreadPool(threads: 1, cpus: [0]) // the network runs on CPU 0, the CPU counted
         let profiler = LayerProfiler(network: net, pool: pool, events: [Self.taskClock()], metrics: [], registry: PMURegistry(root: .live),
                                      permissions: permissions, systemEvents: [Self.systemClock()])

@@ -1,6 +1,6 @@
-import CLinux
 import Counters
 import Foundation
+import LinuxSystem
 
 /// Fixture trees of real board layouts under Tests/Fixtures (see its README.md).
 public enum Fixtures {
@@ -119,19 +119,6 @@ public enum Socprof {
             if FileManager.default.isExecutableFile(atPath: p) { return p }
         }
         return nil
-    }
-}
-
-/// The calling thread's CPU affinity, saved and put back: a `ThreadPool` with CPUs pins the
-/// thread that makes it (it runs the pool's index 0), and a test thread left pinned would pass the
-/// pinning on to every command a later test starts from it (`--cpus 1` would then be refused).
-public enum TestAffinity {
-    /// Runs `body`, then gives the calling thread back the CPUs it had.
-    public static func restoring<T>(_ body: () throws -> T) rethrows -> T {
-        var saved = [Int32](repeating: 0, count: 4096)
-        let n = saved.withUnsafeMutableBufferPointer { socprof_get_affinity(0, $0.baseAddress, 4096) }
-        defer { if n > 0 { _ = saved.withUnsafeMutableBufferPointer { socprof_set_affinity(0, $0.baseAddress, n) } } }
-        return try body()
     }
 }
 

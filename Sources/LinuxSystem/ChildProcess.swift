@@ -1,6 +1,10 @@
 import CLinux
-import Foundation
 import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A command started in two steps, so that counters can be attached to its pid before it runs:
 /// `spawn` forks a child that waits, `start` lets it exec.
@@ -63,8 +67,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if goFD >= 0 { _ = system_close(goFD) }
-        if errFD >= 0 { _ = system_close(errFD) }
+        if goFD >= 0 { try? FileDescriptor(rawValue: goFD).close() }
+        if errFD >= 0 { try? FileDescriptor(rawValue: errFD).close() }
     }
 
     /// Forks a child that will run `arguments` (PATH is searched for `arguments[0]`) once
@@ -76,7 +80,7 @@ public final class ChildProcess: @unchecked Sendable {
         let cStrings: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in cStrings { free(p) } }
         let pid = cStrings.withUnsafeBufferPointer { socprof_spawn_waiting($0.baseAddress, &go, &err) }
-        guard pid > 0 else { throw LaunchError(command: arguments[0], errno: Errno(rawValue: Foundation.errno)) }
+        guard pid > 0 else { throw LaunchError(command: arguments[0], errno: Errno(rawValue: errno)) }
         return ChildProcess(pid: pid, arguments: arguments, goFD: go, errFD: err)
     }
 
@@ -84,13 +88,14 @@ public final class ChildProcess: @unchecked Sendable {
     /// has been reaped).
     public func start() throws(LaunchError) {
         _ = socprof_spawn_release(goFD) // EPIPE if it died: the err pipe below says why
-        _ = system_close(goFD)
+        try? FileDescriptor(rawValue: goFD).close()
         goFD = -1
         var code: Int32 = 0
-        let n = withUnsafeMutableBytes(of: &code) { system_read(errFD, $0) }
-        _ = system_close(errFD)
+        let errPipe = FileDescriptor(rawValue: errFD)
+        let n = try? withUnsafeMutableBytes(of: &code) { try errPipe.read(into: $0, retryOnInterrupt: true) }
+        try? errPipe.close()
         errFD = -1
-        if case .success(let got) = n, got == MemoryLayout<Int32>.size {
+        if n == MemoryLayout<Int32>.size {
             _ = wait()
             throw LaunchError(command: arguments[0], errno: Errno(rawValue: code))
         }
@@ -102,13 +107,13 @@ public final class ChildProcess: @unchecked Sendable {
     public func wait() -> Termination {
         if let termination { return termination }
         var info = siginfo_t()
-        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && Foundation.errno == EINTR {}
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
         if forwarding { stopForwardingSignals() }
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, 0)
             if r == pid { break }
-            if r < 0 && Foundation.errno == EINTR { continue }
+            if r < 0 && errno == EINTR { continue }
             // ECHILD: already reaped elsewhere; report what we know.
             termination = .exited(127)
             return termination!
