@@ -85,8 +85,10 @@ let package = Package(
         // networks, and an unoptimised SIMD kernel is ~100x slower.
         .target(name: "Kernels", dependencies: ["LinuxSystem", "CLinux", "CBench", "CArmKernels", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
-        .target(name: "Profiler", dependencies: ["LinuxSystem", "Counters", "Platform", "Kernels", "Networks"], swiftSettings: releaseSwift),
-        .target(name: "Reports", dependencies: ["LinuxSystem", "Profiler", "Experiments"], swiftSettings: releaseSwift),
+        // The profile report's values (what `profile --format json` writes and every renderer reads).
+        .target(name: "ProfileModel", dependencies: ["Networks"], swiftSettings: releaseSwift),
+        .target(name: "Profiler", dependencies: ["ProfileModel", "LinuxSystem", "Counters", "Platform", "Kernels", "Networks"], swiftSettings: releaseSwift),
+        .target(name: "Reports", dependencies: ["LinuxSystem", "ProfileModel", "Profiler", "Experiments"], swiftSettings: releaseSwift),
         // Simulator calibration: gem5 stats beside measured counters, PMC power models.
         .target(name: "Calibration", swiftSettings: releaseSwift),
         // Experiments across frequencies and clusters: power-model samples, sweeps, co-execution.
@@ -94,7 +96,7 @@ let package = Package(
         .target(
             name: "SocprofCLI",
             dependencies: [
-                "LinuxSystem", "Counters", "Platform", "CBench", "Networks", "Kernels", "Profiler", "Reports", "Calibration", "CM5Ops", "Experiments",
+                "LinuxSystem", "Counters", "Platform", "CBench", "Networks", "Kernels", "ProfileModel", "Profiler", "Reports", "Calibration", "CM5Ops", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSwift
@@ -102,7 +104,7 @@ let package = Package(
         .executableTarget(name: "socprof", dependencies: ["SocprofCLI"], swiftSettings: releaseSwift),
         .target(name: "TestSupport", dependencies: ["LinuxSystem", "Counters", "CPerfEvent", "Kernels", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["LinuxSystem", "Platform", "Counters", "TestSupport"]),
-        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reports", "Platform", "Counters", "Networks", "Kernels", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "ProfilerTests", dependencies: ["ProfileModel", "Profiler", "Reports", "Platform", "Counters", "Networks", "Kernels", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Counters", "TestSupport", .product(name: "SystemPackage", package: "swift-system")], exclude: ["Golden"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Kernels", "TestSupport"]),

@@ -14,7 +14,8 @@
 //        Cortex-A53 model retires writes in order, so a 4-cycle load issued after a 10-cycle fmla
 //        waits for it: there, every load between fmla costs 6 cycles and the a55 schedule runs at
 //        0.23 fmla/cycle; one group per step costs them once (see docs/kernels.md).
-// The last k steps (one or two) run in a plain loop. Written for socprof (scripts/bench/arm-kernels
+// The last k steps (one or two) run in a plain loop, shared: the a53 kernel branches into the
+// a55 kernel's (.Lsgemm_8x12_rest), as does the store of C. Written for socprof (scripts/bench/arm-kernels
 // measures both); the tile and register layout follow the Swift kernel's.
 #if defined(__aarch64__) && defined(__ELF__)
 
@@ -146,6 +147,7 @@ socprof_sgemm_8x12_a55:
         fmla    v31.4s, v7.4s, v1.s[3]
         b.ge    .La55_loop
 .La55_rest:
+.Lsgemm_8x12_rest:       // the a53 kernel joins here: x0 = k steps left (0 to 2), x1/x2 at the next step
         cbz     x0, .La55_store
 .La55_tail:
         ldp     q0, q1, [x1], #32
@@ -277,7 +279,7 @@ socprof_sgemm_8x12_a53:
         // One k step per iteration, its fmla first and then the next step's loads (kc-1 times), then
         // the last step's fmla; x0 is then 0.
         cmp     x0, #2
-        b.lt    .La53_rest
+        b.lt    .Lsgemm_8x12_rest
         ldr     q0, [x1, #0]
         ldr     q2, [x2, #0]
         ldr     q3, [x2, #16]
@@ -342,96 +344,9 @@ socprof_sgemm_8x12_a53:
         fmla    v29.4s, v2.4s, v1.s[3]
         fmla    v30.4s, v3.4s, v1.s[3]
         fmla    v31.4s, v4.4s, v1.s[3]
-.La53_rest:
-        cbz     x0, .La53_store
-.La53_tail:
-        ldp     q0, q1, [x1], #32
-        ld1     {v2.4s, v3.4s, v4.4s}, [x2], #48
-        fmla    v8.4s, v2.4s, v0.s[0]
-        fmla    v9.4s, v3.4s, v0.s[0]
-        fmla    v10.4s, v4.4s, v0.s[0]
-        fmla    v11.4s, v2.4s, v0.s[1]
-        fmla    v12.4s, v3.4s, v0.s[1]
-        fmla    v13.4s, v4.4s, v0.s[1]
-        fmla    v14.4s, v2.4s, v0.s[2]
-        fmla    v15.4s, v3.4s, v0.s[2]
-        fmla    v16.4s, v4.4s, v0.s[2]
-        fmla    v17.4s, v2.4s, v0.s[3]
-        fmla    v18.4s, v3.4s, v0.s[3]
-        fmla    v19.4s, v4.4s, v0.s[3]
-        fmla    v20.4s, v2.4s, v1.s[0]
-        fmla    v21.4s, v3.4s, v1.s[0]
-        fmla    v22.4s, v4.4s, v1.s[0]
-        fmla    v23.4s, v2.4s, v1.s[1]
-        fmla    v24.4s, v3.4s, v1.s[1]
-        fmla    v25.4s, v4.4s, v1.s[1]
-        fmla    v26.4s, v2.4s, v1.s[2]
-        fmla    v27.4s, v3.4s, v1.s[2]
-        fmla    v28.4s, v4.4s, v1.s[2]
-        fmla    v29.4s, v2.4s, v1.s[3]
-        fmla    v30.4s, v3.4s, v1.s[3]
-        fmla    v31.4s, v4.4s, v1.s[3]
-        subs    x0, x0, #1
-        b.ne    .La53_tail
-.La53_store:
-        lsl     x4, x4, #2
-        cbz     w5, .La53_set
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v8.4s, v8.4s, v0.4s
-        fadd    v9.4s, v9.4s, v1.4s
-        fadd    v10.4s, v10.4s, v2.4s
-        st1     {v8.4s, v9.4s, v10.4s}, [x3], x4
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v11.4s, v11.4s, v0.4s
-        fadd    v12.4s, v12.4s, v1.4s
-        fadd    v13.4s, v13.4s, v2.4s
-        st1     {v11.4s, v12.4s, v13.4s}, [x3], x4
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v14.4s, v14.4s, v0.4s
-        fadd    v15.4s, v15.4s, v1.4s
-        fadd    v16.4s, v16.4s, v2.4s
-        st1     {v14.4s, v15.4s, v16.4s}, [x3], x4
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v17.4s, v17.4s, v0.4s
-        fadd    v18.4s, v18.4s, v1.4s
-        fadd    v19.4s, v19.4s, v2.4s
-        st1     {v17.4s, v18.4s, v19.4s}, [x3], x4
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v20.4s, v20.4s, v0.4s
-        fadd    v21.4s, v21.4s, v1.4s
-        fadd    v22.4s, v22.4s, v2.4s
-        st1     {v20.4s, v21.4s, v22.4s}, [x3], x4
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v23.4s, v23.4s, v0.4s
-        fadd    v24.4s, v24.4s, v1.4s
-        fadd    v25.4s, v25.4s, v2.4s
-        st1     {v23.4s, v24.4s, v25.4s}, [x3], x4
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v26.4s, v26.4s, v0.4s
-        fadd    v27.4s, v27.4s, v1.4s
-        fadd    v28.4s, v28.4s, v2.4s
-        st1     {v26.4s, v27.4s, v28.4s}, [x3], x4
-        ld1     {v0.4s, v1.4s, v2.4s}, [x3]
-        fadd    v29.4s, v29.4s, v0.4s
-        fadd    v30.4s, v30.4s, v1.4s
-        fadd    v31.4s, v31.4s, v2.4s
-        st1     {v29.4s, v30.4s, v31.4s}, [x3], x4
-        b       .La53_done
-.La53_set:
-        st1     {v8.4s, v9.4s, v10.4s}, [x3], x4
-        st1     {v11.4s, v12.4s, v13.4s}, [x3], x4
-        st1     {v14.4s, v15.4s, v16.4s}, [x3], x4
-        st1     {v17.4s, v18.4s, v19.4s}, [x3], x4
-        st1     {v20.4s, v21.4s, v22.4s}, [x3], x4
-        st1     {v23.4s, v24.4s, v25.4s}, [x3], x4
-        st1     {v26.4s, v27.4s, v28.4s}, [x3], x4
-        st1     {v29.4s, v30.4s, v31.4s}, [x3], x4
-.La53_done:
-        ldp     d14, d15, [sp, #48]
-        ldp     d12, d13, [sp, #32]
-        ldp     d10, d11, [sp, #16]
-        ldp     d8, d9, [sp], #64
-        ret
+        // The last k steps, the store and the return are the a55 kernel's (the same registers
+        // and stack frame from here on).
+        b       .Lsgemm_8x12_rest
         .size   socprof_sgemm_8x12_a53, .-socprof_sgemm_8x12_a53
 #endif
 

@@ -116,16 +116,19 @@ public struct PlatformDescription: Sendable {
         }
         for c in topology.clusters {
             if topology.architecture != "x86_64" {
-                if c.core == nil {
+                if let core = c.core {
+                    if eventTable(for: c) == nil {
+                        out.append(Problem(problem: "cluster \(c.name): no event table for \(core.name); metrics use generic events only",
+                                           fix: "add events/arm/\(core.id).json and a line in events/mapfile.csv"))
+                    }
+                } else {
                     out.append(Problem(problem: "cluster \(c.name): MIDR \(c.midr?.description ?? "unknown") is not in events/cores.csv",
                                        fix: "add a line implementer,part,core,name to events/cores.csv"))
-                } else if eventTable(for: c) == nil {
-                    out.append(Problem(problem: "cluster \(c.name): no event table for \(c.core!.name); metrics use generic events only",
-                                       fix: "add events/arm/\(c.core!.id).json and a line in events/mapfile.csv"))
                 }
             }
-            for d in c.frequencyDomains where d.governor != nil && d.governor != "performance" && d.governor != "userspace" {
-                out.append(Problem(problem: "cpus \(d.cpus) use the \(d.governor!) cpufreq governor: the frequency may change during a run",
+            for d in c.frequencyDomains {
+                guard let governor = d.governor, governor != "performance", governor != "userspace" else { continue }
+                out.append(Problem(problem: "cpus \(d.cpus) use the \(governor) cpufreq governor: the frequency may change during a run",
                                    fix: "for repeatable figures: `sudo cpupower -c \(d.cpus) frequency-set -g performance`"))
             }
         }
@@ -133,8 +136,9 @@ public struct PlatformDescription: Sendable {
             out.append(Problem(problem: "no power sensor found (hwmon, INA231, INA3221, powercap): energy figures are unavailable",
                                fix: "log an external meter to a CSV (timestamp,watts) and pass it to socprof"))
         }
-        for s in sensors where s.enablePath != nil && root.readTrimmed(s.enablePath!) != "1" {
-            out.append(Problem(problem: "\(s.label) is disabled", fix: "socprof enables it when run as root, or `echo 1 | sudo tee \(root.absolute(s.enablePath!))`"))
+        for s in sensors {
+            guard let enable = s.enablePath, root.readTrimmed(enable) != "1" else { continue }
+            out.append(Problem(problem: "\(s.label) is disabled", fix: "socprof enables it when run as root, or `echo 1 | sudo tee \(root.absolute(enable))`"))
         }
         for p in registry.problems + topology.problems { out.append(Problem(problem: p, fix: nil)) }
         return out

@@ -1,4 +1,5 @@
 import Foundation
+import ProfileModel
 import Profiler
 
 /// The last repeat of a profile as a Chrome/Perfetto trace (JSON "traceEvents"): each layer a

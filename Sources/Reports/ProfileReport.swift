@@ -1,4 +1,5 @@
 import Foundation
+import ProfileModel
 import Profiler
 
 /// Renderings of a `NetworkProfile`.

@@ -1,4 +1,5 @@
 import Foundation
+import ProfileModel
 import Profiler
 
 /// Draws profiles under a roofline as SVG: log-log axes (ops/byte, GOP/s), the bandwidth and

@@ -4,6 +4,7 @@ import CBench
 import Foundation
 import LinuxSystem
 import Platform
+import ProfileModel
 
 /// `socprof bench`: micro-benchmarks that print figures beside a reference measured in the same run.
 struct BenchCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Calibration
 import Foundation
 import Platform
+import ProfileModel
 import Profiler
 import Reports
 

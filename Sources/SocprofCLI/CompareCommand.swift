@@ -2,6 +2,7 @@ import ArgumentParser
 import Counters
 import Foundation
 import Platform
+import ProfileModel
 import Profiler
 
 /// `socprof compare A.json B.json`: two profile reports side by side, with ratios.

@@ -231,8 +231,8 @@ struct NetworksCommand: ParsableCommand {
 
     func run() throws {
         let names = network.map { [$0.lowercased()] } ?? NetworkCatalog.names
-        let entries = names.map { name -> Entry in
-            let net = NetworkCatalog.network(named: name)!
+        let entries = try names.map { name throws -> Entry in
+            let net = try lookUpNetwork(name)
             let costs = net.costs()
             return Entry(name: name, input: net.input, macs: costs.reduce(0) { $0 + $1.macs }, ops: costs.reduce(0) { $0 + $1.ops },
                          params: net.totalParams, param_bytes: costs.reduce(0) { $0 + $1.paramBytes },

@@ -1,6 +1,7 @@
 import Counters
 import Networks
 import Platform
+import ProfileModel
 import Profiler
 import Testing
 

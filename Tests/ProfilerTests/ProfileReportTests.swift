@@ -1,5 +1,6 @@
 import Foundation
 import Platform
+import ProfileModel
 import Profiler
 import Reports
 import Testing

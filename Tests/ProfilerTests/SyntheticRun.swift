@@ -2,6 +2,7 @@ import Counters
 import Foundation
 import Networks
 import Platform
+import ProfileModel
 import Profiler
 
 /// A profiling run written by hand: a three-layer network, two threads, four repeats, the

@@ -92,6 +92,32 @@ public struct LayerProfile: Codable, Sendable {
     public var bound: Bound? = nil
     /// Which intensity decided the bound.
     public var bound_basis: IntensityBasis? = nil
+
+    /// Every field, in declaration order.
+    public init(name: String, kind: String, output: TensorShape, macs: Int64, ops: Int64, time_s: Double,
+                time_min_s: Double, time_max_s: Double, gops: Double, oi_theoretical: Double, oi_empirical: Figure,
+                events: [String: Figure], metrics: [String: Figure],
+                energy_j: Figure = .unavailable("no power sensor"),
+                attainable_gops: Figure = .unavailable("no ceilings"), bound: Bound? = nil,
+                bound_basis: IntensityBasis? = nil) {
+        self.name = name
+        self.kind = kind
+        self.output = output
+        self.macs = macs
+        self.ops = ops
+        self.time_s = time_s
+        self.time_min_s = time_min_s
+        self.time_max_s = time_max_s
+        self.gops = gops
+        self.oi_theoretical = oi_theoretical
+        self.oi_empirical = oi_empirical
+        self.events = events
+        self.metrics = metrics
+        self.energy_j = energy_j
+        self.attainable_gops = attainable_gops
+        self.bound = bound
+        self.bound_basis = bound_basis
+    }
 }
 
 /// The roofline a profile is placed under.
@@ -132,6 +158,19 @@ public struct EnergyFigures: Codable, Sendable {
     public let images_per_second_per_watt: Figure
     /// Images/s per watt above the idle baseline.
     public let images_per_second_per_watt_above_idle: Figure
+
+    /// Every field, in declaration order.
+    public init(sensors: [String], mean_watts: Figure, idle_watts: Figure, joules_per_image: Figure,
+                joules_per_image_above_idle: Figure, images_per_second_per_watt: Figure,
+                images_per_second_per_watt_above_idle: Figure) {
+        self.sensors = sensors
+        self.mean_watts = mean_watts
+        self.idle_watts = idle_watts
+        self.joules_per_image = joules_per_image
+        self.joules_per_image_above_idle = joules_per_image_above_idle
+        self.images_per_second_per_watt = images_per_second_per_watt
+        self.images_per_second_per_watt_above_idle = images_per_second_per_watt_above_idle
+    }
 }
 
 /// One layer of the last repeat, as it ran: when, and what each thread counted.
@@ -142,6 +181,14 @@ public struct LayerRun: Codable, Sendable {
     public let end_s: Double
     /// Per worker thread (index 0 = the calling thread): each event's count in this layer.
     public let per_thread: [[String: Double]]
+
+    /// Every field, in declaration order.
+    public init(layer: String, start_s: Double, end_s: Double, per_thread: [[String: Double]]) {
+        self.layer = layer
+        self.start_s = start_s
+        self.end_s = end_s
+        self.per_thread = per_thread
+    }
 }
 
 /// A network profiled layer by layer.
@@ -175,5 +222,24 @@ public struct NetworkProfile: Codable, Sendable {
             layers[i].bound = placement.bound
             layers[i].bound_basis = placement.basis
         }
+    }
+
+    /// Every field, in declaration order.
+    public init(schema: String, schema_version: Int, network: String, placement: String, threads: Int, repeats: Int,
+                warmup: Int, throughput_ips: Double, layers: [LayerProfile], notes: [String],
+                roofline: Roofline? = nil, last_run: [LayerRun] = [], energy: EnergyFigures? = nil) {
+        self.schema = schema
+        self.schema_version = schema_version
+        self.network = network
+        self.placement = placement
+        self.threads = threads
+        self.repeats = repeats
+        self.warmup = warmup
+        self.throughput_ips = throughput_ips
+        self.layers = layers
+        self.notes = notes
+        self.roofline = roofline
+        self.last_run = last_run
+        self.energy = energy
     }
 }

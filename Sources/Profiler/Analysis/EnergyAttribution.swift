@@ -1,5 +1,6 @@
 import Foundation
 import Platform
+import ProfileModel
 
 /// What the power sensors gave during a profile, as the analysis needs it: the joules over any
 /// window, and how the sensors were sampled.

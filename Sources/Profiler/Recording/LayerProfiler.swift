@@ -4,6 +4,7 @@ import Kernels
 import LinuxSystem
 import Networks
 import Platform
+import ProfileModel
 
 /// Runs a network on a pinned pool with counters opened on every worker thread, which each
 /// thread reads itself at the end of its share of a layer; per-thread values summed per layer.

@@ -2,6 +2,7 @@ import Counters
 import Foundation
 import Networks
 import Platform
+import ProfileModel
 
 /// Turns what a profiling run recorded (`LayerSamples`) into the report (`NetworkProfile`):
 /// per-layer counts summed over threads and scaled by the one rule in `LayerCount.combine`,

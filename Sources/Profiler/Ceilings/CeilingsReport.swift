@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import LinuxSystem
 import Platform
+import ProfileModel
 
 /// Measured roofline ceilings of one cluster, as `socprof ceilings` writes and `profile` reads them.
 public struct CeilingsReport: Codable, Sendable {
