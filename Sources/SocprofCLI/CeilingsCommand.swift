@@ -31,12 +31,8 @@ struct CeilingsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let root = global.systemRoot
-        let platform: PlatformDescription
-        do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
-        let place = try placement.resolve(root: root)
+        let (platform, place, cluster) = try placement.resolve(root: global.systemRoot, board: board)
         let (cpus, label) = (place.cpus, place.label)
-        let cluster = place.cluster(in: platform.topology)
         let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let threads = pool.count
 

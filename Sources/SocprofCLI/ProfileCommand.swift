@@ -74,11 +74,8 @@ struct ProfileCommand: ParsableCommand {
     func run() throws {
         let net = try lookUpNetwork(network)
         let root = global.systemRoot
-        let platform: PlatformDescription
-        do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
-        let place = try placement.resolve(root: root)
+        let (platform, place, cluster) = try placement.resolve(root: root, board: board)
         let (cpus, label) = (place.cpus, place.label)
-        let cluster = place.cluster(in: platform.topology)
         var notes: [String] = []
 
         var resolvedMetrics: [ResolvedMetric] = []

@@ -76,6 +76,15 @@ struct PlacementOptions: ParsableArguments {
             return try Placement.resolve(cpus.map { .cpus($0) } ?? .cluster(cluster), root: root, allowed: Affinity.current())
         } catch { throw CLIError.badInput(error.description) }
     }
+
+    /// The board described (`--board` or the device tree), the CPUs chosen on it, and the
+    /// cluster of the board's topology they belong to (nil when they span several).
+    func resolve(root: SystemRoot, board: String?) throws -> (platform: PlatformDescription, place: Placement, cluster: Cluster?) {
+        let platform: PlatformDescription
+        do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
+        let place = try resolve(root: root)
+        return (platform, place, place.cluster(in: platform.topology))
+    }
 }
 
 /// `socprof run`: images/s of a network, without counters.

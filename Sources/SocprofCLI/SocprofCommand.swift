@@ -13,7 +13,7 @@ public struct SocprofCommand: ParsableCommand {
         abstract: "Hardware-counter profiler for neural-network inference on ARM boards.",
         discussion: """
             Counts cycles, instructions, cache refills and DRAM traffic through Linux perf_event, \
-            per command today and per network layer as the profiler lands. Everything read from \
+            per command (stat) and per network layer (profile). Everything read from \
             /sys and /proc is read under --root (or SOCPROF_ROOT), so a copy of a board's tree works too.
             """,
         version: "socprof \(socprofVersion) (libpfm4 API \(Pfm.version))",
