@@ -19,15 +19,8 @@
 // measures both); the tile and register layout follow the Swift kernel's.
 #if defined(__aarch64__) && defined(__ELF__)
 
-// Cortex-A55 schedule: 64-bit loads spread between the fmla.
-        .text
-        .p2align 6
-        .globl  socprof_sgemm_8x12_a55
-        .type   socprof_sgemm_8x12_a55, %function
-socprof_sgemm_8x12_a55:
-        // x0 = kc, x1 = A panel (k-major, 8 floats per k), x2 = B panel (k-major, 12 floats per
-        // k), x3 = C, x4 = ldc (floats), w5 = accumulate. v8-v31: the 8x12 accumulators (row r,
-        // columns 4j..4j+3 in v(8+3r+j)); d8-d15 are callee-saved.
+// Both kernels start alike: d8-d15 (callee-saved) to the stack, the 24 accumulators to zero.
+        .macro  SGEMM_8X12_ENTER
         stp     d8, d9, [sp, #-64]!
         stp     d10, d11, [sp, #16]
         stp     d12, d13, [sp, #32]
@@ -56,6 +49,18 @@ socprof_sgemm_8x12_a55:
         movi    v29.16b, #0
         movi    v30.16b, #0
         movi    v31.16b, #0
+        .endm
+
+// Cortex-A55 schedule: 64-bit loads spread between the fmla.
+        .text
+        .p2align 6
+        .globl  socprof_sgemm_8x12_a55
+        .type   socprof_sgemm_8x12_a55, %function
+socprof_sgemm_8x12_a55:
+        // x0 = kc, x1 = A panel (k-major, 8 floats per k), x2 = B panel (k-major, 12 floats per
+        // k), x3 = C, x4 = ldc (floats), w5 = accumulate. v8-v31: the 8x12 accumulators (row r,
+        // columns 4j..4j+3 in v(8+3r+j)); d8-d15 are callee-saved.
+        SGEMM_8X12_ENTER
         // Two k steps per iteration while at least 3 remain (the loads run one step ahead).
         cmp     x0, #3
         b.lt    .La55_rest
@@ -248,34 +253,7 @@ socprof_sgemm_8x12_a53:
         // x0 = kc, x1 = A panel (k-major, 8 floats per k), x2 = B panel (k-major, 12 floats per
         // k), x3 = C, x4 = ldc (floats), w5 = accumulate. v8-v31: the 8x12 accumulators (row r,
         // columns 4j..4j+3 in v(8+3r+j)); d8-d15 are callee-saved.
-        stp     d8, d9, [sp, #-64]!
-        stp     d10, d11, [sp, #16]
-        stp     d12, d13, [sp, #32]
-        stp     d14, d15, [sp, #48]
-        movi    v8.16b, #0
-        movi    v9.16b, #0
-        movi    v10.16b, #0
-        movi    v11.16b, #0
-        movi    v12.16b, #0
-        movi    v13.16b, #0
-        movi    v14.16b, #0
-        movi    v15.16b, #0
-        movi    v16.16b, #0
-        movi    v17.16b, #0
-        movi    v18.16b, #0
-        movi    v19.16b, #0
-        movi    v20.16b, #0
-        movi    v21.16b, #0
-        movi    v22.16b, #0
-        movi    v23.16b, #0
-        movi    v24.16b, #0
-        movi    v25.16b, #0
-        movi    v26.16b, #0
-        movi    v27.16b, #0
-        movi    v28.16b, #0
-        movi    v29.16b, #0
-        movi    v30.16b, #0
-        movi    v31.16b, #0
+        SGEMM_8X12_ENTER
         // One k step per iteration, its fmla first and then the next step's loads (kc-1 times), then
         // the last step's fmla; x0 is then 0.
         cmp     x0, #2
