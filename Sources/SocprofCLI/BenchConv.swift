@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import Platform
 import Kernels
@@ -22,63 +23,16 @@ struct ConvBench: ParsableCommand {
         if let layer, !net.layers.contains(where: { $0.name == layer }) { throw ValidationError("\(network) has no layer '\(layer)'.") }
     }
 
-    struct Row: Encodable {
-        let layer: String
-        let shape: String
-        let gflop: Double
-        let ms: Double
-        let gflops: Double
-    }
-
     func run() throws {
-        let net = NetworkCatalog.network(named: network.lowercased())!
-        let pool = try options.makePool()
-        let runner = NetworkRunner(network: net, pool: pool)
-        runner.setDeterministicInput()
-        let costs = net.costs()
-        // The reference: SGEMM 1024^3 on the same threads, timed before and after the layers.
-        let ws = (0..<pool.count).map { _ in GEMM.Workspace() }
-        let n = 1024
-        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-        var cm = [Float](repeating: 0, count: n * n)
-        func gemmSeconds() -> Double {
-            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in cm.withUnsafeMutableBufferPointer { c in
-                options.median { GEMM.multiply(m: n, n: n, k: n, a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n, pool: pool, workspaces: ws) }
-            } } }
-        }
-        let gemmBefore = gemmSeconds()
-        var rows: [Row] = []
-        var totalFlop = 0.0, totalSeconds = 0.0
-        var done = 0 // layers run so far on the current image
-        for (i, l) in net.layers.enumerated() {
-            guard case .convolution(let c) = l.kind else { continue }
-            if let layer, l.name != layer { continue }
-            if let kernel, c.kernelH != kernel { continue }
-            // Depthwise convolutions use a direct kernel, not the GEMM: left out of the comparison.
-            if c.groups > 1 && c.groups == c.outputChannels && layer == nil { continue }
-            // The layer's input must be what the network computed: run the layers before it (a
-            // layer's output slot never overlaps its inputs, so repeating it keeps them intact).
-            for j in (done + 1)..<i { runner.runLayer(j) }
-            done = i
-            let seconds = options.median { runner.runLayer(i) }
-            let flop = 2 * Double(costs[i].macs)
-            totalFlop += flop
-            totalSeconds += seconds
-            let x = net.layers[l.inputs[0]].output
-            rows.append(Row(layer: l.name, shape: "\(x) -> \(l.output) k\(c.kernelH) s\(c.strideH) g\(c.groups)",
-                            gflop: flop / 1e9, ms: seconds * 1e3, gflops: flop / seconds / 1e9))
-        }
-        let gemmAfter = gemmSeconds()
-        let gemmRate = 2 * Double(n * n * n) / ((gemmBefore + gemmAfter) / 2) / 1e9
-        let convRate = totalSeconds > 0 ? totalFlop / totalSeconds / 1e9 : 0
+        let net = try lookUpNetwork(network)
+        let result = ConvBenchmark.run(network: net, pool: try options.makePool(), layer: layer, kernel: kernel,
+                                       timing: KernelTiming(repetitions: options.repetitions))
         if options.json {
-            let enc = ReportJSON.encoder()
-            struct Doc: Encodable { let layers: [Row]; let conv_gflops: Double; let gemm_gflops: Double; let ratio: Double; let threads: Int }
-            print(String(decoding: try enc.encode(Doc(layers: rows, conv_gflops: convRate, gemm_gflops: gemmRate, ratio: convRate / gemmRate, threads: pool.count)), as: UTF8.self))
+            print(String(decoding: try ReportJSON.encoder().encode(result), as: UTF8.self))
             return
         }
-        for r in rows { print("  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%8.3f ms %8.1f GFLOP/s", r.ms, r.gflops)) }
+        for r in result.layers { print("  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%8.3f ms %8.1f GFLOP/s", r.ms, r.gflops)) }
         print(String(format: "%@ convolutions%@, %d thread(s): %.1f GFLOP/s over %.2f GFLOP; SGEMM 1024^3 in the same run: %.1f GFLOP/s; ratio %.2f",
-                     network, kernel.map { " \($0)x\($0)" } ?? "", pool.count, convRate, totalFlop / 1e9, gemmRate, convRate / gemmRate))
+                     network, kernel.map { " \($0)x\($0)" } ?? "", result.threads, result.conv_gflops, result.totalGFLOP, result.gemm_gflops, result.ratio))
     }
 }

@@ -1,0 +1,78 @@
+import Kernels
+import Networks
+
+/// `socprof bench conv`'s measurement: a network's GEMM convolution layers, each timed on the
+/// input the network computed for it, beside SGEMM 1024^3 timed on the same threads before and
+/// after them. The JSON form is this value (keys as named).
+public struct ConvBenchmark: Codable, Sendable {
+    /// One convolution layer.
+    public struct Layer: Codable, Sendable {
+        public let layer: String
+        /// "CxHxW -> CxHxW kK sS gG".
+        public let shape: String
+        /// 2 x MACs, GFLOP.
+        public let gflop: Double
+        /// Median time, ms.
+        public let ms: Double
+        public let gflops: Double
+    }
+
+    public let layers: [Layer]
+    /// All the layers' FLOP over all their median times, GFLOP/s (0 when no layer was timed).
+    public let conv_gflops: Double
+    /// SGEMM 1024^3, the mean of its median times before and after the layers, GFLOP/s.
+    public let gemm_gflops: Double
+    /// conv_gflops / gemm_gflops.
+    public let ratio: Double
+    public let threads: Int
+
+    /// The layers' FLOP, GFLOP.
+    public var totalGFLOP: Double { layers.reduce(0) { $0 + $1.gflop } }
+
+    /// Times the convolutions of `network` on `pool`: only `layer` when given, only kernels of
+    /// size `kernel` when given; depthwise layers (a direct kernel, not the GEMM) are left out
+    /// unless `layer` names one.
+    public static func run(network net: Network, pool: ThreadPool, layer: String? = nil, kernel: Int? = nil,
+                           timing: KernelTiming) -> ConvBenchmark {
+        let runner = NetworkRunner(network: net, pool: pool)
+        runner.setDeterministicInput()
+        let costs = net.costs()
+        let ws = (0..<pool.count).map { _ in GEMM.Workspace() }
+        let n = 1024
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var cm = [Float](repeating: 0, count: n * n)
+        func gemmSeconds() -> Double {
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in cm.withUnsafeMutableBufferPointer { c in
+                timing.medianSeconds {
+                    GEMM.multiply(m: n, n: n, k: n, a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n,
+                                  pool: pool, workspaces: ws)
+                }
+            } } }
+        }
+        let gemmBefore = gemmSeconds()
+        var rows: [Layer] = []
+        var totalFlop = 0.0, totalSeconds = 0.0
+        var done = 0 // layers run so far on the current image
+        for (i, l) in net.layers.enumerated() {
+            guard case .convolution(let c) = l.kind else { continue }
+            if let layer, l.name != layer { continue }
+            if let kernel, c.kernelH != kernel { continue }
+            if c.groups > 1 && c.groups == c.outputChannels && layer == nil { continue }
+            // The layer's input must be what the network computed: run the layers before it (a
+            // layer's output slot never overlaps its inputs, so repeating it keeps them intact).
+            for j in (done + 1)..<i { runner.runLayer(j) }
+            done = i
+            let seconds = timing.medianSeconds { runner.runLayer(i) }
+            let flop = 2 * Double(costs[i].macs)
+            totalFlop += flop
+            totalSeconds += seconds
+            let x = net.layers[l.inputs[0]].output
+            rows.append(Layer(layer: l.name, shape: "\(x) -> \(l.output) k\(c.kernelH) s\(c.strideH) g\(c.groups)",
+                              gflop: flop / 1e9, ms: seconds * 1e3, gflops: flop / seconds / 1e9))
+        }
+        let gemmAfter = gemmSeconds()
+        let gemmRate = 2 * Double(n * n * n) / ((gemmBefore + gemmAfter) / 2) / 1e9
+        let convRate = totalSeconds > 0 ? totalFlop / totalSeconds / 1e9 : 0
+        return ConvBenchmark(layers: rows, conv_gflops: convRate, gemm_gflops: gemmRate, ratio: convRate / gemmRate, threads: pool.count)
+    }
+}
