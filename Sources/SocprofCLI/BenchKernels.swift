@@ -53,6 +53,8 @@ struct GEMMBench: ParsableCommand {
     @Option(help: "Rows of A and C.") var m: Int = 1024
     @Option(help: "Columns of B and C.") var n: Int = 1024
     @Option(help: "Columns of A, rows of B.") var k: Int = 1024
+    @Flag(help: "List the GEMM kernels this CPU can run (SOCPROF_GEMM_KERNEL=NAME forces one), the automatic choice first, and exit.")
+    var listKernels = false
     @OptionGroup var options: KernelBenchOptions
 
     func validate() throws {
@@ -67,8 +69,14 @@ struct GEMMBench: ParsableCommand {
     }
 
     func run() throws {
+        if listKernels {
+            let auto = GEMMKernel.automatic(for: .current)
+            for kernel in [auto] + GEMMKernel.runnable(on: .current).filter({ $0.name != auto.name }) { print(kernel.name) }
+            return
+        }
         let pool = try options.makePool()
         let workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
+        let kernel = GEMM.kernel
         var rng = SplitMix64(seed: 42)
         let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
         let b = (0..<(k * n)).map { _ in rng.nextFloat() - 0.5 }
@@ -85,9 +93,12 @@ struct GEMMBench: ParsableCommand {
         }
         let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
         if options.json {
-            print(#"{"m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gflops": \#(gflops)}"#)
+            print(#"{"m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gflops": \#(gflops), "#
+                  + #""kernel": "\#(kernel.name)", "mr": \#(kernel.mr), "nr": \#(kernel.nr), "kc": \#(kernel.kc), "mc": \#(kernel.mc), "nc": \#(kernel.nc), "#
+                  + #""cpu": "\#(GEMMKernel.CPU.current)"}"#)
         } else {
-            print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, pool.count, gflops, options.repetitions, seconds * 1e3))
+            print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, pool.count, gflops,
+                         options.repetitions, seconds * 1e3) + ", kernel \(kernel) on \(GEMMKernel.CPU.current)")
         }
     }
 }
