@@ -80,7 +80,7 @@ public final class PackedA: @unchecked Sendable {
         data = .allocate(capacity: max(1, panels * mr * k))
         var pc = 0
         while pc < k {
-            let kb = min(kernel.kc, k - pc)
+            let kb = min(kernel.kcBlock(k), k - pc)
             GEMM.packA(m: m, k: kb, mr: mr, a: a + pc, lda: lda, into: data + pc * panels * mr)
             pc += kb
         }
@@ -185,7 +185,7 @@ public enum GEMM {
             return
         }
         precondition(workspace.fits(kernel), "GEMM: \(kernel) does not fit a Workspace")
-        let kc = kernel.kc, mc = kernel.mc, nc = kernel.nc
+        let kc = kernel.kcBlock(k), mc = kernel.mcBlock(m), nc = kernel.ncBlock(n)
         var jc = 0
         while jc < n {
             let nb = min(nc, n - jc)
@@ -274,7 +274,7 @@ public enum GEMM {
             return
         }
         precondition(workspace.fits(kernel), "GEMM: \(kernel) does not fit a Workspace")
-        let kc = kernel.kc, nc = kernel.nc
+        let kc = kernel.kcBlock(k), nc = kernel.ncBlock(n)
         var jc = 0
         while jc < n {
             let nb = min(nc, n - jc)
@@ -332,7 +332,7 @@ public enum GEMM {
                 let panels = ThreadPool.share(nTiles, part: t, of: threads)
                 var pc = 0
                 while pc < k {
-                    let kb = min(kernel.kc, k - pc)
+                    let kb = min(kernel.kcBlock(k), k - pc)
                     if !panels.isEmpty {
                         let j0 = panels.lowerBound * nr
                         b.pack(k0: pc, kb: kb, j0: j0, nb: min(n, panels.upperBound * nr) - j0, nr: nr,
@@ -347,7 +347,7 @@ public enum GEMM {
                 guard i1 > i0 else { return }
                 pc = 0
                 while pc < k {
-                    let kb = min(kernel.kc, k - pc)
+                    let kb = min(kernel.kcBlock(k), k - pc)
                     macroKernel(kernel, m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,
                                 c: c + i0 * ldc, ldc: ldc, accumulate: pc > 0, tile: workspaces[t].tile,
                                 epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)

@@ -63,6 +63,32 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         GEMMKernel(name, rows: rows, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
     }
 
+    /// The depth of the K blocks of a product with depth `k`: as many blocks as blocks of `kc`
+    /// need, of equal depth (K = 576 runs 3 blocks of 192, not 256, 256 and 64); all but the last
+    /// have this depth. Packing (`PackedA`) and multiplying use the same blocks.
+    @inline(__always)
+    func kcBlock(_ k: Int) -> Int {
+        let blocks = (k + kc - 1) / kc
+        return blocks <= 1 ? max(k, 1) : (k + blocks - 1) / blocks
+    }
+
+    /// Rows of A per block for M = `m`: `mc` or less, whole tiles, the blocks about equal.
+    @inline(__always)
+    func mcBlock(_ m: Int) -> Int { Self.balanced(m, mc, mr) }
+
+    /// Columns of B per block for N = `n`: `nc` or less, whole panels, the blocks about equal
+    /// (N = 3136 runs 2 blocks of 1568, not 3072 and 64).
+    @inline(__always)
+    func ncBlock(_ n: Int) -> Int { Self.balanced(n, nc, nr) }
+
+    @inline(__always)
+    static func balanced(_ total: Int, _ limit: Int, _ unit: Int) -> Int {
+        let blocks = (total + limit - 1) / limit
+        if blocks <= 1 { return limit }
+        let units = (total + unit - 1) / unit
+        return (units + blocks - 1) / blocks * unit
+    }
+
     /// The full tile's kernel.
     @inline(__always)
     var full: GEMMMicrokernel { rows[mr - 1] }
@@ -84,10 +110,6 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
             GEMMKernel("zmm14x32", rows: GEMM.zmmx32Rows, mr: 14, nr: 32, kc: 256, mc: 140, nc: 3072, needs: .avx512),
             GEMMKernel("zmm8x32", rows: GEMM.zmmx32Rows, mr: 8, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
             GEMMKernel("zmm6x32", rows: GEMM.zmmx32Rows, mr: 6, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
-            GEMMKernel("zmm16x16", rows: GEMM.zmmx16Rows, mr: 16, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx512),
-            GEMMKernel("ymm12x16", rows: GEMM.ymmx16Rows, mr: 12, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx512),
-            GEMMKernel("ymm14x16", rows: GEMM.ymmx16Rows, mr: 14, nr: 16, kc: 256, mc: 140, nc: 3072, needs: .avx512),
-            GEMMKernel("ymm8x24", rows: GEMM.ymmx24Rows, mr: 8, nr: 24, kc: 256, mc: 144, nc: 3072, needs: .avx512),
         ]
         #endif
         list += [
