@@ -136,14 +136,15 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     public static func automatic(for cpu: CPU) -> GEMMKernel {
         let can = runnable(on: cpu)
         func first(_ names: String...) -> GEMMKernel? { names.lazy.compactMap { n in can.first { $0.name == n } }.first }
-        if cpu.has(.avx512) {
-            return (cpu.isZen4 ? first(zen4Choice) : nil) ?? first("zmm12x32")!
+        // (A build without SOCPROF_AVX512 has no zmm kernel, whatever the CPU.)
+        if cpu.has(.avx512), let kernel = (cpu.isZen4 ? first(zen4Choice) : nil) ?? first("zmm12x32") {
+            return kernel
         }
         return first("ymm6x16") ?? can.first ?? all.last!
     }
 
     /// AMD Zen 4's kernel (`automatic(for:)`), measured in docs/kernels.md.
-    static let zen4Choice = "zmm12x32"
+    static let zen4Choice = "zmm8x32"
 
     /// The kernel GEMM runs unless told otherwise: `SOCPROF_GEMM_KERNEL` (a kernel's name, or `auto`
     /// or unset for `automatic(for: .current)`), read on first use. A name this binary lacks or
