@@ -65,7 +65,10 @@ struct GEMMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
         abstract: "SGEMM throughput in GFLOP/s (C = A x B, row-major, fp32).",
-        discussion: "scripts/bench/gemm prints it beside numpy's matmul (OpenBLAS) in the same run."
+        discussion: """
+            Prints the GEMM kernel that ran (chosen from the CPU; SOCPROF_GEMM_KERNEL=NAME forces one of \
+            --list-kernels). scripts/bench/gemm prints it beside numpy's matmul (OpenBLAS) in the same run.
+            """
     )
 
     @Option(help: "Rows of A and C.") var m: Int = 1024
