@@ -40,6 +40,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         /// AVX-512 F and VL (16-lane zmm vectors, 32 registers).
         case avx512
 
+        /// Narrower first: base < avx2 < avx512 (a CPU with one runs the kernels of those below).
         public static func < (a: Feature, b: Feature) -> Bool {
             let order: [Feature] = [.base, .avx2, .avx512]
             return order.firstIndex(of: a)! < order.firstIndex(of: b)!
@@ -93,8 +94,10 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     @inline(__always)
     var full: GEMMMicrokernel { rows[mr - 1] }
 
+    /// Name, tile and blocking, e.g. `zmm8x32 (8x32, kc 256, mc 144, nc 3072)`.
     public var description: String { "\(name) (\(mr)x\(nr), kc \(kc), mc \(mc), nc \(nc))" }
 
+    /// The same tile with the same blocking.
     public static func == (a: GEMMKernel, b: GEMMKernel) -> Bool {
         a.name == b.name && a.mr == b.mr && a.nr == b.nr && a.kc == b.kc && a.mc == b.mc && a.nc == b.nc
     }
@@ -185,14 +188,18 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         return .success(kernel)
     }
 
+    /// A `SOCPROF_GEMM_KERNEL` value that names no kernel this CPU runs, or a bad blocking.
     public struct OverrideError: Error, CustomStringConvertible, Equatable {
+        /// What was wrong and which names this CPU runs.
         public let description: String
     }
 
     /// The CPU as the kernel choice sees it: on x86 from cpuid (vendor, family, model, the vector
     /// extensions the OS enables); elsewhere only `.base`.
     public struct CPU: Sendable, Equatable, CustomStringConvertible {
+        /// The cpuid vendor string: GenuineIntel, AuthenticAMD, anything else.
         public enum Vendor: String, Sendable { case intel, amd, other }
+        /// Who made it.
         public var vendor: Vendor
         /// The family with the extended family added (AMD Zen 3 and Zen 4: 0x19, Zen 5: 0x1a).
         public var family: Int
@@ -202,6 +209,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         /// SOCPROF_AVX512 was defined at build time).
         public var features: Feature
 
+        /// A CPU as described (tests build Zen 4, Zen 3 and Intel ones).
         public init(vendor: Vendor, family: Int, model: Int, features: Feature) {
             self.vendor = vendor
             self.family = family
@@ -209,12 +217,14 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
             self.features = features
         }
 
+        /// Whether it runs kernels that need `f`.
         public func has(_ f: Feature) -> Bool { f <= features }
 
         /// AMD Zen 4 (family 0x19 with AVX-512; Zen 3 has none): 512-bit operations run as two
         /// 256-bit halves, one zmm FMA a cycle against two ymm ones.
         public var isZen4: Bool { vendor == .amd && family == 0x19 && has(.avx512) }
 
+        /// E.g. `amd family 0x19 model 0x11, avx512`.
         public var description: String {
             "\(vendor.rawValue) family 0x\(String(family, radix: 16)) model 0x\(String(model, radix: 16)), \(features.rawValue)"
         }
