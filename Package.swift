@@ -7,9 +7,11 @@ import Foundation
 // SOCPROF_TARGET_CPU to another LLVM CPU name (or "generic") to cross-build.
 let targetCPU = ProcessInfo.processInfo.environment["SOCPROF_TARGET_CPU"] ?? "native"
 
-// The x86-64 GEMM tile depends on the register file: 12x32 with AVX-512 (32 zmm registers),
-// 6x16 with AVX2 (16 ymm). Detected for "native" builds from /proc/cpuinfo; SOCPROF_AVX512=1/0
-// overrides (set it when cross-building).
+// Whether the x86-64 build contains the AVX-512 GEMM kernels (zmm tiles; the AVX2 ymm tiles are
+// always there), among which Kernels chooses at run time from cpuid (GEMMKernel.swift). Detected
+// for "native" builds from /proc/cpuinfo; SOCPROF_AVX512=1/0 overrides (set it when
+// cross-building; an AVX2 build, SOCPROF_TARGET_CPU=haswell SOCPROF_AVX512=0, has no AVX-512
+// instruction).
 let avx512: Bool = {
     if let v = ProcessInfo.processInfo.environment["SOCPROF_AVX512"] { return v == "1" }
     guard targetCPU == "native", let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
@@ -55,8 +57,9 @@ let package = Package(
         // Kernels with counts known by construction for `socprof check` (a counted asm loop, a
         // pointer chase, a stream).
         .target(name: "CCheckKernels"),
-        // The aarch64 GEMM microkernels for in-order Cortex cores (assembly; empty elsewhere) and
-        // the cached current CPU that Kernels picks a microkernel by.
+        // The aarch64 GEMM microkernels for in-order Cortex cores (assembly; empty elsewhere), the
+        // cached current CPU that Kernels picks an aarch64 microkernel by, and cpuid, by which it
+        // picks the x86-64 tile.
         .target(name: "CArmKernels"),
         // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),

@@ -3,8 +3,8 @@ import Glibc
 #endif
 import CArmKernels
 
-/// The aarch64 GEMM microkernels (all the 8x12 tile of `GEMM.microkernel`, with the same packing),
-/// one per core type, and which one each CPU runs. On an aarch64 board `GEMM.microkernel` looks up
+/// The aarch64 GEMM microkernels (all the 8x12 tile of `neon8x12`, with the same packing), one per
+/// core type, and which one each CPU runs. On an aarch64 board `GEMM.armMicrokernel8x12` looks up
 /// the CPU the calling thread runs on (checked again every 64 tiles) in `ArmKernelTable.current`,
 /// so that each cluster of a big.LITTLE SoC runs its own schedule. Compiled on every target (the
 /// selection is tested on the host); only aarch64 Linux calls the assembly kernels.
@@ -159,6 +159,24 @@ extension Substring {
 }
 
 extension GEMM {
+    #if arch(arm64)
+    /// The full 8x12 tile of `neon8x12` (`GEMMKernel`), with the schedule of the core the calling
+    /// thread runs on: the assembly kernels of CArmKernels on in-order Cortex-A53 and A55, the
+    /// generated Swift SIMD kernel (`microkernelSIMD`) elsewhere. The kernels for fewer rows are
+    /// the generated ones everywhere. (Written by hand; Microkernels.swift is generated.)
+    static let armMicrokernel8x12: GEMMMicrokernel = { kc, a, astride, b, c, ldc, accumulate in
+        #if os(Linux)
+        switch ArmKernelTable.current.kernel(cpu: Int(socprof_current_cpu_cached())) {
+        case .a53: socprof_sgemm_8x12_a53(kc, a, b, c, ldc, accumulate ? 1 : 0)
+        case .a55: socprof_sgemm_8x12_a55(kc, a, b, c, ldc, accumulate ? 1 : 0)
+        case .ooo: microkernelSIMD(kc: kc, a: a, astride: astride, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        }
+        #else
+        microkernelSIMD(kc: kc, a: a, astride: astride, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        #endif
+    }
+    #endif
+
     /// The microkernel `GEMM.microkernel` runs on the calling thread's current CPU (on aarch64
     /// Linux; `.ooo` everywhere else, where there is one kernel).
     public static var armMicrokernelForThisThread: ArmMicrokernel {

@@ -4,9 +4,9 @@ import Networks
 /// A dense matrix copies rows; a convolution's input builds im2col columns on the fly, so that the
 /// column matrix is never written out whole.
 public protocol GEMMOperandB {
-    /// Packs rows `k0..<k0+kb` and columns `j0..<j0+nb` into NR-wide panels, k-major, each panel
-    /// `kb * GEMM.nr` floats, the last one zero-padded.
-    func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>)
+    /// Packs rows `k0..<k0+kb` and columns `j0..<j0+nb` into `nr`-wide panels (the kernel's NR),
+    /// k-major, each panel `kb * nr` floats, the last one zero-padded.
+    func pack(k0: Int, kb: Int, j0: Int, nb: Int, nr: Int, into p: UnsafeMutablePointer<Float>)
 }
 
 /// A row-major matrix as the B operand.
@@ -15,8 +15,8 @@ public struct DenseB: GEMMOperandB {
     public let ldb: Int
     public init(_ b: UnsafePointer<Float>, ldb: Int) { self.b = b; self.ldb = ldb }
     @inline(__always)
-    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>) {
-        GEMM.packB(k: kb, n: nb, b: b + k0 * ldb + j0, ldb: ldb, into: p)
+    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, nr: Int, into p: UnsafeMutablePointer<Float>) {
+        GEMM.packB(k: kb, n: nb, nr: nr, b: b + k0 * ldb + j0, ldb: ldb, into: p)
     }
 }
 
@@ -26,10 +26,10 @@ public enum GEMMB: GEMMOperandB {
     case im2col(Im2colB)
 
     @inline(__always)
-    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>) {
+    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, nr: Int, into p: UnsafeMutablePointer<Float>) {
         switch self {
-        case .dense(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, into: p)
-        case .im2col(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, into: p)
+        case .dense(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, nr: nr, into: p)
+        case .im2col(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, nr: nr, into: p)
         }
     }
 }
@@ -58,25 +58,30 @@ public struct GEMMEpilogue {
     }
 }
 
-/// An A operand packed once into the microkernel's panel layout, for constant matrices (a layer's
+/// An A operand packed once into a microkernel's panel layout, for constant matrices (a layer's
 /// weights): per KC block of columns, MR-row panels k-major, zero-padded. GEMM then reads it as
-/// is, on every call and from every thread, instead of packing A each time.
+/// is, on every call and from every thread, instead of packing A each time, with the kernel it
+/// was packed for.
 // Sendable: packed in `init`, read-only afterwards.
 public final class PackedA: @unchecked Sendable {
     public let m: Int
     public let k: Int
+    /// The kernel whose tile and blocking the panels follow.
+    public let kernel: GEMMKernel
     let data: UnsafeMutablePointer<Float>
     let panels: Int
 
-    public init(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {
+    public init(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, kernel: GEMMKernel = GEMM.kernel) {
         self.m = m
         self.k = k
-        panels = (m + GEMM.mr - 1) / GEMM.mr
-        data = .allocate(capacity: max(1, panels * GEMM.mr * k))
+        self.kernel = kernel
+        let mr = kernel.mr
+        panels = (m + mr - 1) / mr
+        data = .allocate(capacity: max(1, panels * mr * k))
         var pc = 0
         while pc < k {
-            let kb = min(GEMM.kc, k - pc)
-            GEMM.packA(m: m, k: kb, a: a + pc, lda: lda, into: data + pc * panels * GEMM.mr)
+            let kb = min(kernel.kcBlock(k), k - pc)
+            GEMM.packA(m: m, k: kb, mr: mr, a: a + pc, lda: lda, into: data + pc * panels * mr)
             pc += kb
         }
     }
@@ -84,36 +89,43 @@ public final class PackedA: @unchecked Sendable {
     deinit { data.deallocate() }
 
     /// Bytes it holds.
-    public var bytes: Int64 { Int64(panels * GEMM.mr * k) * 4 }
+    public var bytes: Int64 { Int64(panels * kernel.mr * k) * 4 }
 
     /// The panels of rows `i0...` in the KC block starting at column `pc` (kb wide).
     @inline(__always)
     func block(pc: Int, firstRow i0: Int, kb: Int) -> UnsafePointer<Float> {
-        UnsafePointer(data + pc * panels * GEMM.mr + (i0 / GEMM.mr) * kb * GEMM.mr)
+        let mr = kernel.mr
+        return UnsafePointer(data + pc * panels * mr + (i0 / mr) * kb * mr)
     }
 }
 
 /// Single-precision matrix multiply, C = A x B (+ C), row-major, blocked for the caches and
-/// computed by a register-blocked SIMD microkernel on packed panels (the Goto/BLIS scheme).
+/// computed by a register-blocked SIMD microkernel on packed panels (the Goto/BLIS scheme). The
+/// tile and the blocking are a `GEMMKernel`'s, chosen at run time (`GEMM.kernel`).
 public enum GEMM {
-    /// Depth of one packed block (rows of B / columns of A), elements.
-    static let kc = 256
-    /// Rows of A packed per block (kept in L2).
-    static let mc = 144
-    /// Columns of B packed per block (kept in L3).
-    static let nc = 3072
-
-    /// Scratch for one thread's packed panels; allocate once, reuse for every call.
+    /// Scratch for one thread's packed panels; allocate once, reuse for every call. Large enough
+    /// for every compiled kernel with its own blocking (`GEMMKernel.all`) and for `GEMM.kernel`.
     // Sendable: each belongs to one pool thread, which alone writes it.
     public final class Workspace: @unchecked Sendable {
         let a: UnsafeMutablePointer<Float>
         let b: UnsafeMutablePointer<Float>
         let tile: UnsafeMutablePointer<Float>
 
+        /// Floats of the A block, the B block and the edge tile.
+        static let counts: (a: Int, b: Int, tile: Int) = {
+            var a = 0, b = 0, tile = 0
+            for k in GEMMKernel.all + [GEMM.kernel] {
+                a = max(a, (k.mc + k.mr) * k.kc)
+                b = max(b, (k.nc + k.nr) * k.kc)
+                tile = max(tile, k.mr * k.nr)
+            }
+            return (a, b, tile)
+        }()
+
         public init() {
-            a = .allocate(capacity: (GEMM.mc + GEMM.mr) * GEMM.kc)
-            b = .allocate(capacity: (GEMM.nc + GEMM.nr) * GEMM.kc)
-            tile = .allocate(capacity: GEMM.mr * GEMM.nr)
+            a = .allocate(capacity: Self.counts.a)
+            b = .allocate(capacity: Self.counts.b)
+            tile = .allocate(capacity: Self.counts.tile)
         }
 
         deinit {
@@ -122,13 +134,19 @@ public enum GEMM {
             tile.deallocate()
         }
 
+        /// Whether `kernel`'s blocks fit.
+        func fits(_ kernel: GEMMKernel) -> Bool {
+            (kernel.mc + kernel.mr) * kernel.kc <= Self.counts.a && (kernel.nc + kernel.nr) * kernel.kc <= Self.counts.b
+                && kernel.mr * kernel.nr <= Self.counts.tile
+        }
+
         /// Bytes it holds.
-        public static var bytes: Int { ((GEMM.mc + GEMM.mr) * GEMM.kc + (GEMM.nc + GEMM.nr) * GEMM.kc + GEMM.mr * GEMM.nr) * 4 }
+        public static var bytes: Int { (counts.a + counts.b + counts.tile) * 4 }
 
         /// The B panel buffer as scratch for kernels that do not run a GEMM (depthwise
         /// convolution), `scratchCount` floats.
         var scratch: UnsafeMutablePointer<Float> { b }
-        static var scratchCount: Int { (GEMM.nc + GEMM.nr) * GEMM.kc }
+        static var scratchCount: Int { counts.b }
     }
 
     /// A B operand packed whole (all of K) and shared by the threads of a pool, for GEMMs whose
@@ -149,8 +167,10 @@ public enum GEMM {
     /// C[m x n] = A[m x k] x B[k x n] (+ C when `accumulate`), one thread. Leading dimensions are
     /// in elements. `k == 0` leaves C (or zeroes it without `accumulate`).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, workspace: Workspace) {
-        multiply(m: m, n: n, k: k, a: a, lda: lda, b: DenseB(b, ldb: ldb), c: c, ldc: ldc, accumulate: accumulate, workspace: workspace)
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, kernel: GEMMKernel = GEMM.kernel,
+                                workspace: Workspace) {
+        multiply(m: m, n: n, k: k, a: a, lda: lda, b: DenseB(b, ldb: ldb), c: c, ldc: ldc, accumulate: accumulate, kernel: kernel,
+                 workspace: workspace)
     }
 
     /// C[m x n] = A[m x k] x B (+ C) for any packable B, one thread. `jOffset` is the first column
@@ -158,25 +178,27 @@ public enum GEMM {
     @inline(__always)
     public static func multiply<B: GEMMOperandB>(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: B, jOffset: Int = 0,
                                                  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, epilogue: GEMMEpilogue? = nil,
-                                                 iOffset: Int = 0, workspace: Workspace) {
+                                                 iOffset: Int = 0, kernel: GEMMKernel = GEMM.kernel, workspace: Workspace) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        precondition(workspace.fits(kernel), "GEMM: \(kernel) does not fit a Workspace")
+        let kc = kernel.kcBlock(k), mc = kernel.mcBlock(m), nc = kernel.ncBlock(n)
         var jc = 0
         while jc < n {
             let nb = min(nc, n - jc)
             var pc = 0
             while pc < k {
                 let kb = min(kc, k - pc)
-                b.pack(k0: pc, kb: kb, j0: jOffset + jc, nb: nb, into: workspace.b)
+                b.pack(k0: pc, kb: kb, j0: jOffset + jc, nb: nb, nr: kernel.nr, into: workspace.b)
                 let acc = accumulate || pc > 0
                 var ic = 0
                 while ic < m {
                     let mb = min(mc, m - ic)
-                    packA(m: mb, k: kb, a: a + ic * lda + pc, lda: lda, into: workspace.a)
-                    macroKernel(m: mb, n: nb, k: kb, a: workspace.a, b: workspace.b, c: c + ic * ldc + jc, ldc: ldc,
+                    packA(m: mb, k: kb, mr: kernel.mr, a: a + ic * lda + pc, lda: lda, into: workspace.a)
+                    macroKernel(kernel, m: mb, n: nb, k: kb, a: workspace.a, b: workspace.b, c: c + ic * ldc + jc, ldc: ldc,
                                 accumulate: acc, tile: workspace.tile, epilogue: pc + kb == k ? epilogue : nil, firstRow: iOffset + ic)
                     ic += mb
                 }
@@ -189,21 +211,24 @@ public enum GEMM {
     /// The same on a thread pool: the rows or columns (whichever has more tiles) are split
     /// between threads, each with its own workspace (`workspaces.count >= pool.count`).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool, workspaces: [Workspace]) {
-        multiply(m: m, n: n, k: k, a: a, lda: lda, b: .dense(DenseB(b, ldb: ldb)), c: c, ldc: ldc, accumulate: accumulate, pool: pool, workspaces: workspaces)
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, kernel: GEMMKernel = GEMM.kernel,
+                                pool: ThreadPool, workspaces: [Workspace]) {
+        multiply(m: m, n: n, k: k, a: a, lda: lda, b: .dense(DenseB(b, ldb: ldb)), c: c, ldc: ldc, accumulate: accumulate, kernel: kernel,
+                 pool: pool, workspaces: workspaces)
     }
 
     /// The same on a thread pool: the rows or columns (whichever has more tiles) are split
     /// between threads, each with its own workspace (`workspaces.count >= pool.count`).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GEMMB,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, epilogue: GEMMEpilogue? = nil,
-                                pool: ThreadPool, workspaces: [Workspace]) {
+                                kernel: GEMMKernel = GEMM.kernel, pool: ThreadPool, workspaces: [Workspace]) {
         if pool.count == 1 || Int64(m) * Int64(n) * Int64(k) < 64 * 64 * 64 {
-            multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, workspace: workspaces[0])
+            multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, kernel: kernel,
+                     workspace: workspaces[0])
             return
         }
         var job = SplitJob(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue,
-                           threads: pool.count, workspaces: workspaces)
+                           kernel: kernel, threads: pool.count, workspaces: workspaces)
         pool.run(&job)
     }
 
@@ -214,45 +239,50 @@ public enum GEMM {
         let c: UnsafeMutablePointer<Float>, ldc: Int
         let accumulate: Bool
         let epilogue: GEMMEpilogue?
+        let kernel: GEMMKernel
         let threads: Int
         let workspaces: [Workspace]
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: SplitJob.self).pointee.work(t) }
 
         func work(_ t: Int) {
+            let mr = kernel.mr, nr = kernel.nr
             let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
             if nTiles >= mTiles {
                 let r = ThreadPool.shareColumns(n, tile: nr, part: t, of: threads)
                 let j0 = r.lowerBound, j1 = r.upperBound
                 guard j1 > j0 else { return }
                 multiply(m: m, n: j1 - j0, k: k, a: a, lda: lda, b: b, jOffset: j0, c: c + j0, ldc: ldc,
-                         accumulate: accumulate, epilogue: epilogue, workspace: workspaces[t])
+                         accumulate: accumulate, epilogue: epilogue, kernel: kernel, workspace: workspaces[t])
             } else {
                 let r = ThreadPool.share(mTiles, part: t, of: threads)
                 let i0 = r.lowerBound * mr, i1 = min(m, r.upperBound * mr)
                 guard i1 > i0 else { return }
                 multiply(m: i1 - i0, n: n, k: k, a: a + i0 * lda, lda: lda, b: b, c: c + i0 * ldc, ldc: ldc,
-                         accumulate: accumulate, epilogue: epilogue, iOffset: i0, workspace: workspaces[t])
+                         accumulate: accumulate, epilogue: epilogue, iOffset: i0, kernel: kernel, workspace: workspaces[t])
             }
         }
     }
 
-    /// C[rows i0..<i0+m of A] = A x B with A packed in advance, one thread; `i0` is a multiple of MR.
+    /// C[rows i0..<i0+m of A] = A x B with A packed in advance (and the kernel it was packed
+    /// for), one thread; `i0` is a multiple of that kernel's MR.
     public static func multiply<B: GEMMOperandB>(packed: PackedA, rows i0: Int, m: Int, n: Int, b: B, jOffset: Int = 0,
                                                  c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GEMMEpilogue? = nil, workspace: Workspace) {
-        let k = packed.k
+        let k = packed.k, kernel = packed.kernel
         guard m > 0, n > 0 else { return }
         if k == 0 {
             for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
             return
         }
+        precondition(workspace.fits(kernel), "GEMM: \(kernel) does not fit a Workspace")
+        let kc = kernel.kcBlock(k), nc = kernel.ncBlock(n)
         var jc = 0
         while jc < n {
             let nb = min(nc, n - jc)
             var pc = 0
             while pc < k {
                 let kb = min(kc, k - pc)
-                b.pack(k0: pc, kb: kb, j0: jOffset + jc, nb: nb, into: workspace.b)
-                macroKernel(m: m, n: nb, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: workspace.b, c: c + jc, ldc: ldc,
+                b.pack(k0: pc, kb: kb, j0: jOffset + jc, nb: nb, nr: kernel.nr, into: workspace.b)
+                macroKernel(kernel, m: m, n: nb, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: workspace.b, c: c + jc, ldc: ldc,
                             accumulate: pc > 0, tile: workspace.tile, epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
                 pc += kb
             }
@@ -266,6 +296,7 @@ public enum GEMM {
     public static func multiply(packed: PackedA, n: Int, b: GEMMB, c: UnsafeMutablePointer<Float>, ldc: Int,
                                 epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace], shared: SharedB? = nil) {
         let m = packed.m, k = packed.k, threads = pool.count
+        let mr = packed.kernel.mr, nr = packed.kernel.nr
         let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
         if threads == 1 || Int64(m) * Int64(n) * Int64(k) < 64 * 64 * 64 {
             multiply(packed: packed, rows: 0, m: m, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, workspace: workspaces[0])
@@ -294,16 +325,17 @@ public enum GEMM {
 
         func work(_ t: Int) {
             let m = packed.m, k = packed.k, threads = pool.count
+            let kernel = packed.kernel, mr = kernel.mr, nr = kernel.nr
             let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
             if let shared {
                 // Phase 1: pack B, every KC block, this thread's share of the panels.
                 let panels = ThreadPool.share(nTiles, part: t, of: threads)
                 var pc = 0
                 while pc < k {
-                    let kb = min(kc, k - pc)
+                    let kb = min(kernel.kcBlock(k), k - pc)
                     if !panels.isEmpty {
                         let j0 = panels.lowerBound * nr
-                        b.pack(k0: pc, kb: kb, j0: j0, nb: min(n, panels.upperBound * nr) - j0,
+                        b.pack(k0: pc, kb: kb, j0: j0, nb: min(n, panels.upperBound * nr) - j0, nr: nr,
                                into: shared.data + pc * nTiles * nr + panels.lowerBound * kb * nr)
                     }
                     pc += kb
@@ -315,8 +347,8 @@ public enum GEMM {
                 guard i1 > i0 else { return }
                 pc = 0
                 while pc < k {
-                    let kb = min(kc, k - pc)
-                    macroKernel(m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,
+                    let kb = min(kernel.kcBlock(k), k - pc)
+                    macroKernel(kernel, m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,
                                 c: c + i0 * ldc, ldc: ldc, accumulate: pc > 0, tile: workspaces[t].tile,
                                 epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
                     pc += kb
@@ -335,9 +367,9 @@ public enum GEMM {
         }
     }
 
-    /// Packs A[m x k] into MR-row panels, k-major, zero-padding the last panel.
+    /// Packs A[m x k] into `mr`-row panels, k-major, zero-padding the last panel.
     @inline(__always)
-    static func packA(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, into p: UnsafeMutablePointer<Float>) {
+    static func packA(m: Int, k: Int, mr: Int, a: UnsafePointer<Float>, lda: Int, into p: UnsafeMutablePointer<Float>) {
         var dst = p
         var i = 0
         while i < m {
@@ -352,9 +384,9 @@ public enum GEMM {
         }
     }
 
-    /// Packs B[k x n] into NR-column panels, k-major, zero-padding the last panel.
+    /// Packs B[k x n] into `nr`-column panels, k-major, zero-padding the last panel.
     @inline(__always)
-    static func packB(k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, into p: UnsafeMutablePointer<Float>) {
+    static func packB(k: Int, n: Int, nr: Int, b: UnsafePointer<Float>, ldb: Int, into p: UnsafeMutablePointer<Float>) {
         var dst = p
         var j = 0
         while j < n {
@@ -375,9 +407,15 @@ public enum GEMM {
         }
     }
 
+    /// C[m x n] (+)= the packed A block x the packed B block, tile by tile. The last M % MR rows run
+    /// the kernel for that many rows (no padded rows computed); a tile with fewer than NR columns
+    /// is computed aside in `tile` and its existing columns copied.
     @inline(__always)
-    static func macroKernel(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+    static func macroKernel(_ kernel: GEMMKernel, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                             ldc: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue?, firstRow: Int) {
+        let mr = kernel.mr, nr = kernel.nr
+        let full = kernel.full
+        let last = m % mr == 0 ? full : kernel.rows[m % mr - 1]
         var j = 0
         while j < n {
             let cols = min(nr, n - j)
@@ -386,11 +424,12 @@ public enum GEMM {
             while i < m {
                 let rows = min(mr, m - i)
                 let ap = a + (i / mr) * k * mr
-                if rows == mr && cols == nr {
-                    microkernel(kc: k, a: ap, b: bp, c: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
+                let f = rows == mr ? full : last
+                if cols == nr {
+                    f(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate)
                 } else {
-                    // An edge: compute the whole tile aside, then write the part that exists.
-                    microkernel(kc: k, a: ap, b: bp, c: tile, ldc: nr, accumulate: false)
+                    // An edge: compute the rows aside, then write the columns that exist.
+                    f(k, ap, mr, bp, tile, nr, false)
                     for r in 0..<rows {
                         let dst = c + (i + r) * ldc + j, src = tile + r * nr
                         if accumulate { for q in 0..<cols { dst[q] += src[q] } } else { dst.update(from: src, count: cols) }

@@ -29,8 +29,7 @@ public struct Im2colB: GEMMOperandB {
     }
 
     @inline(__always)
-    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, into p: UnsafeMutablePointer<Float>) {
-        let nr = GEMM.nr
+    public func pack(k0: Int, kb: Int, j0: Int, nb: Int, nr: Int, into p: UnsafeMutablePointer<Float>) {
         let panels = (nb + nr - 1) / nr
         // A panel holds at most NR runs (one per column when outW == 1).
         withUnsafeTemporaryAllocation(of: Run.self, capacity: nr) { runs in

@@ -32,14 +32,32 @@ struct KernelBenchOptions: ParsableArguments {
 
     /// Median seconds of `body` over the repetitions, after one warm-up call.
     func median(_ body: () -> Void) -> Double {
+        Statistics.median(times(body))!
+    }
+
+    /// Seconds of each repetition of `body`, after one warm-up call.
+    func times(_ body: () -> Void) -> [Double] {
+        timesWithCPU(body).map(\.wall)
+    }
+
+    /// Wall-clock seconds of each repetition of `body`, after one warm-up call, and the CPU seconds
+    /// the process used meanwhile (all its threads): on a machine shared with other work, wall time
+    /// counts the time the threads waited for a CPU, CPU time does not.
+    func timesWithCPU(_ body: () -> Void) -> [(wall: Double, cpu: Double)] {
+        func cpuNow() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
         body()
-        var t: [Double] = []
+        var t: [(wall: Double, cpu: Double)] = []
         for _ in 0..<repetitions {
+            let c0 = cpuNow()
             let t0 = DispatchTime.now().uptimeNanoseconds
             body()
-            t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            t.append((Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpuNow() - c0))
         }
-        return Statistics.median(t)!
+        return t
     }
 }
 
@@ -48,12 +66,17 @@ struct GEMMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
         abstract: "SGEMM throughput in GFLOP/s (C = A x B, row-major, fp32).",
-        discussion: "scripts/bench/gemm prints it beside numpy's matmul (OpenBLAS) in the same run."
+        discussion: """
+            Prints the GEMM kernel that ran (chosen from the CPU; SOCPROF_GEMM_KERNEL=NAME forces one of \
+            --list-kernels). scripts/bench/gemm prints it beside numpy's matmul (OpenBLAS) in the same run.
+            """
     )
 
     @Option(help: "Rows of A and C.") var m: Int = 1024
     @Option(help: "Columns of B and C.") var n: Int = 1024
     @Option(help: "Columns of A, rows of B.") var k: Int = 1024
+    @Flag(help: "List the GEMM kernels this CPU can run (SOCPROF_GEMM_KERNEL=NAME forces one), the automatic choice first, and exit.")
+    var listKernels = false
     @OptionGroup var options: KernelBenchOptions
 
     func validate() throws {
@@ -68,27 +91,41 @@ struct GEMMBench: ParsableCommand {
     }
 
     func run() throws {
+        if listKernels {
+            let auto = GEMMKernel.automatic(for: .current)
+            for kernel in [auto] + GEMMKernel.runnable(on: .current).filter({ $0.name != auto.name }) { print(kernel.name) }
+            return
+        }
         let pool = try options.makePool()
         let workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
+        let kernel = GEMM.kernel
         var rng = SplitMix64(seed: 42)
         let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
         let b = (0..<(k * n)).map { _ in rng.nextFloat() - 0.5 }
         var c = [Float](repeating: 0, count: m * n)
-        let seconds = a.withUnsafeBufferPointer { a in
+        let times = a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
-                    options.median {
+                    options.timesWithCPU {
                         GEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n,
                                       c: c.baseAddress!, ldc: n, pool: pool, workspaces: workspaces)
                     }
                 }
             }
         }
-        let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+        let flop = 2 * Double(m) * Double(n) * Double(k)
+        let seconds = Statistics.median(times.map(\.wall))!
+        let gflops = flop / seconds / 1e9
+        // The rate had the threads had their CPUs to themselves: FLOP per CPU second, times threads.
+        let cpuGflops = flop * Double(pool.count) / Statistics.median(times.map(\.cpu))! / 1e9
         if options.json {
-            print(#"{"m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gflops": \#(gflops)}"#)
+            print(#"{"m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gflops": \#(gflops), "#
+                  + #""best_gflops": \#(flop / times.map(\.wall).min()! / 1e9), "cpu_gflops": \#(cpuGflops), "#
+                  + #""kernel": "\#(kernel.name)", "mr": \#(kernel.mr), "nr": \#(kernel.nr), "kc": \#(kernel.kc), "mc": \#(kernel.mc), "nc": \#(kernel.nc), "#
+                  + #""cpu": "\#(GEMMKernel.CPU.current)"}"#)
         } else {
-            print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, pool.count, gflops, options.repetitions, seconds * 1e3))
+            print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, pool.count, gflops,
+                         options.repetitions, seconds * 1e3) + ", kernel \(kernel) on \(GEMMKernel.CPU.current)")
         }
     }
 }

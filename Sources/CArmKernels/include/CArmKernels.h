@@ -13,4 +13,22 @@ void socprof_sgemm_8x12_a55(long kc, const float *a, const float *b, float *c, l
 /// few tiles. -1 where the system cannot tell.
 int socprof_current_cpu_cached(void);
 
+/// An x86 CPU as cpuid tells it, for choosing the GEMM tile (GEMMKernel.swift): vendor (1 Intel,
+/// 2 AMD, 0 other), family and model with their extended fields folded in (AMD Zen 4 is family
+/// 0x19, Zen 5 0x1a), and the features the kernels need, each only where the OS also saves the
+/// registers (XCR0).
+typedef struct {
+    int vendor;
+    int family;
+    int model;
+    int stepping;
+    int fma;
+    int avx2;
+    int avx512f;
+    int avx512vl;
+} socprof_x86_cpu;
+
+/// Fills `out` from cpuid; returns 0 (and zeroes `out`) where the CPU is not x86.
+int socprof_x86_cpu_identify(socprof_x86_cpu *out);
+
 #endif

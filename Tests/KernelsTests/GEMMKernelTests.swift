@@ -1,0 +1,183 @@
+@testable import Kernels
+import Testing
+
+/// Every GEMM microkernel this CPU can run (GEMMKernel.swift), each passed explicitly, against a
+/// reference loop on the shapes around its tile: M, N, K from 1 to past one tile, row and column
+/// remainders, K across a KC block, with and without accumulation; and the run-time choice.
+@Suite("GEMM kernels chosen at run time")
+struct GEMMKernelTests {
+    static let kernels = GEMMKernel.runnable(on: .current)
+    static let names = kernels.map(\.name)
+
+    /// A[mMax x k] (lda = k + 1), B[k x nMax] (ldb = nMax + 3), C0 and the reference C = A x B
+    /// and C0 + A x B, in double; every (m, n) problem is their top-left corner.
+    struct Problem {
+        let mMax: Int, nMax: Int, k: Int
+        let lda: Int, ldb: Int, ldc: Int
+        let a: [Float], b: [Float], c0: [Float]
+        let product: [Float], accumulated: [Float]
+
+        init(mMax: Int, nMax: Int, k: Int, seed: UInt64) {
+            self.mMax = mMax
+            self.nMax = nMax
+            self.k = k
+            lda = k + 1
+            ldb = nMax + 3
+            ldc = nMax + 2
+            var rng = TestRandom(seed)
+            a = rng.array(mMax * lda)
+            b = rng.array(k * ldb)
+            c0 = rng.array(mMax * ldc)
+            var p = [Float](repeating: 0, count: mMax * ldc), q = p
+            for i in 0..<mMax {
+                for j in 0..<nMax {
+                    var s: Double = 0
+                    for t in 0..<k { s += Double(a[i * lda + t]) * Double(b[t * ldb + j]) }
+                    p[i * ldc + j] = Float(s)
+                    q[i * ldc + j] = Float(s + Double(c0[i * ldc + j]))
+                }
+            }
+            product = p
+            accumulated = q
+        }
+
+        /// Runs `body` on C (a copy of C0) and returns the problems found: elements of the m x n
+        /// corner off the reference, or anything outside it changed.
+        func check(m: Int, n: Int, accumulate: Bool, _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [String] {
+            var c = c0
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                body(a.baseAddress!, b.baseAddress!, c.baseAddress!)
+            } } }
+            let expected = accumulate ? accumulated : product
+            var problems: [String] = []
+            for i in 0..<mMax {
+                for j in 0..<ldc {
+                    let x = c[i * ldc + j]
+                    if i < m && j < n {
+                        let y = expected[i * ldc + j]
+                        if !(abs(x - y) <= 1e-4 * (1 + abs(y))) { problems.append("C[\(i)][\(j)] = \(x), expected \(y)") }
+                    } else if x != c0[i * ldc + j] {
+                        problems.append("C[\(i)][\(j)] outside the \(m)x\(n) result was written")
+                    }
+                    if problems.count >= 3 { return problems }
+                }
+            }
+            return problems
+        }
+    }
+
+    @Test("this CPU runs the automatic choice")
+    func automaticIsRunnable() {
+        let auto = GEMMKernel.automatic(for: .current)
+        #expect(Self.names.contains(auto.name), "automatic \(auto.name) not among \(Self.names)")
+        #expect(Self.kernels.count >= 1)
+        #if arch(x86_64)
+        #expect(Self.names.contains("ymm6x16"))
+        #endif
+    }
+
+    @Test("edge shapes: M 1...MR+1 and 2MR+3, N around NR, K 1, 3, KC+1; accumulate on and off", arguments: names)
+    func edgeShapes(name: String) {
+        let kernel = GEMMKernel.named(name)!
+        let ws = GEMM.Workspace()
+        let ms = Array(1...(kernel.mr + 1)) + [2 * kernel.mr + 3]
+        let ns = [1, kernel.nr - 1, kernel.nr, kernel.nr + 1, 2 * kernel.nr + 5]
+        for k in [1, 3, kernel.kc + 1] {
+            let problem = Problem(mMax: ms.max()!, nMax: ns.max()!, k: k, seed: UInt64(kernel.mr * 100 + k))
+            for m in ms {
+                for n in ns {
+                    for accumulate in [false, true] {
+                        let problems = problem.check(m: m, n: n, accumulate: accumulate) { a, b, c in
+                            GEMM.multiply(m: m, n: n, k: k, a: a, lda: problem.lda, b: b, ldb: problem.ldb, c: c, ldc: problem.ldc,
+                                          accumulate: accumulate, kernel: kernel, workspace: ws)
+                        }
+                        #expect(problems.isEmpty, "\(name) m=\(m) n=\(n) k=\(k) accumulate=\(accumulate): \(problems)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("small blocking: several KC, MC and NC blocks, 1 and 2 threads", arguments: names)
+    func blocks(name: String) {
+        let kernel = GEMMKernel.named(name)!.blocking(kc: 16, mc: 2 * GEMMKernel.named(name)!.mr, nc: 2 * GEMMKernel.named(name)!.nr)
+        let (m, n, k) = (5 * kernel.mr + 3, 5 * kernel.nr + 5, 50)
+        let problem = Problem(mMax: m, nMax: n, k: k, seed: 7)
+        for threads in [1, 2] {
+            let pool = ThreadPool(threads: threads)
+            let ws = (0..<threads).map { _ in GEMM.Workspace() }
+            for accumulate in [false, true] {
+                let problems = problem.check(m: m, n: n, accumulate: accumulate) { a, b, c in
+                    GEMM.multiply(m: m, n: n, k: k, a: a, lda: problem.lda, b: b, ldb: problem.ldb, c: c, ldc: problem.ldc,
+                                  accumulate: accumulate, kernel: kernel, pool: pool, workspaces: ws)
+                }
+                #expect(problems.isEmpty, "\(kernel) threads=\(threads) accumulate=\(accumulate): \(problems)")
+            }
+        }
+    }
+
+    @Test("A packed for the kernel, rows or columns split, B shared", arguments: names)
+    func packed(name: String) {
+        let kernel = GEMMKernel.named(name)!
+        // Row splits with a row remainder (M = 7 MR + 3, few column tiles) and column splits.
+        for (m, n, k) in [(7 * kernel.mr + 3, kernel.nr + 3, 70), (kernel.mr + 1, 9 * kernel.nr + 1, kernel.kc + 9)] {
+            let problem = Problem(mMax: m, nMax: n, k: k, seed: UInt64(m * n))
+            let packed = problem.a.withUnsafeBufferPointer { PackedA(m: m, k: k, a: $0.baseAddress!, lda: problem.lda, kernel: kernel) }
+            #expect(packed.kernel == kernel)
+            for threads in [1, 2] {
+                let pool = ThreadPool(threads: threads)
+                let ws = (0..<threads).map { _ in GEMM.Workspace() }
+                for shared in [nil, GEMM.SharedB()] {
+                    let problems = problem.check(m: m, n: n, accumulate: false) { _, b, c in
+                        GEMM.multiply(packed: packed, n: n, b: .dense(DenseB(b, ldb: problem.ldb)), c: c, ldc: problem.ldc,
+                                      pool: pool, workspaces: ws, shared: shared)
+                    }
+                    #expect(problems.isEmpty, "\(name) m=\(m) n=\(n) k=\(k) threads=\(threads) shared=\(shared != nil): \(problems)")
+                }
+            }
+        }
+    }
+
+    @Test func choiceByCPU() {
+        let zen4 = GEMMKernel.CPU(vendor: .amd, family: 0x19, model: 0x11, features: .avx512)
+        let zen3 = GEMMKernel.CPU(vendor: .amd, family: 0x19, model: 0x21, features: .avx2)
+        let intel = GEMMKernel.CPU(vendor: .intel, family: 6, model: 0x8f, features: .avx512)
+        #expect(zen4.isZen4 && !zen3.isZen4 && !intel.isZen4)
+        #if arch(x86_64)
+        #expect(GEMMKernel.automatic(for: zen3).name == "ymm6x16")
+        #expect(GEMMKernel.runnable(on: zen3).allSatisfy { $0.needs <= .avx2 })
+        if GEMMKernel.all.contains(where: { $0.needs == .avx512 }) {
+            #expect(GEMMKernel.automatic(for: intel).name == "zmm12x32")
+            #expect(GEMMKernel.automatic(for: zen4).name == GEMMKernel.zen4Choice)
+        } else {
+            // An AVX2 build (SOCPROF_AVX512 undefined) has no AVX-512 kernel, whatever the CPU.
+            #expect(GEMMKernel.automatic(for: zen4).name == "ymm6x16")
+        }
+        #endif
+    }
+
+    @Test func override() throws {
+        let cpu = GEMMKernel.CPU.current
+        for value in [nil, "", "auto"] { #expect(try GEMMKernel.override(value, cpu: cpu).get() == nil) }
+        let first = GEMMKernel.runnable(on: cpu)[0]
+        #expect(try GEMMKernel.override(first.name, cpu: cpu).get() == first)
+        let tuned = try #require(try GEMMKernel.override("\(first.name):128,100,1000", cpu: cpu).get())
+        #expect((tuned.kc, tuned.mc, tuned.nc) == (128, 100 / first.mr * first.mr, 1000 / first.nr * first.nr))
+        for bad in ["zmm99x1", "\(first.name):1,2", "\(first.name):a,b,c", "\(first.name):0,1,1"] {
+            guard case .failure(let e) = GEMMKernel.override(bad, cpu: cpu) else {
+                Issue.record("\(bad) accepted")
+                continue
+            }
+            #expect(e.description.contains("SOCPROF_GEMM_KERNEL=\(bad)"))
+        }
+        #if arch(x86_64)
+        guard GEMMKernel.named("zmm12x32") != nil else { return }
+        let avx2 = GEMMKernel.CPU(vendor: .intel, family: 6, model: 0x3c, features: .avx2)
+        guard case .failure(let e) = GEMMKernel.override("zmm12x32", cpu: avx2) else {
+            Issue.record("an AVX-512 kernel forced on an AVX2 CPU")
+            return
+        }
+        #expect(e.description.contains("needs avx512"))
+        #endif
+    }
+}
