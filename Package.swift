@@ -58,6 +58,11 @@ let package = Package(
         // The aarch64 GEMM microkernels for in-order Cortex cores (assembly; empty elsewhere) and
         // the cached current CPU that Kernels picks a microkernel by.
         .target(name: "CArmKernels"),
+        // The int8 GEMM microkernels and requantization (x86-64 AVX-512 VNNI and AVX2, aarch64 sdot
+        // and smull, 32-bit ARM NEON, portable C), each x86 one compiled for its instruction set by
+        // a target attribute and picked at run time (Int8Kernel.swift). Optimised in every
+        // configuration, as Kernels is: the tests run them on real shapes.
+        .target(name: "CInt8Kernels", cSettings: [.unsafeFlags(["-O2"])]),
         // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .target(
@@ -76,7 +81,7 @@ let package = Package(
         .target(name: "Networks", swiftSettings: releaseSwift),
         // Kernels are optimised for the host CPU in every configuration: the tests run whole
         // networks, and an unoptimised SIMD kernel is ~100x slower.
-        .target(name: "Kernels", dependencies: ["CLinux", "CBench", "CArmKernels", "Networks"],
+        .target(name: "Kernels", dependencies: ["CLinux", "CBench", "CArmKernels", "CInt8Kernels", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
         .target(name: "Profiler", dependencies: ["Counters", "Platform", "Kernels", "Networks", "CLinux"], swiftSettings: releaseSwift),
         .target(name: "Reports", dependencies: ["Profiler", "Experiments"], swiftSettings: releaseSwift),
@@ -100,7 +105,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Kernels", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport", "CPerfEvent"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CLinux"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Networks", "CLinux", "CInt8Kernels"]),
         .testTarget(name: "CountersTests", dependencies: ["Counters", "TestSupport", "CPerfEvent", "CLinux"]),
         .testTarget(name: "SocprofCLITests", dependencies: ["SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", "CLinux", .product(name: "SystemPackage", package: "swift-system")]),
     ]

@@ -1,0 +1,46 @@
+// The portable int8 microkernel and requantization: plain C, any CPU.
+#include "CInt8Kernels.h"
+#include "requant_ref.h"
+
+void socprof_i8_kernel_ref_4x8(long kq, const int8_t *a, const uint8_t *b, int32_t *c) {
+    int32_t acc[4][8] = {{0}};
+    for (long p = 0; p < kq; p++) {
+        for (int r = 0; r < 4; r++)
+            for (int j = 0; j < 8; j++)
+                for (int t = 0; t < 4; t++)
+                    acc[r][j] += (int32_t)a[r * 4 + t] * (int32_t)b[j * 4 + t];
+        a += 16;
+        b += 32;
+    }
+    memcpy(c, acc, sizeof acc);
+}
+
+void socprof_i8_requant_ref(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                            const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+    for (long r = 0; r < rows; r++)
+        socprof_i8_requant_row_tail(acc + r * ldacc, 0, cols, row_add[r], row_scale[r], flo, fhi, zp, out + r * ldout);
+}
+
+void socprof_i8_pack_group(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst) {
+    long panels = (cols + nr - 1) / nr;
+    for (long q = 0; q < panels; q++) {
+        uint8_t *d = dst + q * panel_bytes;
+        long j0 = q * nr, n = cols - j0 < nr ? cols - j0 : nr;
+        if (g == 4 && n == nr) {
+            const uint8_t *r0 = rows[0] + j0, *r1 = rows[1] + j0, *r2 = rows[2] + j0, *r3 = rows[3] + j0;
+            for (long j = 0; j < nr; j++) {
+                d[4 * j] = r0[j] ^ flip;
+                d[4 * j + 1] = r1[j] ^ flip;
+                d[4 * j + 2] = r2[j] ^ flip;
+                d[4 * j + 3] = r3[j] ^ flip;
+            }
+            continue;
+        }
+        for (long t = 0; t < g; t++) {
+            const uint8_t *r = rows[t] + j0;
+            for (long j = 0; j < n; j++) d[g * j + t] = r[j] ^ flip;
+            for (long j = n; j < nr; j++) d[g * j + t] = flip;
+        }
+    }
+}
