@@ -50,7 +50,8 @@ enum Int8Reference {
     }
 
     /// Convolution (any groups) on quantized NCHW: the padding is the real 0.0 (adds nothing).
-    static func conv(_ c: Convolution, _ input: [UInt8], _ x: TensorShape, zx: Int32, _ w: [Int8], _ bias: [Int32]?, _ y: TensorShape) -> [Int32] {
+    static func conv(_ c: Convolution, _ input: [UInt8], _ x: TensorShape, zx: Int32, signed: Bool = false, _ w: [Int8], _ bias: [Int32]?,
+                     _ y: TensorShape) -> [Int32] {
         var out = [Int32](repeating: 0, count: y.count)
         let inG = x.c / c.groups, outG = y.c / c.groups
         for oc in 0..<y.c {
@@ -60,7 +61,7 @@ enum Int8Reference {
                 for ic in 0..<inG { for ky in 0..<c.kernelH { for kx in 0..<c.kernelW {
                     let iy = oy * c.strideH - c.padding.top + ky, ix = ox * c.strideW - c.padding.left + kx
                     guard iy >= 0, iy < x.h, ix >= 0, ix < x.w else { continue }
-                    s += Int64(Int32(input[((g * inG + ic) * x.h + iy) * x.w + ix]) - zx) * Int64(w[((oc * inG + ic) * c.kernelH + ky) * c.kernelW + kx])
+                    s += Int64(value(input[((g * inG + ic) * x.h + iy) * x.w + ix], signed: signed) - zx) * Int64(w[((oc * inG + ic) * c.kernelH + ky) * c.kernelW + kx])
                 } } }
                 out[(oc * y.h + oy) * y.w + ox] = Int32(s)
             } }
