@@ -46,13 +46,24 @@ struct KernelBenchOptions: ParsableArguments {
 struct GEMMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
-        abstract: "SGEMM throughput in GFLOP/s (C = A x B, row-major, fp32).",
-        discussion: "scripts/bench/gemm prints it beside numpy's matmul (OpenBLAS) in the same run."
+        abstract: "GEMM throughput: fp32 in GFLOP/s, or int8 in GOP/s (C = A x B, row-major).",
+        discussion: """
+            fp32: SGEMM, A packed on every call. int8 (--precision int8): A int8 weights (per-row \
+            symmetric, packed once, as a layer's), B uint8 activations with zero point 128, int32 \
+            sums requantized to uint8 (per-row multipliers, ReLU clamp), by the kernel \
+            SOCPROF_INT8_KERNEL names or the best this CPU runs; 2 x M x N x K operations. \
+            scripts/bench/gemm prints fp32 beside numpy's matmul (OpenBLAS), scripts/bench/int8-gemm \
+            int8 beside fp32, in the same run.
+            """
     )
+
+    enum Precision: String, ExpressibleByArgument, CaseIterable { case fp32, int8 }
 
     @Option(help: "Rows of A and C.") var m: Int = 1024
     @Option(help: "Columns of B and C.") var n: Int = 1024
     @Option(help: "Columns of A, rows of B.") var k: Int = 1024
+    @Option(help: "Arithmetic: fp32 or int8 (int8 weights x uint8 activations, int32 sums, requantized to uint8).")
+    var precision: Precision = .fp32
     @OptionGroup var options: KernelBenchOptions
 
     func validate() throws {
@@ -67,6 +78,7 @@ struct GEMMBench: ParsableCommand {
     }
 
     func run() throws {
+        if precision == .int8 { return try runInt8() }
         let pool = try options.makePool()
         let workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
         var rng = SplitMix64(seed: 42)
@@ -88,6 +100,41 @@ struct GEMMBench: ParsableCommand {
             print(#"{"m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gflops": \#(gflops)}"#)
         } else {
             print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, pool.count, gflops, options.repetitions, seconds * 1e3))
+        }
+    }
+
+    func runInt8() throws {
+        let pool = try options.makePool()
+        let kernel = Int8Kernel.current
+        let workspaces = (0..<pool.count).map { _ in Int8GEMM.Workspace() }
+        var rng = SplitMix64(seed: 42)
+        let a = (0..<(m * k)).map { _ in Int8(Int(rng.next() % 255) - 127) }
+        let b = (0..<(k * n)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let bias = (0..<m).map { _ in Int32(Int(rng.next() % 2001) - 1000) }
+        // Multipliers that keep typical outputs inside uint8 (sums of k products of about 127 x 74).
+        let multipliers = [Float](repeating: 40 / (Float(k).squareRoot() * 127 * 74), count: m)
+        var c = [UInt8](repeating: 0, count: m * n)
+        let packed = a.withUnsafeBufferPointer { PackedInt8A(m: m, k: k, weights: $0.baseAddress!, lda: k, kernel: kernel) }
+        let seconds = b.withUnsafeBufferPointer { b in
+            bias.withUnsafeBufferPointer { bias in
+                multipliers.withUnsafeBufferPointer { mult in
+                    c.withUnsafeMutableBufferPointer { c in
+                        let rq = Int8Requantization(bias: bias.baseAddress!, multipliers: mult.baseAddress!, zeroPoint: 3, range: 3...255)
+                        let operand = Int8B.dense(DenseInt8B(b.baseAddress!, ldb: n, zeroPoint: 128))
+                        return options.median {
+                            Int8GEMM.multiply(packed: packed, n: n, b: operand, output: .requantized(c.baseAddress!, ldc: n, rq),
+                                              pool: pool, workspaces: workspaces)
+                        }
+                    }
+                }
+            }
+        }
+        let gops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+        if options.json {
+            print(#"{"precision": "int8", "kernel": "\#(kernel.rawValue)", "m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gops": \#(gops)}"#)
+        } else {
+            print(String(format: "int8 gemm (%@ kernel) %dx%dx%d, %d thread(s): %.2f GOP/s (median of %d, %.3f ms)", kernel.rawValue, m, n, k, pool.count, gops,
+                         options.repetitions, seconds * 1e3))
         }
     }
 }
