@@ -10,10 +10,11 @@ let int8Kernels = Int8Kernel.supported
 @Suite("Int8 GEMM against a reference loop, every kernel this CPU runs")
 struct Int8GEMMTests {
     /// (m, n, k): K = 1...5, odd M and N that are not multiples of any tile, tiles exactly, a K
-    /// too long for one B block (the workspace grows), wide N over several B blocks.
+    /// too long for one B block (the workspace grows), wide N over several B blocks, a last panel
+    /// with whole and partial 16-column stretches (85 = 48 + 37).
     static let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (3, 5, 2), (7, 13, 3), (9, 50, 4), (13, 97, 5), (8, 48, 64), (6, 16, 32), (17, 49, 33),
-        (33, 7, 129), (64, 300, 27), (5, 60, 7001), (130, 1500, 72),
+        (33, 7, 129), (64, 300, 27), (11, 85, 9), (5, 60, 7001), (130, 1500, 72),
     ]
 
     @Test("int32 sums: uint8 and int8 B, zero points 0 and not, bias, leading dimensions, 1 and 2 threads",
