@@ -61,6 +61,11 @@ let package = Package(
         // cached current CPU that Kernels picks an aarch64 microkernel by, and cpuid, by which it
         // picks the x86-64 tile.
         .target(name: "CArmKernels"),
+        // The int8 GEMM microkernels and requantization (x86-64 AVX-512 VNNI and AVX2, aarch64 sdot
+        // and smull, 32-bit ARM NEON, portable C), each x86 one compiled for its instruction set by
+        // a target attribute and picked at run time (Int8Kernel.swift). Optimised in every
+        // configuration, as Kernels is: the tests run them on real shapes.
+        .target(name: "CInt8Kernels", cSettings: [.unsafeFlags(["-O2"])]),
         // libpfm4 from Debian's libpfm4-dev (scripts/lib/deps.sh installs it).
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         // The Linux system layer, without Foundation: the sysfs/procfs root, CPU sets and
@@ -86,7 +91,7 @@ let package = Package(
         .target(name: "Networks", swiftSettings: releaseSwift),
         // Kernels are optimised for the host CPU in every configuration: the tests run whole
         // networks, and an unoptimised SIMD kernel is ~100x slower.
-        .target(name: "Kernels", dependencies: ["LinuxSystem", "CLinux", "CBench", "CArmKernels", "Networks"],
+        .target(name: "Kernels", dependencies: ["LinuxSystem", "CLinux", "CBench", "CArmKernels", "CInt8Kernels", "Networks"],
                 swiftSettings: [.unsafeFlags(["-O", "-target-cpu", targetCPU])] + kernelDefines),
         // The profile report's values (what `profile --format json` writes and every renderer reads).
         .target(name: "ProfileModel", dependencies: ["Networks"], swiftSettings: releaseSwift),
@@ -111,9 +116,6 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Counters", "TestSupport", .product(name: "SystemPackage", package: "swift-system")], exclude: ["Golden"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Kernels", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["LinuxSystem", "Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport", "CPerfEvent"]),
-        .testTarget(name: "KernelsTests", dependencies: ["LinuxSystem", "Kernels", "Networks"]),
-        .testTarget(name: "CountersTests", dependencies: ["LinuxSystem", "Counters", "TestSupport", "CPerfEvent"]),
-        .testTarget(name: "SocprofCLITests", dependencies: ["LinuxSystem", "SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),
+        .testTarget(name: "KernelsTests", dependencies: ["LinuxSystem", "Kernels", "Networks", "CInt8Kernels"]),
     ]
 )

@@ -26,7 +26,7 @@ struct ConvBench: ParsableCommand {
     func run() throws {
         let net = try lookUpNetwork(network)
         let result = ConvBenchmark.run(network: net, pool: try options.makePool(), layer: layer, kernel: kernel,
-                                       timing: KernelTiming(repetitions: options.repetitions))
+                                       timing: options.timing)
         if options.json {
             print(String(decoding: try ReportJSON.encoder().encode(result), as: UTF8.self))
             return

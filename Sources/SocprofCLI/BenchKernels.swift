@@ -1,5 +1,6 @@
 import ArgumentParser
 import Counters
+import Experiments
 import Foundation
 import Kernels
 import LinuxSystem
@@ -30,52 +31,41 @@ struct KernelBenchOptions: ParsableArguments {
         return try pinnedPool(threads: threads, cpus: list)
     }
 
-    /// Median seconds of `body` over the repetitions, after one warm-up call.
-    func median(_ body: () -> Void) -> Double {
-        Statistics.median(times(body))!
-    }
+    /// One warm-up call, then `--repeat` timed calls.
+    var timing: KernelTiming { KernelTiming(repetitions: repetitions) }
 
-    /// Seconds of each repetition of `body`, after one warm-up call.
-    func times(_ body: () -> Void) -> [Double] {
-        timesWithCPU(body).map(\.wall)
-    }
-
-    /// Wall-clock seconds of each repetition of `body`, after one warm-up call, and the CPU seconds
-    /// the process used meanwhile (all its threads): on a machine shared with other work, wall time
-    /// counts the time the threads waited for a CPU, CPU time does not.
-    func timesWithCPU(_ body: () -> Void) -> [(wall: Double, cpu: Double)] {
-        func cpuNow() -> Double {
-            var ts = timespec()
-            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-        }
-        body()
-        var t: [(wall: Double, cpu: Double)] = []
-        for _ in 0..<repetitions {
-            let c0 = cpuNow()
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            body()
-            t.append((Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpuNow() - c0))
-        }
-        return t
+    /// A benchmark's result as one line of JSON (sorted keys).
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 
-/// `socprof bench gemm`: single-precision GEMM throughput.
+/// `socprof bench gemm`: GEMM throughput, fp32 or int8.
 struct GEMMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
-        abstract: "SGEMM throughput in GFLOP/s (C = A x B, row-major, fp32).",
+        abstract: "GEMM throughput: fp32 in GFLOP/s, or int8 in GOP/s (C = A x B, row-major).",
         discussion: """
-            Prints the GEMM kernel that ran (chosen from the CPU; SOCPROF_GEMM_KERNEL=NAME forces one of \
-            --list-kernels). scripts/bench/gemm prints it beside numpy's matmul (OpenBLAS) in the same run.
+            fp32: SGEMM, A packed on every call, by the GEMM kernel chosen from the CPU \
+            (SOCPROF_GEMM_KERNEL=NAME forces one of --list-kernels). int8 (--precision int8): A int8 \
+            weights (per-row symmetric, packed once, as a layer's), B uint8 activations with zero point \
+            128, int32 sums requantized to uint8 (per-row multipliers, ReLU clamp), by the kernel \
+            SOCPROF_INT8_KERNEL names or the best this CPU runs; 2 x M x N x K operations. \
+            scripts/bench/gemm prints fp32 beside numpy's matmul (OpenBLAS), scripts/bench/int8-gemm \
+            int8 beside fp32, in the same run.
             """
     )
+
+    enum Precision: String, ExpressibleByArgument, CaseIterable { case fp32, int8 }
 
     @Option(help: "Rows of A and C.") var m: Int = 1024
     @Option(help: "Columns of B and C.") var n: Int = 1024
     @Option(help: "Columns of A, rows of B.") var k: Int = 1024
-    @Flag(help: "List the GEMM kernels this CPU can run (SOCPROF_GEMM_KERNEL=NAME forces one), the automatic choice first, and exit.")
+    @Option(help: "Arithmetic: fp32 or int8 (int8 weights x uint8 activations, int32 sums, requantized to uint8).")
+    var precision: Precision = .fp32
+    @Flag(help: "List the fp32 GEMM kernels this CPU can run (SOCPROF_GEMM_KERNEL=NAME forces one), the automatic choice first, and exit.")
     var listKernels = false
     @OptionGroup var options: KernelBenchOptions
 
@@ -97,35 +87,17 @@ struct GEMMBench: ParsableCommand {
             return
         }
         let pool = try options.makePool()
-        let workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
-        let kernel = GEMM.kernel
-        var rng = SplitMix64(seed: 42)
-        let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
-        let b = (0..<(k * n)).map { _ in rng.nextFloat() - 0.5 }
-        var c = [Float](repeating: 0, count: m * n)
-        let times = a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    options.timesWithCPU {
-                        GEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n,
-                                      c: c.baseAddress!, ldc: n, pool: pool, workspaces: workspaces)
-                    }
-                }
-            }
-        }
-        let flop = 2 * Double(m) * Double(n) * Double(k)
-        let seconds = Statistics.median(times.map(\.wall))!
-        let gflops = flop / seconds / 1e9
-        // The rate had the threads had their CPUs to themselves: FLOP per CPU second, times threads.
-        let cpuGflops = flop * Double(pool.count) / Statistics.median(times.map(\.cpu))! / 1e9
-        if options.json {
-            print(#"{"m": \#(m), "n": \#(n), "k": \#(k), "threads": \#(pool.count), "seconds": \#(seconds), "gflops": \#(gflops), "#
-                  + #""best_gflops": \#(flop / times.map(\.wall).min()! / 1e9), "cpu_gflops": \#(cpuGflops), "#
-                  + #""kernel": "\#(kernel.name)", "mr": \#(kernel.mr), "nr": \#(kernel.nr), "kc": \#(kernel.kc), "mc": \#(kernel.mc), "nc": \#(kernel.nc), "#
-                  + #""cpu": "\#(GEMMKernel.CPU.current)"}"#)
-        } else {
-            print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, pool.count, gflops,
-                         options.repetitions, seconds * 1e3) + ", kernel \(kernel) on \(GEMMKernel.CPU.current)")
+        switch precision {
+        case .fp32:
+            let r = GEMMBenchmark.run(m: m, n: n, k: k, pool: pool, timing: options.timing)
+            if options.json { return try options.printJSON(r) }
+            print(String(format: "sgemm %dx%dx%d, %d thread(s): %.2f GFLOP/s (median of %d, %.3f ms)", m, n, k, r.threads, r.gflops,
+                         options.repetitions, r.seconds * 1e3) + ", kernel \(GEMM.kernel) on \(r.cpu)")
+        case .int8:
+            let r = Int8GEMMBenchmark.run(m: m, n: n, k: k, pool: pool, timing: options.timing)
+            if options.json { return try options.printJSON(r) }
+            print(String(format: "int8 gemm (%@ kernel) %dx%dx%d, %d thread(s): %.2f GOP/s (median of %d, %.3f ms)", r.kernel, m, n, k, r.threads, r.gops,
+                         options.repetitions, r.seconds * 1e3))
         }
     }
 }
@@ -145,31 +117,10 @@ struct PoolBench: ParsableCommand {
 
     @OptionGroup var options: KernelBenchOptions
 
-    struct EmptyJob: PoolJob {
-        static let function: ThreadPool.JobFunction = { _, _ in }
-        func work(_ thread: Int) {}
-    }
-
     func run() throws {
-        let pool = try options.makePool()
-        var job = EmptyJob()
-        let iterations = 2000
-        let backToBack = options.median { for _ in 0..<iterations { pool.run(&job) } } / Double(iterations)
-        // After an idle pause longer than the spin, one job at a time.
-        let pause = UInt32(max(1000, pool.spinMicroseconds * 2))
-        var wakes: [Double] = []
-        for _ in 0..<max(20, options.repetitions * 10) {
-            usleep(pause)
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            pool.run(&job)
-            wakes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-        let wake = Statistics.median(wakes)!
-        if options.json {
-            print(#"{"threads": \#(pool.count), "spin_us": \#(pool.spinMicroseconds), "round_trip_us": \#(backToBack * 1e6), "after_idle_round_trip_us": \#(wake * 1e6)}"#)
-        } else {
-            print(String(format: "empty job on %d thread(s), spin %d µs: %.1f µs per round trip back to back (median of %d batches of %d); %.1f µs after %d µs idle (median of %d)",
-                         pool.count, pool.spinMicroseconds, backToBack * 1e6, options.repetitions, iterations, wake * 1e6, Int(pause), wakes.count))
-        }
+        let r = PoolBenchmark.run(pool: try options.makePool(), timing: options.timing)
+        if options.json { return try options.printJSON(r) }
+        print(String(format: "empty job on %d thread(s), spin %d µs: %.1f µs per round trip back to back (median of %d batches of %d); %.1f µs after %d µs idle (median of %d)",
+                     r.threads, r.spin_us, r.round_trip_us, options.repetitions, r.batch, r.after_idle_round_trip_us, r.idle_us, r.idle_jobs))
     }
 }

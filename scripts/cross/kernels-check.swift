@@ -5,6 +5,9 @@
 // One line per check; exits 1 if any fails. scripts/cross-check runs it once per aarch64 microkernel
 // (SOCPROF_ARM_KERNEL=a53|a55|ooo, the per-core choice, and a big.LITTLE fixture tree), and the
 // last check says that the kernel each pinned thread ran is the one expected.
+// KERNELS_CHECK_ONLY=int8 runs the int8 checks instead (GEMM, convolutions, depthwise, fully
+// connected, pooling, add against integer reference loops, exact), with the int8 kernel
+// SOCPROF_INT8_KERNEL picks; scripts/cross-check runs them once per aarch64 int8 kernel.
 import Glibc
 import Kernels
 import Networks
@@ -205,6 +208,204 @@ func checkSelection(pinned: ThreadPool) {
           (problems.isEmpty ? "" : ": " + problems.joined(separator: "; ")))
 }
 
+// MARK: Int8
+
+/// One exact check: each variant's bytes or sums equal to the expected ones.
+func checkExact<T: Equatable>(_ name: String, _ results: [(variant: String, output: [T], expected: [T])]) {
+    var bad: [String] = []
+    var wrong = 0
+    for (variant, x, expected) in results {
+        let w = x.count == expected.count ? zip(x, expected).filter { $0 != $1 }.count : max(x.count, expected.count)
+        if w > 0 { bad.append(variant); wrong += w }
+    }
+    if !bad.isEmpty { failures += 1 }
+    print("\(bad.isEmpty ? "ok  " : "FAIL") \(name): \(results.count) variants, exact" +
+          (bad.isEmpty ? "" : "; \(wrong) values differ; failing: " + bad.prefix(6).joined(separator: ", ") + (bad.count > 6 ? " and \(bad.count - 6) more" : "")))
+}
+
+/// SOCPROF_CHECK_BREAK=1: every int8 reference sum is off by one (and each convolution's
+/// expected byte by one bit).
+let intSkew: Int64 = breakReference ? 1 : 0
+
+struct ByteRandom {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed &* 0x9E3779B97F4A7C15 &+ 1 }
+    mutating func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+    mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
+    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
+    mutating func weights(_ n: Int) -> [Int8] { (0..<n).map { _ in next() % 8 == 0 ? 127 : next() % 8 == 1 ? -127 : Int8(int(-127...127)) } }
+    mutating func ints(_ n: Int, _ r: ClosedRange<Int>) -> [Int32] { (0..<n).map { _ in Int32(int(r)) } }
+    mutating func floats(_ n: Int, _ r: ClosedRange<Float>) -> [Float] { (0..<n).map { _ in r.lowerBound + (r.upperBound - r.lowerBound) * Float(next() % 1001) / 1000 } }
+}
+
+func byteValue(_ q: UInt8, signed: Bool) -> Int32 { signed ? Int32(Int8(bitPattern: q)) : Int32(q) }
+
+func referenceRequantize(_ sum: Int32, _ multiplier: Float, zp: Int32, range: ClosedRange<Int32>) -> UInt8 {
+    let f = Float(sum) * multiplier
+    let q = Int32(min(max(f, Float(range.lowerBound - zp)), Float(range.upperBound - zp)).rounded(.toNearestOrEven)) + zp
+    return UInt8(truncatingIfNeeded: q)
+}
+
+func referenceInt8Conv(_ c: Convolution, _ input: [UInt8], _ x: TensorShape, _ p: QuantParams, _ w: [Int8], _ bias: [Int32], _ y: TensorShape) -> [Int32] {
+    var out = [Int32](repeating: 0, count: y.count)
+    let inG = x.c / c.groups, outG = y.c / c.groups
+    for oc in 0..<y.c {
+        let g = oc / outG
+        for oy in 0..<y.h { for ox in 0..<y.w {
+            var s = Int64(bias[oc]) + intSkew
+            for ic in 0..<inG { for ky in 0..<c.kernelH { for kx in 0..<c.kernelW {
+                let iy = oy * c.strideH - c.padding.top + ky, ix = ox * c.strideW - c.padding.left + kx
+                guard iy >= 0, iy < x.h, ix >= 0, ix < x.w else { continue }
+                s += Int64(byteValue(input[((g * inG + ic) * x.h + iy) * x.w + ix], signed: p.signed) - p.zeroPoint) *
+                    Int64(w[((oc * inG + ic) * c.kernelH + ky) * c.kernelW + kx])
+            } } }
+            out[(oc * y.h + oy) * y.w + ox] = Int32(s)
+        } }
+    }
+    return out
+}
+
+func checkInt8GEMM(m: Int, n: Int, k: Int, pools: [(name: String, pool: ThreadPool)]) {
+    var rng = ByteRandom(UInt64(m * 1_000_003 + n * 1009 + k))
+    let kernel = Int8Kernel.current
+    let lda = k + 3, ldb = n + 5
+    let a = rng.weights(m * lda), bias = rng.ints(m, -100_000...100_000)
+    let packed = a.withUnsafeBufferPointer { PackedInt8A(m: m, k: k, weights: $0.baseAddress!, lda: lda, kernel: kernel) }
+    for (signed, zb) in [(false, Int32(131)), (true, Int32(-77))] {
+        let b = rng.bytes(k * ldb)
+        var expected = [Int32](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n {
+            var s = Int64(bias[i]) + intSkew
+            for p in 0..<k { s += Int64(a[i * lda + p]) * Int64(byteValue(b[p * ldb + j], signed: signed) - zb) }
+            expected[i * n + j] = Int32(s)
+        } }
+        var results: [(String, [Int32], [Int32])] = []
+        for (name, pool) in pools {
+            let ws = (0..<pool.count).map { _ in Int8GEMM.Workspace() }
+            var c = [Int32](repeating: 0, count: m * n)
+            b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in c.withUnsafeMutableBufferPointer { cp in
+                Int8GEMM.multiply(packed: packed, n: n, b: .dense(DenseInt8B(bp.baseAddress!, ldb: ldb, zeroPoint: zb, signed: signed)),
+                                  output: .int32(cp.baseAddress!, ldc: n, bias: biasp.baseAddress!), pool: pool, workspaces: ws)
+            } } }
+            results.append((name, c, expected))
+        }
+        checkExact("int8 gemm \(kernel.rawValue) \(m)x\(n)x\(k) int32, \(signed ? "int8" : "uint8") B, zero point \(zb)", results)
+    }
+}
+
+func checkInt8Conv(_ label: String, inC: Int, h: Int, w: Int, conv: Convolution, input p: QuantParams, act: Activation?) {
+    var rng = ByteRandom(UInt64(inC * 7919 + conv.outputChannels * 31 + conv.kernelH + h))
+    let kernel = Int8Kernel.current
+    let x = TensorShape(c: inC, h: h, w: w)
+    var builder = GraphBuilder(name: "t", input: x)
+    let y = builder.conv("c", builder.input, conv).shape
+    let k = inC / conv.groups * conv.kernelH * conv.kernelW
+    let input = rng.bytes(x.count), weights = rng.weights(y.c * k), bias = rng.ints(y.c, -3000...3000), scales = rng.floats(y.c, 0.002...0.02)
+    let out = QuantParams(scale: Float(k).squareRoot() * 64 * 100 / 200 * p.scale * 0.01, zeroPoint: 20)
+    let sums = referenceInt8Conv(conv, input, x, p, weights, bias, y)
+    let range = out.clampRange(act)
+    // Broken (SOCPROF_CHECK_BREAK=1): every expected byte off by one bit, since an int32 sum off by
+    // one rarely changes a requantized byte.
+    let expected = (0..<y.count).map {
+        referenceRequantize(sums[$0], Float(Double(p.scale) * Double(scales[$0 / (y.h * y.w)]) / Double(out.scale)), zp: out.zeroPoint, range: range)
+            ^ (breakReference ? 1 : 0)
+    }
+    let wts = weights.withUnsafeBufferPointer { wp in scales.withUnsafeBufferPointer { sp in bias.withUnsafeBufferPointer { bp in
+        Int8ConvWeights(conv, inputChannels: inC, weights: wp.baseAddress!, weightScales: sp.baseAddress!, bias: bp.baseAddress!, input: p, output: out, kernel: kernel)
+    } } }
+    var results: [(String, [UInt8], [UInt8])] = []
+    for threads in [1, 2] {
+        let pool = ThreadPool(threads: threads)
+        let ws = (0..<threads).map { _ in Int8GEMM.Workspace() }
+        var got = [UInt8](repeating: 0xEE, count: y.count)
+        input.withUnsafeBufferPointer { i in got.withUnsafeMutableBufferPointer { o in
+            if conv.kernelH == 1 && h == 1 && w == 1 {
+                Int8LayerKernels.fullyConnected(wts, input: i.baseAddress!, output: o.baseAddress!, activation: act, pool: pool)
+            } else {
+                Int8LayerKernels.convolution(wts, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, activation: act, pool: pool, workspaces: ws)
+            }
+        } }
+        results.append(("\(threads) thread(s)", got, expected))
+    }
+    checkExact("int8 conv \(label) (\(kernel.rawValue)): \(inC)x\(h)x\(w) -> \(conv.outputChannels), k\(conv.kernelH) s\(conv.strideH) g\(conv.groups) " +
+               "zx \(p.zeroPoint)\(p.signed ? " int8" : "") \(act?.rawValue ?? "linear")", results)
+}
+
+/// Average pooling with padding and an add of two tensors with different scales (no GEMM; they
+/// run the same Swift code on every CPU, checked here for 32/64-bit and ARM differences).
+func checkInt8PoolAdd() {
+    var rng = ByteRandom(17)
+    let x = TensorShape(c: 3, h: 9, w: 8), p = Pooling(kind: .average, kernel: 3, stride: 2, padding: .same(1))
+    let q = QuantParams(scale: 0.01, zeroPoint: 37)
+    var builder = GraphBuilder(name: "t", input: x)
+    let y = builder.pool("p", builder.input, p).shape
+    let input = rng.bytes(x.count)
+    var expected = [UInt8](repeating: 0, count: y.count)
+    for c in 0..<x.c { for oy in 0..<y.h { for ox in 0..<y.w {
+        var s: Int64 = 0, n: Int64 = 0
+        for ky in 0..<3 { for kx in 0..<3 {
+            let iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx
+            guard iy >= 0, iy < x.h, ix >= 0, ix < x.w else { continue }
+            s += Int64(input[(c * x.h + iy) * x.w + ix]) - 37; n += 1
+        } }
+        let mean = (Double(s) / Double(n)).rounded(.toNearestOrAwayFromZero) + Double(intSkew)
+        expected[(c * y.h + oy) * y.w + ox] = UInt8(min(max(37 + Int64(mean), 0), 255))
+    } } }
+    var got = [UInt8](repeating: 0, count: y.count)
+    input.withUnsafeBufferPointer { i in got.withUnsafeMutableBufferPointer { o in
+        Int8LayerKernels.pooling(p, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, params: q, pool: ThreadPool(threads: 2))
+    } }
+    checkExact("int8 average pooling 3x3 s2 pad 1", [("2 threads", got, expected)])
+
+    let a = rng.bytes(333), b = rng.bytes(333)
+    let pa = QuantParams(scale: 0.03, zeroPoint: 128), pb = QuantParams(scale: 0.02, zeroPoint: -3, signed: true), po = QuantParams(scale: 0.025, zeroPoint: 120)
+    let sum = (0..<333).map { i -> UInt8 in
+        let f = Float(byteValue(a[i], signed: false) - 128) * (pa.scale / po.scale) + Float(byteValue(b[i], signed: true) + 3) * (pb.scale / po.scale)
+        return UInt8(truncatingIfNeeded: Int32(min(max(f, -120), 135).rounded(.toNearestOrEven)) + 120 + Int32(intSkew))
+    }
+    var added = [UInt8](repeating: 0, count: 333)
+    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in added.withUnsafeMutableBufferPointer { o in
+        Int8LayerKernels.add(ap.baseAddress!, pa, bp.baseAddress!, pb, output: o.baseAddress!, po, count: 333, activation: nil, pool: ThreadPool(threads: 2))
+    } } }
+    checkExact("int8 add, different scales", [("2 threads", added, sum)])
+}
+
+/// The int8 kernel the run chose against KERNELS_CHECK_INT8_EXPECT, and the CPU's features.
+func checkInt8Selection() {
+    let expect = getenv("KERNELS_CHECK_INT8_EXPECT").map { String(cString: $0) } ?? ""
+    let current = Int8Kernel.current
+    let ok = (expect.isEmpty || current.rawValue == expect) && current.isSupported
+    if !ok { failures += 1 }
+    print("\(ok ? "ok  " : "FAIL") int8 kernel selection: SOCPROF_INT8_KERNEL=\(getenv("SOCPROF_INT8_KERNEL").map { String(cString: $0) } ?? "(unset)"), " +
+          "runs \(current.rawValue)\(expect.isEmpty ? "" : ", expected \(expect)"); this CPU runs \(Int8Kernel.supported.map(\.rawValue).joined(separator: ", "))")
+}
+
+func int8Checks(pools: [(name: String, pool: ThreadPool)]) {
+    checkInt8Selection()
+    // K = 1...5, M and N off every tile, K over several groups and past a 16-k group.
+    for (m, n, k) in [(1, 1, 1), (3, 5, 2), (7, 13, 3), (9, 50, 4), (13, 97, 5), (17, 49, 33), (33, 7, 129), (64, 300, 27)] {
+        checkInt8GEMM(m: m, n: n, k: k, pools: pools)
+    }
+    let u128 = QuantParams(scale: 0.03, zeroPoint: 128), u37 = QuantParams(scale: 0.01, zeroPoint: 37)
+    let s3 = QuantParams(scale: 0.02, zeroPoint: -3, signed: true), u0 = QuantParams(scale: 0.02, zeroPoint: 0)
+    checkInt8Conv("1x1", inC: 17, h: 9, w: 7, conv: Convolution(outputChannels: 33, kernel: 1), input: u37, act: nil)
+    checkInt8Conv("1x1 K=5, 1-wide", inC: 5, h: 9, w: 1, conv: Convolution(outputChannels: 13, kernel: 1), input: s3, act: .relu)
+    checkInt8Conv("3x3 pad 1", inC: 3, h: 11, w: 13, conv: Convolution(outputChannels: 5, kernel: 3, stride: 1, padding: .same(1)), input: u128, act: .relu6)
+    checkInt8Conv("3x3 stride 2 asymmetric pad", inC: 5, h: 9, w: 10,
+                  conv: Convolution(outputChannels: 7, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1)), input: s3, act: nil)
+    checkInt8Conv("5x5 stride 2 grouped", inC: 6, h: 15, w: 15, conv: Convolution(outputChannels: 10, kernel: 5, stride: 2, padding: .same(2), groups: 2),
+                  input: u0, act: .relu)
+    checkInt8Conv("3x3 wide, rows split", inC: 32, h: 14, w: 14, conv: Convolution(outputChannels: 50, kernel: 3, stride: 1, padding: .same(1)),
+                  input: u128, act: .relu)
+    checkInt8Conv("depthwise 3x3", inC: 13, h: 10, w: 9, conv: Convolution(outputChannels: 13, kernel: 3, stride: 1, padding: .same(1), groups: 13),
+                  input: u128, act: .relu6)
+    checkInt8Conv("depthwise 3x3 stride 2", inC: 19, h: 12, w: 11,
+                  conv: Convolution(outputChannels: 19, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19),
+                  input: s3, act: .relu6)
+    checkInt8Conv("fully connected", inC: 300, h: 1, w: 1, conv: Convolution(outputChannels: 37, kernel: 1), input: u37, act: nil)
+    checkInt8PoolAdd()
+}
+
 @main
 struct KernelsCheck {
     static func main() {
@@ -218,6 +419,11 @@ struct KernelsCheck {
         setvbuf(stdout, nil, _IOLBF, 0)  // line by line through a pipe, too
         print("kernels-check on \(arch)\(breakReference ? " (reference deliberately broken)" : "")")
         let pools = [("1 thread", ThreadPool(threads: 1)), ("2 threads", ThreadPool(threads: 2)), ("3 threads", ThreadPool(threads: 3))]
+        if getenv("KERNELS_CHECK_ONLY").map({ String(cString: $0) }) == "int8" {
+            int8Checks(pools: pools)
+            print(failures == 0 ? "kernels-check: all passed" : "kernels-check: \(failures) check(s) FAILED")
+            exit(failures == 0 ? 0 : 1)
+        }
         // K = 1, 2 and 3 and the K blocks' remainders (300 = 256 + 44, 257 = 256 + 1) take every
         // path of the microkernels' k loops; M and N not multiples of the tile, their edge tiles.
         let shapes = [(1, 1, 1), (13, 37, 29), (50, 70, 300), (65, 47, 257), (7, 33, 300), (145, 130, 17),

@@ -1,0 +1,68 @@
+#ifndef SOCPROF_CINT8KERNELS_H
+#define SOCPROF_CINT8KERNELS_H
+
+#include <stdint.h>
+
+/// The int8 GEMM microkernels and their requantization, one set per CPU family; Kernels
+/// (Int8Kernel.swift) picks one at run time from `socprof_i8_cpu_features()`.
+///
+/// Every microkernel computes one whole MR x NR tile of int32 dot products over `kq` groups of G
+/// consecutive k, from zero, into `c` (row-major, NR int32 a row):
+///   c[r][j] = sum over k < kq*G of A[r][k] * B[k][j]
+/// with A packed [kq][MR][G] (int8; int16 for the AVX2 kernel) and B packed [kq][NR][G] (bytes:
+/// uint8 for the x86 and reference kernels, int8 for the ARM kernels). The tile sizes and G are
+/// the ones listed beside each kernel; Int8Kernel.swift repeats them. A kernel exists on every
+/// target (so that the Swift code links everywhere) but may only be called where
+/// `socprof_i8_cpu_features()` says the CPU runs it; elsewhere it is an empty stub.
+/// Weights must lie in [-127, 127] (symmetric quantization): the smull/vmull kernels add two
+/// int8 x int8 products in int16, which -128 x -128 twice would overflow.
+
+/// Bits of `socprof_i8_cpu_features()`.
+#define SOCPROF_I8_X86_AVX2 1        /* x86-64: AVX2 (and the OS saves ymm state) */
+#define SOCPROF_I8_X86_AVX512VNNI 2  /* x86-64: AVX-512 F/BW/VL and VNNI (vpdpbusd) */
+#define SOCPROF_I8_ARM_NEON 4        /* aarch64 (always) or 32-bit ARM with NEON */
+#define SOCPROF_I8_ARM_DOTPROD 8     /* aarch64 with HWCAP_ASIMDDP (Armv8.2 sdot/udot) */
+#define SOCPROF_I8_AARCH64 16        /* the code was compiled for aarch64 */
+#define SOCPROF_I8_ARMV7 32          /* the code was compiled for 32-bit ARM with NEON */
+
+/// What this CPU can run (cpuid on x86-64, getauxval(AT_HWCAP) on aarch64), read once.
+int socprof_i8_cpu_features(void);
+
+/// Portable C, any CPU: MR 4, NR 8, G 4, B uint8.
+void socprof_i8_kernel_ref_4x8(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
+/// x86-64 AVX-512 VNNI (vpdpbusd): MR 8, NR 48, G 4, B uint8.
+void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
+/// x86-64 AVX2 (vpmovzxbw + vpmaddwd, exact): MR 6, NR 16, G 2, A int16, B uint8.
+void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c);
+/// aarch64 Armv8.2 dot product (sdot): MR 8, NR 12, G 4, B int8.
+void socprof_i8_kernel_sdot_8x12(long kq, const int8_t *a, const int8_t *b, int32_t *c);
+/// aarch64 without dot product (smull/smlal2/sadalp): MR 4, NR 4, G 16, B int8.
+void socprof_i8_kernel_smull_4x4(long kq, const int8_t *a, const int8_t *b, int32_t *c);
+/// 32-bit ARM NEON (vmull.s8/vmlal.s8/vpadal.s16): MR 4, NR 2, G 16, B int8.
+void socprof_i8_kernel_neon32_4x2(long kq, const int8_t *a, const int8_t *b, int32_t *c);
+
+/// Requantization of `rows` x `cols` int32 sums (`acc`, `ldacc` int32 a row) into bytes (`out`,
+/// `ldout` bytes a row), row r with its own offset and scale:
+///   f = float(acc[r][j] + row_add[r]) * row_scale[r]     (one IEEE single multiply, no FMA)
+///   f = min(max(f, lo - zp), hi - zp)
+///   q = round_half_to_even(f) + zp                       (by adding 1.5 * 2^23)
+///   out[r][j] = q as a byte (two's complement for int8 outputs)
+/// Every variant gives the same bytes. lo <= hi, both in [-128, 255] and within 2^21 of zp.
+void socprof_i8_requant_ref(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                            const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
+/// The same with AVX-512 (x86-64 with SOCPROF_I8_X86_AVX512VNNI only).
+void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                               const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
+/// The same with AVX2 (x86-64 with SOCPROF_I8_X86_AVX2 only).
+void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                             const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
+/// The same with NEON (aarch64, or 32-bit ARM with NEON).
+void socprof_i8_requant_neon(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                             const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
+
+/// Interleaves `g` rows of B (each `cols` bytes, the columns of consecutive panels) into group
+/// `p` of each panel: panel q gets, at dst + q * panel_bytes, for column jj < nr and t < g, the
+/// byte rows[t][q * nr + jj] ^ flip (0 ^ flip past `cols`). `panel_bytes` = kq * nr * g.
+void socprof_i8_pack_group(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
+
+#endif

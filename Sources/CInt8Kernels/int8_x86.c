@@ -1,0 +1,131 @@
+// The x86-64 int8 microkernels and requantization, each compiled for its instruction set by a
+// target attribute (so that one binary carries both and picks at run time). Empty stubs on other
+// CPUs, where nothing may call them.
+#include "CInt8Kernels.h"
+#include "requant_ref.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+static inline int32_t load32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// AVX-512 VNNI, 8 x 48: 24 zmm accumulators (8 rows x 3 vectors of 16 columns), 3 B vectors, one
+// broadcast of A. Per group of 4 k: each B vector holds 16 columns x 4 k (uint8), each row's 4
+// weights (int8) are broadcast as one int32, and vpdpbusd adds the four u8 x s8 products of each
+// column into its int32 lane (no intermediate saturation).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c) {
+    __m512i acc[8][3];
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_si512();
+    for (long p = 0; p < kq; p++) {
+        __m512i b0 = _mm512_loadu_si512((const void *)b);
+        __m512i b1 = _mm512_loadu_si512((const void *)(b + 64));
+        __m512i b2 = _mm512_loadu_si512((const void *)(b + 128));
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 8; r++) {
+            __m512i ar = _mm512_set1_epi32(load32(a + 4 * r));
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, ar);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, ar);
+            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, ar);
+        }
+        a += 32;
+        b += 192;
+    }
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 3; v++) _mm512_storeu_si512((void *)(c + r * 48 + v * 16), acc[r][v]);
+}
+
+// AVX2, 6 x 16, exact: vpmaddubsw would add two u8 x s8 products in int16 with saturation
+// (255 * 127 * 2 > 32767), so B is widened to int16 instead (vpmovzxbw, 8 columns x 2 k per
+// vector) and multiplied by pairs of int16 weights with vpmaddwd, which adds each pair into int32
+// exactly. 12 ymm accumulators, 2 B vectors, one broadcast of A.
+__attribute__((target("avx2")))
+void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) {
+    __m256i acc[6][2];
+    for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (long p = 0; p < kq; p++) {
+        __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b));
+        __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 16)));
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 6; r++) {
+            __m256i ar = _mm256_set1_epi32(load32(a + 2 * r));
+            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(b0, ar));
+            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(b1, ar));
+        }
+        a += 12;
+        b += 32;
+    }
+    for (int r = 0; r < 6; r++) {
+        _mm256_storeu_si256((__m256i *)(c + r * 16), acc[r][0]);
+        _mm256_storeu_si256((__m256i *)(c + r * 16 + 8), acc[r][1]);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                               const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+    const __m512 vlo = _mm512_set1_ps(flo), vhi = _mm512_set1_ps(fhi), magic = _mm512_set1_ps(SOCPROF_I8_MAGIC);
+    const __m512i vzp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS);
+    for (long r = 0; r < rows; r++) {
+        const int32_t *src = acc + r * ldacc;
+        uint8_t *dst = out + r * ldout;
+        const __m512i add = _mm512_set1_epi32(row_add[r]);
+        const __m512 s = _mm512_set1_ps(row_scale[r]);
+        for (long j = 0; j < cols; j += 16) {
+            __mmask16 m = cols - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cols - j)) - 1);
+            __m512i x = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, src + j), add);
+            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), s);
+            f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
+            f = _mm512_add_ps(f, magic);
+            __m512i q = _mm512_add_epi32(_mm512_castps_si512(f), vzp);
+            _mm512_mask_cvtepi32_storeu_epi8(dst + j, m, q);  // vpmovdb: the low byte of each lane
+        }
+    }
+}
+
+__attribute__((target("avx2")))
+void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                             const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+    const __m256 vlo = _mm256_set1_ps(flo), vhi = _mm256_set1_ps(fhi), magic = _mm256_set1_ps(SOCPROF_I8_MAGIC);
+    const __m256i vzp = _mm256_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS), low = _mm256_set1_epi32(0xff);
+    for (long r = 0; r < rows; r++) {
+        const int32_t *src = acc + r * ldacc;
+        uint8_t *dst = out + r * ldout;
+        const __m256i add = _mm256_set1_epi32(row_add[r]);
+        const __m256 s = _mm256_set1_ps(row_scale[r]);
+        long j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(src + j)), add);
+            __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(x), s);
+            f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
+            f = _mm256_add_ps(f, magic);
+            // The low byte of each lane (0..255 after the mask), packed without saturating.
+            __m256i q = _mm256_and_si256(_mm256_add_epi32(_mm256_castps_si256(f), vzp), low);
+            __m256i w = _mm256_packus_epi32(q, q);
+            __m256i bytes = _mm256_packus_epi16(w, w);
+            __m128i lo4 = _mm256_castsi256_si128(bytes), hi4 = _mm256_extracti128_si256(bytes, 1);
+            _mm_storel_epi64((__m128i *)(dst + j), _mm_unpacklo_epi32(lo4, hi4));
+        }
+        socprof_i8_requant_row_tail(src, j, cols, row_add[r], row_scale[r], flo, fhi, zp, dst);
+    }
+}
+
+#else
+void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                               const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    socprof_i8_requant_ref(acc, ldacc, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+}
+void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
+                             const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    socprof_i8_requant_ref(acc, ldacc, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+}
+#endif

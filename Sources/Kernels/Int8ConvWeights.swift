@@ -1,0 +1,76 @@
+import Networks
+
+/// A quantized convolution's (or fully connected layer's) constants, made once per layer: the
+/// int8 weights [outC][inC/groups][kh][kw] (per output channel symmetric, -127...127), the int32
+/// bias (in units of input scale x the channel's weight scale), each channel's requantization
+/// multiplier (input scale x weight scale / output scale, a Float) and weight sum, and, for the
+/// convolutions that run the GEMM, each group's weights packed for the int8 kernel.
+// Sendable: made in `init`, read-only afterwards.
+public final class Int8ConvWeights: @unchecked Sendable {
+    public let conv: Convolution
+    public let inputChannels: Int
+    public let input: QuantParams
+    public let output: QuantParams
+    /// The microkernel the packed weights are for (and whose requantization every kernel of the layer uses).
+    public let kernel: Int8Kernel
+    let weights: UnsafeMutablePointer<Int8>
+    let bias: UnsafeMutablePointer<Int32>
+    let multipliers: UnsafeMutablePointer<Float>
+    let rowSums: UnsafeMutablePointer<Int32>
+    /// Per group; nil for depthwise convolutions.
+    let packed: [PackedInt8A]?
+
+    /// Copies the weights (`conv.outputChannels` x `inputChannels / groups` x kh x kw), their
+    /// per-channel scales and the bias (nil: 0), and packs them when the layer runs the GEMM.
+    public init(_ conv: Convolution, inputChannels: Int, weights w: UnsafePointer<Int8>, weightScales: UnsafePointer<Float>,
+                bias b: UnsafePointer<Int32>?, input: QuantParams, output: QuantParams, kernel: Int8Kernel = .current) {
+        precondition(inputChannels % conv.groups == 0 && conv.outputChannels % conv.groups == 0, "channels must divide into the groups")
+        self.conv = conv
+        self.inputChannels = inputChannels
+        self.input = input
+        self.output = output
+        self.kernel = kernel
+        let outC = conv.outputChannels, k = inputChannels / conv.groups * conv.kernelH * conv.kernelW
+        weights = .allocate(capacity: max(1, outC * k))
+        weights.update(from: w, count: outC * k)
+        bias = .allocate(capacity: max(1, outC))
+        multipliers = .allocate(capacity: max(1, outC))
+        rowSums = .allocate(capacity: max(1, outC))
+        for c in 0..<outC {
+            bias[c] = b?[c] ?? 0
+            multipliers[c] = Float(Double(input.scale) * Double(weightScales[c]) / Double(output.scale))
+            var s: Int32 = 0
+            for i in 0..<k {
+                precondition(w[c * k + i] != -128, "int8 weights must lie in -127...127 (symmetric quantization)")
+                s &+= Int32(w[c * k + i])
+            }
+            rowSums[c] = s
+        }
+        if Int8LayerKernels.isDepthwise(conv, inputChannels: inputChannels) {
+            packed = nil
+        } else {
+            let outPerGroup = outC / conv.groups
+            packed = (0..<conv.groups).map { g in
+                PackedInt8A(m: outPerGroup, k: k, weights: w + g * outPerGroup * k, lda: k, kernel: kernel)
+            }
+        }
+    }
+
+    deinit {
+        weights.deallocate()
+        bias.deallocate()
+        multipliers.deallocate()
+        rowSums.deallocate()
+    }
+
+    /// Bytes of weights the layer reads: int8 weights (packed when packed), int32 bias.
+    public var bytes: Int64 {
+        let k = Int64(inputChannels / conv.groups * conv.kernelH * conv.kernelW)
+        return (packed?.reduce(0) { $0 + $1.bytes } ?? Int64(conv.outputChannels) * k) + Int64(conv.outputChannels) * 4
+    }
+
+    /// The requantization of output channels `first...` with a fused activation.
+    func requantization(firstChannel first: Int, activation: Activation?) -> Int8Requantization {
+        Int8Requantization(bias: bias + first, multipliers: multipliers + first, zeroPoint: output.zeroPoint, range: output.clampRange(activation))
+    }
+}

@@ -1,0 +1,105 @@
+import Networks
+
+extension Int8LayerKernels {
+    /// out = a + b for two quantized tensors of `count` elements with their own scales and zero
+    /// points, requantized to `outParams` with the activation fused:
+    ///   f = Float(a - za) x (sa / so) + Float(b - zb) x (sb / so)   (two multiplies, one add, not fused)
+    ///   q = round(clamp(f)) half to even + zo
+    /// (TFLite computes the same sum in fixed point; results can differ by one step at halves.)
+    public static func add(_ a: UnsafePointer<UInt8>, _ aParams: QuantParams, _ b: UnsafePointer<UInt8>, _ bParams: QuantParams,
+                           output: UnsafeMutablePointer<UInt8>, _ outParams: QuantParams, count: Int, activation: Activation?, pool: ThreadPool) {
+        var job = AddJob(a: a, ap: aParams, b: b, bp: bParams, output: output, op: outParams, count: count, range: outParams.clampRange(activation),
+                         threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct AddJob: PoolJob {
+        let a: UnsafePointer<UInt8>, ap: QuantParams
+        let b: UnsafePointer<UInt8>, bp: QuantParams
+        let output: UnsafeMutablePointer<UInt8>, op: QuantParams
+        let count: Int
+        let range: ClosedRange<Int32>
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: AddJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let ma = ap.scale / op.scale, mb = bp.scale / op.scale
+            let fa: UInt8 = ap.signed ? 0x80 : 0, fb: UInt8 = bp.signed ? 0x80 : 0
+            let za = ap.zeroPoint &+ (ap.signed ? 128 : 0), zb = bp.zeroPoint &+ (bp.signed ? 128 : 0)
+            let zo = op.zeroPoint
+            let lo = Float(range.lowerBound &- zo), hi = Float(range.upperBound &- zo)
+            for i in ThreadPool.share(count, part: t, of: threads) {
+                let x = Float(Int32(a[i] ^ fa) &- za) * ma
+                let y = Float(Int32(b[i] ^ fb) &- zb) * mb
+                let f = min(max(x + y, lo), hi)
+                output[i] = UInt8(truncatingIfNeeded: Int32(f.rounded(.toNearestOrEven)) &+ zo)
+            }
+        }
+    }
+
+    /// One input of a concatenation along channels: `channels` planes of `plane` elements copied
+    /// into `output` from channel `offset` on, requantized from `inParams` to `outParams`
+    /// (`Requantize` with multiplier si / so on q - zi) unless both are the same (a copy).
+    public static func concat(_ input: UnsafePointer<UInt8>, _ inParams: QuantParams, channels: Int, plane: Int,
+                              into output: UnsafeMutablePointer<UInt8>, _ outParams: QuantParams, offset: Int, pool: ThreadPool) {
+        var job = ConcatJob(input: input, ip: inParams, channels: channels, plane: plane, output: output, op: outParams, offset: offset, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct ConcatJob: PoolJob {
+        let input: UnsafePointer<UInt8>, ip: QuantParams
+        let channels: Int, plane: Int
+        let output: UnsafeMutablePointer<UInt8>, op: QuantParams
+        let offset: Int
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: ConcatJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let r = ThreadPool.share(channels, part: t, of: threads)
+            guard !r.isEmpty else { return }
+            let src = input + r.lowerBound * plane, dst = output + (offset + r.lowerBound) * plane, n = r.count * plane
+            if ip == op {
+                dst.update(from: src, count: n)
+                return
+            }
+            let m = ip.scale / op.scale, flip: UInt8 = ip.signed ? 0x80 : 0
+            let zi = ip.zeroPoint &+ (ip.signed ? 128 : 0), zo = op.zeroPoint, range = op.range
+            for i in 0..<n { dst[i] = Requantize.byte(Int32(src[i] ^ flip) &- zi, multiplier: m, zeroPoint: zo, range: range) }
+        }
+    }
+
+    /// Quantizes `count` floats to `params` (`QuantParams.quantize`: round(x / scale) half to
+    /// even + zero point, clamped), the work split between threads.
+    public static func quantize(_ input: UnsafePointer<Float>, count: Int, _ params: QuantParams, output: UnsafeMutablePointer<UInt8>, pool: ThreadPool) {
+        var job = QuantizeJob(input: input, count: count, params: params, output: output, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct QuantizeJob: PoolJob {
+        let input: UnsafePointer<Float>, count: Int
+        let params: QuantParams
+        let output: UnsafeMutablePointer<UInt8>
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: QuantizeJob.self).pointee.work(t) }
+        func work(_ t: Int) {
+            for i in ThreadPool.share(count, part: t, of: threads) { output[i] = params.quantize(input[i]) }
+        }
+    }
+
+    /// Dequantizes `count` bytes: scale x (q - zero point).
+    public static func dequantize(_ input: UnsafePointer<UInt8>, count: Int, _ params: QuantParams, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        var job = DequantizeJob(input: input, count: count, params: params, output: output, threads: pool.count)
+        pool.run(&job)
+    }
+
+    struct DequantizeJob: PoolJob {
+        let input: UnsafePointer<UInt8>, count: Int
+        let params: QuantParams
+        let output: UnsafeMutablePointer<Float>
+        let threads: Int
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: DequantizeJob.self).pointee.work(t) }
+        func work(_ t: Int) {
+            for i in ThreadPool.share(count, part: t, of: threads) { output[i] = params.dequantize(input[i]) }
+        }
+    }
+}

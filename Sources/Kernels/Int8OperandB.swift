@@ -1,0 +1,115 @@
+/// The B operand of the int8 GEMM (activations, K x N): something that gives a stretch of one of
+/// its rows, in place or copied into scratch. A dense matrix gives pointers into itself; a
+/// convolution's input builds im2col rows on the fly, so that the column matrix is never written.
+public protocol Int8OperandB {
+    /// The zero point of B's values (0...255 for uint8, -128...127 for int8).
+    var zeroPoint: Int32 { get }
+    /// int8 values rather than uint8.
+    var signed: Bool { get }
+    /// Row `k`, columns `j0..<j0+count`: a pointer to `count` bytes, either into B or `scratch`
+    /// (which has room for `count`).
+    func row(_ k: Int, j0: Int, count: Int, scratch: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8>
+}
+
+/// A row-major byte matrix as the B operand.
+public struct DenseInt8B: Int8OperandB {
+    public let b: UnsafePointer<UInt8>
+    public let ldb: Int
+    public let zeroPoint: Int32
+    public let signed: Bool
+    public init(_ b: UnsafePointer<UInt8>, ldb: Int, zeroPoint: Int32, signed: Bool = false) {
+        self.b = b
+        self.ldb = ldb
+        self.zeroPoint = zeroPoint
+        self.signed = signed
+    }
+    @inline(__always)
+    public func row(_ k: Int, j0: Int, count: Int, scratch: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8> {
+        b + k * ldb + j0
+    }
+}
+
+/// A quantized convolution input (one group's channels, NCHW) seen as the im2col matrix
+/// B[(c, ky, kx)][(oy, ox)] = input[c][oy*sh - pt + ky][ox*sw - pl + kx], the padding being the
+/// input's zero point (the quantized 0.0), so that it adds nothing to the corrected sums.
+public struct Im2colInt8B: Int8OperandB {
+    public let input: UnsafePointer<UInt8>
+    public let inH: Int, inW: Int
+    public let kh: Int, kw: Int
+    public let sh: Int, sw: Int
+    public let padTop: Int, padLeft: Int
+    public let outW: Int
+    public let zeroPoint: Int32
+    public let signed: Bool
+
+    public init(input: UnsafePointer<UInt8>, inH: Int, inW: Int, kh: Int, kw: Int, sh: Int, sw: Int, padTop: Int, padLeft: Int, outW: Int,
+                zeroPoint: Int32, signed: Bool = false) {
+        self.input = input
+        self.inH = inH
+        self.inW = inW
+        self.kh = kh
+        self.kw = kw
+        self.sh = sh
+        self.sw = sw
+        self.padTop = padTop
+        self.padLeft = padLeft
+        self.outW = outW
+        self.zeroPoint = zeroPoint
+        self.signed = signed
+    }
+
+    @inline(__always)
+    public func row(_ k: Int, j0: Int, count: Int, scratch: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8> {
+        let c = k / (kh * kw), ky = (k / kw) % kh, kx = k % kw
+        let plane = input + c * inH * inW
+        let pad = UInt8(truncatingIfNeeded: zeroPoint)
+        var oy = j0 / outW, ox = j0 % outW
+        var q = 0
+        while q < count {
+            // Columns q..<q+n lie along output row oy.
+            let n = min(count - q, outW - ox)
+            let d = scratch + q
+            let iy = oy * sh - padTop + ky
+            if iy < 0 || iy >= inH {
+                d.update(repeating: pad, count: n)
+            } else {
+                let srow = plane + iy * inW
+                let ix0 = ox * sw - padLeft + kx
+                // Slots i with 0 <= ix0 + i*sw < inW.
+                let lo = ix0 >= 0 ? 0 : min(n, (-ix0 + sw - 1) / sw)
+                let hi = ix0 >= inW ? lo : max(lo, min(n, (inW - 1 - ix0) / sw + 1))
+                d.update(repeating: pad, count: lo)
+                if sw == 1 {
+                    (d + lo).update(from: srow + ix0 + lo, count: hi - lo)
+                } else {
+                    for i in lo..<hi { d[i] = srow[ix0 + i * sw] }
+                }
+                (d + hi).update(repeating: pad, count: n - hi)
+            }
+            q += n
+            ox += n
+            if ox == outW { ox = 0; oy += 1 }
+        }
+        return UnsafePointer(scratch)
+    }
+}
+
+/// The B operands the threaded int8 GEMM takes: concrete, so that its pool jobs are not generic.
+public enum Int8B: Int8OperandB {
+    case dense(DenseInt8B)
+    case im2col(Im2colInt8B)
+
+    public var zeroPoint: Int32 {
+        switch self { case .dense(let b): b.zeroPoint; case .im2col(let b): b.zeroPoint }
+    }
+    public var signed: Bool {
+        switch self { case .dense(let b): b.signed; case .im2col(let b): b.signed }
+    }
+    @inline(__always)
+    public func row(_ k: Int, j0: Int, count: Int, scratch: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8> {
+        switch self {
+        case .dense(let b): b.row(k, j0: j0, count: count, scratch: scratch)
+        case .im2col(let b): b.row(k, j0: j0, count: count, scratch: scratch)
+        }
+    }
+}
