@@ -113,9 +113,12 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["LinuxSystem", "Counters", "CPerfEvent", "Kernels", .product(name: "SystemPackage", package: "swift-system")], path: "Tests/TestSupport"),
         .testTarget(name: "PlatformTests", dependencies: ["LinuxSystem", "Platform", "Counters", "TestSupport"]),
         .testTarget(name: "ProfilerTests", dependencies: ["ProfileModel", "Profiler", "Reports", "Platform", "Counters", "Networks", "Kernels", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Counters", "TestSupport", .product(name: "SystemPackage", package: "swift-system")], exclude: ["Golden"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Experiments", "Counters", "TestSupport", .product(name: "SystemPackage", package: "swift-system")], exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Kernels", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["LinuxSystem", "Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport", "CPerfEvent"]),
         .testTarget(name: "KernelsTests", dependencies: ["LinuxSystem", "Kernels", "Networks", "CInt8Kernels"]),
+        .testTarget(name: "CountersTests", dependencies: ["LinuxSystem", "Counters", "TestSupport", "CPerfEvent"]),
+        .testTarget(name: "SocprofCLITests", dependencies: ["LinuxSystem", "SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),
     ]
 )

@@ -3,23 +3,12 @@
 /// (0 in the padding).
 public struct Im2colB: GEMMOperandB {
     public let input: UnsafePointer<Float>
-    public let inH: Int, inW: Int
-    public let kh: Int, kw: Int
-    public let sh: Int, sw: Int
-    public let padTop: Int, padLeft: Int
-    public let outW: Int
+    /// Where each element of B comes from.
+    public let shape: Im2colShape
 
-    public init(input: UnsafePointer<Float>, inH: Int, inW: Int, kh: Int, kw: Int, sh: Int, sw: Int, padTop: Int, padLeft: Int, outW: Int) {
+    public init(input: UnsafePointer<Float>, shape: Im2colShape) {
         self.input = input
-        self.inH = inH
-        self.inW = inW
-        self.kh = kh
-        self.kw = kw
-        self.sh = sh
-        self.sw = sw
-        self.padTop = padTop
-        self.padLeft = padLeft
-        self.outW = outW
+        self.shape = shape
     }
 
     /// One stretch of a panel's columns that lies along one output row: the panel slots
@@ -30,6 +19,8 @@ public struct Im2colB: GEMMOperandB {
 
     @inline(__always)
     public func pack(k0: Int, kb: Int, j0: Int, nb: Int, nr: Int, into p: UnsafeMutablePointer<Float>) {
+        let (inH, inW, kh, kw, sh, sw) = (shape.inH, shape.inW, shape.kh, shape.kw, shape.sh, shape.sw)
+        let (padTop, padLeft, outW) = (shape.padTop, shape.padLeft, shape.outW)
         let panels = (nb + nr - 1) / nr
         // A panel holds at most NR runs (one per column when outW == 1).
         withUnsafeTemporaryAllocation(of: Run.self, capacity: nr) { runs in

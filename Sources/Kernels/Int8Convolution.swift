@@ -29,8 +29,7 @@ public enum Int8LayerKernels {
             let dst = output + g * outPerGroup * n
             let b: Int8B = pointwise
                 ? .dense(DenseInt8B(src, ldb: n, zeroPoint: w.input.zeroPoint, signed: w.input.signed))
-                : .im2col(Im2colInt8B(input: src, inH: x.h, inW: x.w, kh: conv.kernelH, kw: conv.kernelW, sh: conv.strideH, sw: conv.strideW,
-                                      padTop: conv.padding.top, padLeft: conv.padding.left, outW: y.w,
+                : .im2col(Im2colInt8B(input: src, shape: Im2colShape(conv, input: x, outputWidth: y.w),
                                       zeroPoint: w.input.zeroPoint, signed: w.input.signed))
             Int8GEMM.multiply(packed: packed[g], n: n, b: b,
                               output: .requantized(dst, ldc: n, w.requantization(firstChannel: g * outPerGroup, activation: activation)),

@@ -34,32 +34,22 @@ public struct DenseInt8B: Int8OperandB {
 /// input's zero point (the quantized 0.0), so that it adds nothing to the corrected sums.
 public struct Im2colInt8B: Int8OperandB {
     public let input: UnsafePointer<UInt8>
-    public let inH: Int, inW: Int
-    public let kh: Int, kw: Int
-    public let sh: Int, sw: Int
-    public let padTop: Int, padLeft: Int
-    public let outW: Int
+    /// Where each element of B comes from.
+    public let shape: Im2colShape
     public let zeroPoint: Int32
     public let signed: Bool
 
-    public init(input: UnsafePointer<UInt8>, inH: Int, inW: Int, kh: Int, kw: Int, sh: Int, sw: Int, padTop: Int, padLeft: Int, outW: Int,
-                zeroPoint: Int32, signed: Bool = false) {
+    public init(input: UnsafePointer<UInt8>, shape: Im2colShape, zeroPoint: Int32, signed: Bool = false) {
         self.input = input
-        self.inH = inH
-        self.inW = inW
-        self.kh = kh
-        self.kw = kw
-        self.sh = sh
-        self.sw = sw
-        self.padTop = padTop
-        self.padLeft = padLeft
-        self.outW = outW
+        self.shape = shape
         self.zeroPoint = zeroPoint
         self.signed = signed
     }
 
     @inline(__always)
     public func row(_ k: Int, j0: Int, count: Int, scratch: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8> {
+        let (inH, inW, kh, kw, sh, sw) = (shape.inH, shape.inW, shape.kh, shape.kw, shape.sh, shape.sw)
+        let (padTop, padLeft, outW) = (shape.padTop, shape.padLeft, shape.outW)
         let c = k / (kh * kw), ky = (k / kw) % kh, kx = k % kw
         let plane = input + c * inH * inW
         let pad = UInt8(truncatingIfNeeded: zeroPoint)

@@ -80,8 +80,7 @@ public enum LayerKernels {
                     GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 }
             } else {
-                let b = GEMMB.im2col(Im2colB(input: src, inH: x.h, inW: x.w, kh: conv.kernelH, kw: conv.kernelW, sh: conv.strideH, sw: conv.strideW,
-                                             padTop: conv.padding.top, padLeft: conv.padding.left, outW: y.w))
+                let b = GEMMB.im2col(Im2colB(input: src, shape: Im2colShape(conv, input: x, outputWidth: y.w)))
                 if let packed = w.packed?[g] {
                     GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces, shared: shared)
                 } else {
