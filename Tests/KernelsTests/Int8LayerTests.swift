@@ -131,10 +131,21 @@ struct Int8LayerTests {
             if p.kind == .max {
                 v = values.max()!
             } else {
-                let count = p.countPadding && !p.global
-                    ? Int32((min(y0 + k, x.h + p.padding.bottom) - y0) * (min(x0 + k, x.w + p.padding.right) - x0)) : Int32(values.count)
-                let mean = Double(values.reduce(0) { $0 + $1 - q.zeroPoint }) / Double(count)
-                v = min(max(q.zeroPoint + Int32(mean.rounded(.toNearestOrAwayFromZero)), q.range.lowerBound), q.range.upperBound)
+                // In steps with their types: Swift 6.2 (the emulated board's compiler) gives up on
+                // the expression written in one.
+                let count: Int32
+                if p.countPadding && !p.global {
+                    let rows: Int = min(y0 + k, x.h + p.padding.bottom) - y0
+                    let cols: Int = min(x0 + k, x.w + p.padding.right) - x0
+                    count = Int32(rows * cols)
+                } else {
+                    count = Int32(values.count)
+                }
+                var sum: Int32 = 0
+                for value in values { sum += value - q.zeroPoint }
+                let mean: Double = Double(sum) / Double(count)
+                let rounded: Int32 = Int32(mean.rounded(FloatingPointRoundingRule.toNearestOrAwayFromZero))
+                v = min(max(q.zeroPoint + rounded, q.range.lowerBound), q.range.upperBound)
             }
             out[(c * y.h + oy) * y.w + ox] = UInt8(truncatingIfNeeded: v)
         } } }
