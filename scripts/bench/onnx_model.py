@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """MobileNet v1 and ResNet-50 in ONNX, layer for layer as socprof builds them, checked against socprof.
 
-    onnx_model.py NET SOCPROF_JSON OUT.onnx
+    onnx_model.py NET SOCPROF_JSON OUT.onnx [--weights EXPORT_DIR]
 
 NET is mobilenet or resnet50; SOCPROF_JSON is the output of `socprof networks NET --json`.
-Writes OUT.onnx (random weights, seeded) and checks it against socprof's layer list, reading
+Writes OUT.onnx (random weights, seeded; with --weights, socprof's own weights read from
+`socprof networks NET --export EXPORT_DIR`, every one used exactly once and of the shape this
+generator expects) and checks it against socprof's layer list, reading
 everything back from the ONNX graph (not from this generator's intent): for every socprof
 layer, the ONNX tensor of the same name must exist and have the same shape; the node behind it
 the same kind (conv, dwconv, maxpool, gpool, add, softmax...), fused activation (Clip 0..6 =
@@ -31,9 +33,11 @@ IR_VERSION = 8   # old enough for any onnxruntime that supports opset 17
 class Builder:
     """Adds nodes whose final output tensor carries the socprof layer's name."""
 
-    def __init__(self, name, seed):
+    def __init__(self, name, seed, weights=None):
+        """weights: None (random) or {layer name: (W, B)} from load_export, consumed as used."""
         self.name = name
         self.rng = np.random.default_rng(seed)
+        self.weights = weights
         self.nodes, self.inits = [], []
         self.shapes = {"input": (3, 224, 224)}   # c, h, w: what this generator expects (checked again from the graph)
 
@@ -54,8 +58,16 @@ class Builder:
         """pads: top, left, bottom, right (socprof's Padding order)."""
         in_c = self.shapes[x][0]
         fan_in = in_c // groups * k * k
-        w = (self.rng.standard_normal((out_c, in_c // groups, k, k)) * gain * np.sqrt(2.0 / fan_in)).astype(np.float32)
-        b = (self.rng.standard_normal(out_c) * 0.01).astype(np.float32)
+        if self.weights is None:
+            w = (self.rng.standard_normal((out_c, in_c // groups, k, k)) * gain * np.sqrt(2.0 / fan_in)).astype(np.float32)
+            b = (self.rng.standard_normal(out_c) * 0.01).astype(np.float32)
+        else:
+            if name not in self.weights:
+                raise SystemExit("%s: no weights for this layer in socprof's export" % name)
+            w, b = self.weights.pop(name)
+            if w.shape != (out_c, in_c // groups, k, k) or b.shape != (out_c,):
+                raise SystemExit("%s: socprof's weights %s and bias %s, this generator expects %s and %s"
+                                 % (name, w.shape, b.shape, (out_c, in_c // groups, k, k), (out_c,)))
         self.inits += [numpy_helper.from_array(w, name + ":W"), numpy_helper.from_array(b, name + ":B")]
         top, left, bottom, right = pads
         raw = name if activation is None else name + ":pre"
@@ -99,15 +111,17 @@ class Builder:
             [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
             [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, c, h, w])],
             self.inits)
+        if self.weights:
+            raise SystemExit("socprof's export has weights for layers this generator does not build: %s" % ", ".join(sorted(self.weights)))
         m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="socprof scripts/bench/onnx_model.py")
         m.ir_version = IR_VERSION
         onnx.checker.check_model(m)
         return m
 
 
-def mobilenet():
+def mobilenet(weights=None):
     """Sources/Networks/MobileNet.swift: MobileNet v1 1.0/224, ACL's graph_mobilenet.cpp."""
-    g = Builder("mobilenet", seed=1)
+    g = Builder("mobilenet", seed=1, weights=weights)
     stride2 = (0, 0, 1, 1)   # PadStrideInfo(2, 2, 0, 1, 0, 1): 0 before, 1 after
     x = g.conv("Conv2d_0", "input", 32, 3, stride=2, pads=stride2, activation="relu6")
     blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
@@ -123,9 +137,9 @@ def mobilenet():
     return g.model(g.softmax("Softmax", x))
 
 
-def resnet50():
+def resnet50(weights=None):
     """Sources/Networks/ResNet50.swift: ResNet-50 v1 (TF-slim), ACL's graph_resnet50.cpp."""
-    g = Builder("resnet50", seed=2)
+    g = Builder("resnet50", seed=2, weights=weights)
     x = g.conv("conv1/convolution", "input", 64, 7, stride=2, pads=(3, 3, 3, 3), activation="relu")
     x = g.maxpool("pool1/MaxPool", x, 3, 2, pads=(0, 0, 1, 1))
     for block, depth, units, stride in [("block1", 64, 3, 2), ("block2", 128, 4, 2), ("block3", 256, 6, 2), ("block4", 512, 3, 1)]:
@@ -148,6 +162,28 @@ def resnet50():
 
 
 BUILDERS = {"mobilenet": mobilenet, "resnet50": resnet50}
+
+
+def load_export(directory):
+    """`socprof networks NET --export DIR`: (index, {layer: (W, B)}, {role: array}) with the
+    weights of every layer that has them and the input, logits and output (shaped 1 x c x h x w)."""
+    import os
+    with open(os.path.join(directory, "index.json")) as f:
+        index = json.load(f)
+    data = np.fromfile(os.path.join(directory, index["data"]), dtype="<f4")
+    tensors, weights = {}, {}
+    for t in index["tensors"]:
+        start = t["offset"] // 4
+        a = data[start:start + t["count"]]
+        if a.size != t["count"]:
+            raise SystemExit("%s: %s of %s runs past the end of %s" % (directory, t["role"], t["layer"], index["data"]))
+        a = a.reshape(t["shape"]).astype(np.float32)
+        if t["role"] in ("weights", "bias"):
+            weights.setdefault(t["layer"], [None, None])[0 if t["role"] == "weights" else 1] = a
+        else:
+            tensors[t["role"]] = a.reshape((1,) + a.shape)
+            tensors[t["role"] + "_layer"] = t["layer"]
+    return index, {k: tuple(v) for k, v in weights.items()}, tensors
 
 
 def describe(model):
@@ -234,15 +270,14 @@ def check(model, socprof):
     return problems, onnx_macs, socprof["macs"], len(ours_seq)
 
 
-def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in BUILDERS:
-        raise SystemExit("usage: onnx_model.py {%s} SOCPROF_NETWORKS_JSON OUT.onnx" % ",".join(BUILDERS))
-    net, socprof_json, path = sys.argv[1:]
+def checked_model(net, socprof_json, weights=None):
+    """The ONNX model of NET (weights: None for random ones, or load_export's) and its summary
+    line, once it has been checked against socprof's layer list; exit 2 with the differences otherwise."""
     with open(socprof_json) as f:
         nets = [n for n in json.load(f)["networks"] if n["name"] == net]
     if len(nets) != 1:
         raise SystemExit("%s: no network %s in it" % (socprof_json, net))
-    model = BUILDERS[net]()
+    model = BUILDERS[net](weights)
     problems, ours, theirs, count = check(model, nets[0])
     diff = abs(ours - theirs) / theirs
     if diff > 0.001:
@@ -252,10 +287,22 @@ def main():
         for p in problems:
             print("  " + p, file=sys.stderr)
         sys.exit(2)
-    onnx.save(model, path)
-    print("%-10s ONNX graph = socprof's: %d layers (names, kinds, activations, inputs, shapes), %d conv layers' MACs and params; "
-          "MACs %d vs %d (%.4f%% apart)" % (net, len(nets[0]["layers"]), count, ours, theirs, 100 * diff))
+    return model, ("%-10s ONNX graph = socprof's: %d layers (names, kinds, activations, inputs, shapes), %d conv layers' MACs and params; "
+                   "MACs %d vs %d (%.4f%% apart)" % (net, len(nets[0]["layers"]), count, ours, theirs, 100 * diff))
 
+
+def main():
+    args = sys.argv[1:]
+    weights = None
+    if len(args) == 5 and args[3] == "--weights":
+        weights = load_export(args[4])[1]
+        args = args[:3]
+    if len(args) != 3 or args[0] not in BUILDERS:
+        raise SystemExit("usage: onnx_model.py {%s} SOCPROF_NETWORKS_JSON OUT.onnx [--weights EXPORT_DIR]" % ",".join(BUILDERS))
+    net, socprof_json, path = args
+    model, summary = checked_model(net, socprof_json, weights)
+    onnx.save(model, path)
+    print(summary + ("; socprof's weights" if weights is not None else ""))
 
 if __name__ == "__main__":
     main()
