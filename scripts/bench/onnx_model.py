@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""MobileNet v1 and ResNet-50 in ONNX, layer for layer as socprof builds them, checked against socprof.
+"""MobileNet v1, ResNet-50 and SqueezeNet v1.0 / v1.1 in ONNX, layer for layer as socprof builds them, checked against socprof.
 
     onnx_model.py NET SOCPROF_JSON OUT.onnx [--weights EXPORT_DIR]
 
-NET is mobilenet or resnet50; SOCPROF_JSON is the output of `socprof networks NET --json`.
+NET is mobilenet, resnet50, squeezenet or squeezenet-1.1; SOCPROF_JSON is the output of `socprof networks NET --json`.
 Writes OUT.onnx (random weights, seeded; with --weights, socprof's own weights read from
 `socprof networks NET --export EXPORT_DIR`, every one used exactly once and of the shape this
 generator expects) and checks it against socprof's layer list, reading
@@ -14,7 +14,7 @@ relu6, Relu) and inputs; every Conv the same MACs and parameter count; no Conv l
 Exit 0 and one summary line when all of that holds and the MAC totals differ by at most 0.1%;
 exit 2 and the differences otherwise (the caller then prints no comparison).
 
-The layers mirror Sources/Networks/MobileNet.swift and ResNet50.swift (ACL's graph examples):
+The layers mirror Sources/Networks/MobileNet.swift, ResNet50.swift and SqueezeNet.swift (ACL's graph examples):
 batch norm folded into the convolutions (each has a bias, no BatchNormalization node), ReLU6 /
 ReLU as separate Clip / Relu nodes that onnxruntime fuses into the Conv, the logits a 1x1
 convolution, softmax over the channels of the 1x(classes)x1x1 tensor.
@@ -33,13 +33,13 @@ IR_VERSION = 8   # old enough for any onnxruntime that supports opset 17
 class Builder:
     """Adds nodes whose final output tensor carries the socprof layer's name."""
 
-    def __init__(self, name, seed, weights=None):
+    def __init__(self, name, seed, weights=None, input_size=224):
         """weights: None (random) or {layer name: (W, B)} from load_export, consumed as used."""
         self.name = name
         self.rng = np.random.default_rng(seed)
         self.weights = weights
         self.nodes, self.inits = [], []
-        self.shapes = {"input": (3, 224, 224)}   # c, h, w: what this generator expects (checked again from the graph)
+        self.shapes = {"input": (3, input_size, input_size)}   # c, h, w: what this generator expects (checked again from the graph)
 
     def _activation(self, name, raw, activation):
         if activation is None:
@@ -79,12 +79,20 @@ class Builder:
         self.shapes[name] = (out_c, (h + top + bottom - k) // stride + 1, (wd + left + right - k) // stride + 1)
         return name
 
-    def maxpool(self, name, x, k, stride, pads=(0, 0, 0, 0)):
+    def maxpool(self, name, x, k, stride, pads=(0, 0, 0, 0), ceil=False):
+        """ceil: socprof's .ceil rounding (Caffe's), ONNX ceil_mode = 1 (no padding: no window starts in it)."""
         top, left, bottom, right = pads
         self.nodes.append(helper.make_node("MaxPool", [x], [name], name=name, kernel_shape=[k, k], strides=[stride, stride],
-                                           pads=[top, left, bottom, right], ceil_mode=0))
+                                           pads=[top, left, bottom, right], ceil_mode=1 if ceil else 0))
         c, h, w = self.shapes[x]
-        self.shapes[name] = (c, (h + top + bottom - k) // stride + 1, (w + left + right - k) // stride + 1)
+        up = stride - 1 if ceil else 0
+        self.shapes[name] = (c, (h + top + bottom - k + up) // stride + 1, (w + left + right - k + up) // stride + 1)
+        return name
+
+    def concat(self, name, xs):
+        self.nodes.append(helper.make_node("Concat", list(xs), [name], name=name, axis=1))
+        c = sum(self.shapes[x][0] for x in xs)
+        self.shapes[name] = (c,) + self.shapes[xs[0]][1:]
         return name
 
     def global_avgpool(self, name, x):
@@ -108,7 +116,7 @@ class Builder:
         c, h, w = self.shapes[output]
         graph = helper.make_graph(
             self.nodes, self.name,
-            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1] + list(self.shapes["input"]))],
             [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, c, h, w])],
             self.inits)
         if self.weights:
@@ -161,7 +169,35 @@ def resnet50(weights=None):
     return g.model(g.softmax("predictions/Softmax", x))
 
 
-BUILDERS = {"mobilenet": mobilenet, "resnet50": resnet50}
+def squeezenet(weights=None, v11=False):
+    """Sources/Networks/SqueezeNet.swift: SqueezeNet v1.0 (224) or v1.1 (227), ACL's graph_squeezenet*.cpp."""
+    g = Builder("squeezenet-1.1" if v11 else "squeezenet", seed=3, weights=weights, input_size=227 if v11 else 224)
+
+    def fire(name, x, squeeze, expand):
+        s_ = g.conv(name + "/squeeze1x1", x, squeeze, 1, activation="relu")
+        e1 = g.conv(name + "/expand1x1", s_, expand, 1, activation="relu")
+        e3 = g.conv(name + "/expand3x3", s_, expand, 3, pads=(1, 1, 1, 1), activation="relu")
+        return g.concat(name + "/concat", [e1, e3])
+
+    if v11:
+        x = g.conv("conv1", "input", 64, 3, stride=2, activation="relu")
+        x = g.maxpool("pool1", x, 3, 2, ceil=True)
+        plan = [("fire2", 16, 64), ("fire3", 16, 64), "pool3", ("fire4", 32, 128), ("fire5", 32, 128), "pool5",
+                ("fire6", 48, 192), ("fire7", 48, 192), ("fire8", 64, 256), ("fire9", 64, 256)]
+    else:
+        x = g.conv("conv1", "input", 96, 7, stride=2, activation="relu")
+        x = g.maxpool("pool1", x, 3, 2, ceil=True)
+        plan = [("fire2", 16, 64), ("fire3", 16, 64), ("fire4", 32, 128), "pool4", ("fire5", 32, 128), ("fire6", 48, 192),
+                ("fire7", 48, 192), ("fire8", 64, 256), "pool8", ("fire9", 64, 256)]
+    for step in plan:
+        x = g.maxpool(step, x, 3, 2, ceil=True) if isinstance(step, str) else fire(step[0], x, step[1], step[2])
+    x = g.conv("conv10", x, 1000, 1, activation="relu")
+    x = g.global_avgpool("pool10", x)
+    return g.model(g.softmax("prob", x))
+
+
+BUILDERS = {"mobilenet": mobilenet, "resnet50": resnet50, "squeezenet": squeezenet,
+            "squeezenet-1.1": lambda weights=None: squeezenet(weights, v11=True)}
 
 
 def load_export(directory):
