@@ -13,7 +13,7 @@ PASS or FAIL; exits 1 on FAIL.
 
 Tolerance (both fp32, summing in different orders: GEMM blocking, fused epilogues, onnxruntime's
 NCHWc convolutions; the rounding error of an fp32 dot product of K terms grows like
-sqrt(K) * 2^-24 relative to the sum of |terms|, and compounds over 28 to 54 layers):
+sqrt(K) * 2^-24 relative to the sum of |terms|, and compounds over 8 to 58 layers with MACs):
   logits: max |socprof - onnxruntime| <= LOGITS_TOLERANCE * max |logit|;
   probabilities: max |socprof - onnxruntime| / onnxruntime <= PROBABILITY_TOLERANCE
     (a softmax turns an absolute logit error e into a relative probability error of at most 2e);
