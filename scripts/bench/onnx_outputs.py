@@ -9,7 +9,9 @@ computed from them on 1 thread). onnx_model.py builds NET in ONNX with those wei
 initializers (every exported layer used once, at the shape it expects) and checks the graph
 against socprof's layer list; onnxruntime (CPU, 1 thread, ORT_ENABLE_ALL, as the speed bench runs
 it) computes the logits and the softmax from the same input. Prints one line of differences and
-PASS or FAIL; exits 1 on FAIL.
+PASS or FAIL; exits 1 on FAIL. With --control, the same with the middle weighted layer's biases
+moved by 1e-3 in the ONNX graph: that must FAIL (exit 1), or the comparison could not see an
+error of that size.
 
 Tolerance (both fp32, summing in different orders: GEMM blocking, fused epilogues, onnxruntime's
 NCHWc convolutions; the rounding error of an fp32 dot product of K terms grows like
@@ -32,15 +34,24 @@ PROBABILITY_TOLERANCE = 1e-4
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in onnx_model.BUILDERS:
-        raise SystemExit("usage: onnx_outputs.py {%s} SOCPROF_NETWORKS_JSON EXPORT_DIR" % ",".join(onnx_model.BUILDERS))
-    net, socprof_json, export = sys.argv[1:]
+    args = sys.argv[1:]
+    control = args[-1:] == ["--control"]
+    args = args[:-1] if control else args
+    if len(args) != 3 or args[0] not in onnx_model.BUILDERS:
+        raise SystemExit("usage: onnx_outputs.py {%s} SOCPROF_NETWORKS_JSON EXPORT_DIR [--control]" % ",".join(onnx_model.BUILDERS))
+    net, socprof_json, export = args
     index, weights, tensors = onnx_model.load_export(export)
     if index["network"] != net:
         raise SystemExit("%s: an export of %s, not %s" % (export, index["network"], net))
     for role in ("input", "logits", "output"):
         if role not in tensors:
             raise SystemExit("%s: no %s tensor in the export" % (export, role))
+    if control:
+        # The check must be able to fail: the middle weighted layer's biases moved by 1e-3.
+        layers = [t["layer"] for t in index["tensors"] if t["role"] == "bias"]
+        moved = layers[len(layers) // 2]
+        w, b = weights[moved]
+        weights[moved] = (w, b + np.float32(1e-3))
     model, _ = onnx_model.checked_model(net, socprof_json, weights)
     logits_name = tensors["logits_layer"]
     model.graph.output.append(helper.make_tensor_value_info(logits_name, TensorProto.FLOAT, None))
@@ -79,7 +90,7 @@ def main():
         failures.append("top-1 %d vs %d with a margin of %.2e" % (ours_top5[0], theirs_top5[0], top1_margin))
     print("%-10s logits: max|diff| %.3e, max|logit| %.3f, relative %.2e; probabilities: max|diff| %.3e, max relative %.2e; "
           "top-1 %s (%d; margin %.1e), top-5 %d/5 in common: %s"
-          % (net, logit_diff, logit_scale, logit_rel, p_diff, p_rel, "same" if top1 else "DIFFERENT", theirs_top5[0], top1_margin,
+          % (net + (" control (%s biases +1e-3, must FAIL):" % moved if control else ""), logit_diff, logit_scale, logit_rel, p_diff, p_rel, "same" if top1 else "DIFFERENT", theirs_top5[0], top1_margin,
              top5, "PASS" if not failures else "FAIL (" + "; ".join(failures) + ")"))
     sys.exit(1 if failures else 0)
 
