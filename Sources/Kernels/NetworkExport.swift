@@ -31,19 +31,25 @@ public struct NetworkExport: Sendable {
 
     /// The index written beside the data (index.json).
     public struct Index: Sendable, Encodable {
+        /// The network's name (`NetworkCatalog`).
         public let network: String
         /// `NetworkWeights`'s seed and `NetworkRunner.setDeterministicInput`'s.
         public let weight_seed: UInt64
         public let input_seed: UInt64
         /// Threads the output was computed on.
         public let threads: Int
-        /// The data file's name and encoding.
+        /// The data file's name, next to index.json.
         public let data: String
+        /// The values' encoding in the data file.
         public let dtype: String
+        /// The tensors' layouts, in words.
         public let layout: String
+        /// Every tensor, in the data file's order: weights and bias of each weighted layer in
+        /// network order, then the input, the logits (when the last layer is a softmax), the output.
         public let tensors: [Tensor]
     }
 
+    /// What the data holds and where.
     public let index: Index
     /// Every tensor's values, one after another in `index.tensors` order.
     public let values: [Float]
