@@ -214,8 +214,13 @@ struct NetworksCommand: ParsableCommand {
     @Flag(help: "Print JSON: {\"networks\": [{\"name\", \"macs\", \"params\", \"layers\": [...]}]}.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write the network's seeded weights, its deterministic input and the logits and output socprof computes from them (1 thread) into this directory: index.json and tensors.f32 (float32, little-endian; NetworkExport). scripts/bench/onnx-outputs checks them against onnxruntime.", valueName: "dir"))
+    var export: String?
+
     func validate() throws {
         if let network { _ = try lookUpNetwork(network) }
+        if export != nil && network == nil { throw ValidationError("--export needs a network name: socprof networks NAME --export DIR") }
+        if export != nil && json { throw ValidationError("--export and --json: give one of them") }
     }
 
     struct LayerEntry: Encodable {
@@ -239,6 +244,17 @@ struct NetworksCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let export, let network {
+            let exported = NetworkExport(network: try lookUpNetwork(network), pool: ThreadPool(threads: 1))
+            let directory = URL(fileURLWithPath: export, isDirectory: true)
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                try exported.withLittleEndianBytes { try Data($0).write(to: directory.appendingPathComponent(NetworkExport.dataFileName)) }
+                try ReportJSON.encoder().encode(exported.index).write(to: directory.appendingPathComponent("index.json"))
+            } catch { throw CLIError.failure("\(export): cannot write the export: \(error.localizedDescription)") }
+            print("\(exported.index.network): \(exported.index.tensors.count) tensors, \(exported.dataBytes) bytes, in \(export)/index.json and \(NetworkExport.dataFileName)")
+            return
+        }
         let names = network.map { [$0.lowercased()] } ?? NetworkCatalog.names
         let entries = try names.map { name throws -> Entry in
             let net = try lookUpNetwork(name)

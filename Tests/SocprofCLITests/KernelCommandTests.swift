@@ -26,6 +26,23 @@ struct KernelCommandTests {
         #expect(bad.status == 2 && bad.stderr.contains("unknown network 'resnet51'"))
     }
 
+    @Test("networks NAME --export DIR writes index.json and tensors.f32, one run of the indexed float32 values")
+    func networksExport() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("socprof-export-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Socprof.run(["networks", "squeezenet-1.1", "--export", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let index = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("index.json"))) as? [String: Any])
+        #expect(index["network"] as? String == "squeezenet-1.1" && index["threads"] as? Int == 1)
+        let tensors = try #require(index["tensors"] as? [[String: Any]])
+        #expect(Set(tensors.compactMap { $0["role"] as? String }) == ["weights", "bias", "input", "logits", "output"])
+        let floats = tensors.reduce(0) { $0 + ($1["count"] as? Int ?? 0) }
+        let data = try Data(contentsOf: dir.appendingPathComponent("tensors.f32"))
+        #expect(data.count == floats * 4)
+        let bad = try Socprof.run(["networks", "--export", dir.path])
+        #expect(bad.status == 2 && bad.stderr.contains("--export needs a network name"))
+    }
+
     @Test func runReportsImagesPerSecondAndMemory() throws {
         let doc = try json(["run", "squeezenet-1.1", "--iterations", "3", "--warmup", "1", "--threads", "2", "--json"])
         #expect((doc["images_per_second"] as? Double ?? 0) > 0)
