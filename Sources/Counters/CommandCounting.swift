@@ -60,7 +60,7 @@ public struct CommandCounting {
             beforeRun()
             var usageBefore = rusage()
             getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usageBefore)
-            let t0 = Self.monotonicNanoseconds()
+            let t0 = MonotonicClock.nanoseconds()
             do {
                 try child.start()
             } catch {
@@ -69,7 +69,7 @@ public struct CommandCounting {
                 throw error
             }
             let termination = child.wait()
-            let t1 = Self.monotonicNanoseconds()
+            let t1 = MonotonicClock.nanoseconds()
             afterRun()
             child.stopForwardingSignals()
             var usageAfter = rusage()
@@ -85,13 +85,6 @@ public struct CommandCounting {
             if child.receivedSignal != 0 { break }
         }
         return runs
-    }
-
-    /// CLOCK_MONOTONIC, ns.
-    static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
     /// A `timeval` in nanoseconds (negative fields, which the kernel never gives, count as 0).

@@ -29,9 +29,20 @@ public struct ConvBenchmark: Codable, Sendable {
     /// The layers' FLOP, GFLOP.
     public var totalGFLOP: Double { layers.reduce(0) { $0 + $1.gflop } }
 
-    /// Times the convolutions of `network` on `pool`: only `layer` when given, only kernels of
-    /// size `kernel` when given; depthwise layers (a direct kernel, not the GEMM) are left out
-    /// unless `layer` names one.
+    /// The indices of the layers `run` times: the convolutions of `net`, only `layer` when given,
+    /// only kernels of size `kernel` when given; depthwise layers (a direct kernel, not the GEMM)
+    /// are left out unless `layer` names one.
+    public static func selected(network net: Network, layer: String? = nil, kernel: Int? = nil) -> [Int] {
+        net.layers.indices.filter { i in
+            let l = net.layers[i]
+            guard case .convolution(let c) = l.kind else { return false }
+            if let layer, l.name != layer { return false }
+            if let kernel, c.kernelH != kernel { return false }
+            return !(c.groups > 1 && c.groups == c.outputChannels && layer == nil)
+        }
+    }
+
+    /// Times the layers `selected` gives on `pool`.
     public static func run(network net: Network, pool: ThreadPool, layer: String? = nil, kernel: Int? = nil,
                            timing: KernelTiming) -> ConvBenchmark {
         let runner = NetworkRunner(network: net, pool: pool)
@@ -53,11 +64,9 @@ public struct ConvBenchmark: Codable, Sendable {
         var rows: [Layer] = []
         var totalFlop = 0.0, totalSeconds = 0.0
         var done = 0 // layers run so far on the current image
-        for (i, l) in net.layers.enumerated() {
+        for i in selected(network: net, layer: layer, kernel: kernel) {
+            let l = net.layers[i]
             guard case .convolution(let c) = l.kind else { continue }
-            if let layer, l.name != layer { continue }
-            if let kernel, c.kernelH != kernel { continue }
-            if c.groups > 1 && c.groups == c.outputChannels && layer == nil { continue }
             // The layer's input must be what the network computed: run the layers before it (a
             // layer's output slot never overlaps its inputs, so repeating it keeps them intact).
             for j in (done + 1)..<i { runner.runLayer(j) }

@@ -51,9 +51,9 @@ public struct CounterReadCost: Sendable {
             for _ in 0..<(iterations / 10) { body() } // warm up
             var per: [Double] = []
             for _ in 0..<batches {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = MonotonicClock.nanoseconds()
                 for _ in 0..<iterations { body() }
-                per.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(iterations))
+                per.append(Double(MonotonicClock.nanoseconds() - t0) / Double(iterations))
             }
             return Statistics.median(per) ?? 0
         }

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// `socprof run`'s measurement: the time of each image, and what is reported of them.
 public enum ImageTiming {
@@ -10,11 +11,11 @@ public enum ImageTiming {
                              progress: (Int, Double) -> Void = { _, _ in }, image: () -> Void) -> [Double] {
         var times: [Double] = []
         times.reserveCapacity(iterations)
-        var lastReport = DispatchTime.now().uptimeNanoseconds
+        var lastReport = MonotonicClock.nanoseconds()
         for i in 0..<iterations where !shouldStop() {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.nanoseconds()
             image()
-            let t1 = DispatchTime.now().uptimeNanoseconds
+            let t1 = MonotonicClock.nanoseconds()
             times.append(Double(t1 - t0) / 1e9)
             if Double(t1 - lastReport) > progressEvery * 1e9 {
                 progress(i + 1, times[times.count - 1])

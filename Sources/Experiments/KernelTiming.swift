@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import LinuxSystem
 
 /// How the kernel benchmarks (`socprof bench`) time a piece of work: one warm-up call, then
 /// `repetitions` timed calls.
@@ -34,9 +35,9 @@ public struct KernelTiming: Sendable {
         t.reserveCapacity(repetitions)
         for _ in 0..<repetitions {
             let c0 = cpuNow()
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.nanoseconds()
             body()
-            t.append(Sample(wall: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpu: cpuNow() - c0))
+            t.append(Sample(wall: Double(MonotonicClock.nanoseconds() - t0) / 1e9, cpu: cpuNow() - c0))
         }
         return t
     }

@@ -1,6 +1,7 @@
 import Counters
 import Foundation
 import Kernels
+import LinuxSystem
 
 /// `socprof bench pool`'s measurement: the round trip of an empty job on a pool (wake the
 /// workers, wait for all), back to back as layers follow each other, and after the pool has been
@@ -33,9 +34,9 @@ public struct PoolBenchmark: Codable, Sendable {
         var wakes: [Double] = []
         for _ in 0..<max(20, timing.repetitions * 10) {
             usleep(pause)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.nanoseconds()
             pool.run(&job)
-            wakes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            wakes.append(Double(MonotonicClock.nanoseconds() - t0) / 1e9)
         }
         return PoolBenchmark(threads: pool.count, spin_us: pool.spinMicroseconds, round_trip_us: backToBack * 1e6,
                              after_idle_round_trip_us: (Statistics.median(wakes) ?? 0) * 1e6, idle_us: Int(pause),

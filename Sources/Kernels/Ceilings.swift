@@ -1,4 +1,5 @@
 import CBench
+import LinuxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,26 +101,20 @@ public enum Ceilings {
         var sink = 0.0 // results are kept, so that no loop can be removed
         defer { if sink == 1.2345 { print(sink) } }
         while true {
-            let t0 = now()
+            let t0 = MonotonicClock.seconds()
             sink += loop(n)
-            let dt = now() - t0
+            let dt = MonotonicClock.seconds() - t0
             if dt > seconds / 4 || n > 1 << 40 { n = Int(Double(n) * seconds / max(dt, 1e-9)); break }
             n *= 4
         }
         var best = 0.0
         for _ in 0..<trials {
-            let t0 = now()
+            let t0 = MonotonicClock.seconds()
             pool.run { _ in if loop(n) == 1.2345 { print("") } }
-            let dt = now() - t0
+            let dt = MonotonicClock.seconds() - t0
             best = max(best, Double(pool.count) * Double(n) * flopPerIteration / dt / 1e9)
         }
         return best
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// Sums `count` floats with 4 vector accumulators: a read stream.
@@ -162,7 +157,7 @@ public enum Ceilings {
         let passes = max(2, targetBytes / max(1, bytesPerThread * pool.count))
         var best = 0.0
         for _ in 0..<trials {
-            let t0 = now()
+            let t0 = MonotonicClock.seconds()
             pool.run { t in
                 var s: Float = 0
                 for _ in 0..<passes {
@@ -171,7 +166,7 @@ public enum Ceilings {
                 }
                 if s == 12345.678 { print(s) } // keeps the sum
             }
-            let dt = now() - t0
+            let dt = MonotonicClock.seconds() - t0
             best = max(best, Double(pool.count) * Double(passes) * Double(count * 4) / dt / 1e9)
         }
         return best
@@ -183,13 +178,13 @@ public enum Ceilings {
         let half = bytesPerThread / 8
         var best = 0.0
         for _ in 0..<trials {
-            let t0 = now()
+            let t0 = MonotonicClock.seconds()
             pool.run { t in
                 socprof_clobber(buffers[t])
                 (buffers[t] + half).update(from: buffers[t], count: half)
                 socprof_clobber(buffers[t])
             }
-            let dt = now() - t0
+            let dt = MonotonicClock.seconds() - t0
             best = max(best, Double(pool.count) * Double(2 * half * 4) / dt / 1e9)
         }
         return best

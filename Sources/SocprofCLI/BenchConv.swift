@@ -21,6 +21,11 @@ struct ConvBench: ParsableCommand {
     func validate() throws {
         let net = try lookUpNetwork(network)
         if let layer, !net.layers.contains(where: { $0.name == layer }) { throw ValidationError("\(network) has no layer '\(layer)'.") }
+        // No layer timed would print 0 GFLOP/s: refuse instead.
+        if ConvBenchmark.selected(network: net, layer: layer, kernel: kernel).isEmpty {
+            throw ValidationError("\(network) has no GEMM convolution" + (layer.map { " named '\($0)'" } ?? "") +
+                                  (kernel.map { " with a \($0)x\($0) kernel" } ?? "") + " (depthwise layers run a direct kernel).")
+        }
     }
 
     func run() throws {

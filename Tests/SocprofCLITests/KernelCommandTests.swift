@@ -69,6 +69,9 @@ struct KernelCommandTests {
         #expect((c["gemm_gflops"] as? Double ?? 0) > 0)
         let bad = try Socprof.run(["bench", "gemm", "--m", "0"])
         #expect(bad.status == 2)
+        // No convolution to time: refused, not 0 GFLOP/s.
+        let none = try Socprof.run(["bench", "conv", "--network", "resnet50", "--kernel", "5"])
+        #expect(none.status == 2 && none.stderr.contains("no GEMM convolution with a 5x5 kernel") && none.stdout.isEmpty)
         // A CPU the kernel will not pin to (no such CPU): an error, not an unpinned run.
         let unpinned = try Socprof.run(["bench", "gemm", "--m", "64", "--n", "64", "--k", "64", "--cpus", "1000", "--threads", "2", "--repeat", "1"])
         #expect(unpinned.status == 2 && unpinned.stderr.contains("could not pin 2 of 2 thread(s) to cpus 1000"), "\(unpinned.stderr)")
