@@ -101,19 +101,26 @@ extension Int8LayerKernels {
             let half = (wp + 1) / 2
             let rowStride = sw == 2 ? 2 * half : wp
             let planeCount = hp * rowStride + 32
+            let taps = kh * kw
             let ws = workspaces[t]
-            ws.reserve(bBytes: planeCount * 4 + 64, rowBytes: 0)
-            ws.reserve(ints: cols16)
+            // The plane, then the taps as floats, then each row's bias and multiplier (the same for
+            // every row of a channel: one requantization call per channel).
+            ws.reserve(bBytes: (planeCount + taps + 2 * y.h) * 4 + 64, rowBytes: 0)
+            ws.reserve(ints: cols16 * y.h)
             let plane = ws.b.assumingMemoryBound(to: Float.self)
+            let tapValues = plane + planeCount
+            let rowBias = UnsafeMutableRawPointer(tapValues + taps).assumingMemoryBound(to: Int32.self)
+            let rowScale = UnsafeMutableRawPointer(rowBias + y.h).assumingMemoryBound(to: Float.self)
             // Adding 1.5 x 2^23 puts an integer-valued float below 2^22 in the low mantissa bits.
             let magic = SIMD16<Float>(repeating: 12_582_912), magicBits = SIMD16<Int32>(repeating: 0x4B40_0000)
             let acc = ws.ints
             let flip: UInt8 = w.input.signed ? 0x80 : 0
             // value(q) - zero point = (q ^ flip) - zAdjusted, exact in Float.
             let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
+            // Every channel writes the same interior positions: the borders stay 0.
+            FloatRun.zero(plane, planeCount)
             for ch in ThreadPool.share(x.c, part: t, of: threads) {
                 let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
-                FloatRun.zero(plane, planeCount)
                 for iy in 0..<x.h {
                     let srow = src + iy &* x.w, prow = plane + (pt &+ iy) &* rowStride
                     if sw == 2 {
@@ -130,8 +137,14 @@ extension Int8LayerKernels {
                         for ix in 0..<x.w { d[ix] = Float(srow[ix] ^ flip) - zf }
                     }
                 }
-                let f = w.weights + ch * kh * kw
+                let f = w.weights + ch * taps
+                for k in 0..<taps { tapValues[k] = Float(f[k]) }
+                for r in 0..<y.h {
+                    rowBias[r] = w.bias[ch]
+                    rowScale[r] = w.multipliers[ch]
+                }
                 for oy in 0..<y.h {
+                    let out = acc + oy &* cols16
                     var ox = 0
                     while ox < y.w {
                         var sum = SIMD16<Float>(repeating: 0)
@@ -141,17 +154,16 @@ extension Int8LayerKernels {
                                 // Column ox*sw + kx: in the split plane, half (kx & 1), index ox + kx/2.
                                 let index = sw == 2 ? (kx & 1) &* half &+ ox &+ (kx >> 1) : ox &+ kx
                                 let v = row.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<Float>.self)
-                                sum = sum.addingProduct(v, SIMD16<Float>(repeating: Float(f[ky &* kw &+ kx])))
+                                sum = sum.addingProduct(v, SIMD16<Float>(repeating: tapValues[ky &* kw &+ kx]))
                             }
                         }
                         let bits = unsafeBitCast(sum + magic, to: SIMD16<Int32>.self) &- magicBits
-                        UnsafeMutableRawPointer(acc + ox).storeBytes(of: bits, as: SIMD16<Int32>.self)
+                        UnsafeMutableRawPointer(out + ox).storeBytes(of: bits, as: SIMD16<Int32>.self)
                         ox &+= 16
                     }
-                    w.kernel.requantize(acc, ldacc: cols16, rows: 1, cols: y.w, rowAdd: w.bias + ch, rowScale: w.multipliers + ch,
-                                        zeroPoint: w.output.zeroPoint, min: range.lowerBound, max: range.upperBound,
-                                        out: dst + oy * y.w, ldout: y.w)
                 }
+                w.kernel.requantize(acc, ldacc: cols16, rows: y.h, cols: y.w, rowAdd: rowBias, rowScale: rowScale,
+                                    zeroPoint: w.output.zeroPoint, min: range.lowerBound, max: range.upperBound, out: dst, ldout: y.w)
             }
         }
     }
