@@ -2,9 +2,10 @@ import Networks
 
 extension Int8LayerKernels {
     /// Quantized depthwise convolution (one kh x kw filter per channel, any stride and padding;
-    /// MobileNet's are 3x3, stride 1 and 2): channels split between threads; each output row is
-    /// summed in int32 over the taps whose input lies inside the plane (the padding is the zero
-    /// point, which adds nothing), then requantized as a row with the kernel's requantization.
+    /// MobileNet's are 3x3, stride 1 and 2): channels split between threads; the sums over the
+    /// taps (the padding is the zero point, which adds nothing) are the exact int32 sums, made on
+    /// a padded plane 16 columns at a time for strides 1 and 2 (`paddedWork`) and row by row
+    /// otherwise (`rowWork`), then requantized with the kernel's requantization.
     public static func depthwise(_ w: Int8ConvWeights, input: UnsafePointer<UInt8>, x: TensorShape, output: UnsafeMutablePointer<UInt8>,
                                  y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         precondition(isDepthwise(w.conv, inputChannels: x.c) && workspaces.count >= pool.count)
