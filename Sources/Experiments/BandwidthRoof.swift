@@ -11,7 +11,7 @@ import Platform
 public struct BandwidthRoof: Codable, Sendable, Equatable {
     /// The working set per thread each roof is measured at, bytes.
     public struct WorkingSets: Sendable, Equatable {
-        /// DRAM: 256 MiB per thread, as `socprof ceilings` by default, or less where all threads'
+        /// DRAM: 256 MiB per thread by default, as `socprof ceilings`, or less where all threads'
         /// sets would pass a quarter of the machine's memory (`Ceilings.workingSetLimit`).
         public let dram: Int64
         /// L2 and L3: nil where no size is known for the level (neither the kernel nor a board file gives one).
@@ -31,13 +31,14 @@ public struct BandwidthRoof: Codable, Sendable, Equatable {
         }
 
         /// The sets for `threads` threads on `cpus` of the machine `platform` describes (its
-        /// cluster's caches, else its board file's; no cache level when `platform` is nil).
-        public init(platform: PlatformDescription?, cpus: [Int], threads: Int) {
+        /// cluster's caches, else its board file's; no cache level when `platform` is nil), DRAM's
+        /// `dramRequested` bytes per thread at most.
+        public init(platform: PlatformDescription?, cpus: [Int], threads: Int, dramRequested: Int = 256 << 20) {
             let cluster = platform.flatMap { Placement.cluster(containing: cpus, in: $0.topology) }
             let sheet = cluster.flatMap { platform?.boardCluster(for: $0) }
             let physical = Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
             self.init(shares: CacheShares(cluster: cluster, board: sheet, cpus: cpus, threads: threads), threads: threads,
-                      physicalBytes: physical)
+                      physicalBytes: physical, dramRequested: dramRequested)
         }
     }
 

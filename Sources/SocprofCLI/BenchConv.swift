@@ -33,6 +33,8 @@ struct ConvBench: ParsableCommand {
     var depthwise = false
     @Option(help: "Arithmetic: fp32, or int8 beside fp32 (int8-weights is not measured here).")
     var precision: Precision = .fp32
+    @Option(help: ArgumentHelp("With --depthwise: the DRAM working set per thread, MiB (as `socprof ceilings --max-mib`; less where the threads' sets would pass a quarter of memory).", valueName: "mib"))
+    var maxMib: Int?
     @OptionGroup var options: KernelBenchOptions
 
     func validate() throws {
@@ -40,6 +42,10 @@ struct ConvBench: ParsableCommand {
         if let layer, !net.layers.contains(where: { $0.name == layer }) { throw ValidationError("\(network) has no layer '\(layer)'.") }
         guard ConvBenchmark.precisions.contains(precision) else {
             throw ValidationError("bench conv measures --precision \(ConvBenchmark.precisions.map(\.rawValue).joined(separator: " or ")), not \(precision.rawValue) (8-bit weights expanded to fp32 have no kernel here yet).")
+        }
+        if let maxMib {
+            guard depthwise else { throw ValidationError("--max-mib sets the DRAM working set of --depthwise; add --depthwise or leave it out.") }
+            guard (8...8192).contains(maxMib) else { throw ValidationError("--max-mib \(maxMib) must be 8 to 8192.") }
         }
         // No layer timed would print 0 GFLOP/s or 0 GB/s: refuse instead.
         let what = (layer.map { " named '\($0)'" } ?? "") + (kernel.map { " with a \($0)x\($0) kernel" } ?? "")
@@ -60,7 +66,7 @@ struct ConvBench: ParsableCommand {
         let pool = try options.makePool()
         if depthwise {
             let platform = try? PlatformDescription.load(root: SystemRoot.resolve(explicit: nil))
-            let sets = BandwidthRoof.WorkingSets(platform: platform, cpus: pool.cpus, threads: pool.count)
+            let sets = BandwidthRoof.WorkingSets(platform: platform, cpus: pool.cpus, threads: pool.count, dramRequested: (maxMib ?? 256) << 20)
             let result = DepthwiseBenchmark.run(network: net, pool: pool, layer: layer, kernel: kernel, sets: sets, timing: options.timing)
             if options.json { return print(String(decoding: try ReportJSON.encoder().encode(result), as: UTF8.self)) }
             printDepthwise(result)
