@@ -45,7 +45,9 @@ struct ConvBench: ParsableCommand {
         }
         if let maxMib {
             guard depthwise else { throw ValidationError("--max-mib sets the DRAM working set of --depthwise; add --depthwise or leave it out.") }
-            guard (8...8192).contains(maxMib) else { throw ValidationError("--max-mib \(maxMib) must be 8 to 8192.") }
+            // Bytes per thread are an Int: at most 1 GiB where Int has 32 bits (armv7).
+            let limit = MemoryLayout<Int>.size == 8 ? 8192 : 1024
+            guard (8...limit).contains(maxMib) else { throw ValidationError("--max-mib \(maxMib) must be 8 to \(limit).") }
         }
         // No layer timed would print 0 GFLOP/s or 0 GB/s: refuse instead.
         let what = (layer.map { " named '\($0)'" } ?? "") + (kernel.map { " with a \($0)x\($0) kernel" } ?? "")
