@@ -12,7 +12,7 @@ public enum Int8LayerKernels {
     /// Quantized convolution of `input` (shape `x`, quantized as `w.input`) into `output` (shape
     /// `y`, quantized as `w.output`), the activation fused into the requantization's clamp.
     /// Depthwise convolutions run `depthwise`; 1x1 stride-1 unpadded ones the int8 GEMM on the
-    /// input as it is; the others the GEMM on im2col columns packed on the fly, the padding being
+    /// input as it is (on one pixel, `fullyConnected`); the others the GEMM on im2col columns packed on the fly, the padding being
     /// the input's zero point. `workspaces.count >= pool.count`.
     public static func convolution(_ w: Int8ConvWeights, input: UnsafePointer<UInt8>, x: TensorShape, output: UnsafeMutablePointer<UInt8>,
                                    y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
@@ -24,6 +24,12 @@ public enum Int8LayerKernels {
         }
         let n = y.h * y.w, inPerGroup = x.c / conv.groups, outPerGroup = y.c / conv.groups
         let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 && conv.padding == .none
+        // One pixel of a 1x1 convolution (MobileNet's logits): a matrix-vector product, not a
+        // GEMM padded to the tile's columns.
+        if pointwise && n == 1 && conv.groups == 1 {
+            fullyConnected(w, input: input, output: output, activation: activation, pool: pool)
+            return
+        }
         for g in 0..<conv.groups {
             let src = input + g * inPerGroup * x.h * x.w
             let dst = output + g * outPerGroup * n

@@ -23,6 +23,7 @@ struct Int8LayerTests {
         .init(label: "1x1, K = 3", inC: 3, h: 4, w: 5, conv: Convolution(outputChannels: 9, kernel: 1), input: s3),
         .init(label: "1x1, K = 4", inC: 4, h: 6, w: 1, conv: Convolution(outputChannels: 7, kernel: 1), input: u37),
         .init(label: "1x1, K = 5", inC: 5, h: 1, w: 9, conv: Convolution(outputChannels: 13, kernel: 1), input: u128),
+        .init(label: "1x1 on one pixel (matrix-vector)", inC: 67, h: 1, w: 1, conv: Convolution(outputChannels: 29, kernel: 1), input: s3),
         .init(label: "1x1 odd channels", inC: 17, h: 9, w: 7, conv: Convolution(outputChannels: 33, kernel: 1), input: u37),
         .init(label: "1x1 MobileNet-like", inC: 64, h: 14, w: 14, conv: Convolution(outputChannels: 67, kernel: 1), input: u128),
         .init(label: "1x1 stride 2 (im2col)", inC: 8, h: 7, w: 7, conv: Convolution(outputChannels: 12, kernel: 1, stride: 2), input: u37),
