@@ -16,11 +16,21 @@ public final class NetworkRunner: @unchecked Sendable {
     let arena: UnsafeMutableBufferPointer<Float>
     /// Convolution weights packed for the GEMM once, by layer.
     let packed: [[PackedA]?]
+    /// Each layer's algorithm (`ConvAlgorithm.of`), nil for layers that are neither convolutions
+    /// nor fully connected.
+    public let algorithms: [ConvAlgorithm?]
+    /// Convolution weights transformed for Winograd once, by layer (the layers whose algorithm is
+    /// `.winograd`).
+    let winograd: [WinogradWeights?]
+    /// The Winograd layers' workspace, sized for the largest; nil without such a layer.
+    let winogradWorkspace: WinogradConvolution.Workspace?
     /// Each layer's input and output pointers in the arena, resolved once (no allocation per run).
     let inputPointers: [[UnsafePointer<Float>]]
     let outputPointers: [UnsafeMutablePointer<Float>]
 
-    public init(network: Network, pool: ThreadPool, seed: UInt64 = 1) {
+    /// A runner of `network` on `pool` with weights from `seed`, whose convolutions choose their
+    /// algorithm under `policy` (`SOCPROF_CONV_ALGORITHM` unless given).
+    public init(network: Network, pool: ThreadPool, seed: UInt64 = 1, policy: ConvAlgorithm.Policy = .current) {
         self.network = network
         self.pool = pool
         weights = NetworkWeights(network: network, seed: seed)
@@ -33,21 +43,38 @@ public final class NetworkRunner: @unchecked Sendable {
         outputPointers = offsets.map { base + $0 }
         inputPointers = network.layers.map { l in l.inputs.map { UnsafePointer(base + offsets[$0]) } }
         let w = weights
+        let algorithms = network.layers.indices.map { ConvAlgorithm.of(layer: $0, in: network, policy: policy) }
+        self.algorithms = algorithms
         packed = network.layers.enumerated().map { i, l in
-            guard case .convolution(let c) = l.kind else { return nil }
+            guard case .convolution(let c) = l.kind, algorithms[i] != .winograd else { return nil }
             return LayerKernels.ConvWeights.pack(c, inputChannels: network.layers[l.inputs[0]].output.c, outputPixels: l.output.h * l.output.w, weights: w.weights[i]!.baseAddress!)
         }
+        winograd = network.layers.enumerated().map { i, l in
+            guard case .convolution = l.kind, algorithms[i] == .winograd else { return nil }
+            return WinogradWeights(weights: w.weights[i]!.baseAddress!, outputChannels: l.output.c,
+                                   inputChannels: network.layers[l.inputs[0]].output.c)
+        }
+        let winogradFloats = network.layers.enumerated().map { i, l -> Int in
+            guard case .convolution(let c) = l.kind, algorithms[i] == .winograd else { return 0 }
+            return WinogradConvolution.Plan(conv: c, input: network.layers[l.inputs[0]].output, output: l.output, threads: pool.count).workspaceFloats
+        }.max() ?? 0
+        winogradWorkspace = winogradFloats > 0 ? WinogradConvolution.Workspace(floats: winogradFloats) : nil
     }
 
-    /// Bytes of the weights packed for the GEMM (a second copy of most convolution weights).
-    public var packedWeightBytes: Int64 { packed.reduce(0) { $0 + ($1?.reduce(0) { $0 + $1.bytes } ?? 0) } }
+    /// Bytes of the weights packed for the GEMM (a second copy of most convolution weights) and
+    /// transformed for Winograd (four times a layer's weights).
+    public var packedWeightBytes: Int64 {
+        packed.reduce(0) { $0 + ($1?.reduce(0) { $0 + $1.bytes } ?? 0) } + winograd.reduce(0) { $0 + ($1?.bytes ?? 0) }
+    }
 
     deinit { arena.deallocate() }
 
     /// Bytes of the activation arena.
     public var activationBytes: Int64 { Int64(plan.elements) * 4 }
-    /// Bytes of the GEMM workspaces.
-    public var workspaceBytes: Int64 { Int64(workspaces.count * GEMM.Workspace.bytes) + Int64(shared?.capacity ?? 0) * 4 }
+    /// Bytes of the GEMM and Winograd workspaces.
+    public var workspaceBytes: Int64 {
+        Int64(workspaces.count * GEMM.Workspace.bytes) + Int64(shared?.capacity ?? 0) * 4 + (winogradWorkspace?.bytes ?? 0)
+    }
 
     /// A layer's output in the arena (valid until a later layer reuses its slot).
     public func output(of layer: Int) -> UnsafeMutableBufferPointer<Float> {
@@ -86,8 +113,9 @@ public final class NetworkRunner: @unchecked Sendable {
             break
         case .convolution(let c):
             LayerKernels.convolution(c, input: inputs[0], x: x, output: out, y: layer.output,
-                                     weights: .init(weights: weights.weights[i]!.baseAddress!, bias: weights.biases[i]!.baseAddress!, packed: packed[i]),
-                                     activation: layer.activation, pool: pool, workspaces: workspaces, shared: shared)
+                                     weights: .init(weights: weights.weights[i]!.baseAddress!, bias: weights.biases[i]!.baseAddress!, packed: packed[i],
+                                                    winograd: winograd[i]),
+                                     activation: layer.activation, pool: pool, workspaces: workspaces, shared: shared, winograd: winogradWorkspace)
         case .fullyConnected(let outputs):
             LayerKernels.fullyConnected(input: inputs[0], inputs: x.count, output: out, outputs: outputs,
                                         weights: weights.weights[i]!.baseAddress!, bias: weights.biases[i]!.baseAddress!,
