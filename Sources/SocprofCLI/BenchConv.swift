@@ -9,8 +9,10 @@ import Networks
 struct ConvBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "GFLOP/s of a network's GEMM convolution layers (depthwise left out), beside SGEMM's rate measured in the same run.",
-        discussion: "Example: socprof bench conv --network resnet50 --kernel 3 (ResNet-50's 3x3 convolutions)."
+        abstract: "GFLOP/s of a network's GEMM convolution layers (depthwise left out), with the GEMM and with Winograd F(4x4,3x3) where it applies, beside SGEMM's rate measured in the same run.",
+        discussion: """
+            Each layer is timed with the GEMM and, for 3x3 stride-1 ungrouped layers, with Winograd, one after the other;             Winograd's GFLOP/s are effective: the direct convolution's 2 x MACs over its time. 'used' is the algorithm a             network run picks (SOCPROF_CONV_ALGORITHM=auto|gemm|winograd).             Example: socprof bench conv --network resnet50 --kernel 3 (ResNet-50's 3x3 convolutions).
+            """
     )
 
     @Option(help: "The network.") var network: String = "resnet50"
@@ -36,8 +38,17 @@ struct ConvBench: ParsableCommand {
             print(String(decoding: try ReportJSON.encoder().encode(result), as: UTF8.self))
             return
         }
-        for r in result.layers { print("  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%8.3f ms %8.1f GFLOP/s", r.ms, r.gflops)) }
-        print(String(format: "%@ convolutions%@, %d thread(s): %.1f GFLOP/s over %.2f GFLOP; SGEMM 1024^3 in the same run: %.1f GFLOP/s; ratio %.2f",
-                     network, kernel.map { " \($0)x\($0)" } ?? "", result.threads, result.conv_gflops, result.totalGFLOP, result.gemm_gflops, result.ratio))
+        print("  " + "layer".rightPad(28) + "shape".rightPad(44) + "gemm ms".leftPad(9) + "GFLOP/s".leftPad(9)
+              + "wino ms".leftPad(9) + "GFLOP/s*".leftPad(9) + "  used")
+        for r in result.layers {
+            let winograd = r.winograd_ms.map { String(format: "%9.3f", $0) } ?? "-".leftPad(9)
+            let winogradRate = r.winograd_gflops.map { String(format: "%9.1f", $0) } ?? "-".leftPad(9)
+            print("  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%9.3f%9.1f", r.gemm_ms, r.gemm_gflops)
+                  + winograd + winogradRate + "  " + r.algorithm)
+        }
+        print("  (* Winograd: effective GFLOP/s, the direct convolution's 2 x MACs over its time)")
+        print(String(format: "%@ convolutions%@, %d thread(s): %.1f GFLOP/s over %.2f GFLOP with the algorithms used, %.1f with the GEMM only (%.2fx); SGEMM 1024^3 in the same run: %.1f GFLOP/s; ratio %.2f",
+                     network, kernel.map { " \($0)x\($0)" } ?? "", result.threads, result.conv_gflops, result.totalGFLOP, result.conv_gemm_gflops,
+                     result.conv_gemm_gflops > 0 ? result.conv_gflops / result.conv_gemm_gflops : 0, result.gemm_gflops, result.ratio))
     }
 }
