@@ -125,6 +125,10 @@ struct ConvAlgorithmTests {
         // auto: Winograd where it measured faster, the GEMM elsewhere; the policies force it.
         #expect(ConvAlgorithm.choose(c3, input: big, output: big, policy: .auto) == .winograd)
         #expect(ConvAlgorithm.choose(c3, input: small, output: small, policy: .auto) == .im2col)
+        // 14x14: Winograd with many input channels only.
+        let mid = TensorShape(c: 64, h: 14, w: 14), wide = TensorShape(c: 128, h: 14, w: 14)
+        #expect(ConvAlgorithm.choose(c3, input: mid, output: mid, policy: .auto) == .im2col)
+        #expect(ConvAlgorithm.choose(c3, input: wide, output: mid, policy: .auto) == .winograd)
         #expect(ConvAlgorithm.choose(c3, input: small, output: small, policy: .winograd) == .winograd)
         #expect(ConvAlgorithm.choose(c3, input: big, output: big, policy: .gemm) == .im2col)
         // Winograd computes 3x3 stride-1 ungrouped convolutions only, whatever the policy.
@@ -144,7 +148,7 @@ struct ConvAlgorithmTests {
         #expect(ConvAlgorithm.winograd.rawValue == "winograd-f4x4" && ConvAlgorithm.im2col.rawValue == "gemm-im2col")
     }
 
-    @Test("per layer: ResNet-50's 56x56 3x3 layers run Winograd under auto, its 7x7 ones the GEMM; pooling has none, fully connected layers the matrix-vector kernel")
+    @Test("per layer: ResNet-50's 56x56 and 14x14 3x3 layers run Winograd under auto, its 7x7 ones the GEMM; pooling has none, fully connected layers the matrix-vector kernel")
     func perLayer() throws {
         let net = try #require(NetworkCatalog.network(named: "resnet50"))
         func algorithm(_ name: String, _ policy: ConvAlgorithm.Policy) throws -> ConvAlgorithm? {
@@ -159,6 +163,8 @@ struct ConvAlgorithmTests {
         #expect(try algorithm(first3x3.name, .auto) == .winograd)
         #expect(try algorithm(first3x3.name, .gemm) == .im2col)
         #expect(try algorithm(last3x3.name, .auto) == .im2col)
+        // 14x14 with 256 input channels: Winograd.
+        #expect(try algorithm("block3/unit2/bottleneck_v1/conv2/convolution", .auto) == .winograd)
         #expect(try algorithm(last3x3.name, .winograd) == .winograd)
         let poolLayer = try #require(net.layers.first { if case .pooling = $0.kind { return true } else { return false } })
         #expect(try algorithm(poolLayer.name, .auto) == nil)
