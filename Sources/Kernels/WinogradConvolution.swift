@@ -27,9 +27,12 @@ public enum WinogradConvolution {
         public let rowsPerBlock: Int
         /// Threads the scratch is laid out for.
         public let threads: Int
-        /// Lanes of one row of a thread's scratch: the tiles of a tile row and one more, rounded
-        /// up to 8-wide vectors, plus 8 (the vectors read one tile further).
-        let lanes: Int
+        /// Padded input columns the input transform reads and computes: the tiles' 4 per tile,
+        /// rounded up to whole 8-tile vectors, and the 4 more that a vector's last tile reaches
+        /// (its columns 4 and 5), rounded up to 16-wide vectors.
+        let usedColumns: Int
+        /// Floats of one row of a thread's scratch (at least `usedColumns`).
+        let rowFloats: Int
 
         /// The most floats V and M of one block take unless one tile row needs more: 2^20 (4 MiB).
         public static let defaultBlockFloats = 1 << 20
@@ -45,7 +48,8 @@ public enum WinogradConvolution {
             let perRow = 36 * (x.c + y.c) * tilesAcross
             rowsPerBlock = max(1, min(tilesDown, blockFloats / max(1, perRow)))
             self.threads = max(1, threads)
-            lanes = (tilesAcross + 1 + 7) / 8 * 8 + 8
+            usedColumns = (4 * ((tilesAcross + 7) / 8 * 8) + 4 + 15) / 16 * 16
+            rowFloats = usedColumns
         }
 
         /// Tiles in a full block.
@@ -54,9 +58,9 @@ public enum WinogradConvolution {
         var mOffset: Int { 36 * inputChannels * blockTiles }
         /// Where the threads' scratch starts: after M and 16 floats that vectors may read past it.
         var scratchOffset: Int { mOffset + 36 * outputChannels * blockTiles + 16 }
-        /// Floats of one thread's scratch: the input rows split by column mod 4 (6 x 4 rows), their
-        /// column transform (6 x 4) and the output tile rows (16).
-        var scratchPerThread: Int { 64 * lanes }
+        /// Floats of one thread's scratch: six padded input rows and their column transform
+        /// (the output's edge chunk reuses it).
+        var scratchPerThread: Int { 12 * rowFloats }
         /// Floats of the workspace this plan needs.
         public var workspaceFloats: Int { scratchOffset + threads * scratchPerThread }
     }
@@ -147,53 +151,61 @@ public enum WinogradConvolution {
         func inputTileRow(channel ch: Int, tileRow ty: Int, into dst: UnsafeMutablePointer<Float>, stride: Int,
                           scratch: UnsafeMutablePointer<Float>) {
             typealias V8 = SIMD8<Float>
-            let lanes = plan.lanes, tw = plan.tilesAcross
-            // q[(r * 4 + j) * lanes + tx]: input row r of the tile row at padded column 4 tx + j
-            // (zero in the padding). Columns 4 tx + 4 and + 5 are q[r][0] and q[r][1] at tx + 1.
-            let q = scratch, cols = scratch + 24 * lanes
+            typealias V16 = SIMD16<Float>
+            let tw = plan.tilesAcross, width = plan.rowFloats
+            // The tile row's six input rows, zero-padded (padded column p is input column p - left):
+            // rows[r * width + p]. Tile tx covers columns 4 tx ..< 4 tx + 6.
+            let rows = scratch, cols = scratch + 6 * width
+            // Columns the passes below read: the 8-tile vectors reach 4 columns past the last tile.
+            let used = plan.usedColumns
             let src = input + ch * x.h * x.w
-            let ixEnd = min(x.w, 4 * (tw + 1) - padLeft)
+            let copyEnd = min(x.w, used - padLeft)
             for r in 0..<6 {
-                let row = q + r * 4 * lanes
-                FloatRun.zero(row, 4 * lanes)
+                let row = rows + r * width
                 let iy = ty * 4 - padTop + r
-                guard iy >= 0, iy < x.h else { continue }
-                let s = src + iy * x.w
-                var ix = 0
-                while ix < ixEnd {
-                    let p = ix &+ padLeft
-                    row[(p & 3) &* lanes &+ (p >> 2)] = s[ix]
-                    ix &+= 1
+                guard iy >= 0, iy < x.h, copyEnd > 0 else {
+                    FloatRun.zero(row, used)
+                    continue
                 }
+                FloatRun.zero(row, padLeft)
+                FloatRun.copy(src + iy * x.w, row + padLeft, copyEnd)
+                FloatRun.zero(row + padLeft + copyEnd, used - padLeft - copyEnd)
             }
-            // B^T down the columns: cols[(i * 4 + j) * lanes + tx].
-            @inline(__always) func load(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
-            @inline(__always) func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
-            for j in 0..<4 {
-                var tx = 0
-                while tx <= tw {
-                    let b = q + j * lanes + tx
-                    let o = WinogradTransform.input(load(b), load(b + 4 * lanes), load(b + 8 * lanes), load(b + 12 * lanes),
-                                                    load(b + 16 * lanes), load(b + 20 * lanes))
-                    let d = cols + j * lanes + tx
-                    store(o.0, d); store(o.1, d + 4 * lanes); store(o.2, d + 8 * lanes)
-                    store(o.3, d + 12 * lanes); store(o.4, d + 16 * lanes); store(o.5, d + 20 * lanes)
-                    tx &+= 8
-                }
+            @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+            @inline(__always) func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
+            @inline(__always) func load16(_ p: UnsafePointer<Float>) -> V16 { UnsafeRawPointer(p).loadUnaligned(as: V16.self) }
+            @inline(__always) func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self) }
+            // B^T down the columns, 16 columns at a time: cols[i * width + p].
+            var p = 0
+            while p < used {
+                let b = rows + p
+                let o = WinogradTransform.input(load16(b), load16(b + width), load16(b + 2 * width), load16(b + 3 * width),
+                                                load16(b + 4 * width), load16(b + 5 * width))
+                let d = cols + p
+                store16(o.0, d); store16(o.1, d + width); store16(o.2, d + 2 * width)
+                store16(o.3, d + 3 * width); store16(o.4, d + 4 * width); store16(o.5, d + 5 * width)
+                p &+= 16
+            }
+            // Column j of 8 tiles from the 32 columns at `c` (tile l's columns are c[4 l ..< 4 l + 4]).
+            @inline(__always) func phase(_ a0: V8, _ a1: V8, _ a2: V8, _ a3: V8, _ j: Int) -> V8 {
+                V8(a0[j], a0[4 + j], a1[j], a1[4 + j], a2[j], a2[4 + j], a3[j], a3[4 + j])
             }
             // B^T along the rows, 8 tiles at a time, into V.
             for i in 0..<6 {
-                let row = cols + i * 4 * lanes
+                let row = cols + i * width
                 let out = dst + i * 6 * stride
                 var tx = 0
                 while tx < tw {
-                    let o = WinogradTransform.input(load(row + tx), load(row + lanes + tx), load(row + 2 * lanes + tx),
-                                                    load(row + 3 * lanes + tx), load(row + tx + 1), load(row + lanes + tx + 1))
+                    let c = row + 4 * tx
+                    let a0 = load8(c), a1 = load8(c + 8), a2 = load8(c + 16), a3 = load8(c + 24)
+                    let b0 = load8(c + 4), b1 = load8(c + 12), b2 = load8(c + 20), b3 = load8(c + 28)
+                    let o = WinogradTransform.input(phase(a0, a1, a2, a3, 0), phase(a0, a1, a2, a3, 1), phase(a0, a1, a2, a3, 2),
+                                                    phase(a0, a1, a2, a3, 3), phase(b0, b1, b2, b3, 0), phase(b0, b1, b2, b3, 1))
                     let n = min(8, tw - tx)
                     let d = out + tx
                     if n == 8 {
-                        store(o.0, d); store(o.1, d + stride); store(o.2, d + 2 * stride)
-                        store(o.3, d + 3 * stride); store(o.4, d + 4 * stride); store(o.5, d + 5 * stride)
+                        store8(o.0, d); store8(o.1, d + stride); store8(o.2, d + 2 * stride)
+                        store8(o.3, d + 3 * stride); store8(o.4, d + 4 * stride); store8(o.5, d + 5 * stride)
                     } else {
                         for l in 0..<n {
                             d[l] = o.0[l]; d[stride + l] = o.1[l]; d[2 * stride + l] = o.2[l]
@@ -206,58 +218,46 @@ public enum WinogradConvolution {
         }
 
         /// The output pixels of one channel's tile row from its 36 products: product ξ of tile
-        /// `tx` is `src[ξ * stride + tx]`.
+        /// `tx` is `src[ξ * stride + tx]`. Eight tiles at a time: A^T down each column j of the
+        /// 6x6 products, then along each row a, the bias and the activation, and the four
+        /// columns of the eight tiles interleaved into 32 output pixels.
         @inline(__always)
         func outputTileRow(channel oc: Int, tileRow ty: Int, from src: UnsafePointer<Float>, stride: Int,
                            scratch: UnsafeMutablePointer<Float>) {
             typealias V8 = SIMD8<Float>
-            let lanes = plan.lanes, tw = plan.tilesAcross
-            // s[(a * 4 + b) * lanes + tx]: pixel (a, b) of tile tx.
-            let s = scratch + 48 * lanes
+            let tw = plan.tilesAcross
+            let edge = scratch // 32 floats for a chunk that ends past the output row
             let b = V8(repeating: bias?[oc] ?? 0)
-            var tx = 0
-            while tx < tw {
-                outputTiles(at: tx, from: src, stride: stride, bias: b, into: s)
-                tx &+= 8
-            }
-            // Interleave the tiles' columns into the output rows that exist.
             let dst = output + oc * y.h * y.w
-            for a in 0..<4 {
-                let oy = ty * 4 + a
-                guard oy < y.h else { break }
-                let d = dst + oy * y.w, sa = s + a * 4 * lanes
-                var ox = 0
-                while ox < y.w {
-                    d[ox] = sa[(ox & 3) &* lanes &+ (ox >> 2)]
-                    ox &+= 1
-                }
-            }
-        }
-
-        /// Eight tiles' 4x4 pixels, from tile `tx` on: A^T down each column j of the 6x6 products,
-        /// then along each row a, the bias and the activation; pixel (a, b) of tile tx + l goes to
-        /// `s[(a * 4 + b) * lanes + tx + l]`.
-        @inline(__always)
-        func outputTiles(at tx: Int, from src: UnsafePointer<Float>, stride: Int, bias b: SIMD8<Float>, into s: UnsafeMutablePointer<Float>) {
-            typealias V8 = SIMD8<Float>
-            let lanes = plan.lanes, p = src + tx
+            let rowsHere = min(4, y.h - ty * 4)
             @inline(__always) func load(_ q: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(q).loadUnaligned(as: V8.self) }
             @inline(__always) func store(_ v: V8, _ q: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(q).storeBytes(of: v, as: V8.self) }
-            @inline(__always) func column(_ j: Int) -> (V8, V8, V8, V8) {
-                WinogradTransform.output(load(p + j * stride), load(p + (6 + j) * stride), load(p + (12 + j) * stride),
-                                         load(p + (18 + j) * stride), load(p + (24 + j) * stride), load(p + (30 + j) * stride))
+            var tx = 0
+            while tx < tw {
+                let p = src + tx
+                @inline(__always) func column(_ j: Int) -> (V8, V8, V8, V8) {
+                    WinogradTransform.output(load(p + j * stride), load(p + (6 + j) * stride), load(p + (12 + j) * stride),
+                                             load(p + (18 + j) * stride), load(p + (24 + j) * stride), load(p + (30 + j) * stride))
+                }
+                let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+                let x0 = 4 * tx, count = min(32, y.w - x0)
+                @inline(__always) func row(_ a: Int, _ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) {
+                    guard a < rowsHere else { return }
+                    let o = WinogradTransform.output(m0, m1, m2, m3, m4, m5)
+                    let o0 = activate(o.0 + b), o1 = activate(o.1 + b), o2 = activate(o.2 + b), o3 = activate(o.3 + b)
+                    let d = count == 32 ? dst + (ty * 4 + a) * y.w + x0 : edge
+                    store(V8(o0[0], o1[0], o2[0], o3[0], o0[1], o1[1], o2[1], o3[1]), d)
+                    store(V8(o0[2], o1[2], o2[2], o3[2], o0[3], o1[3], o2[3], o3[3]), d + 8)
+                    store(V8(o0[4], o1[4], o2[4], o3[4], o0[5], o1[5], o2[5], o3[5]), d + 16)
+                    store(V8(o0[6], o1[6], o2[6], o3[6], o0[7], o1[7], o2[7], o3[7]), d + 24)
+                    if count < 32 { FloatRun.copy(edge, dst + (ty * 4 + a) * y.w + x0, count) }
+                }
+                row(0, c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
+                row(1, c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
+                row(2, c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
+                row(3, c0.3, c1.3, c2.3, c3.3, c4.3, c5.3)
+                tx &+= 8
             }
-            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-            @inline(__always) func row(_ a: Int, _ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) {
-                let o = WinogradTransform.output(m0, m1, m2, m3, m4, m5)
-                let d = s + a * 4 * lanes + tx
-                store(activate(o.0 + b), d); store(activate(o.1 + b), d + lanes)
-                store(activate(o.2 + b), d + 2 * lanes); store(activate(o.3 + b), d + 3 * lanes)
-            }
-            row(0, c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
-            row(1, c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
-            row(2, c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
-            row(3, c0.3, c1.3, c2.3, c3.3, c4.3, c5.3)
         }
 
         @inline(__always)
