@@ -98,13 +98,13 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable, Codable {
     }
 
     /// Where `auto` picks Winograd over the im2col GEMM (for a convolution it applies to): output
-    /// planes of at least 16 x 16, or of at least 12 x 12 with at least 96 input channels. Measured
-    /// with `socprof bench conv --kernel 3` on the 3x3 stride-1 layers of ResNet-50, GoogLeNet,
-    /// SqueezeNet and AlexNet (AMD Zen 4, 1 and 2 threads; docs/kernels.md): Winograd ran 1.5-5x
-    /// the GEMM on planes of 27 x 27 and more (from 16 input channels), 0.9-1.5x on 13 x 13 and
-    /// 14 x 14 (the more input channels the better; its 36 GEMMs there have only 16 columns of
-    /// tiles, half an NR = 32 panel) and about 0.5x on 7 x 7.
+    /// planes of at least 12 x 12, from 16 input channels. Measured with `socprof bench conv
+    /// --kernel 3` on the 3x3 stride-1 layers of ResNet-50, GoogLeNet, SqueezeNet v1.0 and v1.1
+    /// and AlexNet (AMD Zen 4, 1 thread; docs/kernels.md): Winograd ran 1.5-4x the GEMM's speed on
+    /// planes of 27 x 27 and more (16 to 128 input channels), 1.2-2.4x on 13 x 13 and 14 x 14 (48
+    /// to 256), 0.5-0.9x on 7 x 7 (160 to 512: 4 tiles, the 36 GEMMs mostly padding). Fewer than
+    /// 16 input channels was not measured (no such layer in these networks).
     public static func winogradWins(_ conv: Convolution, input x: TensorShape, output y: TensorShape) -> Bool {
-        (y.h >= 16 && y.w >= 16) || (y.h >= 12 && y.w >= 12 && x.c >= 96)
+        y.h >= 12 && y.w >= 12 && x.c >= 16
     }
 }

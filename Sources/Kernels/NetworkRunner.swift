@@ -50,9 +50,11 @@ public final class NetworkRunner: @unchecked Sendable {
             return LayerKernels.ConvWeights.pack(c, inputChannels: network.layers[l.inputs[0]].output.c, outputPixels: l.output.h * l.output.w, weights: w.weights[i]!.baseAddress!)
         }
         winograd = network.layers.enumerated().map { i, l in
-            guard case .convolution = l.kind, algorithms[i] == .winograd else { return nil }
-            return WinogradWeights(weights: w.weights[i]!.baseAddress!, outputChannels: l.output.c,
-                                   inputChannels: network.layers[l.inputs[0]].output.c)
+            guard case .convolution(let c) = l.kind, algorithms[i] == .winograd else { return nil }
+            let x = network.layers[l.inputs[0]].output
+            let plan = WinogradConvolution.Plan(conv: c, input: x, output: l.output, threads: pool.count)
+            return WinogradWeights(weights: w.weights[i]!.baseAddress!, outputChannels: l.output.c, inputChannels: x.c,
+                                   kernel: plan.gemmKernel())
         }
         let winogradFloats = network.layers.enumerated().map { i, l -> Int in
             guard case .convolution(let c) = l.kind, algorithms[i] == .winograd else { return 0 }

@@ -63,6 +63,18 @@ public enum WinogradConvolution {
         var scratchPerThread: Int { 12 * rowFloats }
         /// Floats of the workspace this plan needs.
         public var workspaceFloats: Int { scratchOffset + threads * scratchPerThread }
+
+        /// The GEMM kernel for the 36 products, whose columns are the tiles of a block: `preferred`
+        /// unless its NR-wide panels would leave over a quarter of the columns padding and a kernel
+        /// with narrower panels that `cpu` runs leaves less (ResNet-50's 14x14 layers have 16 tiles:
+        /// half of a 32-column panel, none of a 16-column one).
+        public func gemmKernel(preferred: GEMMKernel = GEMM.kernel, cpu: GEMMKernel.CPU = .current) -> GEMMKernel {
+            let n = rowsPerBlock * tilesAcross
+            func padding(_ k: GEMMKernel) -> Double { Double((n + k.nr - 1) / k.nr * k.nr - n) / Double((n + k.nr - 1) / k.nr * k.nr) }
+            guard padding(preferred) > 0.25 else { return preferred }
+            let narrower = GEMMKernel.runnable(on: cpu).filter { $0.nr < preferred.nr && padding($0) < padding(preferred) }
+            return narrower.min { padding($0) < padding($1) || (padding($0) == padding($1) && $0.mr * $0.nr > $1.mr * $1.nr) } ?? preferred
+        }
     }
 
     /// Memory for Winograd runs, allocated once (zeroed) and reused by every layer that fits.

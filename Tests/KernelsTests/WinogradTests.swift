@@ -58,15 +58,45 @@ struct WinogradTests {
             let pool = ThreadPool(threads: threads)
             let plan = WinogradConvolution.Plan(conv: conv, input: x, output: y, threads: threads, blockFloats: c.blockFloats)
             let workspace = WinogradConvolution.Workspace(floats: plan.workspaceFloats)
-            var out = [Float](repeating: .nan, count: y.count)
-            input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
-                let transformed = WinogradWeights(weights: w.baseAddress!, outputChannels: c.outC, inputChannels: c.inC)
-                WinogradConvolution.run(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, weights: transformed, bias: bb.baseAddress!,
-                                        activation: c.act, pool: pool, workspace: workspace,
-                                        gemmWorkspaces: (0..<threads).map { _ in GEMM.Workspace() }, blockFloats: c.blockFloats)
-            } } } }
-            let error = Self.largestError(out, expected)
-            #expect(error <= Self.bound, "\(c.testDescription), \(threads) threads: error \(error) of the largest output")
+            // The default GEMM kernel and the one the plan picks for its tiles (narrower panels
+            // where the default's would be mostly padding).
+            for kernel in Set([GEMM.kernel.name, plan.gemmKernel().name]).sorted().compactMap(GEMMKernel.named) {
+                var out = [Float](repeating: .nan, count: y.count)
+                input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
+                    let transformed = WinogradWeights(weights: w.baseAddress!, outputChannels: c.outC, inputChannels: c.inC, kernel: kernel)
+                    WinogradConvolution.run(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, weights: transformed, bias: bb.baseAddress!,
+                                            activation: c.act, pool: pool, workspace: workspace,
+                                            gemmWorkspaces: (0..<threads).map { _ in GEMM.Workspace() }, blockFloats: c.blockFloats)
+                } } } }
+                let error = Self.largestError(out, expected)
+                #expect(error <= Self.bound, "\(c.testDescription), \(threads) threads, \(kernel.name): error \(error) of the largest output")
+            }
+        }
+    }
+
+    @Test("the GEMM kernel for the tiles: the default unless over a quarter of its columns would be padding")
+    func gemmKernelForTiles() {
+        let conv = Convolution(outputChannels: 64, kernel: 3, stride: 1, padding: .same(1))
+        let cpu = GEMMKernel.CPU(vendor: .amd, family: 0x19, model: 0x11, features: .avx512)
+        for side in [7, 14, 28, 56] {
+            let shape = TensorShape(c: 64, h: side, w: side)
+            let plan = WinogradConvolution.Plan(conv: conv, input: shape, output: shape, threads: 1)
+            let tiles = plan.tilesAcross * plan.tilesDown
+            func padding(_ k: GEMMKernel) -> Int { (tiles + k.nr - 1) / k.nr * k.nr - tiles }
+            for preferred in GEMMKernel.runnable(on: cpu) {
+                let chosen = plan.gemmKernel(preferred: preferred, cpu: cpu)
+                #expect(padding(chosen) <= padding(preferred), "\(side)x\(side), \(preferred.name): \(chosen.name)")
+                if 4 * padding(preferred) <= (tiles + preferred.nr - 1) / preferred.nr * preferred.nr {
+                    #expect(chosen == preferred, "\(side)x\(side), \(preferred.name): \(chosen.name)")
+                }
+            }
+        }
+        // Zen 4 (an AVX-512 build): ResNet-50's 14x14 layers (16 tiles) take the 16-column tile, its
+        // 56x56 ones (196 tiles) keep the default.
+        if let zmm = GEMMKernel.named("zmm8x32"), let ymm = GEMMKernel.named("ymm6x16") {
+            let small = TensorShape(c: 256, h: 14, w: 14), big = TensorShape(c: 64, h: 56, w: 56)
+            #expect(WinogradConvolution.Plan(conv: conv, input: small, output: small, threads: 2).gemmKernel(preferred: zmm, cpu: cpu) == ymm)
+            #expect(WinogradConvolution.Plan(conv: conv, input: big, output: big, threads: 2).gemmKernel(preferred: zmm, cpu: cpu) == zmm)
         }
     }
 
@@ -125,10 +155,12 @@ struct ConvAlgorithmTests {
         // auto: Winograd where it measured faster, the GEMM elsewhere; the policies force it.
         #expect(ConvAlgorithm.choose(c3, input: big, output: big, policy: .auto) == .winograd)
         #expect(ConvAlgorithm.choose(c3, input: small, output: small, policy: .auto) == .im2col)
-        // 14x14: Winograd with many input channels only.
-        let mid = TensorShape(c: 64, h: 14, w: 14), wide = TensorShape(c: 128, h: 14, w: 14)
-        #expect(ConvAlgorithm.choose(c3, input: mid, output: mid, policy: .auto) == .im2col)
-        #expect(ConvAlgorithm.choose(c3, input: wide, output: mid, policy: .auto) == .winograd)
+        // 14x14 and 12x12: Winograd; 11x11 or fewer than 16 input channels: the GEMM.
+        let mid = TensorShape(c: 64, h: 14, w: 14), twelve = TensorShape(c: 16, h: 12, w: 12)
+        #expect(ConvAlgorithm.choose(c3, input: mid, output: mid, policy: .auto) == .winograd)
+        #expect(ConvAlgorithm.choose(c3, input: twelve, output: TensorShape(c: 64, h: 12, w: 12), policy: .auto) == .winograd)
+        #expect(ConvAlgorithm.choose(c3, input: mid, output: TensorShape(c: 64, h: 11, w: 14), policy: .auto) == .im2col)
+        #expect(ConvAlgorithm.choose(c3, input: TensorShape(c: 8, h: 56, w: 56), output: big, policy: .auto) == .im2col)
         #expect(ConvAlgorithm.choose(c3, input: small, output: small, policy: .winograd) == .winograd)
         #expect(ConvAlgorithm.choose(c3, input: big, output: big, policy: .gemm) == .im2col)
         // Winograd computes 3x3 stride-1 ungrouped convolutions only, whatever the policy.
