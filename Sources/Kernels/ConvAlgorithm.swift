@@ -5,7 +5,7 @@ import Networks
 
 /// The algorithm a convolution or fully connected layer runs (`LayerKernels.convolution`,
 /// `LayerKernels.fullyConnected`); profile reports name it per layer by its raw value.
-public enum ConvAlgorithm: String, Sendable, CaseIterable, Codable {
+public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// A 1x1 stride-1 convolution: a GEMM on the input as it is.
     case gemm1x1 = "gemm-1x1"
     /// A GEMM whose B operand packs im2col columns of the input on the fly.
