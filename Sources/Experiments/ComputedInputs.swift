@@ -9,9 +9,15 @@ enum ComputedInputs {
     /// run on `runner` (whose input must be set): layer i's input and its fp32 output are in
     /// the runner's arena.
     static func forEach(_ indices: [Int], runner: NetworkRunner, _ body: (Int) -> Void) {
+        forEach(indices, runners: [runner], body)
+    }
+
+    /// The same on several runners of the same network and input (one per algorithm), each of
+    /// which has run layers 1...i when `body(i)` is called.
+    static func forEach(_ indices: [Int], runners: [NetworkRunner], _ body: (Int) -> Void) {
         var done = 0 // layers run so far on the current image
         for i in Set(indices).sorted() where i > 0 {
-            for j in (done + 1)...i { runner.runLayer(j) }
+            for j in (done + 1)...i { for r in runners { r.runLayer(j) } }
             done = i
             body(i)
         }

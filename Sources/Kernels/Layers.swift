@@ -9,48 +9,51 @@ public enum LayerKernels {
     // MARK: - Convolution
 
     /// A convolution's weights, laid out [outC][inC/groups][kh][kw], and its bias; `packed`
-    /// holds each group's weights already in GEMM panels (made once, see `pack`).
+    /// holds each group's weights already in GEMM panels (made once, see `pack`); `winograd`,
+    /// when given, their Winograd transform, and the convolution then runs Winograd F(4x4, 3x3).
     public struct ConvWeights {
         public let weights: UnsafePointer<Float>
         public let bias: UnsafePointer<Float>?
         public let packed: [PackedA]?
-        public init(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, packed: [PackedA]? = nil) {
+        public let winograd: WinogradWeights?
+        public init(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, packed: [PackedA]? = nil, winograd: WinogradWeights? = nil) {
             self.weights = weights
             self.bias = bias
             self.packed = packed
+            self.winograd = winograd
         }
 
         /// Packs each group's weights for the GEMM; nil when `convolution` runs another kernel
         /// (depthwise, or a matrix-vector product on one output pixel).
         public static func pack(_ conv: Convolution, inputChannels: Int, outputPixels: Int, weights: UnsafePointer<Float>) -> [PackedA]? {
-            guard kernel(conv, inputChannels: inputChannels, outputPixels: outputPixels) == .gemm else { return nil }
+            switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels) {
+            case .gemm1x1, .im2col: break
+            case .depthwise, .matrixVector, .winograd: return nil
+            }
             let outPerGroup = conv.outputChannels / conv.groups
             let k = inputChannels / conv.groups * conv.kernelH * conv.kernelW
             return (0..<conv.groups).map { g in PackedA(m: outPerGroup, k: k, a: weights + g * outPerGroup * k, lda: k) }
         }
     }
 
-    /// The kernel `convolution` runs for a convolution.
-    enum ConvKernel { case depthwise, matrixVector, gemm }
-
-    static func kernel(_ conv: Convolution, inputChannels: Int, outputPixels: Int) -> ConvKernel {
-        let groups = conv.groups
-        if groups == inputChannels && groups == conv.outputChannels && groups > 1 { return .depthwise }
-        // One pixel of a 1x1 convolution (MobileNet's logits): the GEMM would pad it to NR columns.
-        if groups == 1 && outputPixels == 1 && conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 &&
-            conv.padding == .none { return .matrixVector }
-        return .gemm
-    }
-
-    /// Convolution of `input` (shape `x`) into `output` (shape `y`): 1x1 stride-1 convolutions
-    /// are a GEMM on the input as is (a matrix-vector product on a single pixel); other convolutions a GEMM whose B operand packs im2col
-    /// columns on the fly; depthwise convolutions (groups == channels) a direct kernel.
+    /// Convolution of `input` (shape `x`) into `output` (shape `y`): with Winograd weights, Winograd
+    /// F(4x4, 3x3) in `winograd` (a workspace its plan fits); otherwise 1x1 stride-1 convolutions
+    /// are a GEMM on the input as is (a matrix-vector product on a single pixel), other
+    /// convolutions a GEMM whose B operand packs im2col columns on the fly, depthwise convolutions
+    /// (groups == channels) a direct kernel. `ConvAlgorithm.choose` says which a layer should run;
+    /// the caller prepares its weights accordingly (`NetworkRunner`).
     public static func convolution(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
                                    y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool, workspaces: [GEMM.Workspace],
-                                   shared: GEMM.SharedB? = nil) {
+                                   shared: GEMM.SharedB? = nil, winograd: WinogradConvolution.Workspace? = nil) {
         let groups = conv.groups
         let n = y.h * y.w
-        switch kernel(conv, inputChannels: x.c, outputPixels: n) {
+        if let transformed = w.winograd {
+            guard let winograd else { preconditionFailure("convolution: Winograd weights without a Winograd workspace") }
+            WinogradConvolution.run(conv, input: input, x: x, output: output, y: y, weights: transformed, bias: w.bias,
+                                    activation: activation, pool: pool, workspace: winograd, gemmWorkspaces: workspaces)
+            return
+        }
+        switch ConvAlgorithm.withoutWinograd(conv, inputChannels: x.c, outputPixels: n) {
         case .depthwise:
             depthwise(conv, input: input, x: x, output: output, y: y, weights: w, activation: activation, pool: pool, workspaces: workspaces)
             return
@@ -59,7 +62,7 @@ public enum LayerKernels {
             fullyConnected(input: input, inputs: x.c, output: output, outputs: y.c, weights: w.weights, bias: w.bias,
                            activation: activation, pool: pool)
             return
-        case .gemm:
+        case .gemm1x1, .im2col, .winograd:
             break
         }
         let inPerGroup = x.c / groups, outPerGroup = y.c / groups

@@ -23,6 +23,14 @@ public final class NetworkRunner: @unchecked Sendable {
     let arena: UnsafeMutableRawBufferPointer
     /// Convolution weights packed for the GEMM once, by layer (fp32 layers).
     let packed: [[PackedA]?]
+    /// Each layer's algorithm (`ConvAlgorithm.of`), nil for layers that are neither convolutions
+    /// nor fully connected.
+    public let algorithms: [ConvAlgorithm?]
+    /// Convolution weights transformed for Winograd once, by layer (the layers whose algorithm is
+    /// `.winograd`).
+    let winograd: [WinogradWeights?]
+    /// The Winograd layers' workspace, sized for the largest; nil without such a layer.
+    let winogradWorkspace: WinogradConvolution.Workspace?
     /// int8 layers' quantized weights, by layer.
     let int8Weights: [Int8ConvWeights?]
     /// int8-weights layers' weights as stored, by layer, and the fp32 scratch they expand into.
@@ -35,9 +43,10 @@ public final class NetworkRunner: @unchecked Sendable {
     /// A runner for `network` with weights seeded by `seed`. An int8 network needs each tensor's
     /// quantization: `quantization` (by layer, as `QuantizationCalibration.parameters` gives
     /// it), or, when nil, a calibration pass over `calibrationImages` images of the network's fp32
-    /// form at construction (`QuantizationCalibration`).
+    /// form at construction (`QuantizationCalibration`). fp32 convolutions choose their algorithm
+    /// under `policy` (`SOCPROF_CONV_ALGORITHM` unless given).
     public init(network: Network, pool: ThreadPool, seed: UInt64 = 1, quantization: [QuantParams?]? = nil,
-                calibrationImages: Int = CalibrationImages.defaultCount) {
+                calibrationImages: Int = CalibrationImages.defaultCount, policy: ConvAlgorithm.Policy = .current) {
         self.network = network
         self.pool = pool
         weights = NetworkWeights(network: network, seed: seed)
@@ -47,7 +56,7 @@ public final class NetworkRunner: @unchecked Sendable {
                 precondition(quantization.count == network.layers.count, "one quantization per layer")
                 self.quantization = quantization
             } else {
-                let fp32 = NetworkRunner(network: network.fp32Form, pool: pool, seed: seed)
+                let fp32 = NetworkRunner(network: network.fp32Form, pool: pool, seed: seed, policy: policy)
                 let ranges = QuantizationCalibration.ranges(runner: fp32, images: calibrationImages)
                 self.quantization = QuantizationCalibration.parameters(for: network, ranges: ranges)
             }
@@ -64,10 +73,24 @@ public final class NetworkRunner: @unchecked Sendable {
         outputPointers = offsets.map { base + $0 }
         inputPointers = network.layers.map { l in l.inputs.map { base + offsets[$0] } }
         let w = weights, layers = network.layers, q = self.quantization
+        let algorithms = layers.indices.map { ConvAlgorithm.of(layer: $0, in: network, policy: policy) }
+        self.algorithms = algorithms
         packed = layers.enumerated().map { i, l in
-            guard l.precision == .fp32, case .convolution(let c) = l.kind else { return nil }
+            guard l.precision == .fp32, case .convolution(let c) = l.kind, algorithms[i] != .winograd else { return nil }
             return LayerKernels.ConvWeights.pack(c, inputChannels: layers[l.inputs[0]].output.c, outputPixels: l.output.h * l.output.w, weights: w.weights[i]!.baseAddress!)
         }
+        winograd = layers.enumerated().map { i, l in
+            guard case .convolution(let c) = l.kind, algorithms[i] == .winograd else { return nil }
+            let x = layers[l.inputs[0]].output
+            let plan = WinogradConvolution.Plan(conv: c, input: x, output: l.output, threads: pool.count)
+            return WinogradWeights(weights: w.weights[i]!.baseAddress!, outputChannels: l.output.c, inputChannels: x.c,
+                                   kernel: plan.gemmKernel())
+        }
+        let winogradFloats = layers.enumerated().map { i, l -> Int in
+            guard case .convolution(let c) = l.kind, algorithms[i] == .winograd else { return 0 }
+            return WinogradConvolution.Plan(conv: c, input: layers[l.inputs[0]].output, output: l.output, threads: pool.count).workspaceFloats
+        }.max() ?? 0
+        winogradWorkspace = winogradFloats > 0 ? WinogradConvolution.Workspace(floats: winogradFloats) : nil
         int8Weights = layers.enumerated().map { i, l in
             guard l.precision == .int8, let conv = l.kind.asConvolution(input: layers[l.inputs[0]].output) else { return nil }
             let input = layers[l.inputs[0]].output
@@ -84,8 +107,11 @@ public final class NetworkRunner: @unchecked Sendable {
         expanded.initialize(repeating: 0)
     }
 
-    /// Bytes of the weights packed for the GEMM (a second copy of most fp32 convolution weights).
-    public var packedWeightBytes: Int64 { packed.reduce(0) { $0 + ($1?.reduce(0) { $0 + $1.bytes } ?? 0) } }
+    /// Bytes of the weights packed for the GEMM (a second copy of most fp32 convolution weights) and
+    /// transformed for Winograd (four times a layer's weights).
+    public var packedWeightBytes: Int64 {
+        packed.reduce(0) { $0 + ($1?.reduce(0) { $0 + $1.bytes } ?? 0) } + winograd.reduce(0) { $0 + ($1?.bytes ?? 0) }
+    }
 
     deinit {
         arena.deallocate()
@@ -94,8 +120,10 @@ public final class NetworkRunner: @unchecked Sendable {
 
     /// Bytes of the activation arena.
     public var activationBytes: Int64 { Int64(plan.bytes) }
-    /// Bytes of the GEMM workspaces.
-    public var workspaceBytes: Int64 { Int64(workspaces.count * GEMM.Workspace.bytes) + Int64(shared?.capacity ?? 0) * 4 }
+    /// Bytes of the GEMM and Winograd workspaces.
+    public var workspaceBytes: Int64 {
+        Int64(workspaces.count * GEMM.Workspace.bytes) + Int64(shared?.capacity ?? 0) * 4 + (winogradWorkspace?.bytes ?? 0)
+    }
     /// Bytes of the weights the layers run with, as they keep them: fp32 weights and biases;
     /// int8 layers' int8 weights (packed for the GEMM where they run it), int32 biases and
     /// multipliers; int8-weights layers' int8 weights, scales and fp32 biases. (An int8 runner
@@ -151,18 +179,18 @@ public final class NetworkRunner: @unchecked Sendable {
     /// Runs one layer.
     public func runLayer(_ i: Int) {
         switch network.layers[i].precision {
-        case .fp32: runFloatLayer(i, weights: weights.weights[i]?.baseAddress, packed: packed[i])
+        case .fp32: runFloatLayer(i, weights: weights.weights[i]?.baseAddress, packed: packed[i], winograd: winograd[i])
         case .int8: runInt8Layer(i)
         case .int8Weights:
             if let c = compressed[i] {
                 var job = ExpandWeightsJob(q: c, into: expanded.baseAddress!, threads: pool.count)
                 pool.run(&job)
             }
-            runFloatLayer(i, weights: UnsafeMutablePointer(expanded.baseAddress), packed: nil)
+            runFloatLayer(i, weights: UnsafeMutablePointer(expanded.baseAddress), packed: nil, winograd: nil)
         }
     }
 
-    private func runFloatLayer(_ i: Int, weights w: UnsafeMutablePointer<Float>?, packed: [PackedA]?) {
+    private func runFloatLayer(_ i: Int, weights w: UnsafeMutablePointer<Float>?, packed: [PackedA]?, winograd: WinogradWeights?) {
         let layer = network.layers[i]
         let out = outputPointers[i].assumingMemoryBound(to: Float.self)
         let inputs = inputPointers[i]
@@ -173,8 +201,8 @@ public final class NetworkRunner: @unchecked Sendable {
             break
         case .convolution(let c):
             LayerKernels.convolution(c, input: input(0), x: x, output: out, y: layer.output,
-                                     weights: .init(weights: w!, bias: weights.biases[i]!.baseAddress!, packed: packed),
-                                     activation: layer.activation, pool: pool, workspaces: workspaces, shared: shared)
+                                     weights: .init(weights: w!, bias: weights.biases[i]!.baseAddress!, packed: packed, winograd: winograd),
+                                     activation: layer.activation, pool: pool, workspaces: workspaces, shared: shared, winograd: winogradWorkspace)
         case .fullyConnected(let outputs):
             LayerKernels.fullyConnected(input: input(0), inputs: x.count, output: out, outputs: outputs,
                                         weights: w!, bias: weights.biases[i]!.baseAddress!,

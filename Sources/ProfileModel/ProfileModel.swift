@@ -98,6 +98,10 @@ public struct LayerProfile: Codable, Sendable {
     public var bound: Bound? = nil
     /// Which intensity decided the bound.
     public var bound_basis: IntensityBasis? = nil
+    /// The kernel's algorithm for convolution and fully connected layers (Kernels' `ConvAlgorithm`:
+    /// gemm-1x1, gemm-im2col, winograd-f4x4, depthwise, matrix-vector); absent for other layers
+    /// and in reports written before it existed.
+    public var algorithm: String? = nil
 
     /// Every field, in declaration order.
     public init(name: String, kind: String, precision: Precision? = nil, output: TensorShape, macs: Int64, ops: Int64,
@@ -106,7 +110,7 @@ public struct LayerProfile: Codable, Sendable {
                 events: [String: Figure], metrics: [String: Figure],
                 energy_j: Figure = .unavailable("no power sensor"),
                 attainable_gops: Figure = .unavailable("no ceilings"), bound: Bound? = nil,
-                bound_basis: IntensityBasis? = nil) {
+                bound_basis: IntensityBasis? = nil, algorithm: String? = nil) {
         self.name = name
         self.kind = kind
         self.precision = precision
@@ -127,6 +131,7 @@ public struct LayerProfile: Codable, Sendable {
         self.attainable_gops = attainable_gops
         self.bound = bound
         self.bound_basis = bound_basis
+        self.algorithm = algorithm
     }
 }
 

@@ -11,12 +11,15 @@ import Networks
 struct ConvBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "GFLOP/s of a network's GEMM convolution layers (depthwise left out), beside SGEMM's rate measured in the same run; or its depthwise layers' GB/s beside the DRAM and L2 bandwidth (--depthwise).",
+        abstract: "GFLOP/s of a network's GEMM convolution layers (depthwise left out), with the GEMM and with Winograd F(4x4,3x3) where it applies, beside SGEMM's rate measured in the same run; or its depthwise layers' GB/s beside the DRAM and L2 bandwidth (--depthwise).",
         discussion: """
-            Each layer is timed on the input the network computed for it. --precision int8 times \
+            Each layer is timed on the input the network computed for it, with the GEMM and, for 3x3 \
+            stride-1 ungrouped layers, with Winograd, one after the other; Winograd's GFLOP/s are \
+            effective: the direct convolution's 2 x MACs over its time. 'used' is the algorithm a \
+            network run picks (SOCPROF_CONV_ALGORITHM=auto|gemm|winograd). --precision int8 times \
             each layer a second time as int8 (weights quantized per output channel, input and output \
             quantized per tensor over the fp32 layer's actual values; the input is quantized before \
-            the timing) and prints GOP/s beside the fp32 GFLOP/s. --depthwise times the depthwise \
+            the timing) and prints GOP/s beside the fp32 GFLOP/s of the algorithm used. --depthwise times the depthwise \
             layers (fp32) and prints their GB/s: the cost model's least bytes (input + output + \
             weights and bias at fp32, each once) over the median time, beside the DRAM read and copy \
             bandwidth and the L2 (and L3) read bandwidth measured in the same run on the same threads \
@@ -76,17 +79,24 @@ struct ConvBench: ParsableCommand {
         }
         let result = ConvBenchmark.run(network: net, pool: pool, layer: layer, kernel: kernel, precision: precision, timing: options.timing)
         if options.json { return print(String(decoding: try ReportJSON.encoder().encode(result), as: UTF8.self)) }
+        print("  " + "layer".rightPad(28) + "shape".rightPad(44) + "gemm ms".leftPad(9) + "GFLOP/s".leftPad(9)
+              + "wino ms".leftPad(9) + "GFLOP/s*".leftPad(9) + "  used" + (precision == .int8 ? "          int8 ms    GOP/s  /fp32" : ""))
         for r in result.layers {
-            var line = "  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%8.3f ms %8.1f GFLOP/s", r.ms, r.gflops)
+            let winograd = r.winograd_ms.map { String(format: "%9.3f", $0) } ?? "-".leftPad(9)
+            let winogradRate = r.winograd_gflops.map { String(format: "%9.1f", $0) } ?? "-".leftPad(9)
+            var line = "  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%9.3f%9.1f", r.gemm_ms, r.gemm_gflops)
+                + winograd + winogradRate + "  " + r.algorithm.rightPad(14)
             if let ms = r.int8_ms, let gops = r.int8_gops, let ratio = r.int8_over_fp32 {
-                line += String(format: "   int8 %8.3f ms %8.1f GOP/s  x%.2f", ms, gops, ratio)
+                line += String(format: "%9.3f %8.1f  x%.2f", ms, gops, ratio)
             }
             print(line)
         }
-        print(String(format: "%@ convolutions%@, %d thread(s): %.1f GFLOP/s over %.2f GFLOP; SGEMM 1024^3 in the same run: %.1f GFLOP/s; ratio %.2f",
-                     network, kernel.map { " \($0)x\($0)" } ?? "", result.threads, result.conv_gflops, result.totalGFLOP, result.gemm_gflops, result.ratio))
+        print("  (* Winograd: effective GFLOP/s, the direct convolution's 2 x MACs over its time)")
+        print(String(format: "%@ convolutions%@, %d thread(s): %.1f GFLOP/s over %.2f GFLOP with the algorithms used, %.1f with the GEMM only (%.2fx); SGEMM 1024^3 in the same run: %.1f GFLOP/s; ratio %.2f",
+                     network, kernel.map { " \($0)x\($0)" } ?? "", result.threads, result.conv_gflops, result.totalGFLOP, result.conv_gemm_gflops,
+                     result.conv_gemm_gflops > 0 ? result.conv_gflops / result.conv_gemm_gflops : 0, result.gemm_gflops, result.ratio))
         if let gops = result.int8_conv_gops, let ratio = result.int8_over_fp32, let gemm = result.int8_gemm_gops {
-            print(String(format: "%@ convolutions%@ in int8, %d thread(s): %.1f GOP/s, x%.2f fp32's; int8 GEMM 1024^3 in the same run: %.1f GOP/s",
+            print(String(format: "%@ convolutions%@ in int8, %d thread(s): %.1f GOP/s, x%.2f fp32's (algorithms used); int8 GEMM 1024^3 in the same run: %.1f GOP/s",
                          network, kernel.map { " \($0)x\($0)" } ?? "", result.threads, gops, ratio, gemm))
         }
     }

@@ -1,4 +1,6 @@
 import Counters
+import Foundation
+import Kernels
 import Networks
 import Platform
 import ProfileModel
@@ -10,6 +12,23 @@ import Testing
 @Suite("profile analysis: recorded samples to the report")
 struct ProfileAnalysisTests {
     let report = ProfileAnalysis.report(SyntheticRun.samples(), network: SyntheticRun.network, metrics: SyntheticRun.metrics, placement: "test")
+
+    @Test("each convolution names its algorithm (JSON key algorithm); other layers none; a report without the key still loads")
+    func algorithms() throws {
+        // a: 1x1 stride 1; b: 3x3 stride 1 on 8x8, whichever SOCPROF_CONV_ALGORITHM picks; prob: a softmax.
+        #expect(report.layers.map(\.algorithm) == ["gemm-1x1", ConvAlgorithm.of(layer: 2, in: SyntheticRun.network)?.rawValue, nil])
+        #expect(["gemm-im2col", "winograd-f4x4"].contains(report.layers[1].algorithm ?? ""))
+        let json = try JSONEncoder().encode(report)
+        let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        var layers = try #require(object["layers"] as? [[String: Any]])
+        #expect(layers[0]["algorithm"] as? String == "gemm-1x1" && layers[2]["algorithm"] == nil)
+        for i in layers.indices { layers[i]["algorithm"] = nil }
+        var old = object
+        old["layers"] = layers
+        let loaded = try NetworkProfile.load(try JSONSerialization.data(withJSONObject: old), file: "old.json")
+        #expect(loaded.layers.count == 3 && loaded.layers.allSatisfy { $0.algorithm == nil })
+        #expect(try NetworkProfile.load(json, file: "new.json").layers[0].algorithm == "gemm-1x1")
+    }
 
     @Test("one event over threads: a multiplexed thread is scaled by enabled/running, a cluster share is not, no counter or a failed read gives no value")
     func combine() {

@@ -66,6 +66,9 @@ struct KernelCommandTests {
         let c = try json(["bench", "conv", "--network", "squeezenet-1.1", "--layer", "fire2/expand3x3", "--repeat", "2", "--json"])
         let rows = try #require(c["layers"] as? [[String: Any]])
         #expect(rows.count == 1 && (rows[0]["gflops"] as? Double ?? 0) > 0)
+        // A 3x3 stride-1 layer: timed with the GEMM and with Winograd.
+        #expect((rows[0]["gemm_gflops"] as? Double ?? 0) > 0 && (rows[0]["winograd_gflops"] as? Double ?? 0) > 0)
+        #expect(["gemm-im2col", "winograd-f4x4"].contains(rows[0]["algorithm"] as? String ?? ""))
         #expect((c["gemm_gflops"] as? Double ?? 0) > 0)
         let bad = try Socprof.run(["bench", "gemm", "--m", "0"])
         #expect(bad.status == 2)

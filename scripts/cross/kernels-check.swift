@@ -1,5 +1,5 @@
 // Correctness check of the Kernels module on a foreign CPU, for `scripts/cross-check aarch64 --run`
-// (built for aarch64 and run under qemu-user): GEMM, convolution and one whole network against
+// (built for aarch64 and run under qemu-user): GEMM, convolution, Winograd and one whole network against
 // plain reference loops, written out here again (the same definitions as Tests/KernelsTests).
 // Plain Swift without Foundation or Testing, since neither is available for the cross target.
 // One line per check; exits 1 if any fails. scripts/cross-check runs it once per aarch64 microkernel
@@ -135,6 +135,35 @@ func checkConv(_ label: String, inC: Int, h: Int, w: Int, outC: Int, k: Int, str
         }
     }
     check("conv \(label): \(inC)x\(h)x\(w) -> \(outC), k\(k) s\(stride) g\(groups) \(act?.rawValue ?? "linear")", results)
+}
+
+// MARK: Winograd
+
+/// Winograd F(4x4, 3x3) against the direct reference, on 1 to 3 threads, with the blocks of tile
+/// rows the default gives and with one tile row a block.
+func checkWinograd(inC: Int, h: Int, w: Int, outC: Int, pad: Int, act: Activation?, pools: [(name: String, pool: ThreadPool)]) {
+    var rng = Random(UInt64(inC * 131 + h * 17 + w + pad))
+    let conv = Convolution(outputChannels: outC, kernel: 3, stride: 1, padding: .same(pad))
+    let x = TensorShape(c: inC, h: h, w: w)
+    var builder = GraphBuilder(name: "t", input: x)
+    let y = builder.conv("c", builder.input, conv).shape
+    let input = rng.array(x.count), weights = rng.array(outC * inC * 9), bias = rng.array(outC)
+    let expected = referenceConv(conv, input, x, weights, bias, y, act)
+    var results: [(String, [Float], [Float])] = []
+    for (name, pool) in pools {
+        for blockFloats in [WinogradConvolution.Plan.defaultBlockFloats, 1] {
+            let plan = WinogradConvolution.Plan(conv: conv, input: x, output: y, threads: pool.count, blockFloats: blockFloats)
+            var out = [Float](repeating: .nan, count: y.count)
+            input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { o in
+                let transformed = WinogradWeights(weights: wp.baseAddress!, outputChannels: outC, inputChannels: inC, kernel: plan.gemmKernel())
+                WinogradConvolution.run(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, weights: transformed, bias: bp.baseAddress!,
+                                        activation: act, pool: pool, workspace: WinogradConvolution.Workspace(floats: plan.workspaceFloats),
+                                        gemmWorkspaces: (0..<pool.count).map { _ in GEMM.Workspace() }, blockFloats: blockFloats)
+            } } } }
+            results.append(("\(name)\(blockFloats == 1 ? ", a tile row a block" : "")", out, expected))
+        }
+    }
+    check("winograd f4x4: \(inC)x\(h)x\(w) -> \(outC), pad \(pad) \(act?.rawValue ?? "linear")", results)
 }
 
 // MARK: Network
@@ -467,6 +496,10 @@ struct KernelsCheck {
                   pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19, act: .relu6)
         checkConv("stride 3, K over a depth block", inC: 30, h: 17, w: 17, outC: 14, k: 3, stride: 3, pad: .same(1), groups: 1, act: .relu)
         checkConv("wide, rows split", inC: 64, h: 14, w: 14, outC: 96, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu)
+        checkWinograd(inC: 7, h: 5, w: 7, outC: 9, pad: 0, act: nil, pools: pools)
+        checkWinograd(inC: 17, h: 13, w: 33, outC: 11, pad: 1, act: .relu6, pools: pools)
+        checkWinograd(inC: 33, h: 14, w: 14, outC: 31, pad: 1, act: .relu, pools: pools)
+        // squeezenet-1.1's fire2-5 run Winograd (auto), fire6-9 the GEMM.
         checkNetwork("squeezenet-1.1")
         // Last: a pinned pool also pins the calling thread, for good (sched_setaffinity, passed
         // through by qemu-user to the host's kernel).

@@ -1,5 +1,6 @@
 import Counters
 import Foundation
+import Kernels
 import Networks
 import Platform
 import ProfileModel
@@ -44,7 +45,9 @@ public enum ProfileAnalysis {
             layers.append(LayerProfile(name: layer.name, kind: layer.kind.name, precision: layer.precision, output: layer.output,
                                        macs: costs[i].macs, ops: ops, min_bytes: costs[i].minBytes, param_bytes: costs[i].paramBytes, time_s: t, time_min_s: ts.min() ?? 0, time_max_s: ts.max() ?? 0,
                                        gops: t > 0 ? Double(ops) / t / 1e9 : 0, oi_theoretical: costs[i].oiTheoretical,
-                                       oi_empirical: oiE, events: eventFigures, metrics: metricFigures))
+                                       oi_empirical: oiE, events: eventFigures, metrics: metricFigures,
+                                       // The runner that recorded the samples chose by the same rule and policy.
+                                       algorithm: ConvAlgorithm.of(layer: i, in: network)?.rawValue))
         }
         let total = Statistics.median(samples.runWindows.prefix(completed).map(\.seconds)) ?? 0
         var result = NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: samples.threads,

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Networks
+
+/// The algorithm a convolution or fully connected layer runs (`LayerKernels.convolution`,
+/// `LayerKernels.fullyConnected`); profile reports name it per layer by its raw value.
+public enum ConvAlgorithm: String, Sendable, CaseIterable {
+    /// A 1x1 stride-1 convolution: a GEMM on the input as it is.
+    case gemm1x1 = "gemm-1x1"
+    /// A GEMM whose B operand packs im2col columns of the input on the fly.
+    case im2col = "gemm-im2col"
+    /// Winograd F(4x4, 3x3) (`WinogradConvolution`): 3x3 stride-1 ungrouped convolutions.
+    case winograd = "winograd-f4x4"
+    /// Depthwise (groups == channels): a direct kernel per channel.
+    case depthwise
+    /// One output pixel of a 1x1 convolution, or a fully connected layer: dot products.
+    case matrixVector = "matrix-vector"
+
+    /// Which algorithms convolutions may use: `SOCPROF_CONV_ALGORITHM` (`auto`, `gemm` or `winograd`).
+    public enum Policy: String, Sendable, CaseIterable {
+        /// Winograd where it measured faster (`winogradWins`), the GEMM elsewhere.
+        case auto
+        /// Never Winograd: the GEMM (or the depthwise and matrix-vector kernels) everywhere.
+        case gemm
+        /// Winograd for every 3x3 stride-1 ungrouped convolution.
+        case winograd
+
+        /// The policy of this process: `SOCPROF_CONV_ALGORITHM`, read on first use; unset or empty
+        /// is `auto`; a value that names no policy is reported on stderr and `auto` is used.
+        public static let current: Policy = {
+            switch override(getenv("SOCPROF_CONV_ALGORITHM").map { String(cString: $0) }) {
+            case .success(let policy): return policy
+            case .failure(let error):
+                let line = "socprof: \(error); choosing convolution algorithms automatically\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                return .auto
+            }
+        }()
+
+        /// `SOCPROF_CONV_ALGORITHM`'s value as a policy: nil or empty is `auto`.
+        public static func override(_ value: String?) -> Result<Policy, OverrideError> {
+            guard let value, !value.isEmpty else { return .success(.auto) }
+            guard let policy = Policy(rawValue: value) else {
+                return .failure(OverrideError(description: "SOCPROF_CONV_ALGORITHM=\(value) is not one of "
+                                              + allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+            return .success(policy)
+        }
+    }
+
+    /// A `SOCPROF_CONV_ALGORITHM` value that names no policy.
+    public struct OverrideError: Error, CustomStringConvertible, Equatable {
+        /// What was wrong and which values are accepted.
+        public let description: String
+    }
+
+    /// The algorithm for a convolution from `x` to `y` under `policy`.
+    public static func choose(_ conv: Convolution, input x: TensorShape, output y: TensorShape, policy: Policy = .current) -> ConvAlgorithm {
+        let other = withoutWinograd(conv, inputChannels: x.c, outputPixels: y.h * y.w)
+        guard other == .im2col, winogradApplies(conv) else { return other }
+        switch policy {
+        case .winograd: return .winograd
+        case .auto: return winogradWins(conv, input: x, output: y) ? .winograd : .im2col
+        case .gemm: return .im2col
+        }
+    }
+
+    /// The algorithm when Winograd is not an option: what `LayerKernels.convolution` runs for
+    /// weights without a Winograd transform.
+    static func withoutWinograd(_ conv: Convolution, inputChannels: Int, outputPixels: Int) -> ConvAlgorithm {
+        let groups = conv.groups
+        if groups == inputChannels && groups == conv.outputChannels && groups > 1 { return .depthwise }
+        let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 && conv.padding == .none
+        // One pixel of a 1x1 convolution (MobileNet's logits): the GEMM would pad it to NR columns.
+        if groups == 1 && pointwise && outputPixels == 1 { return .matrixVector }
+        return pointwise ? .gemm1x1 : .im2col
+    }
+
+    /// Layer `i` of `network`'s algorithm under `policy`: nil for layers that are neither
+    /// convolutions nor fully connected. Winograd is for fp32 layers only: int8 and int8-weights
+    /// layers run the others (the int8 kernels have the same four).
+    public static func of(layer i: Int, in network: Network, policy: Policy = .current) -> ConvAlgorithm? {
+        let layer = network.layers[i]
+        switch layer.kind {
+        case .convolution(let c):
+            let x = network.layers[layer.inputs[0]].output
+            guard layer.precision == .fp32 else { return withoutWinograd(c, inputChannels: x.c, outputPixels: layer.output.h * layer.output.w) }
+            return choose(c, input: x, output: layer.output, policy: policy)
+        case .fullyConnected:
+            return .matrixVector
+        default:
+            return nil
+        }
+    }
+
+    /// Whether Winograd F(4x4, 3x3) computes this convolution: 3x3, stride 1, one group (any
+    /// padding).
+    public static func winogradApplies(_ conv: Convolution) -> Bool {
+        conv.kernelH == 3 && conv.kernelW == 3 && conv.strideH == 1 && conv.strideW == 1 && conv.groups == 1
+    }
+
+    /// Where `auto` picks Winograd over the im2col GEMM (for a convolution it applies to): output
+    /// planes of at least 12 x 12, from 16 input channels. Measured with `socprof bench conv
+    /// --kernel 3` on the 3x3 stride-1 layers of ResNet-50, GoogLeNet, SqueezeNet v1.0 and v1.1
+    /// and AlexNet (AMD Zen 4, 1 thread; docs/kernels.md): Winograd ran 1.5-4x the GEMM's speed on
+    /// planes of 27 x 27 and more (16 to 128 input channels), 1.2-2.4x on 13 x 13 and 14 x 14 (48
+    /// to 256), 0.5-0.9x on 7 x 7 (160 to 512: 4 tiles, the 36 GEMMs mostly padding). Fewer than
+    /// 16 input channels was not measured (no such layer in these networks).
+    public static func winogradWins(_ conv: Convolution, input x: TensorShape, output y: TensorShape) -> Bool {
+        y.h >= 12 && y.w >= 12 && x.c >= 16
+    }
+}

@@ -1,0 +1,284 @@
+import Networks
+
+/// 3x3 stride-1 ungrouped convolution by Winograd F(4x4, 3x3) (`WinogradTransform`), on one
+/// image in NCHW layout: 2.25 multiplications per output instead of 9 (per input channel), at the
+/// price of the transforms and of rounding error a little above the direct sum's (measured and
+/// bounded in `WinogradTests`).
+///
+/// The output is cut into 4x4 tiles (edge tiles computed whole, their missing pixels not stored),
+/// blocks of whole tile rows at a time (`Plan`). For each block, in three phases separated by
+/// the pool's barrier:
+/// 1. input transform: every channel's 6x6 input tiles (zero outside the image: the padding)
+///    become 36 matrices V[ξ] (input channels x tiles), channels split between threads;
+/// 2. 36 GEMMs M[ξ] = U[ξ] x V[ξ] with the weights transformed and packed once
+///    (`WinogradWeights`), the ξ split between threads, each GEMM on one thread;
+/// 3. output transform of M into 4x4 tiles, with the bias and the activation, output channels
+///    split between threads.
+/// Nothing is allocated per run: the V and M blocks and each thread's scratch live in a
+/// `Workspace` sized by the `Plan`.
+public enum WinogradConvolution {
+    /// The layout of one layer's run: tiles, tile rows per block, and the workspace they need.
+    public struct Plan: Equatable, Sendable {
+        /// Input channels (C) and output channels (K).
+        public let inputChannels: Int, outputChannels: Int
+        /// Tiles across and down the output (4 x 4 pixels each, the last ones partly outside).
+        public let tilesAcross: Int, tilesDown: Int
+        /// Tile rows per block: as many as keep V and M within the block's floats, at least one.
+        public let rowsPerBlock: Int
+        /// Threads the scratch is laid out for.
+        public let threads: Int
+        /// Padded input columns the input transform reads and computes: the tiles' 4 per tile,
+        /// rounded up to whole 8-tile vectors, and the 4 more that a vector's last tile reaches
+        /// (its columns 4 and 5), rounded up to 16-wide vectors.
+        let usedColumns: Int
+        /// Floats of one row of a thread's scratch (at least `usedColumns`).
+        let rowFloats: Int
+
+        /// The most floats V and M of one block take unless one tile row needs more: 2^20 (4 MiB).
+        public static let defaultBlockFloats = 1 << 20
+
+        /// The plan for a convolution from `x` to `y` run on `threads` threads, V and M within
+        /// `blockFloats` (tests make it small to run several blocks).
+        public init(conv: Convolution, input x: TensorShape, output y: TensorShape, threads: Int, blockFloats: Int = defaultBlockFloats) {
+            precondition(ConvAlgorithm.winogradApplies(conv), "Winograd F(4x4, 3x3) computes 3x3 stride-1 ungrouped convolutions only")
+            inputChannels = x.c
+            outputChannels = y.c
+            tilesAcross = (y.w + 3) / 4
+            tilesDown = (y.h + 3) / 4
+            let perRow = 36 * (x.c + y.c) * tilesAcross
+            rowsPerBlock = max(1, min(tilesDown, blockFloats / max(1, perRow)))
+            self.threads = max(1, threads)
+            usedColumns = (4 * ((tilesAcross + 7) / 8 * 8) + 4 + 15) / 16 * 16
+            rowFloats = usedColumns
+        }
+
+        /// Tiles in a full block.
+        var blockTiles: Int { rowsPerBlock * tilesAcross }
+        /// Where M starts in the workspace (V starts at 0).
+        var mOffset: Int { 36 * inputChannels * blockTiles }
+        /// Where the threads' scratch starts: after M and 16 floats that vectors may read past it.
+        var scratchOffset: Int { mOffset + 36 * outputChannels * blockTiles + 16 }
+        /// Floats of one thread's scratch: six padded input rows and their column transform
+        /// (the output's edge chunk reuses it).
+        var scratchPerThread: Int { 12 * rowFloats }
+        /// Floats of the workspace this plan needs.
+        public var workspaceFloats: Int { scratchOffset + threads * scratchPerThread }
+
+        /// The GEMM kernel for the 36 products, whose columns are the tiles of a block: `preferred`
+        /// unless its NR-wide panels would leave over a quarter of the columns padding and a kernel
+        /// with narrower panels that `cpu` runs leaves less (ResNet-50's 14x14 layers have 16 tiles:
+        /// half of a 32-column panel, none of a 16-column one).
+        public func gemmKernel(preferred: GEMMKernel = GEMM.kernel, cpu: GEMMKernel.CPU = .current) -> GEMMKernel {
+            let n = rowsPerBlock * tilesAcross
+            func padding(_ k: GEMMKernel) -> Double { Double((n + k.nr - 1) / k.nr * k.nr - n) / Double((n + k.nr - 1) / k.nr * k.nr) }
+            guard padding(preferred) > 0.25 else { return preferred }
+            let narrower = GEMMKernel.runnable(on: cpu).filter { $0.nr < preferred.nr && padding($0) < padding(preferred) }
+            return narrower.min { padding($0) < padding($1) || (padding($0) == padding($1) && $0.mr * $0.nr > $1.mr * $1.nr) } ?? preferred
+        }
+    }
+
+    /// Memory for Winograd runs, allocated once (zeroed) and reused by every layer that fits.
+    // Sendable: within a run the threads write disjoint parts, ordered by the pool's barriers.
+    public final class Workspace: @unchecked Sendable {
+        /// Capacity, floats.
+        public let capacity: Int
+        let data: UnsafeMutablePointer<Float>
+        public init(floats: Int) {
+            capacity = max(1, floats)
+            data = .allocate(capacity: capacity)
+            data.initialize(repeating: 0, count: capacity)
+        }
+        deinit { data.deallocate() }
+        /// Bytes it holds.
+        public var bytes: Int64 { Int64(capacity) * 4 }
+    }
+
+    /// Convolution of `input` (shape `x`) into `output` (shape `y`) with weights transformed by
+    /// `WinogradWeights`, the bias per output channel and the activation applied to each tile.
+    /// `workspace` holds at least the plan's floats for `pool.count` threads; `gemmWorkspaces`
+    /// one GEMM workspace per thread; `blockFloats` is the plan's.
+    public static func run(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
+                           y: TensorShape, weights: WinogradWeights, bias: UnsafePointer<Float>?, activation: Activation?,
+                           pool: ThreadPool, workspace: Workspace, gemmWorkspaces: [GEMM.Workspace],
+                           blockFloats: Int = Plan.defaultBlockFloats) {
+        let plan = Plan(conv: conv, input: x, output: y, threads: pool.count, blockFloats: blockFloats)
+        precondition(weights.inputChannels == x.c && weights.outputChannels == y.c, "Winograd: weights for another layer")
+        precondition(workspace.capacity >= plan.workspaceFloats,
+                     "Winograd: a workspace of \(workspace.capacity) floats for a layer that needs \(plan.workspaceFloats)")
+        precondition(gemmWorkspaces.count >= pool.count, "Winograd: one GEMM workspace per thread")
+        var job = Job(plan: plan, padTop: conv.padding.top, padLeft: conv.padding.left, input: input, x: x, output: output, y: y,
+                      weights: weights, bias: bias, activation: activation, pool: pool, workspace: workspace.data,
+                      gemmWorkspaces: gemmWorkspaces)
+        pool.run(&job)
+    }
+
+    struct Job: PoolJob {
+        let plan: Plan
+        let padTop: Int, padLeft: Int
+        let input: UnsafePointer<Float>, x: TensorShape
+        let output: UnsafeMutablePointer<Float>, y: TensorShape
+        let weights: WinogradWeights
+        let bias: UnsafePointer<Float>?
+        let activation: Activation?
+        let pool: ThreadPool
+        let workspace: UnsafeMutablePointer<Float>
+        let gemmWorkspaces: [GEMM.Workspace]
+        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: Job.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let threads = pool.count
+            let c = plan.inputChannels, k = plan.outputChannels, tw = plan.tilesAcross
+            let v = workspace, m = workspace + plan.mOffset
+            let scratch = workspace + plan.scratchOffset + t * plan.scratchPerThread
+            var ty0 = 0
+            while ty0 < plan.tilesDown {
+                let rows = min(plan.rowsPerBlock, plan.tilesDown - ty0), nb = rows * tw
+                // 1. V[ξ][channel][tile], this thread's channels.
+                for ch in ThreadPool.share(c, part: t, of: threads) {
+                    for r in 0..<rows {
+                        inputTileRow(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
+                    }
+                }
+                pool.barrier()
+                // 2. M[ξ] = U[ξ] x V[ξ], this thread's ξ.
+                for xi in ThreadPool.share(36, part: t, of: threads) {
+                    GEMM.multiply(packed: weights.packed[xi], rows: 0, m: k, n: nb, b: DenseB(v + xi * c * nb, ldb: nb),
+                                  c: m + xi * k * nb, ldc: nb, workspace: gemmWorkspaces[t])
+                }
+                pool.barrier()
+                // 3. The output tiles of this thread's channels.
+                for oc in ThreadPool.share(k, part: t, of: threads) {
+                    for r in 0..<rows {
+                        outputTileRow(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
+                    }
+                }
+                ty0 += rows
+                if ty0 < plan.tilesDown { pool.barrier() } // V and M are reused by the next block
+            }
+        }
+
+        /// The transformed input tiles of one channel's tile row: value ξ of tile `tx` goes to
+        /// `dst[ξ * stride + tx]`.
+        @inline(__always)
+        func inputTileRow(channel ch: Int, tileRow ty: Int, into dst: UnsafeMutablePointer<Float>, stride: Int,
+                          scratch: UnsafeMutablePointer<Float>) {
+            typealias V8 = SIMD8<Float>
+            typealias V16 = SIMD16<Float>
+            let tw = plan.tilesAcross, width = plan.rowFloats
+            // The tile row's six input rows, zero-padded (padded column p is input column p - left):
+            // rows[r * width + p]. Tile tx covers columns 4 tx ..< 4 tx + 6.
+            let rows = scratch, cols = scratch + 6 * width
+            // Columns the passes below read: the 8-tile vectors reach 4 columns past the last tile.
+            let used = plan.usedColumns
+            let src = input + ch * x.h * x.w
+            let copyEnd = min(x.w, used - padLeft)
+            for r in 0..<6 {
+                let row = rows + r * width
+                let iy = ty * 4 - padTop + r
+                guard iy >= 0, iy < x.h, copyEnd > 0 else {
+                    FloatRun.zero(row, used)
+                    continue
+                }
+                FloatRun.zero(row, padLeft)
+                FloatRun.copy(src + iy * x.w, row + padLeft, copyEnd)
+                FloatRun.zero(row + padLeft + copyEnd, used - padLeft - copyEnd)
+            }
+            @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+            @inline(__always) func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
+            @inline(__always) func load16(_ p: UnsafePointer<Float>) -> V16 { UnsafeRawPointer(p).loadUnaligned(as: V16.self) }
+            @inline(__always) func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self) }
+            // B^T down the columns, 16 columns at a time: cols[i * width + p].
+            var p = 0
+            while p < used {
+                let b = rows + p
+                let o = WinogradTransform.input(load16(b), load16(b + width), load16(b + 2 * width), load16(b + 3 * width),
+                                                load16(b + 4 * width), load16(b + 5 * width))
+                let d = cols + p
+                store16(o.0, d); store16(o.1, d + width); store16(o.2, d + 2 * width)
+                store16(o.3, d + 3 * width); store16(o.4, d + 4 * width); store16(o.5, d + 5 * width)
+                p &+= 16
+            }
+            // Column j of 8 tiles from the 32 columns at `c` (tile l's columns are c[4 l ..< 4 l + 4]).
+            @inline(__always) func phase(_ a0: V8, _ a1: V8, _ a2: V8, _ a3: V8, _ j: Int) -> V8 {
+                V8(a0[j], a0[4 + j], a1[j], a1[4 + j], a2[j], a2[4 + j], a3[j], a3[4 + j])
+            }
+            // B^T along the rows, 8 tiles at a time, into V.
+            for i in 0..<6 {
+                let row = cols + i * width
+                let out = dst + i * 6 * stride
+                var tx = 0
+                while tx < tw {
+                    let c = row + 4 * tx
+                    let a0 = load8(c), a1 = load8(c + 8), a2 = load8(c + 16), a3 = load8(c + 24)
+                    let b0 = load8(c + 4), b1 = load8(c + 12), b2 = load8(c + 20), b3 = load8(c + 28)
+                    let o = WinogradTransform.input(phase(a0, a1, a2, a3, 0), phase(a0, a1, a2, a3, 1), phase(a0, a1, a2, a3, 2),
+                                                    phase(a0, a1, a2, a3, 3), phase(b0, b1, b2, b3, 0), phase(b0, b1, b2, b3, 1))
+                    let n = min(8, tw - tx)
+                    let d = out + tx
+                    if n == 8 {
+                        store8(o.0, d); store8(o.1, d + stride); store8(o.2, d + 2 * stride)
+                        store8(o.3, d + 3 * stride); store8(o.4, d + 4 * stride); store8(o.5, d + 5 * stride)
+                    } else {
+                        for l in 0..<n {
+                            d[l] = o.0[l]; d[stride + l] = o.1[l]; d[2 * stride + l] = o.2[l]
+                            d[3 * stride + l] = o.3[l]; d[4 * stride + l] = o.4[l]; d[5 * stride + l] = o.5[l]
+                        }
+                    }
+                    tx &+= 8
+                }
+            }
+        }
+
+        /// The output pixels of one channel's tile row from its 36 products: product ξ of tile
+        /// `tx` is `src[ξ * stride + tx]`. Eight tiles at a time: A^T down each column j of the
+        /// 6x6 products, then along each row a, the bias and the activation, and the four
+        /// columns of the eight tiles interleaved into 32 output pixels.
+        @inline(__always)
+        func outputTileRow(channel oc: Int, tileRow ty: Int, from src: UnsafePointer<Float>, stride: Int,
+                           scratch: UnsafeMutablePointer<Float>) {
+            typealias V8 = SIMD8<Float>
+            let tw = plan.tilesAcross
+            let edge = scratch // 32 floats for a chunk that ends past the output row
+            let b = V8(repeating: bias?[oc] ?? 0)
+            let dst = output + oc * y.h * y.w
+            let rowsHere = min(4, y.h - ty * 4)
+            @inline(__always) func load(_ q: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(q).loadUnaligned(as: V8.self) }
+            @inline(__always) func store(_ v: V8, _ q: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(q).storeBytes(of: v, as: V8.self) }
+            var tx = 0
+            while tx < tw {
+                let p = src + tx
+                @inline(__always) func column(_ j: Int) -> (V8, V8, V8, V8) {
+                    WinogradTransform.output(load(p + j * stride), load(p + (6 + j) * stride), load(p + (12 + j) * stride),
+                                             load(p + (18 + j) * stride), load(p + (24 + j) * stride), load(p + (30 + j) * stride))
+                }
+                let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+                let x0 = 4 * tx, count = min(32, y.w - x0)
+                @inline(__always) func row(_ a: Int, _ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) {
+                    guard a < rowsHere else { return }
+                    let o = WinogradTransform.output(m0, m1, m2, m3, m4, m5)
+                    let o0 = activate(o.0 + b), o1 = activate(o.1 + b), o2 = activate(o.2 + b), o3 = activate(o.3 + b)
+                    let d = count == 32 ? dst + (ty * 4 + a) * y.w + x0 : edge
+                    store(V8(o0[0], o1[0], o2[0], o3[0], o0[1], o1[1], o2[1], o3[1]), d)
+                    store(V8(o0[2], o1[2], o2[2], o3[2], o0[3], o1[3], o2[3], o3[3]), d + 8)
+                    store(V8(o0[4], o1[4], o2[4], o3[4], o0[5], o1[5], o2[5], o3[5]), d + 16)
+                    store(V8(o0[6], o1[6], o2[6], o3[6], o0[7], o1[7], o2[7], o3[7]), d + 24)
+                    if count < 32 { FloatRun.copy(edge, dst + (ty * 4 + a) * y.w + x0, count) }
+                }
+                row(0, c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
+                row(1, c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
+                row(2, c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
+                row(3, c0.3, c1.3, c2.3, c3.3, c4.3, c5.3)
+                tx &+= 8
+            }
+        }
+
+        @inline(__always)
+        func activate(_ v: SIMD8<Float>) -> SIMD8<Float> {
+            switch activation {
+            case .none: return v
+            case .relu: return v.replacing(with: 0, where: v .< 0)
+            case .relu6: return v.replacing(with: 0, where: v .< 0).replacing(with: 6, where: v .> 6)
+            }
+        }
+    }
+}
