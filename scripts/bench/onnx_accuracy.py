@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""How far onnxruntime's int8 model is from its fp32 model, on socprof's accuracy images.
+
+    onnx_accuracy.py FP32.onnx INT8.onnx EXPORT_DIR
+
+FP32.onnx and INT8.onnx: onnx_quantize.py's outputs; EXPORT_DIR: `socprof networks NET --export
+DIR --accuracy-images N` (N >= 1: CalibrationImages.accuracySeed(i), never the calibration images).
+Both models run in onnxruntime (CPU, 1 thread, ORT_ENABLE_ALL: ort_bench.session) on every image;
+the logits are the final softmax's input as that softmax sees it (in a QDQ model the
+DequantizeLinear output, in a QOperator model QLinearSoftmax's input dequantized). Prints one line:
+top-1 agreement (the int8 model's top-1 class is the fp32 model's), top-5 overlap, the cosine
+similarity of the logits (mean and minimum over the images; issue 13's measure of int8 accuracy)
+and the same with each image's mean logit removed (a softmax ignores it, the cosine does not), and
+how decided the fp32 model is (the median gap between its first two logits): seeded random weights
+give nearly flat logits, where a small error changes the top-1.
+Exit 2 on bad arguments or an export without accuracy images.
+"""
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+import onnx_model
+import ort_bench
+
+
+def with_logits(path):
+    """The model at `path` with the final softmax's input as a second graph output, and how to
+    turn that output into fp32 logits."""
+    model = onnx.load(path)
+    producer = {o: n for n in model.graph.node for o in n.output}
+    softmax = producer.get(model.graph.output[0].name)
+    while softmax is not None and softmax.op_type in ("QuantizeLinear", "DequantizeLinear"):   # a quantized softmax's output
+        softmax = producer.get(softmax.input[0])
+    if softmax is None or softmax.op_type not in ("Softmax", "QLinearSoftmax"):
+        raise SystemExit("%s: the graph's output is not a softmax's: no logits to compare" % path)
+    logits = softmax.input[0]
+    to_float, dtype = (lambda a: a.astype(np.float64)), TensorProto.FLOAT
+    if softmax.op_type == "QLinearSoftmax":   # inputs X, X_scale, X_zero_point, Y_scale, Y_zero_point
+        inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        scale, zero = float(inits[softmax.input[1]]), inits[softmax.input[2]]
+        to_float, dtype = (lambda a: (a.astype(np.float64) - int(zero)) * scale), helper.np_dtype_to_tensor_dtype(zero.dtype)
+    model.graph.output.append(helper.make_tensor_value_info(logits, dtype, None))
+    return model, to_float
+
+
+def logits(path, images):
+    model, to_float = with_logits(path)
+    sess = ort_bench.session(model.SerializeToString(), 1)
+    name = sess.get_inputs()[0].name
+    return np.stack([to_float(sess.run(None, {name: x})[1]).reshape(-1) for x in images])
+
+
+def main():
+    if len(sys.argv) != 4:
+        print("usage: onnx_accuracy.py FP32.onnx INT8.onnx EXPORT_DIR", file=sys.stderr)
+        sys.exit(2)
+    fp32_path, int8_path, export = sys.argv[1:]
+    index, _, tensors = onnx_model.load_export(export)
+    images = tensors["accuracy"]
+    if not images:
+        print("%s: no accuracy images: export with `socprof networks %s --export DIR --accuracy-images 100`" % (export, index["network"]),
+              file=sys.stderr)
+        sys.exit(2)
+    ref, q = logits(fp32_path, images), logits(int8_path, images)
+    top1 = (ref.argmax(1) == q.argmax(1)).mean()
+    top5 = np.mean([len(set(np.argsort(-a)[:5]) & set(np.argsort(-b)[:5])) / 5 for a, b in zip(ref, q)])
+    cosine = lambda a, b: (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    cos = cosine(ref, q)
+    # The softmax ignores a shift common to all logits; the cosine does not: also with each image's mean removed.
+    centred = cosine(ref - ref.mean(1, keepdims=True), q - q.mean(1, keepdims=True))
+    # How decided the fp32 model is: the gap between its first two logits, relative to the largest.
+    s = np.sort(ref, 1)
+    margin = np.median((s[:, -1] - s[:, -2]) / np.abs(ref).max(1))
+    print("%-10s onnxruntime int8 vs fp32 over %d accuracy images: top-1 agreement %.1f%%, top-5 overlap %.1f%%, "
+          "logit cosine mean %.4f, min %.4f; centred (mean logit removed) mean %.4f, min %.4f "
+          "(fp32 top-1 margin, median: %.1e of max |logit|)"
+          % (index["network"], len(images), 100 * top1, 100 * top5, cos.mean(), cos.min(), centred.mean(), centred.min(), margin))
+
+
+if __name__ == "__main__":
+    main()
