@@ -32,8 +32,16 @@ public struct SweepSettings: Sendable, Codable, Equatable {
     public var warmup: Int
     /// Idle power measured per column before its cells, s (0: none).
     public var idleSeconds: Double
+    /// The precision every network runs in (`Network.quantized`); nil for fp32, so that sweeps
+    /// started before precisions existed resume with the same settings.
+    public var precision: Precision?
 
-    public init(networks: [String], columns: [String], frequency: String, threads: String, repeats: Int, warmup: Int, idleSeconds: Double) {
+    /// The precision, fp32 when none was given.
+    public var networkPrecision: Precision { precision ?? .fp32 }
+
+    public init(networks: [String], columns: [String], frequency: String, threads: String, repeats: Int, warmup: Int, idleSeconds: Double,
+                precision: Precision = .fp32) {
+        self.precision = precision == .fp32 ? nil : precision
         self.networks = networks
         self.columns = columns
         self.frequency = frequency
@@ -308,7 +316,7 @@ public final class Sweep {
                 let doneBefore = Double(cellIndex - 1)
                 progress(SweepProgress(cell: cellIndex, cells: todo.count, network: network, column: column.name, image: 0, images: settings.repeats,
                                        secondsLeft: doneBefore > 0 ? cellStart / doneBefore * Double(todo.count - cellIndex + 1) : nil))
-                let runner = NetworkRunner(network: net, pool: pool)
+                let runner = NetworkRunner(network: net.quantized(settings.networkPrecision), pool: pool)
                 runner.setDeterministicInput()
                 let figures = Throughput.measure(
                     runner: runner, warmup: settings.warmup, images: settings.repeats, root: root, frequencyFile: freqFile, pinnedMHz: pinnedMHz,

@@ -2,14 +2,15 @@ import Networks
 
 /// Where each layer's output lives in one arena, planned once per network: a tensor's slot is
 /// reused once every layer that reads it has run (greedy best fit by size over the layers'
-/// lifetimes).
+/// lifetimes). Sizes are bytes, as each layer stores its output (4 per element at fp32, 1 at
+/// int8), every tensor 64-byte aligned.
 public struct ActivationPlan: Sendable {
-    /// Per layer: element offset of its output in the arena.
+    /// Per layer: byte offset of its output in the arena (a multiple of 64).
     public let offsets: [Int]
-    /// Arena size, elements.
-    public let elements: Int
-    /// The sum of all outputs, elements (what a plan without reuse would need).
-    public let unplannedElements: Int
+    /// Arena size, bytes.
+    public let bytes: Int
+    /// The sum of all outputs, bytes (what a plan without reuse would need).
+    public let unplannedBytes: Int
 
     public init(network: Network) {
         let layers = network.layers
@@ -21,7 +22,7 @@ public struct ActivationPlan: Sendable {
         var slotFreeAt: [Int] = [] // the slot is free for layers after this index
         var slotOf = [Int](repeating: 0, count: layers.count)
         for (i, l) in layers.enumerated() {
-            let need = l.output.count
+            let need = l.output.count * Int(l.outputElementBytes)
             // Free slots: whose current tensor was last read before layer i.
             let free = slotSize.indices.filter { slotFreeAt[$0] < i }
             let fitting = free.filter { slotSize[$0] >= need }.min { slotSize[$0] < slotSize[$1] }
@@ -36,10 +37,10 @@ public struct ActivationPlan: Sendable {
         var end = 0
         for s in slotSize {
             slotOffset.append(end)
-            end += (s + 15) / 16 * 16 // 64-byte aligned tensors
+            end += (s + 63) / 64 * 64 // 64-byte aligned tensors
         }
         offsets = slotOf.map { slotOffset[$0] }
-        elements = end
-        unplannedElements = layers.reduce(0) { $0 + $1.output.count }
+        bytes = end
+        unplannedBytes = layers.reduce(0) { $0 + $1.output.count * Int($1.outputElementBytes) }
     }
 }

@@ -8,6 +8,13 @@ extension Int8LayerKernels {
     public static func depthwise(_ w: Int8ConvWeights, input: UnsafePointer<UInt8>, x: TensorShape, output: UnsafeMutablePointer<UInt8>,
                                  y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         precondition(isDepthwise(w.conv, inputChannels: x.c) && workspaces.count >= pool.count)
+        // The float sums are exact while |sum| < 2^22 (255 x 127 per tap).
+        if w.conv.strideW <= 2 && 255 * 127 * w.conv.kernelH * w.conv.kernelW < 1 << 22 {
+            var job = DepthwisePaddedJob(w: w, input: input, x: x, output: output, y: y, range: w.output.clampRange(activation),
+                                         threads: pool.count, workspaces: workspaces)
+            pool.run(&job)
+            return
+        }
         var job = DepthwiseJob(w: w, input: input, x: x, output: output, y: y, range: w.output.clampRange(activation),
                                threads: pool.count, workspaces: workspaces)
         pool.run(&job)
@@ -56,6 +63,92 @@ extension Int8LayerKernels {
                         }
                     }
                     w.kernel.requantize(acc, ldacc: y.w, rows: 1, cols: y.w, rowAdd: w.bias + ch, rowScale: w.multipliers + ch,
+                                        zeroPoint: w.output.zeroPoint, min: range.lowerBound, max: range.upperBound,
+                                        out: dst + oy * y.w, ldout: y.w)
+                }
+            }
+        }
+    }
+}
+
+extension Int8LayerKernels {
+    /// Depthwise convolution on a padded copy of each channel, 16 output columns at a time: the
+    /// channel's values less the zero point, as Float, in a plane whose borders are 0 (the
+    /// padding, the zero point's real value) and, for stride 2, split into its even and odd
+    /// columns, so that every tap reads 16 consecutive values. Each tap is a float multiply-add
+    /// by the tap's weight: integers below 2^24 in magnitude are exact in Float, and every
+    /// partial sum here is below 255 x 127 x taps < 2^22 (the caller checks), so the sums are the
+    /// int32 sums of `DepthwiseJob` exactly, and so are the bytes after the requantization of
+    /// each row. (Float, not Int32 lanes: Swift's SIMD integer widening is not vectorised.)
+    struct DepthwisePaddedJob: PoolJob {
+        let w: Int8ConvWeights
+        let input: UnsafePointer<UInt8>, x: TensorShape
+        let output: UnsafeMutablePointer<UInt8>, y: TensorShape
+        let range: ClosedRange<Int32>
+        let threads: Int
+        let workspaces: [Int8GEMM.Workspace]
+        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwisePaddedJob.self).pointee.work(t) }
+
+        func work(_ t: Int) {
+            let conv = w.conv
+            let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
+            let pt = conv.padding.top, pl = conv.padding.left
+            // Padded plane: rows hp, columns wp (enough for every output column rounded up to 16).
+            let cols16 = (y.w + 15) / 16 * 16
+            let wp = max(x.w + pl + conv.padding.right, (cols16 - 1) * sw + kw) + 16
+            let hp = max(x.h + pt + conv.padding.bottom, (y.h - 1) * sh + kh)
+            // Stride 2: even columns then odd columns of each row, each half wide.
+            let half = (wp + 1) / 2
+            let rowStride = sw == 2 ? 2 * half : wp
+            let planeCount = hp * rowStride + 32
+            let ws = workspaces[t]
+            ws.reserve(bBytes: planeCount * 4 + 64, rowBytes: 0)
+            ws.reserve(ints: cols16)
+            let plane = ws.b.assumingMemoryBound(to: Float.self)
+            // Adding 1.5 x 2^23 puts an integer-valued float below 2^22 in the low mantissa bits.
+            let magic = SIMD16<Float>(repeating: 12_582_912), magicBits = SIMD16<Int32>(repeating: 0x4B40_0000)
+            let acc = ws.ints
+            let flip: UInt8 = w.input.signed ? 0x80 : 0
+            // value(q) - zero point = (q ^ flip) - zAdjusted, exact in Float.
+            let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
+            for ch in ThreadPool.share(x.c, part: t, of: threads) {
+                let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
+                FloatRun.zero(plane, planeCount)
+                for iy in 0..<x.h {
+                    let srow = src + iy &* x.w, prow = plane + (pt &+ iy) &* rowStride
+                    if sw == 2 {
+                        // Input column ix lands on padded column pl + ix: even ones in the first
+                        // half, odd ones in the second.
+                        let first = pl & 1 // the first ix whose padded column is even
+                        let even = prow + ((pl &+ first) >> 1), odd = prow + half + ((pl &+ 1 &- first) >> 1)
+                        let evens = (x.w &- first &+ 1) / 2, odds = (x.w &- (1 &- first) &+ 1) / 2
+                        let e0 = srow + first, o0 = srow + (1 &- first)
+                        for k in 0..<evens { even[k] = Float(e0[k &* 2] ^ flip) - zf }
+                        for k in 0..<odds { odd[k] = Float(o0[k &* 2] ^ flip) - zf }
+                    } else {
+                        let d = prow + pl
+                        for ix in 0..<x.w { d[ix] = Float(srow[ix] ^ flip) - zf }
+                    }
+                }
+                let f = w.weights + ch * kh * kw
+                for oy in 0..<y.h {
+                    var ox = 0
+                    while ox < y.w {
+                        var sum = SIMD16<Float>(repeating: 0)
+                        for ky in 0..<kh {
+                            let row = UnsafeRawPointer(plane + (oy &* sh &+ ky) &* rowStride)
+                            for kx in 0..<kw {
+                                // Column ox*sw + kx: in the split plane, half (kx & 1), index ox + kx/2.
+                                let index = sw == 2 ? (kx & 1) &* half &+ ox &+ (kx >> 1) : ox &+ kx
+                                let v = row.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<Float>.self)
+                                sum = sum.addingProduct(v, SIMD16<Float>(repeating: Float(f[ky &* kw &+ kx])))
+                            }
+                        }
+                        let bits = unsafeBitCast(sum + magic, to: SIMD16<Int32>.self) &- magicBits
+                        UnsafeMutableRawPointer(acc + ox).storeBytes(of: bits, as: SIMD16<Int32>.self)
+                        ox &+= 16
+                    }
+                    w.kernel.requantize(acc, ldacc: cols16, rows: 1, cols: y.w, rowAdd: w.bias + ch, rowScale: w.multipliers + ch,
                                         zeroPoint: w.output.zeroPoint, min: range.lowerBound, max: range.upperBound,
                                         out: dst + oy * y.w, ldout: y.w)
                 }

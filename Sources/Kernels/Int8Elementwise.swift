@@ -82,7 +82,15 @@ extension Int8LayerKernels {
         let threads: Int
         static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: QuantizeJob.self).pointee.work(t) }
         func work(_ t: Int) {
-            for i in ThreadPool.share(count, part: t, of: threads) { output[i] = params.quantize(input[i]) }
+            // `QuantParams.quantize` in a loop the compiler vectorises: clamping before rounding
+            // gives the same integer (the bounds are integers), and adding 1.5 x 2^23 rounds a
+            // float below 2^22 half to even into its low mantissa bits, read without a conversion.
+            let lo = Float(params.range.lowerBound - params.zeroPoint), hi = Float(params.range.upperBound - params.zeroPoint)
+            let scale = params.scale, zp = params.zeroPoint
+            for i in ThreadPool.share(count, part: t, of: threads) {
+                let v = min(max(input[i] / scale, lo), hi)
+                output[i] = UInt8(truncatingIfNeeded: Int32(bitPattern: (v + 12_582_912).bitPattern) &- 0x4B40_0000 &+ zp)
+            }
         }
     }
 

@@ -2,16 +2,18 @@ import Networks
 
 /// Deterministic weights for a network: seeded, scaled so that activations neither explode nor
 /// vanish (He-uniform for layers followed by ReLU, half gain on a residual branch before its
-/// add), with batch normalisation parameters drawn too and folded into the convolution.
+/// add), with batch normalisation parameters drawn too and folded into the convolution. A
+/// quantized network (`Network.quantized`) gets the same values as its fp32 form, by layer.
 // Sendable: written only in `init`, read-only afterwards.
 public final class NetworkWeights: @unchecked Sendable {
     /// Per layer: weights and bias (nil for layers without parameters).
     public let weights: [UnsafeMutableBufferPointer<Float>?]
     public let biases: [UnsafeMutableBufferPointer<Float>?]
-    /// Parameter bytes (fp32).
+    /// Parameter bytes at fp32.
     public let bytes: Int64
 
-    public init(network: Network, seed: UInt64 = 1) {
+    public init(network quantized: Network, seed: UInt64 = 1) {
+        let network = quantized.fp32Form
         var rng = SplitMix64(seed: seed)
         var w: [UnsafeMutableBufferPointer<Float>?] = [], b: [UnsafeMutableBufferPointer<Float>?] = []
         var total: Int64 = 0
@@ -59,8 +61,9 @@ public final class NetworkWeights: @unchecked Sendable {
                 b.append(nil)
             }
         }
-        weights = w
-        biases = b
+        let index = quantized.fp32Indices
+        weights = index.map { $0.flatMap { w[$0] } }
+        biases = index.map { $0.flatMap { b[$0] } }
         bytes = total
     }
 

@@ -136,8 +136,23 @@ public enum LayerKind: Hashable, Sendable {
     /// Element-wise sum of the inputs (ResNet shortcuts).
     case add
     case softmax
+    /// fp32 to int8: the input tensor quantized to the output's scale and zero point (inserted by
+    /// `Network.quantized`, before an int8 layer that reads an fp32 tensor).
+    case quantize
+    /// int8 to fp32: the input tensor's bytes as real values again (inserted by
+    /// `Network.quantized`, before an fp32 layer that reads an int8 tensor).
+    case dequantize
 
-    /// A short name ("conv", "fc", "pool", "lrn", "concat", "add", "softmax", "input").
+    /// Whether the layer only converts a tensor between fp32 and int8.
+    public var isConversion: Bool {
+        switch self {
+        case .quantize, .dequantize: true
+        default: false
+        }
+    }
+
+    /// A short name ("conv", "fc", "pool", "lrn", "concat", "add", "softmax", "input", "quantize",
+    /// "dequantize").
     public var name: String {
         switch self {
         case .input: "input"
@@ -148,6 +163,8 @@ public enum LayerKind: Hashable, Sendable {
         case .concat: "concat"
         case .add: "add"
         case .softmax: "softmax"
+        case .quantize: "quantize"
+        case .dequantize: "dequantize"
         }
     }
 }
@@ -163,13 +180,25 @@ public struct Layer: Hashable, Sendable {
     public let activation: Activation?
     /// Its output shape.
     public let output: TensorShape
+    /// The number format it computes in; its output is stored as int8 when this is `.int8`, as
+    /// fp32 otherwise (a quantize layer is `.int8`, a dequantize layer `.fp32`).
+    public let precision: Precision
 
-    public init(name: String, kind: LayerKind, inputs: [Int], activation: Activation?, output: TensorShape) {
+    public init(name: String, kind: LayerKind, inputs: [Int], activation: Activation?, output: TensorShape, precision: Precision = .fp32) {
         self.name = name
         self.kind = kind
         self.inputs = inputs
         self.activation = activation
         self.output = output
+        self.precision = precision
+    }
+
+    /// Bytes of one element of its output: 1 when stored as int8, 4 otherwise.
+    public var outputElementBytes: Int64 { precision.activationBytes }
+
+    /// The same layer computing in `precision`, reading `inputs`.
+    func with(precision: Precision, inputs: [Int]) -> Layer {
+        Layer(name: name, kind: kind, inputs: inputs, activation: activation, output: output, precision: precision)
     }
 }
 
@@ -177,10 +206,13 @@ public struct Layer: Hashable, Sendable {
 public struct Network: Sendable {
     public let name: String
     public let layers: [Layer]
+    /// How it was quantized (`quantized(_:)`): `.fp32` for the network as built.
+    public let precision: Precision
 
-    public init(name: String, layers: [Layer]) {
+    public init(name: String, layers: [Layer], precision: Precision = .fp32) {
         self.name = name
         self.layers = layers
+        self.precision = precision
     }
 
     /// The input shape.

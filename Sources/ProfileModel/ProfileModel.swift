@@ -67,9 +67,15 @@ public struct Figure: Codable, Sendable {
 public struct LayerProfile: Codable, Sendable {
     public let name: String
     public let kind: String
+    /// The number format the layer computed in (nil in reports written before precisions: fp32).
+    public let precision: Precision?
     public let output: TensorShape
     public let macs: Int64
     public let ops: Int64
+    /// The least bytes the layer moves and the part of them that is weights, as stored in its
+    /// precision (the cost model's `minBytes` and `paramBytes`; nil in older reports).
+    public let min_bytes: Int64?
+    public let param_bytes: Int64?
     /// Median over repeats, s.
     public let time_s: Double
     /// Fastest and slowest repeat, s.
@@ -94,7 +100,8 @@ public struct LayerProfile: Codable, Sendable {
     public var bound_basis: IntensityBasis? = nil
 
     /// Every field, in declaration order.
-    public init(name: String, kind: String, output: TensorShape, macs: Int64, ops: Int64, time_s: Double,
+    public init(name: String, kind: String, precision: Precision? = nil, output: TensorShape, macs: Int64, ops: Int64,
+                min_bytes: Int64? = nil, param_bytes: Int64? = nil, time_s: Double,
                 time_min_s: Double, time_max_s: Double, gops: Double, oi_theoretical: Double, oi_empirical: Figure,
                 events: [String: Figure], metrics: [String: Figure],
                 energy_j: Figure = .unavailable("no power sensor"),
@@ -102,9 +109,12 @@ public struct LayerProfile: Codable, Sendable {
                 bound_basis: IntensityBasis? = nil) {
         self.name = name
         self.kind = kind
+        self.precision = precision
         self.output = output
         self.macs = macs
         self.ops = ops
+        self.min_bytes = min_bytes
+        self.param_bytes = param_bytes
         self.time_s = time_s
         self.time_min_s = time_min_s
         self.time_max_s = time_max_s
@@ -196,6 +206,13 @@ public struct NetworkProfile: Codable, Sendable {
     public let schema: String
     public let schema_version: Int
     public let network: String
+    /// The number format the network ran in (nil in reports written before precisions: fp32).
+    public var precision: Precision? = nil
+    /// Bytes of the network's weights and biases as its layers store them (the cost model's
+    /// `totalParamBytes`; nil in older reports).
+    public var weight_bytes: Int64? = nil
+    /// For a quantized network: its logits against its fp32 form's on seeded images.
+    public var accuracy: QuantizationAccuracy? = nil
     public let placement: String
     public let threads: Int
     public let repeats: Int

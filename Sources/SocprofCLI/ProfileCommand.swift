@@ -26,6 +26,7 @@ struct ProfileCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var placement: PlacementOptions
+    @OptionGroup var numbers: PrecisionOptions
 
     @Argument(help: ArgumentHelp("The network: \(NetworkCatalog.names.joined(separator: ", ")).", valueName: "network"))
     var network: String
@@ -72,7 +73,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
-        let net = try lookUpNetwork(network)
+        let net = numbers.apply(to: try lookUpNetwork(network))
         let root = global.systemRoot
         let (platform, place, cluster) = try placement.resolve(root: root, board: board)
         let (cpus, label) = (place.cpus, place.label)
@@ -94,7 +95,8 @@ struct ProfileCommand: ParsableCommand {
 
         let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
         let profiler = LayerProfiler(network: net, pool: pool, events: counted, metrics: resolvedMetrics, registry: registry,
-                                     permissions: PerfPermissions.current(root: .live), systemEvents: systemWide)
+                                     permissions: PerfPermissions.current(root: .live), systemEvents: systemWide,
+                                     calibrationImages: numbers.calibrationImages)
         Interrupts.catchInterrupts()
         let interactive = progress || isatty(2) != 0
         var energy: (sampler: EnergySampler, idle: [SensorEnergy])? = nil
@@ -117,12 +119,24 @@ struct ProfileCommand: ParsableCommand {
             notes.append("--m5ops: one gem5 stats dump per layer of each timed run of the first pass; their order is in \(m5opsManifest)")
         }
         let boundary: ((Int) -> Void)? = m5ops ? { i in M5Ops.call(i == 0 ? .resetStats : .dumpResetStats) } : nil
+        if interactive && net.precision == .int8 {
+            Terminal.stderr("socprof profile: \(net.name) int8: calibrating the activations on \(numbers.calibrationImages) seeded image(s)")
+        }
         if interactive && warmup > 0 { Terminal.stderr("socprof profile: \(net.name) warm-up, \(warmup) untimed run(s)") }
         var result = profiler.profile(placement: label, warmup: warmup, repeats: repetitions, energy: energy, allowMultiplexing: allowMultiplexing,
                                       progress: { r in
             if interactive { Terminal.stderr("socprof profile: \(net.name) run \(r)") }
         }, shouldStop: { Interrupts.received }, boundary: boundary)
         result.notes = notes + result.notes
+        if net.precision != .fp32 && numbers.accuracyImages > 0 && !Interrupts.received {
+            // A runner of its own: the profiled one was the profiler's, pinned to the same pool.
+            let quantized = NetworkRunner(network: net, pool: pool, calibrationImages: numbers.calibrationImages)
+            result.accuracy = numbers.accuracy(of: quantized, progress: { done in
+                if interactive && (done % 20 == 0 || done == numbers.accuracyImages) {
+                    Terminal.stderr("socprof profile: accuracy against fp32, \(done)/\(numbers.accuracyImages) images")
+                }
+            })
+        }
         // The measured ceilings of this board, cluster, frequency and thread count, if kept.
         let key = CeilingsReport.key(board: platform.board?.name ?? "unknown", cluster: cluster?.name ?? "cpus-\(CPUSet(cpus).description)",
                                      maxKHz: cluster?.maxKHz, threads: pool.count, cpus: cpus)

@@ -97,6 +97,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var placement: PlacementOptions
+    @OptionGroup var numbers: PrecisionOptions
 
     @Argument(help: ArgumentHelp("The network.", valueName: "network"))
     var network: String
@@ -128,6 +129,7 @@ struct RunCommand: ParsableCommand {
 
     struct Result: Encodable {
         let network: String
+        let precision: Precision
         let placement: String
         let threads: Int
         let iterations: Int
@@ -138,6 +140,7 @@ struct RunCommand: ParsableCommand {
         let p10_ms: Double
         let p90_ms: Double
         let gops_per_image: Double
+        /// The weights as the layers keep them (`NetworkRunner.weightBytes`).
         let weights_bytes: Int64
         let packed_weights_bytes: Int64
         let activation_bytes: Int64
@@ -146,14 +149,17 @@ struct RunCommand: ParsableCommand {
         let peak_rss_bytes: Int64
         /// Stopped by Ctrl-C or SIGTERM before `--iterations` images: the figures cover `iterations`.
         let interrupted: Bool
+        /// int8 or int8-weights: the logits against fp32's (`--accuracy-images`); nil otherwise.
+        let accuracy: QuantizationAccuracy?
     }
 
     func run() throws {
-        let net = NetworkCatalog.network(named: network.lowercased())!
+        let net = numbers.apply(to: try lookUpNetwork(network))
         let place = try placement.resolve(root: global.systemRoot)
         let (cpus, label) = (place.cpus, place.label)
         let pool = try pinnedPool(threads: placement.threads ?? cpus.count, cpus: cpus)
-        let runner = NetworkRunner(network: net, pool: pool)
+        if net.precision == .int8 && !json { Terminal.stderr("socprof run: calibrating int8 activations on \(numbers.calibrationImages) seeded image(s)") }
+        let runner = NetworkRunner(network: net, pool: pool, calibrationImages: numbers.calibrationImages)
         runner.setDeterministicInput()
         // Ctrl-C or SIGTERM stops after the image in progress; the images done are reported.
         Interrupts.catchInterrupts()
@@ -177,14 +183,17 @@ struct RunCommand: ParsableCommand {
             throw fail("interrupted before the first timed image: nothing was measured", code: 130)
         }
         let interrupted = times.count < iterations
+        let accuracy = interrupted ? nil : numbers.accuracy(of: runner, progress: { done in
+            if !json && (done % 20 == 0 || done == numbers.accuracyImages) { Terminal.stderr("  accuracy: \(done)/\(numbers.accuracyImages) images") }
+        })
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        let r = Result(network: net.name, placement: label, threads: pool.count, iterations: summary.images,
+        let r = Result(network: net.name, precision: net.precision, placement: label, threads: pool.count, iterations: summary.images,
                        images_per_second: summary.imagesPerSecond, median_ms: summary.medianMs, min_ms: summary.minMs, max_ms: summary.maxMs,
                        p10_ms: summary.p10Ms, p90_ms: summary.p90Ms, gops_per_image: Double(net.totalOps) / 1e9,
-                       weights_bytes: runner.weights.bytes, packed_weights_bytes: runner.packedWeightBytes, activation_bytes: runner.activationBytes,
-                       activation_bytes_without_reuse: Int64(runner.plan.unplannedElements) * 4, workspace_bytes: runner.workspaceBytes,
-                       peak_rss_bytes: Int64(usage.ru_maxrss) * 1024, interrupted: interrupted)
+                       weights_bytes: runner.weightBytes, packed_weights_bytes: runner.packedWeightBytes, activation_bytes: runner.activationBytes,
+                       activation_bytes_without_reuse: Int64(runner.plan.unplannedBytes), workspace_bytes: runner.workspaceBytes,
+                       peak_rss_bytes: Int64(usage.ru_maxrss) * 1024, interrupted: interrupted, accuracy: accuracy)
         if json {
             let enc = ReportJSON.encoder()
             print(String(decoding: try enc.encode(r), as: UTF8.self))
@@ -192,10 +201,14 @@ struct RunCommand: ParsableCommand {
             return
         }
         func mib(_ b: Int64) -> String { String(format: "%.1f MiB", Double(b) / 1048576) }
-        print("\(r.network) on \(label), \(r.threads) thread(s), \(times.count) images" + (interrupted ? " (interrupted after \(times.count) of \(iterations))" : "") + ":")
+        print("\(r.network)\(net.precision == .fp32 ? "" : " (\(net.precision.rawValue))") on \(label), \(r.threads) thread(s), \(times.count) images" + (interrupted ? " (interrupted after \(times.count) of \(iterations))" : "") + ":")
         print(String(format: "  %.2f images/s (median %.2f ms; min %.2f, p10 %.2f, p90 %.2f, max %.2f ms); %.2f GOP/image = %.1f GOP/s",
                      r.images_per_second, r.median_ms, r.min_ms, r.p10_ms, r.p90_ms, r.max_ms, r.gops_per_image, r.gops_per_image * r.images_per_second))
         print("  memory: weights \(mib(r.weights_bytes)) (+ \(mib(r.packed_weights_bytes)) packed for the GEMM), activations \(mib(r.activation_bytes)) (\(mib(r.activation_bytes_without_reuse)) without reuse), GEMM workspaces \(mib(r.workspace_bytes)); peak RSS \(mib(r.peak_rss_bytes))")
+        if let a = accuracy {
+            print(String(format: "  accuracy against fp32 on %d seeded images: top-1 agreement %.1f %%, fp32's top-1 in the top 5 %.1f %%, logit cosine mean %.5f (least %.5f), max logit error %.2g of the largest logit",
+                         a.images, a.top1_agreement * 100, a.top5_contains_top1 * 100, a.mean_cosine, a.min_cosine, a.max_relative_logit_error))
+        }
         if interrupted { throw CLIError.interrupted }
     }
 }

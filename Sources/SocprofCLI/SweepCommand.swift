@@ -44,6 +44,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Untimed images per cell first.", valueName: "n")) var warmup: Int = 1
     @Option(name: .customLong("idle-seconds"), help: ArgumentHelp("Idle power measured before each column's cells when sensors exist, s (0: none).", valueName: "s"))
     var idleSeconds: Double = 2
+
+    @Option(help: ArgumentHelp("The precision every network runs in: fp32, int8 (activations calibrated on 8 seeded images) or int8-weights.", valueName: "precision"))
+    var precision: Precision = .fp32
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Keep the sweep in this directory: a file per finished cell, and at the end sweep.json, .csv, .txt and .svg.", valueName: "dir"))
     var output: String?
     @Flag(help: "Continue the sweep kept in -o DIR: run only the cells missing there (the settings must be the same).") var resume = false
@@ -146,7 +149,7 @@ struct SweepCommand: ParsableCommand {
         do { platform = try PlatformDescription.load(root: root, board: board) } catch { throw fail(error.description) }
         let (plans, notes) = try columns(platform: platform)
         let settings = SweepSettings(networks: try networkList(), columns: plans.map(\.name), frequency: frequency, threads: threads,
-                                     repeats: repeats, warmup: warmup, idleSeconds: idleSeconds)
+                                     repeats: repeats, warmup: warmup, idleSeconds: idleSeconds, precision: precision)
         let now = ISO8601DateFormatter().string(from: Date())
         var store: SweepStore? = nil
         if let output {
@@ -159,7 +162,7 @@ struct SweepCommand: ParsableCommand {
             if resume {
                 guard let previous else { throw fail("--resume: \(output) holds no sweep (no settings.json) to continue") }
                 if previous != settings {
-                    throw fail("--resume: the sweep in \(output) was started with other settings (networks \(previous.networks.joined(separator: ",")), columns \(previous.columns.joined(separator: ",")), frequency \(previous.frequency), threads \(previous.threads), --repeat \(previous.repeats), --warmup \(previous.warmup), --idle-seconds \(previous.idleSeconds)); give the same options")
+                    throw fail("--resume: the sweep in \(output) was started with other settings (networks \(previous.networks.joined(separator: ",")), columns \(previous.columns.joined(separator: ",")), frequency \(previous.frequency), threads \(previous.threads), --repeat \(previous.repeats), --warmup \(previous.warmup), --idle-seconds \(previous.idleSeconds), --precision \(previous.networkPrecision.rawValue)); give the same options")
                 }
             }
             do { try s.begin(settings, started: now) } catch { throw fail("-o \(output): \(error.localizedDescription)", code: 1) }

@@ -41,6 +41,12 @@ struct Int8LayerTests {
         .init(label: "depthwise 3x3 stride 2 pad 1", inC: 7, h: 9, w: 8, conv: Convolution(outputChannels: 7, kernel: 3, stride: 2, padding: .same(1), groups: 7), input: s3),
         .init(label: "depthwise 3x3, 1-wide plane", inC: 5, h: 7, w: 1, conv: Convolution(outputChannels: 5, kernel: 3, stride: 1, padding: .same(1), groups: 5), input: u0),
         .init(label: "depthwise 3x3 stride 2, 1x1 plane", inC: 3, h: 1, w: 1, conv: Convolution(outputChannels: 3, kernel: 3, stride: 2, padding: .same(1), groups: 3), input: u128),
+        // Wider than one 16-column vector, with a remainder; odd left padding split into even and odd columns.
+        .init(label: "depthwise 5x5 pad 2, 37 wide", inC: 6, h: 9, w: 37, conv: Convolution(outputChannels: 6, kernel: 5, stride: 1, padding: .same(2), groups: 6), input: u37),
+        .init(label: "depthwise 3x3 stride 2 pad 1, 40 wide", inC: 5, h: 8, w: 40, conv: Convolution(outputChannels: 5, kernel: 3, stride: 2, padding: .same(1), groups: 5), input: s3),
+        .init(label: "depthwise 4x4 stride 2 pad 0, 35 wide", inC: 3, h: 7, w: 35, conv: Convolution(outputChannels: 3, kernel: 4, stride: 2, groups: 3), input: u128),
+        // Stride 3: the row-by-row kernel.
+        .init(label: "depthwise 3x3 stride 3 pad 1", inC: 4, h: 10, w: 20, conv: Convolution(outputChannels: 4, kernel: 3, stride: 3, padding: .same(1), groups: 4), input: u37),
     ]
 
     static func outputShape(_ c: Int8ConvCase) -> TensorShape {

@@ -53,23 +53,23 @@ struct NetworkRunnerTests {
         #expect(weakPool == nil)
     }
 
-    @Test("the activation plan never overlaps two live tensors", arguments: NetworkCatalog.names)
-    func planIsSafe(name: String) throws {
-        let net = try #require(NetworkCatalog.network(named: name))
+    @Test("the activation plan never overlaps two live tensors", arguments: NetworkCatalog.names, [Precision.fp32, .int8])
+    func planIsSafe(name: String, precision: Precision) throws {
+        let net = try #require(NetworkCatalog.network(named: name)).quantized(precision)
         let plan = ActivationPlan(network: net)
         var lastUse = net.layers.indices.map { $0 }
         for (i, l) in net.layers.enumerated() { for j in l.inputs { lastUse[j] = max(lastUse[j], i) } }
         lastUse[net.layers.count - 1] = net.layers.count
         for i in net.layers.indices {
-            let a = plan.offsets[i]..<(plan.offsets[i] + net.layers[i].output.count)
-            #expect(a.upperBound <= plan.elements)
+            let a = plan.offsets[i]..<(plan.offsets[i] + net.layers[i].output.count * Int(net.layers[i].outputElementBytes))
+            #expect(a.upperBound <= plan.bytes && plan.offsets[i] % 64 == 0)
             // Every tensor alive while layer i writes: written before, read at or after i.
             for j in 0..<i where lastUse[j] >= i {
-                let b = plan.offsets[j]..<(plan.offsets[j] + net.layers[j].output.count)
+                let b = plan.offsets[j]..<(plan.offsets[j] + net.layers[j].output.count * Int(net.layers[j].outputElementBytes))
                 #expect(!a.overlaps(b), "\(name): \(net.layers[i].name) overwrites \(net.layers[j].name)")
             }
         }
-        #expect(plan.elements < plan.unplannedElements, "reuse saves memory")
+        #expect(plan.bytes < plan.unplannedBytes, "reuse saves memory")
     }
 
     @Test func weightsAreSeeded() throws {

@@ -68,9 +68,9 @@ struct NetworkGraphTests {
 
     /// The shapes each layer declares are the ones its inputs imply (GraphBuilder asserts it while
     /// building; this checks the stored graph again, independently).
-    @Test(arguments: NetworkCatalog.names)
-    func shapesAreConsistent(name: String) {
-        let n = Self.net(name)
+    @Test(arguments: NetworkCatalog.names, Precision.allCases)
+    func shapesAreConsistent(name: String, precision: Precision) {
+        let n = Self.net(name).quantized(precision)
         for l in n.layers.dropFirst() {
             let ins = l.inputs.map { n.layers[$0].output }
             switch l.kind {
@@ -81,7 +81,7 @@ struct NetworkGraphTests {
             case .pooling(let p):
                 #expect(l.output.c == ins[0].c, "\(l.name)")
                 if p.global { #expect(l.output.h == 1 && l.output.w == 1) }
-            case .lrn, .softmax:
+            case .lrn, .softmax, .quantize, .dequantize:
                 #expect(l.output == ins[0], "\(l.name)")
             case .concat:
                 #expect(l.output.c == ins.reduce(0) { $0 + $1.c } && ins.allSatisfy { $0.h == l.output.h && $0.w == l.output.w }, "\(l.name)")

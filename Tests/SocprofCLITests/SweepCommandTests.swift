@@ -149,6 +149,8 @@ struct SweepCommandTests {
         #expect(again.status == 2 && again.stderr.contains("already holds a sweep") && again.stderr.contains("--resume"))
         let other = try Socprof.run(args.map { $0 == "60" ? "61" : $0 } + ["--resume"])
         #expect(other.status == 2 && other.stderr.contains("was started with other settings"))
+        let int8 = try Socprof.run(args + ["--resume", "--precision", "int8"])
+        #expect(int8.status == 2 && int8.stderr.contains("--precision fp32"), "\(int8.stderr)")
 
         let resumed = try Socprof.run(args + ["--resume", "--format", "json"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -158,6 +160,20 @@ struct SweepCommandTests {
         #expect(doc["incomplete"] as? Bool == false)
         let rows = try #require(doc["rows"] as? [[String: Any]])
         #expect(rows.allSatisfy { (($0["cells"] as? [String: [String: Any]])?["little"]?["status"] as? String) == "ok" })
+    }
+
+    @Test("--precision int8: each cell runs the int8 network; the settings keep the precision")
+    func int8Cells() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("sweep").path
+        let r = try Socprof.run(["sweep", "--networks", "squeezenet-1.1", "--repeat", "2", "--cpus", "0", "--precision", "int8", "-o", out, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let settings = try Self.json(String(contentsOfFile: URL(fileURLWithPath: out).appendingPathComponent("settings.json").path, encoding: .utf8))
+        #expect(settings["precision"] as? String == "int8")
+        let doc = try Self.json(r.stdout)
+        let cell = (doc["rows"] as? [[String: Any]])?.first?["cells"] as? [String: [String: Any]]
+        #expect(cell?["cpus 0"]?["status"] as? String == "ok")
     }
 
     @Test("bad options are refused with what is expected")

@@ -370,6 +370,27 @@ func checkInt8PoolAdd() {
     checkExact("int8 add, different scales", [("2 threads", added, sum)])
 }
 
+/// SqueezeNet 1.1 in int8 (`Network.quantized`, calibrated on 2 images): the same bytes on 1 and
+/// 2 threads in every int8 layer, and logits close to fp32's (cosine >= 0.999, within 5 % of the
+/// largest logit; on x86-64 they are 0.9999 and 1.9 %).
+func checkInt8Network() {
+    guard let fp32 = NetworkCatalog.network(named: "squeezenet-1.1") else { failures += 1; print("FAIL int8 network: no squeezenet-1.1"); return }
+    let q = fp32.quantized(.int8)
+    let one = NetworkRunner(network: q, pool: ThreadPool(threads: 1), calibrationImages: 2)
+    let two = NetworkRunner(network: q, pool: ThreadPool(threads: 2), quantization: one.quantization)
+    var bytes: [[UInt8]] = Array(repeating: [], count: q.layers.count)
+    one.setDeterministicInput(seed: 9)
+    one.run(afterLayer: { i in if q.layers[i].precision == .int8 { bytes[i] = Array(one.int8Output(of: i)) } })
+    var differing: [String] = []
+    two.setDeterministicInput(seed: 9)
+    two.run(afterLayer: { i in if q.layers[i].precision == .int8 && Array(two.int8Output(of: i)) != bytes[i] { differing.append(q.layers[i].name) } })
+    let a = QuantizationAccuracy.measure(reference: NetworkRunner(network: fp32, pool: ThreadPool(threads: 2)), quantized: two, images: 3)
+    let ok = differing.isEmpty && a.min_cosine >= 0.999 && a.max_relative_logit_error < 0.05
+    if !ok { failures += 1 }
+    print("\(ok ? "ok  " : "FAIL") int8 squeezenet-1.1 (\(Int8Kernel.current.rawValue)): 1 and 2 threads \(differing.isEmpty ? "identical" : "differ in \(differing.joined(separator: ", "))"); " +
+          String(format: "logits against fp32 on 3 images: cosine >= %.5f, max error %.2g of the largest", a.min_cosine, a.max_relative_logit_error))
+}
+
 /// The int8 kernel the run chose against KERNELS_CHECK_INT8_EXPECT, and the CPU's features.
 func checkInt8Selection() {
     let expect = getenv("KERNELS_CHECK_INT8_EXPECT").map { String(cString: $0) } ?? ""
@@ -402,8 +423,15 @@ func int8Checks(pools: [(name: String, pool: ThreadPool)]) {
     checkInt8Conv("depthwise 3x3 stride 2", inC: 19, h: 12, w: 11,
                   conv: Convolution(outputChannels: 19, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19),
                   input: s3, act: .relu6)
+    checkInt8Conv("depthwise 5x5, 37 wide", inC: 6, h: 9, w: 37, conv: Convolution(outputChannels: 6, kernel: 5, stride: 1, padding: .same(2), groups: 6),
+                  input: u37, act: .relu)
+    checkInt8Conv("depthwise 3x3 stride 2 pad 1, 40 wide", inC: 5, h: 8, w: 40,
+                  conv: Convolution(outputChannels: 5, kernel: 3, stride: 2, padding: .same(1), groups: 5), input: s3, act: .relu6)
+    checkInt8Conv("depthwise 3x3 stride 3", inC: 4, h: 10, w: 20, conv: Convolution(outputChannels: 4, kernel: 3, stride: 3, padding: .same(1), groups: 4),
+                  input: u37, act: nil)
     checkInt8Conv("fully connected", inC: 300, h: 1, w: 1, conv: Convolution(outputChannels: 37, kernel: 1), input: u37, act: nil)
     checkInt8PoolAdd()
+    checkInt8Network()
 }
 
 @main

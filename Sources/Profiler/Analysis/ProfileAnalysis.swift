@@ -41,8 +41,8 @@ public enum ProfileAnalysis {
                 oiE = .unavailable(metricFigures["dram_bytes"]?.detail ?? "DRAM bytes not measured")
             }
             let layer = network.layers[i]
-            layers.append(LayerProfile(name: layer.name, kind: layer.kind.name, output: layer.output, macs: costs[i].macs, ops: ops,
-                                       time_s: t, time_min_s: ts.min() ?? 0, time_max_s: ts.max() ?? 0,
+            layers.append(LayerProfile(name: layer.name, kind: layer.kind.name, precision: layer.precision, output: layer.output,
+                                       macs: costs[i].macs, ops: ops, min_bytes: costs[i].minBytes, param_bytes: costs[i].paramBytes, time_s: t, time_min_s: ts.min() ?? 0, time_max_s: ts.max() ?? 0,
                                        gops: t > 0 ? Double(ops) / t / 1e9 : 0, oi_theoretical: costs[i].oiTheoretical,
                                        oi_empirical: oiE, events: eventFigures, metrics: metricFigures))
         }
@@ -50,6 +50,8 @@ public enum ProfileAnalysis {
         var result = NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: samples.threads,
                                     repeats: completed, warmup: samples.warmup, throughput_ips: total > 0 ? 1 / total : 0, layers: layers, notes: notes)
         result.last_run = lastRun(samples, network: network)
+        result.precision = network.precision
+        result.weight_bytes = network.totalParamBytes
         return result
     }
 

@@ -1,4 +1,5 @@
 import Counters
+import Networks
 import ProfileModel
 
 /// Two profile reports side by side (`socprof compare`): layers matched by name, B/A ratios of
@@ -7,6 +8,11 @@ public struct ProfileComparison: Sendable {
     /// One layer: both sides' values (nil where a report lacks the layer or the figure) and B/A.
     public struct Row: Codable, Sendable, Equatable {
         public let layer: String
+        /// The layer's kind (A's, else B's) and each side's precision (nil where a side lacks the
+        /// layer; fp32 for reports written before precisions).
+        public let kind: String
+        public let a_precision: Precision?
+        public let b_precision: Precision?
         /// Median time per image, s.
         public let a_time_s: Double?
         public let b_time_s: Double?
@@ -21,8 +27,38 @@ public struct ProfileComparison: Sendable {
     public let b: NetworkProfile
     /// The metric or event compared besides time, if any.
     public let metric: String?
-    /// A's layers in A's order, then the layers only B has, in B's order.
+    /// A's layers in A's order, each layer only B has just after the layer B runs before it (at
+    /// the start when B runs it first).
     public let rows: [Row]
+
+    /// The time of one kind of layer on each side: where the time went.
+    public struct KindRow: Codable, Sendable, Equatable {
+        public let kind: String
+        /// Sum of the layers' median times, s; 0 where a side has no layer of the kind.
+        public let a_time_s: Double
+        public let b_time_s: Double
+        /// Each side's share of its layers' summed time (0...1).
+        public let a_share: Double
+        public let b_share: Double
+        /// b / a of the time; nil when A has none.
+        public let time_ratio: Double?
+    }
+
+    /// Time by layer kind, kinds in order of first appearance (A's, then B's). The quantize and
+    /// dequantize layers of a quantized report are kinds of their own: their share is what the
+    /// conversions cost.
+    public var kinds: [KindRow] {
+        var order: [String] = []
+        var ta: [String: Double] = [:], tb: [String: Double] = [:]
+        for l in a.layers { if ta[l.kind] == nil && tb[l.kind] == nil { order.append(l.kind) }; ta[l.kind, default: 0] += l.time_s }
+        for l in b.layers { if ta[l.kind] == nil && tb[l.kind] == nil { order.append(l.kind) }; tb[l.kind, default: 0] += l.time_s }
+        let sa = a.layers.reduce(0) { $0 + $1.time_s }, sb = b.layers.reduce(0) { $0 + $1.time_s }
+        return order.map { k in
+            let x = ta[k] ?? 0, y = tb[k] ?? 0
+            return KindRow(kind: k, a_time_s: x, b_time_s: y, a_share: sa > 0 ? x / sa : 0, b_share: sb > 0 ? y / sb : 0,
+                           time_ratio: Self.ratio(x, y))
+        }
+    }
 
     /// Images/s of B over A's; nil when A's is 0.
     public var throughputRatio: Double? { Self.ratio(a.throughput_ips, b.throughput_ips) }
@@ -35,13 +71,24 @@ public struct ProfileComparison: Sendable {
         }
         let la = Dictionary(a.layers.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
         let lb = Dictionary(b.layers.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+        // A's layers in A's order; a layer only B has (a quantize layer, say) just after the
+        // layer B runs before it.
         var names = a.layers.map(\.name)
-        for l in b.layers where la[l.name] == nil { names.append(l.name) }
+        var after = -1 // where B's previous layer is in `names`
+        for l in b.layers {
+            if la[l.name] != nil {
+                after = names.firstIndex(of: l.name) ?? after
+            } else {
+                names.insert(l.name, at: after + 1)
+                after += 1
+            }
+        }
         rows = names.map { n in
             let x = la[n], y = lb[n]
             let ma = metric.flatMap { x?.metrics[$0]?.value ?? x?.events[$0]?.value }
             let mb = metric.flatMap { y?.metrics[$0]?.value ?? y?.events[$0]?.value }
-            return Row(layer: n, a_time_s: x?.time_s, b_time_s: y?.time_s, time_ratio: Self.ratio(x?.time_s, y?.time_s),
+            return Row(layer: n, kind: x?.kind ?? y?.kind ?? "", a_precision: x.map { $0.precision ?? .fp32 },
+                       b_precision: y.map { $0.precision ?? .fp32 }, a_time_s: x?.time_s, b_time_s: y?.time_s, time_ratio: Self.ratio(x?.time_s, y?.time_s),
                        a_metric: ma, b_metric: mb, metric_ratio: Self.ratio(ma, mb))
         }
         self.a = a

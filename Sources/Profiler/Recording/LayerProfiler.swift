@@ -20,14 +20,18 @@ public final class LayerProfiler {
     /// CPU on their PMU's CPU (its `cpumask`), read by the calling thread at each boundary. A
     /// layer's value counts everything in the system during the layer, not only this network.
     public let systemEvents: [ResolvedEvent]
+    /// For an int8 network: the images its activations are calibrated on before the runs.
+    public let calibrationImages: Int
 
     /// `events` are the counted events (hardware events already placed on the cluster's PMU);
     /// `metrics` the platform's formulas for the cluster, computed from those events. `system`
     /// opens the events (the kernel; tests substitute a PMU with fewer counters). `systemEvents`
     /// are counted system-wide, in the first pass.
     public init(network: Network, pool: ThreadPool, events: [ResolvedEvent], metrics: [ResolvedMetric], registry: PMURegistry, permissions: PerfPermissions,
-                systemEvents: [ResolvedEvent] = [], system: any PerfEventSystem = KernelPerfEventSystem()) {
+                systemEvents: [ResolvedEvent] = [], system: any PerfEventSystem = KernelPerfEventSystem(),
+                calibrationImages: Int = CalibrationImages.defaultCount) {
         self.network = network
+        self.calibrationImages = calibrationImages
         self.pool = pool
         self.events = events
         self.metrics = metrics
@@ -72,7 +76,7 @@ public final class LayerProfiler {
     public func record(warmup: Int, repeats: Int, seed: UInt64 = 1, sampler: EnergySampler? = nil, allowMultiplexing: Bool = false,
                        progress: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil,
                        boundary: ((Int) -> Void)? = nil) -> LayerSamples {
-        let runner = NetworkRunner(network: network, pool: pool, seed: seed)
+        let runner = NetworkRunner(network: network, pool: pool, seed: seed, calibrationImages: calibrationImages)
         runner.setDeterministicInput()
         // Each pool thread's tid, to open its counters.
         let tids = UnsafeMutableBufferPointer<pid_t>.allocate(capacity: pool.count)
