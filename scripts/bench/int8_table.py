@@ -4,12 +4,15 @@
     int8_table.py header
     int8_table.py row CELLS.jsonl SOCPROF_FP32_JSON SOCPROF_INT8_JSON ORT_FP32_JSON ORT_INT8_JSON
     int8_table.py goal CELLS.jsonl
+    int8_table.py accuracy SOCPROF_INT8_JSON
 
 row: the four JSON documents as text (`socprof run --json` for socprof, ort_bench.py time for
 onnxruntime; SOCPROF_INT8_JSON empty when this socprof has no `run --precision int8`); prints the
 row and appends the cell to CELLS.jsonl. goal: for MobileNet at each thread count, socprof int8
 against issue 13's goal (>= 1.5x socprof fp32 and >= 1.0x onnxruntime int8), met or not met per
-cell; exit 0 either way (a benchmark reports, it does not fail). Exit 2 on bad arguments.
+cell; exit 0 either way (a benchmark reports, it does not fail). accuracy: the "accuracy" of
+`socprof run NET --precision int8 --json` (socprof's int8 network against its fp32 form) as
+onnx_accuracy.py prints onnxruntime's. Exit 2 on bad arguments.
 """
 import json
 import sys
@@ -19,7 +22,7 @@ COLUMNS = "%-10s %7s %13s %13s %13s %13s %15s %17s"
 
 
 def bad(message):
-    print("int8_table.py: %s\nusage: int8_table.py header | row CELLS.jsonl FP32 INT8 ORT_FP32 ORT_INT8 | goal CELLS.jsonl" % message,
+    print("int8_table.py: %s\nusage: int8_table.py header | row CELLS.jsonl FP32 INT8 ORT_FP32 ORT_INT8 | goal CELLS.jsonl | accuracy SOCPROF_INT8_JSON" % message,
           file=sys.stderr)
     sys.exit(2)
 
@@ -57,6 +60,8 @@ def main():
         print(COLUMNS % (cell["network"], cell["threads"], figure(cell["socprof_fp32"], "%.1f"), figure(cell["socprof_int8"], "%.1f"),
                          figure(cell["ort_fp32"], "%.1f"), figure(cell["ort_int8"], "%.1f"),
                          figure(cell["int8_over_fp32"], "%.2fx"), figure(cell["int8_over_ort_int8"], "%.2fx")))
+    elif len(args) == 2 and args[0] == "accuracy":
+        accuracy(args[1])
     elif len(args) == 2 and args[0] == "goal":
         with open(args[1]) as f:
             cells = [json.loads(line) for line in f if line.strip()]
@@ -75,6 +80,16 @@ def main():
             print("  unknown: socprof run --precision int8 is not available in this build")
     else:
         bad("unknown command or wrong number of arguments")
+
+
+def accuracy(text):
+    import onnx_accuracy
+    d = parse(text, "socprof int8")
+    a = d.get("accuracy")
+    if not a:
+        bad("no accuracy in socprof's JSON (run with --accuracy-images N, N >= 1)")
+    print(onnx_accuracy.line("socprof", d["network"], a["images"], a["top1_agreement"], a["top5_contains_top1"],
+                             a["mean_cosine"], a["min_cosine"], a["max_relative_logit_error"]))
 
 
 if __name__ == "__main__":
