@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Experiments", "Counters", "TestSupport", .product(name: "SystemPackage", package: "swift-system")], exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Kernels", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["LinuxSystem", "Experiments", "Calibration", "Platform", "Counters", "Kernels", "TestSupport", "CPerfEvent"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["LinuxSystem", "Experiments", "Calibration", "Platform", "Counters", "Kernels", "Networks", "TestSupport", "CPerfEvent"]),
         .testTarget(name: "KernelsTests", dependencies: ["LinuxSystem", "Kernels", "Networks", "CInt8Kernels"]),
         .testTarget(name: "CountersTests", dependencies: ["LinuxSystem", "Counters", "TestSupport", "CPerfEvent"]),
         .testTarget(name: "SocprofCLITests", dependencies: ["LinuxSystem", "SocprofCLI", "TestSupport", "Profiler", "Counters", "Kernels", "Networks", "CPerfEvent", .product(name: "SystemPackage", package: "swift-system")]),

@@ -3,20 +3,31 @@ import Networks
 
 /// `socprof bench conv`'s measurement: a network's GEMM convolution layers, each timed on the
 /// input the network computed for it, beside SGEMM 1024^3 timed on the same threads before and
-/// after them. The JSON form is this value (keys as named).
+/// after them. With int8 (`Precision.int8`), each layer is also timed as `QuantizedConvLayer`
+/// runs it (the int8 kernel on the input quantized beforehand, untimed), right after its fp32
+/// timing, and the int8 GEMM 1024^3 is timed after the layers. The JSON form is this value
+/// (keys as named; the int8 keys only with int8).
 public struct ConvBenchmark: Codable, Sendable {
     /// One convolution layer.
     public struct Layer: Codable, Sendable {
         public let layer: String
         /// "CxHxW -> CxHxW kK sS gG".
         public let shape: String
-        /// 2 x MACs, GFLOP.
+        /// 2 x MACs, GFLOP (the int8 layer does as many operations, GOP).
         public let gflop: Double
         /// Median time, ms.
         public let ms: Double
         public let gflops: Double
+        /// int8: median time of the int8 kernel, ms.
+        public var int8_ms: Double? = nil
+        /// int8: 2 x MACs over `int8_ms`, GOP/s.
+        public var int8_gops: Double? = nil
+        /// int8: `int8_gops / gflops` (the same operations: the speed-up of int8 over fp32).
+        public var int8_over_fp32: Double? = nil
     }
 
+    /// The layers' arithmetic: fp32 or int8 (fp32 and int8 side by side).
+    public let precision: Precision
     public let layers: [Layer]
     /// All the layers' FLOP over all their median times, GFLOP/s (0 when no layer was timed).
     public let conv_gflops: Double
@@ -25,9 +36,18 @@ public struct ConvBenchmark: Codable, Sendable {
     /// conv_gflops / gemm_gflops.
     public let ratio: Double
     public let threads: Int
+    /// int8: all the layers' operations over all their int8 median times, GOP/s.
+    public var int8_conv_gops: Double? = nil
+    /// int8: `int8_conv_gops / conv_gflops`.
+    public var int8_over_fp32: Double? = nil
+    /// int8: the int8 GEMM 1024^3 (`Int8GEMMBenchmark`) on the same threads after the layers, GOP/s.
+    public var int8_gemm_gops: Double? = nil
 
     /// The layers' FLOP, GFLOP.
     public var totalGFLOP: Double { layers.reduce(0) { $0 + $1.gflop } }
+
+    /// The precisions `run` measures: fp32, and int8 beside fp32 (not int8-weights).
+    public static let precisions: [Precision] = [.fp32, .int8]
 
     /// The indices of the layers `run` times: the convolutions of `net`, only `layer` when given,
     /// only kernels of size `kernel` when given; depthwise layers (a direct kernel, not the GEMM)
@@ -42,13 +62,15 @@ public struct ConvBenchmark: Codable, Sendable {
         }
     }
 
-    /// Times the layers `selected` gives on `pool`.
+    /// Times the layers `selected` gives on `pool`, in fp32 and, with `.int8`, in int8 too.
     public static func run(network net: Network, pool: ThreadPool, layer: String? = nil, kernel: Int? = nil,
-                           timing: KernelTiming) -> ConvBenchmark {
+                           precision: Precision = .fp32, timing: KernelTiming) -> ConvBenchmark {
+        precondition(precisions.contains(precision), "bench conv measures \(precisions.map(\.rawValue)), not \(precision.rawValue)")
         let runner = NetworkRunner(network: net, pool: pool)
         runner.setDeterministicInput()
         let costs = net.costs()
         let ws = (0..<pool.count).map { _ in GEMM.Workspace() }
+        let int8Workspaces = (0..<pool.count).map { _ in Int8GEMM.Workspace() }
         let n = 1024
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var cm = [Float](repeating: 0, count: n * n)
@@ -62,26 +84,38 @@ public struct ConvBenchmark: Codable, Sendable {
         }
         let gemmBefore = gemmSeconds()
         var rows: [Layer] = []
-        var totalFlop = 0.0, totalSeconds = 0.0
-        var done = 0 // layers run so far on the current image
-        for i in selected(network: net, layer: layer, kernel: kernel) {
+        var totalFlop = 0.0, totalSeconds = 0.0, totalInt8Seconds = 0.0
+        ComputedInputs.forEach(selected(network: net, layer: layer, kernel: kernel), runner: runner) { i in
             let l = net.layers[i]
-            guard case .convolution(let c) = l.kind else { continue }
-            // The layer's input must be what the network computed: run the layers before it (a
-            // layer's output slot never overlaps its inputs, so repeating it keeps them intact).
-            for j in (done + 1)..<i { runner.runLayer(j) }
-            done = i
+            guard case .convolution(let c) = l.kind else { return }
             let seconds = timing.medianSeconds { runner.runLayer(i) }
             let flop = 2 * Double(costs[i].macs)
             totalFlop += flop
             totalSeconds += seconds
             let x = net.layers[l.inputs[0]].output
-            rows.append(Layer(layer: l.name, shape: "\(x) -> \(l.output) k\(c.kernelH) s\(c.strideH) g\(c.groups)",
-                              gflop: flop / 1e9, ms: seconds * 1e3, gflops: flop / seconds / 1e9))
+            var row = Layer(layer: l.name, shape: "\(x) -> \(l.output) k\(c.kernelH) s\(c.strideH) g\(c.groups)",
+                            gflop: flop / 1e9, ms: seconds * 1e3, gflops: flop / seconds / 1e9)
+            if precision == .int8 {
+                let q = QuantizedConvLayer(runner: runner, layer: i, workspaces: int8Workspaces) // quantizes the input: not timed
+                let int8Seconds = timing.medianSeconds { q.run() }
+                totalInt8Seconds += int8Seconds
+                row.int8_ms = int8Seconds * 1e3
+                row.int8_gops = flop / int8Seconds / 1e9
+                row.int8_over_fp32 = seconds / int8Seconds
+            }
+            rows.append(row)
         }
         let gemmAfter = gemmSeconds()
         let gemmRate = 2 * Double(n * n * n) / ((gemmBefore + gemmAfter) / 2) / 1e9
         let convRate = totalSeconds > 0 ? totalFlop / totalSeconds / 1e9 : 0
-        return ConvBenchmark(layers: rows, conv_gflops: convRate, gemm_gflops: gemmRate, ratio: convRate / gemmRate, threads: pool.count)
+        var result = ConvBenchmark(precision: precision, layers: rows, conv_gflops: convRate, gemm_gflops: gemmRate, ratio: convRate / gemmRate,
+                                   threads: pool.count)
+        if precision == .int8 {
+            let int8Rate = totalInt8Seconds > 0 ? totalFlop / totalInt8Seconds / 1e9 : 0
+            result.int8_conv_gops = int8Rate
+            result.int8_over_fp32 = convRate > 0 ? int8Rate / convRate : 0
+            result.int8_gemm_gops = Int8GEMMBenchmark.run(m: n, n: n, k: n, pool: pool, timing: timing).gops
+        }
+        return result
     }
 }

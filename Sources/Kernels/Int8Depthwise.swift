@@ -2,19 +2,13 @@ import Networks
 
 extension Int8LayerKernels {
     /// Quantized depthwise convolution (one kh x kw filter per channel, any stride and padding;
-    /// MobileNet's are 3x3, stride 1 and 2): channels split between threads; each output row is
-    /// summed in int32 over the taps whose input lies inside the plane (the padding is the zero
-    /// point, which adds nothing), then requantized as a row with the kernel's requantization.
+    /// MobileNet's are 3x3, stride 1 and 2): channels split between threads; the sums over the
+    /// taps (the padding is the zero point, which adds nothing) are the exact int32 sums, made on
+    /// a padded plane 16 columns at a time for strides 1 and 2 (`paddedWork`) and row by row
+    /// otherwise (`rowWork`), then requantized with the kernel's requantization.
     public static func depthwise(_ w: Int8ConvWeights, input: UnsafePointer<UInt8>, x: TensorShape, output: UnsafeMutablePointer<UInt8>,
                                  y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         precondition(isDepthwise(w.conv, inputChannels: x.c) && workspaces.count >= pool.count)
-        // The float sums are exact while |sum| < 2^22 (255 x 127 per tap).
-        if w.conv.strideW <= 2 && 255 * 127 * w.conv.kernelH * w.conv.kernelW < 1 << 22 {
-            var job = DepthwisePaddedJob(w: w, input: input, x: x, output: output, y: y, range: w.output.clampRange(activation),
-                                         threads: pool.count, workspaces: workspaces)
-            pool.run(&job)
-            return
-        }
         var job = DepthwiseJob(w: w, input: input, x: x, output: output, y: y, range: w.output.clampRange(activation),
                                threads: pool.count, workspaces: workspaces)
         pool.run(&job)
@@ -29,7 +23,14 @@ extension Int8LayerKernels {
         let workspaces: [Int8GEMM.Workspace]
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }
 
+        /// Strides 1 and 2 run on padded planes (`paddedWork`), whose float sums are exact while
+        /// |sum| < 2^22 (255 x 127 per tap); others row by row.
         func work(_ t: Int) {
+            if w.conv.strideW <= 2 && 255 * 127 * w.conv.kernelH * w.conv.kernelW < 1 << 22 { paddedWork(t) } else { rowWork(t) }
+        }
+
+        /// Each output row summed in int32 over the taps inside the plane, requantized a row at a time.
+        func rowWork(_ t: Int) {
             let conv = w.conv
             let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
             let pt = conv.padding.top, pl = conv.padding.left
@@ -71,88 +72,90 @@ extension Int8LayerKernels {
     }
 }
 
-extension Int8LayerKernels {
+extension Int8LayerKernels.DepthwiseJob {
     /// Depthwise convolution on a padded copy of each channel, 16 output columns at a time: the
     /// channel's values less the zero point, as Float, in a plane whose borders are 0 (the
     /// padding, the zero point's real value) and, for stride 2, split into its even and odd
     /// columns, so that every tap reads 16 consecutive values. Each tap is a float multiply-add
     /// by the tap's weight: integers below 2^24 in magnitude are exact in Float, and every
     /// partial sum here is below 255 x 127 x taps < 2^22 (the caller checks), so the sums are the
-    /// int32 sums of `DepthwiseJob` exactly, and so are the bytes after the requantization of
-    /// each row. (Float, not Int32 lanes: Swift's SIMD integer widening is not vectorised.)
-    struct DepthwisePaddedJob: PoolJob {
-        let w: Int8ConvWeights
-        let input: UnsafePointer<UInt8>, x: TensorShape
-        let output: UnsafeMutablePointer<UInt8>, y: TensorShape
-        let range: ClosedRange<Int32>
-        let threads: Int
-        let workspaces: [Int8GEMM.Workspace]
-        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwisePaddedJob.self).pointee.work(t) }
-
-        func work(_ t: Int) {
-            let conv = w.conv
-            let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
-            let pt = conv.padding.top, pl = conv.padding.left
-            // Padded plane: rows hp, columns wp (enough for every output column rounded up to 16).
-            let cols16 = (y.w + 15) / 16 * 16
-            let wp = max(x.w + pl + conv.padding.right, (cols16 - 1) * sw + kw) + 16
-            let hp = max(x.h + pt + conv.padding.bottom, (y.h - 1) * sh + kh)
-            // Stride 2: even columns then odd columns of each row, each half wide.
-            let half = (wp + 1) / 2
-            let rowStride = sw == 2 ? 2 * half : wp
-            let planeCount = hp * rowStride + 32
-            let ws = workspaces[t]
-            ws.reserve(bBytes: planeCount * 4 + 64, rowBytes: 0)
-            ws.reserve(ints: cols16)
-            let plane = ws.b.assumingMemoryBound(to: Float.self)
-            // Adding 1.5 x 2^23 puts an integer-valued float below 2^22 in the low mantissa bits.
-            let magic = SIMD16<Float>(repeating: 12_582_912), magicBits = SIMD16<Int32>(repeating: 0x4B40_0000)
-            let acc = ws.ints
-            let flip: UInt8 = w.input.signed ? 0x80 : 0
-            // value(q) - zero point = (q ^ flip) - zAdjusted, exact in Float.
-            let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
-            for ch in ThreadPool.share(x.c, part: t, of: threads) {
-                let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
-                FloatRun.zero(plane, planeCount)
-                for iy in 0..<x.h {
-                    let srow = src + iy &* x.w, prow = plane + (pt &+ iy) &* rowStride
-                    if sw == 2 {
-                        // Input column ix lands on padded column pl + ix: even ones in the first
-                        // half, odd ones in the second.
-                        let first = pl & 1 // the first ix whose padded column is even
-                        let even = prow + ((pl &+ first) >> 1), odd = prow + half + ((pl &+ 1 &- first) >> 1)
-                        let evens = (x.w &- first &+ 1) / 2, odds = (x.w &- (1 &- first) &+ 1) / 2
-                        let e0 = srow + first, o0 = srow + (1 &- first)
-                        for k in 0..<evens { even[k] = Float(e0[k &* 2] ^ flip) - zf }
-                        for k in 0..<odds { odd[k] = Float(o0[k &* 2] ^ flip) - zf }
-                    } else {
-                        let d = prow + pl
-                        for ix in 0..<x.w { d[ix] = Float(srow[ix] ^ flip) - zf }
-                    }
-                }
-                let f = w.weights + ch * kh * kw
-                for oy in 0..<y.h {
-                    var ox = 0
-                    while ox < y.w {
-                        var sum = SIMD16<Float>(repeating: 0)
-                        for ky in 0..<kh {
-                            let row = UnsafeRawPointer(plane + (oy &* sh &+ ky) &* rowStride)
-                            for kx in 0..<kw {
-                                // Column ox*sw + kx: in the split plane, half (kx & 1), index ox + kx/2.
-                                let index = sw == 2 ? (kx & 1) &* half &+ ox &+ (kx >> 1) : ox &+ kx
-                                let v = row.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<Float>.self)
-                                sum = sum.addingProduct(v, SIMD16<Float>(repeating: Float(f[ky &* kw &+ kx])))
-                            }
-                        }
-                        let bits = unsafeBitCast(sum + magic, to: SIMD16<Int32>.self) &- magicBits
-                        UnsafeMutableRawPointer(acc + ox).storeBytes(of: bits, as: SIMD16<Int32>.self)
-                        ox &+= 16
-                    }
-                    w.kernel.requantize(acc, ldacc: cols16, rows: 1, cols: y.w, rowAdd: w.bias + ch, rowScale: w.multipliers + ch,
-                                        zeroPoint: w.output.zeroPoint, min: range.lowerBound, max: range.upperBound,
-                                        out: dst + oy * y.w, ldout: y.w)
+    /// int32 sums of `rowWork` exactly, and so are the bytes after the requantization of each
+    /// channel. (Float, not Int32 lanes: Swift's SIMD integer widening is not vectorised.)
+    func paddedWork(_ t: Int) {
+        let conv = w.conv
+        let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
+        let pt = conv.padding.top, pl = conv.padding.left
+        // Padded plane: rows hp, columns wp (enough for every output column rounded up to 16).
+        let cols16 = (y.w + 15) / 16 * 16
+        let wp = max(x.w + pl + conv.padding.right, (cols16 - 1) * sw + kw) + 16
+        let hp = max(x.h + pt + conv.padding.bottom, (y.h - 1) * sh + kh)
+        // Stride 2: even columns then odd columns of each row, each half wide.
+        let half = (wp + 1) / 2
+        let rowStride = sw == 2 ? 2 * half : wp
+        let planeCount = hp * rowStride + 32
+        let taps = kh * kw
+        let ws = workspaces[t]
+        // The plane, then the taps as floats, then each row's bias and multiplier (the same for
+        // every row of a channel: one requantization call per channel).
+        ws.reserve(bBytes: (planeCount + taps + 2 * y.h) * 4 + 64, rowBytes: 0)
+        ws.reserve(ints: cols16 * y.h)
+        let plane = ws.b.assumingMemoryBound(to: Float.self)
+        let tapValues = plane + planeCount
+        let rowBias = UnsafeMutableRawPointer(tapValues + taps).assumingMemoryBound(to: Int32.self)
+        let rowScale = UnsafeMutableRawPointer(rowBias + y.h).assumingMemoryBound(to: Float.self)
+        // Adding 1.5 x 2^23 puts an integer-valued float below 2^22 in the low mantissa bits.
+        let magic = SIMD16<Float>(repeating: 12_582_912), magicBits = SIMD16<Int32>(repeating: 0x4B40_0000)
+        let acc = ws.ints
+        let flip: UInt8 = w.input.signed ? 0x80 : 0
+        // value(q) - zero point = (q ^ flip) - zAdjusted, exact in Float.
+        let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
+        // Every channel writes the same interior positions: the borders stay 0.
+        FloatRun.zero(plane, planeCount)
+        for ch in ThreadPool.share(x.c, part: t, of: threads) {
+            let src = input + ch * x.h * x.w, dst = output + ch * y.h * y.w
+            for iy in 0..<x.h {
+                let srow = src + iy &* x.w, prow = plane + (pt &+ iy) &* rowStride
+                if sw == 2 {
+                    // Input column ix lands on padded column pl + ix: even ones in the first
+                    // half, odd ones in the second.
+                    let first = pl & 1 // the first ix whose padded column is even
+                    let even = prow + ((pl &+ first) >> 1), odd = prow + half + ((pl &+ 1 &- first) >> 1)
+                    let evens = (x.w &- first &+ 1) / 2, odds = (x.w &- (1 &- first) &+ 1) / 2
+                    let e0 = srow + first, o0 = srow + (1 &- first)
+                    for k in 0..<evens { even[k] = Float(e0[k &* 2] ^ flip) - zf }
+                    for k in 0..<odds { odd[k] = Float(o0[k &* 2] ^ flip) - zf }
+                } else {
+                    let d = prow + pl
+                    for ix in 0..<x.w { d[ix] = Float(srow[ix] ^ flip) - zf }
                 }
             }
+            let f = w.weights + ch * taps
+            for k in 0..<taps { tapValues[k] = Float(f[k]) }
+            for r in 0..<y.h {
+                rowBias[r] = w.bias[ch]
+                rowScale[r] = w.multipliers[ch]
+            }
+            for oy in 0..<y.h {
+                let out = acc + oy &* cols16
+                var ox = 0
+                while ox < y.w {
+                    var sum = SIMD16<Float>(repeating: 0)
+                    for ky in 0..<kh {
+                        let row = UnsafeRawPointer(plane + (oy &* sh &+ ky) &* rowStride)
+                        for kx in 0..<kw {
+                            // Column ox*sw + kx: in the split plane, half (kx & 1), index ox + kx/2.
+                            let index = sw == 2 ? (kx & 1) &* half &+ ox &+ (kx >> 1) : ox &+ kx
+                            let v = row.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<Float>.self)
+                            sum = sum.addingProduct(v, SIMD16<Float>(repeating: tapValues[ky &* kw &+ kx]))
+                        }
+                    }
+                    let bits = unsafeBitCast(sum + magic, to: SIMD16<Int32>.self) &- magicBits
+                    UnsafeMutableRawPointer(out + ox).storeBytes(of: bits, as: SIMD16<Int32>.self)
+                    ox &+= 16
+                }
+            }
+            w.kernel.requantize(acc, ldacc: cols16, rows: y.h, cols: y.w, rowAdd: rowBias, rowScale: rowScale,
+                                zeroPoint: w.output.zeroPoint, min: range.lowerBound, max: range.upperBound, out: dst, ldout: y.w)
         }
     }
 }

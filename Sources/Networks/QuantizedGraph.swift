@@ -1,8 +1,7 @@
 /// How a network runs quantized: which layers compute in int8 and where tensors are converted.
 ///
 /// `.int8`: every convolution and fully connected layer but the first and the last computes in
-/// int8, as the quantized MobileNet of TFLite and ARM Compute Library, which keep those two in
-/// fp32 for accuracy. Pooling, concatenation and element-wise adds compute in int8 when all their
+/// int8 (those two stay fp32 for accuracy unless `quantizeEnds`). Pooling, concatenation and element-wise adds compute in int8 when all their
 /// inputs are int8, in fp32 otherwise; LRN, softmax and the input have no int8 kernel and stay
 /// fp32. Where an int8 layer reads an fp32 tensor a quantize layer is inserted, and where an fp32
 /// layer reads an int8 tensor a dequantize layer: one per tensor and direction, named after the
@@ -13,8 +12,10 @@
 /// weights in int8 and expands them to fp32 as it runs.
 extension Network {
     /// This network computing in `precision` (`self` for `.fp32`). The network must be as built
-    /// (`precision == .fp32`).
-    public func quantized(_ precision: Precision) -> Network {
+    /// (`precision == .fp32`). With `.int8`, `quantizeEnds` puts the first and the last weighted
+    /// layers in int8 too (TFLite's full-integer quantization): then the image is quantized and
+    /// the logits dequantized.
+    public func quantized(_ precision: Precision, quantizeEnds: Bool = false) -> Network {
         precondition(self.precision == .fp32, "\(name) is already quantized (\(self.precision.rawValue))")
         switch precision {
         case .fp32:
@@ -23,7 +24,7 @@ extension Network {
             let ls = layers.map { l in l.with(precision: l.kind.hasWeights ? .int8Weights : .fp32, inputs: l.inputs) }
             return Network(name: name, layers: ls, precision: .int8Weights)
         case .int8:
-            return Network(name: name, layers: int8Layers(), precision: .int8)
+            return Network(name: name, layers: int8Layers(quantizeEnds: quantizeEnds), precision: .int8)
         }
     }
 
@@ -56,13 +57,13 @@ extension Network {
     }
 
     /// The layers of the int8 form (see the type's comment).
-    private func int8Layers() -> [Layer] {
+    private func int8Layers(quantizeEnds: Bool) -> [Layer] {
         let weighted = layers.indices.filter { layers[$0].kind.hasWeights }
         var compute = [Precision](repeating: .fp32, count: layers.count)
         for (i, l) in layers.enumerated() {
             switch l.kind {
             case .convolution, .fullyConnected:
-                compute[i] = (i == weighted.first || i == weighted.last) ? .fp32 : .int8
+                compute[i] = !quantizeEnds && (i == weighted.first || i == weighted.last) ? .fp32 : .int8
             case .pooling, .add, .concat:
                 compute[i] = l.inputs.allSatisfy { compute[$0] == .int8 } ? .int8 : .fp32
             case .input, .lrn, .softmax, .quantize, .dequantize:

@@ -57,7 +57,7 @@ public struct Placement: Sendable, Equatable {
     public func cluster(in topology: Topology) -> Cluster? { Self.cluster(containing: cpus, in: topology) }
 
     /// The first cluster of `topology` that `cpus` overlap.
-    static func cluster(containing cpus: [Int], in topology: Topology) -> Cluster? {
+    public static func cluster(containing cpus: [Int], in topology: Topology) -> Cluster? {
         topology.clusters.first { !Set($0.cpus.cpus).isDisjoint(with: cpus) }
     }
 }

@@ -91,6 +91,12 @@ struct LayerKernelTests {
         ConvCase(inC: 6, h: 12, w: 13, outC: 6, k: 3, stride: 1, pad: .none, groups: 6, act: .relu),
         ConvCase(inC: 2, h: 19, w: 21, outC: 2, k: 5, stride: 2, pad: .same(2), groups: 2, act: nil),
         ConvCase(inC: 3, h: 20, w: 22, outC: 3, k: 3, stride: 3, pad: .same(1), groups: 3, act: .relu6),
+        // Strided rows swept four at a time: a 1x1 plane (one row, three copies of it unused), a
+        // row of several vectors with a tail group of 1 row (9 output rows), a stride 1 sweep of
+        // several 64-wide groups and a tail.
+        ConvCase(inC: 3, h: 1, w: 1, outC: 3, k: 3, stride: 2, pad: .same(1), groups: 3, act: .relu),
+        ConvCase(inC: 5, h: 17, w: 70, outC: 5, k: 3, stride: 2, pad: .same(1), groups: 5, act: .relu6),
+        ConvCase(inC: 3, h: 11, w: 30, outC: 3, k: 3, stride: 1, pad: .same(1), groups: 3, act: nil),
         // A plane too big for a workspace: the direct kernel (and a thread without a channel).
         ConvCase(inC: 2, h: 640, w: 640, outC: 2, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
         // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).

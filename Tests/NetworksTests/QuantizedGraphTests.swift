@@ -102,3 +102,18 @@ struct QuantizedGraphTests {
         #expect(b.inputBytes == a.inputBytes && b.outputBytes == a.outputBytes)
     }
 }
+
+@Suite("int8 with the ends quantized")
+struct QuantizedEndsTests {
+    @Test("quantizeEnds: every weighted layer int8, the image quantized and the logits dequantized; weights about a quarter", arguments: NetworkCatalog.names)
+    func ends(name: String) {
+        let fp32 = NetworkCatalog.network(named: name)!, q = fp32.quantized(.int8, quantizeEnds: true)
+        for l in q.layers where l.kind.hasWeights { #expect(l.precision == .int8, "\(l.name)") }
+        #expect(q.layers[1].kind == .quantize && q.layers[1].inputs == [0])
+        let last = q.layers.count - 1
+        #expect(q.layers[last].kind == .softmax && q.layers[q.layers[last].inputs[0]].kind == .dequantize)
+        #expect(q.fp32Form.layers == fp32.layers)
+        let ratio = Double(q.totalParamBytes) / Double(fp32.totalParamBytes)
+        #expect(ratio > 0.25 && ratio < 0.3, "\(name): \(ratio)")
+    }
+}

@@ -90,6 +90,43 @@ struct KernelCommandTests {
         let unpinned = try Socprof.run(["bench", "gemm", "--m", "64", "--n", "64", "--k", "64", "--cpus", "1000", "--threads", "2", "--repeat", "1"])
         #expect(unpinned.status == 2 && unpinned.stderr.contains("could not pin 2 of 2 thread(s) to cpus 1000"), "\(unpinned.stderr)")
     }
+
+    @Test("bench conv --depthwise: GB/s of the named depthwise layer and the roof measured beside it, as JSON")
+    func benchConvDepthwise() throws {
+        let d = try json(["bench", "conv", "--network", "mobilenet", "--depthwise", "--layer", "Conv2d_1_depthwise/depthwise", "--threads", "2",
+                          "--max-mib", "8", "--repeat", "1", "--json"])
+        let rows = try #require(d["layers"] as? [[String: Any]])
+        #expect(rows.count == 1 && rows[0]["min_bytes"] as? Int == 3_212_544 && (rows[0]["gbs"] as? Double ?? 0) > 0)
+        let roof = try #require(d["roof"] as? [String: Any])
+        #expect(roof["dram_bytes_per_thread"] as? Int == 8 << 20 && (roof["dram_read_gbs"] as? Double ?? 0) > 0 && roof["threads"] as? Int == 2)
+    }
+
+    @Test("bench conv --precision int8: int8 GOP/s beside fp32 per layer and the int8 GEMM in the same run, as JSON")
+    func benchConvInt8() throws {
+        let c = try json(["bench", "conv", "--network", "squeezenet-1.1", "--layer", "fire2/expand3x3", "--precision", "int8", "--repeat", "1", "--json"])
+        #expect(c["precision"] as? String == "int8")
+        let rows = try #require(c["layers"] as? [[String: Any]])
+        #expect(rows.count == 1 && (rows[0]["int8_gops"] as? Double ?? 0) > 0 && (rows[0]["int8_over_fp32"] as? Double ?? 0) > 0)
+        #expect((c["int8_gemm_gops"] as? Double ?? 0) > 0 && (c["int8_conv_gops"] as? Double ?? 0) > 0)
+        // fp32 alone carries no int8 keys.
+        let fp32 = try json(["bench", "conv", "--network", "squeezenet-1.1", "--layer", "fire2/squeeze1x1", "--repeat", "1", "--json"])
+        #expect(fp32["precision"] as? String == "fp32" && fp32["int8_conv_gops"] == nil)
+    }
+
+    @Test("bench conv refuses bad combinations with exit 2 and a sentence, before timing anything", arguments: [
+        (["--precision", "int8-weights"], "not int8-weights"),
+        (["--precision", "int4"], "int4"),
+        (["--network", "mobilenet", "--depthwise", "--precision", "int8"], "--depthwise times the fp32 depthwise kernel"),
+        (["--network", "resnet50", "--depthwise"], "resnet50 has no depthwise convolution."),
+        (["--network", "mobilenet", "--depthwise", "--layer", "Conv2d_1_pointwise/Conv2D"], "mobilenet has no depthwise convolution named 'Conv2d_1_pointwise/Conv2D'"),
+        (["--network", "mobilenet", "--depthwise", "--kernel", "5"], "no depthwise convolution with a 5x5 kernel"),
+        (["--network", "mobilenet", "--max-mib", "64"], "--max-mib sets the DRAM working set of --depthwise"),
+        (["--network", "mobilenet", "--depthwise", "--max-mib", "4"], "--max-mib 4 must be 8 to 8192"),
+    ])
+    func benchConvRefusals(arguments: [String], message: String) throws {
+        let r = try Socprof.run(["bench", "conv"] + arguments)
+        #expect(r.status == 2 && r.stderr.contains(message) && r.stdout.isEmpty, "\(arguments): \(r.stderr)")
+    }
 }
 
 /// The release binary, which ./scripts/test builds before the tests (unoptimised debug code

@@ -52,6 +52,13 @@ struct PrecisionCommandTests {
         #expect(f["precision"] as? String == "fp32" && f["accuracy"] == nil)
         let bad = try Socprof.run(["run", "squeezenet-1.1", "--precision", "int4"])
         #expect(bad.status == 2 && bad.stderr.contains("int4") && bad.stderr.contains("int8-weights"), "\(bad.stderr)")
+        // --int8-ends: SqueezeNet 1.1's conv1 and conv10 in int8 too; every weight 1 byte.
+        let ends = try Self.json(["run", "squeezenet-1.1", "--precision", "int8", "--int8-ends", "--iterations", "1", "--warmup", "0",
+                                  "--accuracy-images", "0", "--json"])
+        let endsRatio = Double(ends["weights_bytes"] as? Int ?? .max) / Double(f["weights_bytes"] as? Int ?? 1)
+        #expect(endsRatio > 0.2 && endsRatio < 0.4, "\(endsRatio)")
+        let endsAlone = try Socprof.run(["run", "squeezenet-1.1", "--int8-ends"])
+        #expect(endsAlone.status == 2 && endsAlone.stderr.contains("--int8-ends goes with --precision int8"), "\(endsAlone.stderr)")
         let zero = try Socprof.run(["run", "squeezenet-1.1", "--precision", "int8", "--calibration-images", "0"])
         #expect(zero.status == 2 && zero.stderr.contains("--calibration-images"), "\(zero.stderr)")
     }
