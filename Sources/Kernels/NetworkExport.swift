@@ -3,7 +3,9 @@ import Networks
 /// A network's seeded weights, its deterministic input and the output socprof computes from them,
 /// as one run of float32 values with an index: what another runtime (onnxruntime, through
 /// scripts/bench/onnx_outputs.py) needs to compute the same network on the same numbers and check
-/// socprof's output.
+/// socprof's output. On request also the calibration images (`CalibrationImages.seed(i)`), for
+/// another runtime to calibrate its quantization on socprof's data (scripts/bench/onnx_quantize.py),
+/// and the accuracy images (`CalibrationImages.accuracySeed(i)`).
 ///
 /// Layouts, in the order ONNX wants them: a convolution's weights are OIHW
 /// `[outputChannels][inputChannels / groups][kernelH][kernelW]` (depthwise: `[c][1][kh][kw]`),
@@ -16,7 +18,8 @@ public struct NetworkExport: Sendable {
     /// One tensor: where its values lie in `values` and its shape.
     public struct Tensor: Sendable, Encodable, Equatable {
         /// "weights" or "bias" of a layer, or "input", "logits" (the input of a final softmax),
-        /// "output" (the network's last layer).
+        /// "output" (the network's last layer), "calibration" or "accuracy" (an image of
+        /// `CalibrationImages`, in the input layer's shape).
         public let role: String
         /// The socprof layer it belongs to (the input layer for "input", the last layer for "output").
         public let layer: String
@@ -27,6 +30,9 @@ public struct NetworkExport: Sendable {
         public let offset: Int64
         /// Number of float32 values.
         public let count: Int
+        /// The `setDeterministicInput` seed of a "calibration" or "accuracy" image; absent (nil,
+        /// not written to index.json) for every other tensor.
+        public var seed: UInt64? = nil
     }
 
     /// The index written beside the data (index.json).
@@ -45,7 +51,8 @@ public struct NetworkExport: Sendable {
         /// The tensors' layouts, in words.
         public let layout: String
         /// Every tensor, in the data file's order: weights and bias of each weighted layer in
-        /// network order, then the input, the logits (when the last layer is a softmax), the output.
+        /// network order, then the input, the logits (when the last layer is a softmax), the output,
+        /// then the calibration images and the accuracy images, each in seed order.
         public let tensors: [Tensor]
     }
 
@@ -62,15 +69,20 @@ public struct NetworkExport: Sendable {
 
     /// Builds a runner for `network` (weights from `weightSeed`), sets the deterministic input
     /// from `inputSeed`, runs one image on `pool` and collects the weights the runner used, the
-    /// input, the logits (when the last layer is a softmax) and the output.
-    public init(network: Network, pool: ThreadPool, weightSeed: UInt64 = 1, inputSeed: UInt64 = 7) {
+    /// input, the logits (when the last layer is a softmax) and the output; then the first
+    /// `calibrationImages` calibration images and `accuracyImages` accuracy images, each as the
+    /// runner's `setDeterministicInput(seed:)` writes it (`CalibrationImages.seed(i)`,
+    /// `CalibrationImages.accuracySeed(i)`), 600 KiB per 224x224 image.
+    public init(network: Network, pool: ThreadPool, weightSeed: UInt64 = 1, inputSeed: UInt64 = 7,
+                calibrationImages: Int = 0, accuracyImages: Int = 0) {
+        precondition(calibrationImages >= 0 && accuracyImages >= 0, "negative image counts")
         let runner = NetworkRunner(network: network, pool: pool, seed: weightSeed)
         runner.setDeterministicInput(seed: inputSeed)
         var tensors: [Tensor] = []
         var values: [Float] = []
-        func append(_ role: String, _ layer: String, _ shape: [Int], _ buffer: UnsafeBufferPointer<Float>) {
+        func append(_ role: String, _ layer: String, _ shape: [Int], _ buffer: UnsafeBufferPointer<Float>, seed: UInt64? = nil) {
             precondition(shape.reduce(1, *) == buffer.count, "\(layer) \(role): shape \(shape) is not \(buffer.count) values")
-            tensors.append(Tensor(role: role, layer: layer, shape: shape, offset: Int64(values.count) * 4, count: buffer.count))
+            tensors.append(Tensor(role: role, layer: layer, shape: shape, offset: Int64(values.count) * 4, count: buffer.count, seed: seed))
             values.append(contentsOf: buffer)
         }
         let weights = runner.weights
@@ -102,6 +114,13 @@ public struct NetworkExport: Sendable {
         }
         let s = network.layers[last].output
         append("output", network.layers[last].name, [s.c, s.h, s.w], UnsafeBufferPointer(runner.output(of: last)))
+        // The images last: each overwrites the runner's input, which the tensors above no longer need.
+        let images = (0..<calibrationImages).map { ("calibration", CalibrationImages.seed($0)) } +
+                     (0..<accuracyImages).map { ("accuracy", CalibrationImages.accuracySeed($0)) }
+        for (role, seed) in images {
+            runner.setDeterministicInput(seed: seed)
+            append(role, input.name, [input.output.c, input.output.h, input.output.w], UnsafeBufferPointer(runner.output(of: 0)), seed: seed)
+        }
         index = Index(network: network.name, weight_seed: weightSeed, input_seed: inputSeed, threads: pool.count,
                       data: Self.dataFileName, dtype: "float32, little-endian (numpy '<f4')",
                       layout: "convolution weights OIHW [out, in/groups, kh, kw]; fully connected [outputs, inputs]; " +

@@ -230,10 +230,20 @@ struct NetworksCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the network's seeded weights, its deterministic input and the logits and output socprof computes from them (1 thread) into this directory: index.json and tensors.f32 (float32, little-endian; NetworkExport). scripts/bench/onnx-outputs checks them against onnxruntime.", valueName: "dir"))
     var export: String?
 
+    @Option(help: ArgumentHelp("With --export, also write this many calibration images (role \"calibration\": the seeded inputs socprof's int8 calibration runs on, CalibrationImages.seed(i)); scripts/bench/onnx_quantize.py calibrates onnxruntime's quantization on them.", valueName: "n"))
+    var calibrationImages = 0
+
+    @Option(help: ArgumentHelp("With --export, also write this many accuracy images (role \"accuracy\", CalibrationImages.accuracySeed(i)).", valueName: "n"))
+    var accuracyImages = 0
+
     func validate() throws {
         if let network { _ = try lookUpNetwork(network) }
         if export != nil && network == nil { throw ValidationError("--export needs a network name: socprof networks NAME --export DIR") }
         if export != nil && json { throw ValidationError("--export and --json: give one of them") }
+        for (option, n) in [("--calibration-images", calibrationImages), ("--accuracy-images", accuracyImages)] {
+            if n < 0 { throw ValidationError("\(option) \(n): give a count of 0 or more") }
+            if n > 0 && export == nil { throw ValidationError("\(option) needs --export DIR: socprof networks NAME --export DIR \(option) \(n)") }
+        }
     }
 
     struct LayerEntry: Encodable {
@@ -258,7 +268,8 @@ struct NetworksCommand: ParsableCommand {
 
     func run() throws {
         if let export, let network {
-            let exported = NetworkExport(network: try lookUpNetwork(network), pool: ThreadPool(threads: 1))
+            let exported = NetworkExport(network: try lookUpNetwork(network), pool: ThreadPool(threads: 1),
+                                         calibrationImages: calibrationImages, accuracyImages: accuracyImages)
             let directory = URL(fileURLWithPath: export, isDirectory: true)
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -69,4 +69,29 @@ struct NetworkExportTests {
         let firstValue = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
         #expect(Float(bitPattern: firstValue) == export.values(of: last).first!)
     }
+
+    @Test("the calibration and accuracy images are CalibrationImages' seeded inputs, bit for bit, after the output; none by default",
+          arguments: ["mobilenet", "alexnet"])
+    func images(name: String) throws {
+        let net = try #require(NetworkCatalog.network(named: name))
+        let plain = NetworkExport(network: net, pool: ThreadPool(threads: 1))
+        #expect(!plain.index.tensors.contains { $0.role == "calibration" || $0.role == "accuracy" || $0.seed != nil })
+        let export = NetworkExport(network: net, pool: ThreadPool(threads: 1), calibrationImages: 3, accuracyImages: 2)
+        // What came before is unchanged: the images are appended, the first tensors keep their offsets.
+        #expect(Array(export.index.tensors.prefix(plain.index.tensors.count)) == plain.index.tensors)
+        #expect(Array(export.values.prefix(plain.values.count)).map(\.bitPattern) == plain.values.map(\.bitPattern))
+        let images = Array(export.index.tensors.dropFirst(plain.index.tensors.count))
+        #expect(images.map(\.role) == ["calibration", "calibration", "calibration", "accuracy", "accuracy"])
+        #expect(images.map(\.seed) == [0, 1, 2].map { CalibrationImages.seed($0) } + [0, 1].map { CalibrationImages.accuracySeed($0) })
+        // Each is what a runner's setDeterministicInput writes for its seed: the lead's calibration pass's image.
+        let runner = NetworkRunner(network: net, pool: ThreadPool(threads: 1), seed: 1)
+        for image in images {
+            #expect(image.layer == net.layers[0].name && image.shape == [net.input.c, net.input.h, net.input.w])
+            runner.setDeterministicInput(seed: try #require(image.seed))
+            #expect(Array(export.values(of: image)).map(\.bitPattern) == Array(runner.output(of: 0)).map(\.bitPattern),
+                    "\(name) \(image.role) seed \(image.seed!): not setDeterministicInput's image")
+        }
+        #expect(Set(images.map { Array(export.values(of: $0)) }).count == images.count, "two images are the same")
+        #expect(export.dataBytes == Int64(export.values.count) * 4 && images.last!.offset + Int64(images.last!.count) * 4 == export.dataBytes)
+    }
 }

@@ -41,6 +41,20 @@ struct KernelCommandTests {
         #expect(data.count == floats * 4)
         let bad = try Socprof.run(["networks", "--export", dir.path])
         #expect(bad.status == 2 && bad.stderr.contains("--export needs a network name"))
+
+        // --calibration-images and --accuracy-images append seeded images; the rest is as before.
+        let images = try Socprof.run(["networks", "squeezenet-1.1", "--export", dir.path, "--calibration-images", "2", "--accuracy-images", "1"])
+        #expect(images.status == 0, "\(images.stderr)")
+        let withImages = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("index.json"))) as? [String: Any])
+        let all = try #require(withImages["tensors"] as? [[String: Any]])
+        #expect(all.count == tensors.count + 3)
+        #expect(all.suffix(3).compactMap { $0["role"] as? String } == ["calibration", "calibration", "accuracy"])
+        #expect(all.suffix(3).compactMap { $0["seed"] as? Int } == [1000, 1001, 100_000])
+        #expect(!all.prefix(tensors.count).contains { $0["seed"] != nil }, "a seed on a tensor that is no image")
+        let noExport = try Socprof.run(["networks", "squeezenet-1.1", "--calibration-images", "2"])
+        #expect(noExport.status == 2 && noExport.stderr.contains("--calibration-images needs --export"))
+        let negative = try Socprof.run(["networks", "squeezenet-1.1", "--export", dir.path, "--accuracy-images=-1"])
+        #expect(negative.status == 2 && negative.stderr.contains("--accuracy-images -1"))
     }
 
     @Test func runReportsImagesPerSecondAndMemory() throws {

@@ -299,12 +299,14 @@ BUILDERS = {"alexnet": alexnet, "googlenet": googlenet, "mobilenet": mobilenet, 
 
 def load_export(directory):
     """`socprof networks NET --export DIR`: (index, {layer: (W, B)}, {role: array}) with the
-    weights of every layer that has them and the input, logits and output (shaped 1 x c x h x w)."""
+    weights of every layer that has them and the input, logits and output (shaped 1 x c x h x w);
+    the images of --calibration-images and --accuracy-images as lists, in seed order, under
+    "calibration" and "accuracy" (empty when the export has none)."""
     import os
     with open(os.path.join(directory, "index.json")) as f:
         index = json.load(f)
     data = np.fromfile(os.path.join(directory, index["data"]), dtype="<f4")
-    tensors, weights = {}, {}
+    tensors, weights = {"calibration": [], "accuracy": []}, {}
     for t in index["tensors"]:
         start = t["offset"] // 4
         a = data[start:start + t["count"]]
@@ -313,6 +315,8 @@ def load_export(directory):
         a = a.reshape(t["shape"]).astype(np.float32)
         if t["role"] in ("weights", "bias"):
             weights.setdefault(t["layer"], [None, None])[0 if t["role"] == "weights" else 1] = a
+        elif t["role"] in ("calibration", "accuracy"):
+            tensors[t["role"]].append(a.reshape((1,) + a.shape))
         else:
             tensors[t["role"]] = a.reshape((1,) + a.shape)
             tensors[t["role"] + "_layer"] = t["layer"]

@@ -24,10 +24,10 @@ sqrt(K) * 2^-24 relative to the sum of |terms|, and compounds over 8 to 58 layer
 import sys
 
 import numpy as np
-import onnxruntime as ort
 from onnx import TensorProto, helper
 
 import onnx_model
+import ort_bench
 
 LOGITS_TOLERANCE = 1e-4
 PROBABILITY_TOLERANCE = 1e-4
@@ -56,12 +56,7 @@ def main():
     logits_name = tensors["logits_layer"]
     model.graph.output.append(helper.make_tensor_value_info(logits_name, TensorProto.FLOAT, None))
 
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    sess = ort_bench.session(model.SerializeToString(), 1)
     names = [o.name for o in sess.get_outputs()]
     results = dict(zip(names, sess.run(None, {"input": tensors["input"]})))
     ort_p = results[model.graph.output[0].name].reshape(-1).astype(np.float64)
