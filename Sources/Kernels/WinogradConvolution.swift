@@ -282,3 +282,26 @@ public enum WinogradConvolution {
         }
     }
 }
+
+// In this file, beside their only caller, so that they are specialised even when the module is
+// compiled file by file (debug builds); see WinogradTransform.
+extension WinogradTransform {
+    /// B^T applied to six values (rows or columns of an input tile).
+    @inline(__always)
+    static func input<V: SIMD>(_ d0: V, _ d1: V, _ d2: V, _ d3: V, _ d4: V, _ d5: V) -> (V, V, V, V, V, V) where V.Scalar == Float {
+        let d4m2 = d4 - d2, d3m1 = d3 - d1
+        return (4 * (d0 - d2) + d4m2,
+                (d3 + d4) - 4 * (d1 + d2),
+                (d4 - d3) + 4 * (d1 - d2),
+                d4m2 + 2 * d3m1,
+                d4m2 - 2 * d3m1,
+                4 * (d1 - d3) + (d5 - d3))
+    }
+
+    /// A^T applied to six values (rows or columns of a tile of the 36 products).
+    @inline(__always)
+    static func output<V: SIMD>(_ m0: V, _ m1: V, _ m2: V, _ m3: V, _ m4: V, _ m5: V) -> (V, V, V, V) where V.Scalar == Float {
+        let p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4
+        return (m0 + p12 + p34, d12 + 2 * d34, p12 + 4 * p34, d12 + 8 * d34 + m5)
+    }
+}

@@ -11,28 +11,11 @@
 ///           [0  4  0 -5 0 1]        [ 0      0     1  ]
 ///
 /// Each 2-D transform is the 1-D one on the columns, then on the rows. The input and output
-/// transforms work on vectors whose lanes are neighbouring tiles (`WinogradConvolution`), so each
-/// is a handful of vector additions and multiplications per element.
+/// transforms work on vectors whose lanes are neighbouring tiles, so each is a handful of vector
+/// additions and multiplications per element; they are in WinogradConvolution.swift, beside their
+/// only caller: a generic function is specialised only in its own file when the module is compiled
+/// file by file (debug builds), and unspecialised SIMD code runs about 50x slower.
 enum WinogradTransform {
-    /// B^T applied to six values (rows or columns of an input tile).
-    @inline(__always)
-    static func input<V: SIMD>(_ d0: V, _ d1: V, _ d2: V, _ d3: V, _ d4: V, _ d5: V) -> (V, V, V, V, V, V) where V.Scalar == Float {
-        let d4m2 = d4 - d2, d3m1 = d3 - d1
-        return (4 * (d0 - d2) + d4m2,
-                (d3 + d4) - 4 * (d1 + d2),
-                (d4 - d3) + 4 * (d1 - d2),
-                d4m2 + 2 * d3m1,
-                d4m2 - 2 * d3m1,
-                4 * (d1 - d3) + (d5 - d3))
-    }
-
-    /// A^T applied to six values (rows or columns of a tile of the 36 products).
-    @inline(__always)
-    static func output<V: SIMD>(_ m0: V, _ m1: V, _ m2: V, _ m3: V, _ m4: V, _ m5: V) -> (V, V, V, V) where V.Scalar == Float {
-        let p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4
-        return (m0 + p12 + p34, d12 + 2 * d34, p12 + 4 * p34, d12 + 8 * d34 + m5)
-    }
-
     /// G g G^T of one 3x3 filter (row-major), in Double, into `u[0..<36]` (row-major 6x6: ξ = 6
     /// * row + column).
     static func filter(_ g: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
