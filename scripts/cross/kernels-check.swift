@@ -417,7 +417,7 @@ func checkInt8Network() {
     let ok = differing.isEmpty && a.min_cosine >= 0.999 && a.max_relative_logit_error < 0.05
     if !ok { failures += 1 }
     print("\(ok ? "ok  " : "FAIL") int8 squeezenet-1.1 (\(Int8Kernel.current.rawValue)): 1 and 2 threads \(differing.isEmpty ? "identical" : "differ in \(differing.joined(separator: ", "))"); " +
-          String(format: "logits against fp32 on 3 images: cosine >= %.5f, max error %.2g of the largest", a.min_cosine, a.max_relative_logit_error))
+          "logits against fp32 on 3 images: cosine >= \((a.min_cosine * 1e5).rounded(.down) / 1e5), max error \((a.max_relative_logit_error * 1e4).rounded(.up) / 1e4) of the largest")
 }
 
 /// The int8 kernel the run chose against KERNELS_CHECK_INT8_EXPECT, and the CPU's features.
