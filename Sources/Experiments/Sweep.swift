@@ -330,6 +330,7 @@ public final class Sweep {
                     }, shouldStop: shouldStop)
                 guard let figures else { return (cells, columns.compactMap { described[$0.name] }, true) }
                 var words = "median of \(settings.repeats) images after \(settings.warmup) warm-up, \(unit.threads) thread(s) on cpus \(CPUSet(unit.cpus).description)"
+                if let p = settings.precision { words += ", precision \(p.rawValue)" }
                 if let p = pinnedMHz { words += ", pinned to \(String(format: "%g", p)) MHz" } else { words += ", frequency as found" }
                 if let f = figures.frequency { words += String(format: ", seen %.0f–%.0f MHz", f.min, f.max) + (f.moved ? " (moved)" : "") }
                 if figures.energy != nil {

@@ -18,6 +18,7 @@ public enum SweepTable {
             head.padding(toLength: first, withPad: " ", startingAt: 0) + cells.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined() + "\n"
         }
         var out = "socprof sweep on \(r.board), started \(r.started): frequency \(r.settings.frequency), threads \(r.settings.threads), "
+        if let p = r.settings.precision { out += "precision \(p.rawValue), " }
         out += "\(r.settings.repeats) timed image(s) after \(r.settings.warmup) warm-up per cell\n"
         for c in r.columns {
             var d = "  \(c.name): cpus \(c.cpus), \(c.threads) thread(s)" + (c.core.map { ", \($0)" } ?? "")
@@ -101,6 +102,7 @@ public enum SweepTable {
             }
         }
         var settings = "frequency \(r.settings.frequency), threads \(r.settings.threads), median of \(r.settings.repeats) image(s)"
+        if let p = r.settings.precision { settings += ", precision \(p.rawValue)" }
         if !perWatt { settings += "; no power sensor for every cell, so images/s" }
         return BarChartSVG.render(categories: r.rows.map(\.network), series: names, values: values,
                                   yLabel: perWatt ? "images/s per W" : "images/s",

@@ -174,6 +174,9 @@ struct SweepCommandTests {
         let doc = try Self.json(r.stdout)
         let cell = (doc["rows"] as? [[String: Any]])?.first?["cells"] as? [String: [String: Any]]
         #expect(cell?["cpus 0"]?["status"] as? String == "ok")
+        #expect((cell?["cpus 0"]?["provenance"] as? String)?.contains("precision int8") == true, "\(cell ?? [:])")
+        let text = try String(contentsOfFile: URL(fileURLWithPath: out).appendingPathComponent("sweep.txt").path, encoding: .utf8)
+        #expect(text.contains("precision int8"), "\(text)")
     }
 
     @Test("bad options are refused with what is expected")
