@@ -21,9 +21,13 @@ public final class Int8ConvWeights: @unchecked Sendable {
     let packed: [PackedInt8A]?
 
     /// Copies the weights (`conv.outputChannels` x `inputChannels / groups` x kh x kw), their
-    /// per-channel scales and the bias (nil: 0), and packs them when the layer runs the GEMM.
+    /// per-channel scales and the bias (nil: 0), and packs them when the layer runs the GEMM
+    /// (`ConvAlgorithm.withoutWinograd`: not for depthwise layers, nor for a 1x1 layer on one
+    /// output pixel when `outputPixels` says so, which `Int8LayerKernels.convolution` runs as a
+    /// matrix-vector product on the weights as they are).
     public init(_ conv: Convolution, inputChannels: Int, weights w: UnsafePointer<Int8>, weightScales: UnsafePointer<Float>,
-                bias b: UnsafePointer<Int32>?, input: QuantParams, output: QuantParams, kernel: Int8Kernel = .current) {
+                bias b: UnsafePointer<Int32>?, input: QuantParams, output: QuantParams, outputPixels: Int? = nil,
+                kernel: Int8Kernel = .current) {
         precondition(inputChannels % conv.groups == 0 && conv.outputChannels % conv.groups == 0, "channels must divide into the groups")
         self.conv = conv
         self.inputChannels = inputChannels
@@ -46,9 +50,10 @@ public final class Int8ConvWeights: @unchecked Sendable {
             }
             rowSums[c] = s
         }
-        if Int8LayerKernels.isDepthwise(conv, inputChannels: inputChannels) {
+        switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0) {
+        case .depthwise, .matrixVector:
             packed = nil
-        } else {
+        case .gemm1x1, .im2col, .winograd:
             let outPerGroup = outC / conv.groups
             packed = (0..<conv.groups).map { g in
                 PackedInt8A(m: outPerGroup, k: k, weights: w + g * outPerGroup * k, lda: k, kernel: kernel)

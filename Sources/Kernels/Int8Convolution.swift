@@ -18,18 +18,22 @@ public enum Int8LayerKernels {
                                    y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         let conv = w.conv
         precondition(x.c == w.inputChannels && y.c == conv.outputChannels, "shapes do not match the weights")
-        guard let packed = w.packed else {
+        let n = y.h * y.w, inPerGroup = x.c / conv.groups, outPerGroup = y.c / conv.groups
+        // The same choice as the fp32 layers' (Winograd aside).
+        let algorithm = ConvAlgorithm.withoutWinograd(conv, inputChannels: x.c, outputPixels: n)
+        switch algorithm {
+        case .depthwise:
             depthwise(w, input: input, x: x, output: output, y: y, activation: activation, pool: pool, workspaces: workspaces)
             return
-        }
-        let n = y.h * y.w, inPerGroup = x.c / conv.groups, outPerGroup = y.c / conv.groups
-        let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 && conv.padding == .none
-        // One pixel of a 1x1 convolution (MobileNet's logits): a matrix-vector product, not a
-        // GEMM padded to the tile's columns.
-        if pointwise && n == 1 && conv.groups == 1 {
+        case .matrixVector:
+            // One pixel of a 1x1 convolution (MobileNet's logits): not a GEMM padded to the tile's columns.
             fullyConnected(w, input: input, output: output, activation: activation, pool: pool)
             return
+        case .gemm1x1, .im2col, .winograd:
+            break
         }
+        guard let packed = w.packed else { preconditionFailure("\(conv): weights made for one output pixel, run on \(n)") }
+        let pointwise = algorithm == .gemm1x1
         for g in 0..<conv.groups {
             let src = input + g * inPerGroup * x.h * x.w
             let dst = output + g * outPerGroup * n

@@ -96,7 +96,7 @@ public final class NetworkRunner: @unchecked Sendable {
             let input = layers[l.inputs[0]].output
             return Int8ConvWeights(quantizing: conv, inputChannels: l.kind.isFullyConnected ? input.count : input.c,
                                    weights: w.weights[i]!.baseAddress!, bias: w.biases[i]!.baseAddress!,
-                                   input: q[l.inputs[0]]!, output: q[i]!)
+                                   input: q[l.inputs[0]]!, output: q[i]!, outputPixels: l.output.h * l.output.w)
         }
         compressed = layers.enumerated().map { i, l in
             guard l.precision == .int8Weights, let weights = w.weights[i] else { return nil }

@@ -47,16 +47,17 @@ public struct WeightQuantization: Sendable {
 
 extension Int8ConvWeights {
     /// A convolution's (or, as a 1x1 convolution, a fully connected layer's) fp32 weights and
-    /// bias quantized (`WeightQuantization`) for an input and an output quantized as given.
+    /// bias quantized (`WeightQuantization`) for an input and an output quantized as given
+    /// (`outputPixels` as the designated initializer takes it).
     public convenience init(quantizing conv: Convolution, inputChannels: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                            input: QuantParams, output: QuantParams, kernel: Int8Kernel = .current) {
+                            input: QuantParams, output: QuantParams, outputPixels: Int? = nil, kernel: Int8Kernel = .current) {
         let perChannel = inputChannels / conv.groups * conv.kernelH * conv.kernelW
         let q = WeightQuantization(weights, channels: conv.outputChannels, perChannel: perChannel)
         if let bias {
             let b = q.bias(bias, inputScale: input.scale)
-            self.init(conv, inputChannels: inputChannels, weights: q.weights, weightScales: q.scales, bias: b, input: input, output: output, kernel: kernel)
+            self.init(conv, inputChannels: inputChannels, weights: q.weights, weightScales: q.scales, bias: b, input: input, output: output, outputPixels: outputPixels, kernel: kernel)
         } else {
-            self.init(conv, inputChannels: inputChannels, weights: q.weights, weightScales: q.scales, bias: nil, input: input, output: output, kernel: kernel)
+            self.init(conv, inputChannels: inputChannels, weights: q.weights, weightScales: q.scales, bias: nil, input: input, output: output, outputPixels: outputPixels, kernel: kernel)
         }
     }
 }

@@ -74,9 +74,11 @@ struct Int8LayerTests {
             let expected = (0..<y.count).map { Int8Reference.requantize(sums[$0], multipliers[$0 / (y.h * y.w)], zp: out.zeroPoint, range: range) }
             lowHits += expected.filter { Int8Reference.value($0, signed: out.signed) == range.lowerBound }.count
             highHits += expected.filter { Int8Reference.value($0, signed: out.signed) == range.upperBound }.count
+            // Made as the runner makes them (the output's pixels known: a 1-pixel 1x1 layer keeps
+            // its weights unpacked) and, for the linear case, without the pixels (packed anyway).
             let w = weights.withUnsafeBufferPointer { wp in weightScales.withUnsafeBufferPointer { sp in bias.withUnsafeBufferPointer { bp in
                 Int8ConvWeights(c.conv, inputChannels: x.c, weights: wp.baseAddress!, weightScales: sp.baseAddress!, bias: bp.baseAddress!,
-                                input: c.input, output: out, kernel: kernel)
+                                input: c.input, output: out, outputPixels: act == nil ? nil : y.h * y.w, kernel: kernel)
             } } }
             for threads in [1, 2] {
                 let pool = ThreadPool(threads: threads)
