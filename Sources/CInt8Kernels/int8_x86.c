@@ -13,32 +13,41 @@ static inline int32_t load32(const void *p) {
     return v;
 }
 
-// AVX-512 VNNI, 8 x 48: 24 zmm accumulators (8 rows x 3 vectors of 16 columns), 3 B vectors, one
-// broadcast of A. Per group of 4 k: each B vector holds 16 columns x 4 k (uint8), each row's 4
-// weights (int8) are broadcast as one int32, and vpdpbusd adds the four u8 x s8 products of each
-// column into its int32 lane (no intermediate saturation).
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c) {
+// AVX-512 VNNI, 8 x (16 x NV): 8 x NV zmm accumulators (24 for the whole 8 x 48 tile), NV B
+// vectors, one broadcast of A. Per group of 4 k: each B vector holds 16 columns x 4 k (uint8), each
+// row's 4 weights (int8) are broadcast as one int32, and vpdpbusd adds the four u8 x s8 products
+// of each column into its int32 lane (no intermediate saturation). B is always packed 48 columns
+// wide (192 bytes a group); NV < 3 reads the first 16 x NV of them (a panel's last columns) and
+// writes the first 16 x NV of each 48-int32 row of c.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+static inline void vnni_8xnv(long kq, const int8_t *a, const uint8_t *b, int32_t *c, const int nv) {
     __m512i acc[8][3];
     for (int r = 0; r < 8; r++)
         for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_si512();
     for (long p = 0; p < kq; p++) {
         __m512i b0 = _mm512_loadu_si512((const void *)b);
-        __m512i b1 = _mm512_loadu_si512((const void *)(b + 64));
-        __m512i b2 = _mm512_loadu_si512((const void *)(b + 128));
+        __m512i b1 = nv > 1 ? _mm512_loadu_si512((const void *)(b + 64)) : b0;
+        __m512i b2 = nv > 2 ? _mm512_loadu_si512((const void *)(b + 128)) : b0;
 #pragma clang loop unroll(full)
         for (int r = 0; r < 8; r++) {
             __m512i ar = _mm512_set1_epi32(load32(a + 4 * r));
             acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, ar);
-            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, ar);
-            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, ar);
+            if (nv > 1) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, ar);
+            if (nv > 2) acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, ar);
         }
         a += 32;
         b += 192;
     }
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 3; v++) _mm512_storeu_si512((void *)(c + r * 48 + v * 16), acc[r][v]);
+        for (int v = 0; v < nv; v++) _mm512_storeu_si512((void *)(c + r * 48 + v * 16), acc[r][v]);
 }
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { vnni_8xnv(kq, a, b, c, 3); }
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+void socprof_i8_kernel_vnni_8x32(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { vnni_8xnv(kq, a, b, c, 2); }
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { vnni_8xnv(kq, a, b, c, 1); }
 
 // AVX2, 6 x 16, exact: vpmaddubsw would add two u8 x s8 products in int16 with saturation
 // (255 * 127 * 2 > 32767), so B is widened to int16 instead (vpmovzxbw, 8 columns x 2 k per
@@ -84,7 +93,10 @@ void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long c
             f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
             f = _mm512_add_ps(f, magic);
             __m512i q = _mm512_add_epi32(_mm512_castps_si512(f), vzp);
-            _mm512_mask_cvtepi32_storeu_epi8(dst + j, m, q);  // vpmovdb: the low byte of each lane
+            // vpmovdb (the low byte of each lane) to a register, then a byte store, masked only
+            // for a tail: vpmovdb to memory and masked stores are slow on Zen 4.
+            if (cols - j >= 16) _mm_storeu_si128((__m128i *)(dst + j), _mm512_cvtepi32_epi8(q));
+            else _mm_mask_storeu_epi8(dst + j, m, _mm512_cvtepi32_epi8(q));
         }
     }
 }
@@ -119,6 +131,8 @@ void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long col
 
 #else
 void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_kernel_vnni_8x32(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
 void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                                const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {

@@ -1,3 +1,4 @@
+import CInt8Kernels
 import Networks
 
 extension Int8LayerKernels {
@@ -10,7 +11,7 @@ extension Int8LayerKernels {
                                  y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         precondition(isDepthwise(w.conv, inputChannels: x.c) && workspaces.count >= pool.count)
         var job = DepthwiseJob(w: w, input: input, x: x, output: output, y: y, range: w.output.clampRange(activation),
-                               threads: pool.count, workspaces: workspaces)
+                               threads: pool.count, workspaces: workspaces, plan: DepthwiseJob.avx512Plan(w, x: x, y: y))
         pool.run(&job)
     }
 
@@ -21,12 +22,48 @@ extension Int8LayerKernels {
         let range: ClosedRange<Int32>
         let threads: Int
         let workspaces: [Int8GEMM.Workspace]
+        let plan: socprof_dw_plan?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }
 
         /// Strides 1 and 2 run on padded planes (`paddedWork`), whose float sums are exact while
         /// |sum| < 2^22 (255 x 127 per tap); others row by row.
         func work(_ t: Int) {
-            if w.conv.strideW <= 2 && 255 * 127 * w.conv.kernelH * w.conv.kernelW < 1 << 22 { paddedWork(t) } else { rowWork(t) }
+            if let plan {
+                avx512Work(t, plan)
+            } else if 255 * 127 * w.conv.kernelH * w.conv.kernelW < 1 << 22 && w.conv.strideW <= 2 {
+                paddedWork(t)
+            } else {
+                rowWork(t)
+            }
+        }
+
+        /// The plan of `socprof_dw_u8_avx512`, where it runs: the CPUs that run the VNNI kernel,
+        /// one stride both ways, and sums exact in Float (255 x 127 x taps < 2^22).
+        static func avx512Plan(_ w: Int8ConvWeights, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
+            let conv = w.conv
+            guard w.kernel == .vnni, conv.strideH == conv.strideW, 255 * 127 * conv.kernelH * conv.kernelW < 1 << 22 else { return nil }
+            var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
+                                         stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
+            var plan = socprof_dw_plan()
+            return socprof_dw_plan_make(&shape, &plan) != 0 ? plan : nil
+        }
+
+        /// AVX-512: `socprof_dw_u8_avx512` on each channel, the same exact float sums as
+        /// `paddedWork` on a plane per phase of the stride.
+        func avx512Work(_ t: Int, _ plan: socprof_dw_plan) {
+            var plan = plan
+            let ws = workspaces[t]
+            ws.reserve(bBytes: plan.scratch * 4 + 64, rowBytes: 0)
+            let scratch = ws.b.assumingMemoryBound(to: Float.self)
+            let flip: UInt8 = w.input.signed ? 0x80 : 0
+            let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
+            let taps = w.conv.kernelH * w.conv.kernelW
+            var first: Int32 = 1
+            for ch in ThreadPool.share(x.c, part: t, of: threads) {
+                socprof_dw_u8_avx512(&plan, input + ch * x.h * x.w, flip, zf, w.weights + ch * taps, w.bias[ch], w.multipliers[ch],
+                                     w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, first, output + ch * y.h * y.w)
+                first = 0
+            }
         }
 
         /// Each output row summed in int32 over the taps inside the plane, requantized a row at a time.

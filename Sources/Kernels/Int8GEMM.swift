@@ -189,7 +189,7 @@ public enum Int8GEMM {
                     var q = 0
                     while q * nr < nbb {
                         let cols = min(nr, nbb - q * nr), j = jc + q * nr
-                        kernel.tile(kq: kq, a: ap, b: UnsafeRawPointer(ws.b + q * panelB), c: ws.tile)
+                        kernel.tile(kq: kq, a: ap, b: UnsafeRawPointer(ws.b + q * panelB), c: ws.tile, columns: cols)
                         switch output {
                         case .requantized(let c, let ldc, let rq):
                             kernel.requantize(ws.tile, ldacc: nr, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,

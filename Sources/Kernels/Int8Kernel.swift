@@ -90,10 +90,21 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
 
     /// Runs the microkernel on one packed A panel and one packed B panel: `kq` groups of k, the
     /// MR x NR int32 tile into `c` (NR a row).
+    /// `columns` (at most NR): the columns of the tile that are wanted; the VNNI kernel computes
+    /// only the first 16 or 32 when no more are (the others leave the rest of each row of `c` as
+    /// it was), the others all NR.
     @inline(__always)
-    func tile(kq: Int, a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Int32>) {
+    func tile(kq: Int, a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutablePointer<Int32>, columns: Int = .max) {
         switch self {
-        case .vnni: socprof_i8_kernel_vnni_8x48(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), c)
+        case .vnni:
+            let a = a.assumingMemoryBound(to: Int8.self), b = b.assumingMemoryBound(to: UInt8.self)
+            if columns <= 16 {
+                socprof_i8_kernel_vnni_8x16(kq, a, b, c)
+            } else if columns <= 32 {
+                socprof_i8_kernel_vnni_8x32(kq, a, b, c)
+            } else {
+                socprof_i8_kernel_vnni_8x48(kq, a, b, c)
+            }
         case .avx2: socprof_i8_kernel_avx2_6x16(kq, a.assumingMemoryBound(to: Int16.self), b.assumingMemoryBound(to: UInt8.self), c)
         case .sdot: socprof_i8_kernel_sdot_8x12(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: Int8.self), c)
         case .smull: socprof_i8_kernel_smull_4x4(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: Int8.self), c)

@@ -101,6 +101,12 @@ public enum LayerKernels {
     public static func depthwise(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
                                  y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool,
                                  workspaces: [GEMM.Workspace] = []) {
+        if workspaces.count >= pool.count, let plan = DepthwiseAVX512Job.plan(conv, x: x, y: y) {
+            var job = DepthwiseAVX512Job(conv: conv, input: input, x: x, output: output, y: y, weights: w.weights, bias: w.bias,
+                                         activation: activation, threads: pool.count, workspaces: workspaces, plan: plan)
+            pool.run(&job)
+            return
+        }
         let layout = DepthwisePaddedJob.Layout(conv: conv, x: x, y: y)
         if workspaces.count >= pool.count && layout.scratchCount <= GEMM.Workspace.scratchCount {
             var job = DepthwisePaddedJob(conv: conv, layout: layout, input: input, x: x, output: output, y: y, weights: w.weights,

@@ -46,6 +46,12 @@ struct Int8LayerTests {
         .init(label: "depthwise 5x5 pad 2, 37 wide", inC: 6, h: 9, w: 37, conv: Convolution(outputChannels: 6, kernel: 5, stride: 1, padding: .same(2), groups: 6), input: u37),
         .init(label: "depthwise 3x3 stride 2 pad 1, 40 wide", inC: 5, h: 8, w: 40, conv: Convolution(outputChannels: 5, kernel: 3, stride: 2, padding: .same(1), groups: 5), input: s3),
         .init(label: "depthwise 4x4 stride 2 pad 0, 35 wide", inC: 3, h: 7, w: 35, conv: Convolution(outputChannels: 3, kernel: 4, stride: 2, groups: 3), input: u128),
+        // Outputs 12 or more wide: AVX-512's four-row blocks (rows past the plane in the last block),
+        // stride 1 with and without padding, stride 2 with MobileNet's right-and-bottom padding.
+        .init(label: "depthwise 3x3 pad 1, 30 wide, 11 rows", inC: 5, h: 11, w: 30, conv: Convolution(outputChannels: 5, kernel: 3, stride: 1, padding: .same(1), groups: 5), input: u37),
+        .init(label: "depthwise 3x3 no padding, 33 wide", inC: 3, h: 9, w: 33, conv: Convolution(outputChannels: 3, kernel: 3, groups: 3), input: s3),
+        .init(label: "depthwise 3x3 stride 2 asymmetric pad, 27 wide", inC: 4, h: 13, w: 27,
+              conv: Convolution(outputChannels: 4, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 4), input: u128),
         // Stride 3: the row-by-row kernel.
         .init(label: "depthwise 3x3 stride 3 pad 1", inC: 4, h: 10, w: 20, conv: Convolution(outputChannels: 4, kernel: 3, stride: 3, padding: .same(1), groups: 4), input: u37),
     ]

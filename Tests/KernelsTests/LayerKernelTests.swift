@@ -97,7 +97,12 @@ struct LayerKernelTests {
         ConvCase(inC: 3, h: 1, w: 1, outC: 3, k: 3, stride: 2, pad: .same(1), groups: 3, act: .relu),
         ConvCase(inC: 5, h: 17, w: 70, outC: 5, k: 3, stride: 2, pad: .same(1), groups: 5, act: .relu6),
         ConvCase(inC: 3, h: 11, w: 30, outC: 3, k: 3, stride: 1, pad: .same(1), groups: 3, act: nil),
-        // A plane too big for a workspace: the direct kernel (and a thread without a channel).
+        // Outputs 12 or more wide (AVX-512's four-row blocks): stride 1 without padding, stride 2
+        // with right-and-bottom padding on an odd plane.
+        ConvCase(inC: 3, h: 9, w: 33, outC: 3, k: 3, stride: 1, pad: .none, groups: 3, act: .relu),
+        ConvCase(inC: 4, h: 13, w: 27, outC: 4, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 4, act: .relu6),
+        // A large plane (too big for a workspace but for AVX-512's row ring; the direct kernel
+        // without workspaces below), and a thread without a channel.
         ConvCase(inC: 2, h: 640, w: 640, outC: 2, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
         // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).
         ConvCase(inC: 64, h: 14, w: 14, outC: 128, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),

@@ -32,6 +32,10 @@ int socprof_i8_cpu_features(void);
 void socprof_i8_kernel_ref_4x8(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
 /// x86-64 AVX-512 VNNI (vpdpbusd): MR 8, NR 48, G 4, B uint8.
 void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
+/// The same kernel on the first 32 or 16 columns of a panel packed 48 wide (for a panel's last
+/// columns): c keeps its 48 int32 a row, of which the first 32 or 16 are written.
+void socprof_i8_kernel_vnni_8x32(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
+void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
 /// x86-64 AVX2 (vpmovzxbw + vpmaddwd, exact): MR 6, NR 16, G 2, A int16, B uint8.
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c);
 /// aarch64 Armv8.2 dot product (sdot): MR 8, NR 12, G 4, B int8.
@@ -64,5 +68,50 @@ void socprof_i8_requant_neon(const int32_t *acc, long ldacc, long rows, long col
 /// `p` of each panel: panel q gets, at dst + q * panel_bytes, for column jj < nr and t < g, the
 /// byte rows[t][q * nr + jj] ^ flip (0 ^ flip past `cols`). `panel_bytes` = kq * nr * g.
 void socprof_i8_pack_group(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
+
+/// Depthwise convolution of one channel (AVX-512, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an
+/// empty stub elsewhere): the input plane `h` x `w`, the output `oh` x `ow`, a `kh` x `kw` filter
+/// moved `stride` pixels both ways, `pt` rows and `pl` columns of padding before the plane (and
+/// whatever the output needs after it), all padding zero (the zero point for int8).
+typedef struct {
+    long h, w, oh, ow, kh, kw, stride, pt, pl;
+} socprof_dw_shape;
+
+#define SOCPROF_DW_MAX_TAPS 64
+
+/// How the depthwise functions lay out one shape, worked out once per layer (depthwise_x86.c
+/// describes both ways):
+/// - `blocked` (3x3, stride 1 or 2, output 12 or more wide): a ring of `ring` padded input rows,
+///   each `stride` x `hw` floats (the column phases side by side);
+/// - otherwise the sweep: s x s sub-planes (padded row R, padded column C go to sub-plane
+///   (R % s, C % s), row R / s, column C / s; `hw` columns a row, `hh` rows, `sub` floats apart),
+///   a padded row at `row` (s > 2), the `n` sums at `sums` (row oy of the output at oy * hw),
+///   and each tap's offset from a position to the float it reads.
+typedef struct {
+    socprof_dw_shape shape;
+    long blocked, ring;
+    long hw, hh, sub, row, sums, n;
+    /// Floats of scratch the functions need (64-byte aligned is best).
+    long scratch;
+    long off[SOCPROF_DW_MAX_TAPS];
+} socprof_dw_plan;
+
+/// Fills `plan` for `shape`; 0 when the filter has more than SOCPROF_DW_MAX_TAPS taps or a size,
+/// a plane or a stride is below 1.
+int socprof_dw_plan_make(const socprof_dw_shape *shape, socprof_dw_plan *plan);
+
+/// The quantized depthwise convolution of one channel: each input byte becomes the exact float
+/// (byte ^ flip) - zf (its value less the zero point), laid out on zero-padded planes, one per
+/// (row, column) phase of the stride, so that each tap reads consecutive floats; the sums over
+/// the taps are exact (every partial sum is an integer below 2^22 when 255 x 127 x taps < 2^22),
+/// then requantized as `socprof_i8_requant_ref` does with `bias` as the row's addend:
+/// the same bytes as the int32 loops. `zero`: clear the scratch first (the first channel of a
+/// layer on this scratch: later channels leave the padding as they found it).
+void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8_t flip, float zf, const int8_t *weights,
+                          int32_t bias, float scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero, uint8_t *dst);
+/// The same in fp32: dst = min(max(bias + the taps in (ky, kx) order, fused multiply-adds, lo), hi),
+/// with `taps` kh x kw floats.
+void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
+                           float *scratch, int zero, float *dst);
 
 #endif

@@ -1,0 +1,292 @@
+// Depthwise convolution of one channel with AVX-512 (x86-64), int8 and fp32, any kernel size and
+// stride (the same both ways): see CInt8Kernels.h. Empty stubs elsewhere.
+//
+// Two ways, chosen per shape by socprof_dw_plan_make:
+// - blocked (3x3, stride 1 or 2, outputs 12 or more wide: MobileNet's layers down to 14x14): four
+//   output rows and 16 columns at a time. The padded input rows (the stride's two column phases
+//   side by side for stride 2) are converted into a ring of rows just before the rows that read
+//   them, so that everything stays in L1; each loaded vector is multiplied into every output row
+//   it serves (18 loads for 36 FMAs at stride 1, 27 at stride 2: zmm loads, not FMAs, bound a
+//   load per FMA on Zen 4), and the sums go from registers to the output.
+// - the sweep (any other shape, small planes included): the whole padded plane, one per phase of
+//   the stride, so that every tap reads consecutive floats at position p = oy * hw + ox plus a
+//   fixed offset; one sweep of four accumulators covers the channel with no waste on narrow rows,
+//   into a row of sums per output row, then the output.
+// Each sum is init + the taps in (ky, kx) order, fused multiply-adds, both ways.
+#include "CInt8Kernels.h"
+#include "requant_ref.h"
+
+static long round16(long x) { return (x + 15) / 16 * 16; }
+
+int socprof_dw_plan_make(const socprof_dw_shape *g, socprof_dw_plan *l) {
+    long s = g->stride, kh = g->kh, kw = g->kw;
+    if (s < 1 || kh < 1 || kw < 1 || kh * kw > SOCPROF_DW_MAX_TAPS || g->h < 1 || g->w < 1 || g->oh < 1 || g->ow < 1) return 0;
+    *l = (socprof_dw_plan){0};
+    l->shape = *g;
+    l->blocked = kh == 3 && kw == 3 && (s == 1 || s == 2) && g->ow >= 12;
+    if (l->blocked) {
+        long need;
+        if (s == 1) {
+            need = round16(g->ow) + 2;
+            if (g->pl + g->w + 16 > need) need = g->pl + g->w + 16;
+            l->ring = 8;
+        } else {
+            long pe = g->pl & 1, ce = (g->pl - pe) / 2, co = (g->pl + pe) / 2;
+            need = round16(g->ow) + 1;
+            if (ce + (g->w + 1) / 2 + 16 > need) need = ce + (g->w + 1) / 2 + 16;
+            if (co + g->w / 2 + 16 > need) need = co + g->w / 2 + 16;
+            l->ring = 16;
+        }
+        l->hw = round16(need);
+        l->scratch = l->ring * s * l->hw + 64;
+        return 1;
+    }
+    long wp = g->pl + g->w, need = (g->ow - 1) * s + kw;
+    if (need > wp) wp = need;
+    long hp = g->pt + g->h, needh = (g->oh - 1) * s + kh;
+    if (needh > hp) hp = needh;
+    l->hw = (wp + s - 1) / s;
+    l->hh = (hp + s - 1) / s;
+    if (g->oh + (kh - 1) / s > l->hh) l->hh = g->oh + (kh - 1) / s;
+    l->hh += 1;
+    l->sub = l->hh * l->hw + 64;
+    l->row = s * s * l->sub;
+    l->sums = l->row + s * l->hw + 64;
+    l->n = g->oh * l->hw;
+    l->scratch = l->sums + (l->n + 63) / 64 * 64 + 64;
+    for (long ky = 0; ky < kh; ky++)
+        for (long kx = 0; kx < kw; kx++)
+            l->off[ky * kw + kx] = ((ky % s) * s + kx % s) * l->sub + (ky / s) * l->hw + kx / s;
+    return 1;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define DW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define DW_INLINE __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline
+
+static inline __mmask16 dw_mask(long left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1); }
+
+DW_INLINE void dw_zero(float *p, long n) {
+    for (long j = 0; j < n; j += 16) _mm512_mask_storeu_ps(p + j, dw_mask(n - j), _mm512_setzero_ps());
+}
+
+// Where a channel comes from: bytes (int8: value = (byte ^ flip) - zf, exact in Float) or floats.
+typedef struct {
+    const uint8_t *u8;
+    const float *f32;
+    __m512i flip;
+    __m512 zf;
+} dw_source;
+
+// Columns j ..< j + 16 of input row iy as floats, lanes from `left` on 0.
+DW_INLINE __m512 dw_load(const dw_source *src, int u8, long w, long iy, long j, long left) {
+    __mmask16 m = dw_mask(left);
+    if (u8) {
+        __m512i v = _mm512_xor_si512(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src->u8 + iy * w + j)), src->flip);
+        return _mm512_maskz_sub_ps(m, _mm512_cvtepi32_ps(v), src->zf);
+    }
+    return _mm512_maskz_loadu_ps(m, src->f32 + iy * w + j);
+}
+
+// Input row iy, padded, into `d0` (stride 1: padded column C at d0[C]) or split into its column
+// phases (stride 2: padded column C at d0[C / 2] when C is even, d1[C / 2] when odd). Columns past
+// the row get zeros, up to 15 floats on (in the row's padding, or in rows written after it):
+// unmasked stores, as masked ones are slow on Zen 4. The columns before pl are left as they are
+// (zero).
+DW_INLINE void dw_fill(const socprof_dw_shape *g, const dw_source *src, int u8, long iy, float *d0, float *d1) {
+    long w = g->w;
+    if (g->stride == 1) {
+        for (long j = 0; j < w; j += 16) _mm512_storeu_ps(d0 + g->pl + j, dw_load(src, u8, w, iy, j, w - j));
+        return;
+    }
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    // Even input columns go to phase pe = pl & 1 from column ce, odd ones to the other from co.
+    long pe = g->pl & 1, ce = (g->pl - pe) / 2, co = (g->pl + pe) / 2;
+    float *de = (pe ? d1 : d0) + ce, *dodd = (pe ? d0 : d1) + co;
+    long evens = (w + 1) / 2, odds = w / 2;
+    for (long k = 0; k < evens; k += 16) {
+        __m512 x0 = dw_load(src, u8, w, iy, 2 * k, w - 2 * k);
+        __m512 x1 = w - 2 * k > 16 ? dw_load(src, u8, w, iy, 2 * k + 16, w - 2 * k - 16) : _mm512_setzero_ps();
+        _mm512_storeu_ps(de + k, _mm512_maskz_permutex2var_ps(dw_mask(evens - k), x0, even, x1));
+        if (k < odds) _mm512_storeu_ps(dodd + k, _mm512_maskz_permutex2var_ps(dw_mask(odds - k), x0, odd, x1));
+    }
+}
+
+// Where the sums go: requantized to bytes (int8) or clamped floats.
+typedef struct {
+    uint8_t *u8;
+    float *f32;
+    __m512i bias, zp;    // int8: the bias (int32) and zero point less the rounding constant's bits
+    __m512 scale, lo, hi, magic;
+} dw_sink;
+
+// Output row oy, columns ox ..< min(ox + 16, ow).
+DW_INLINE void dw_emit(const dw_sink *out, int u8, long ow, long oy, long ox, __m512 sum) {
+    long left = ow - ox;
+    if (u8) {
+        // The sums are integers below 2^22: converted exactly, then requantized as the GEMM's.
+        __m512i x = _mm512_add_epi32(_mm512_cvtps_epi32(sum), out->bias);
+        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), out->scale);
+        f = _mm512_min_ps(_mm512_max_ps(f, out->lo), out->hi);
+        // vpmovdb to a register, then the bytes (vpmovdb to memory is slow on Zen 4).
+        __m128i b = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_castps_si512(_mm512_add_ps(f, out->magic)), out->zp));
+        uint8_t *d = out->u8 + oy * ow + ox;
+        if (left >= 16) _mm_storeu_si128((__m128i *)d, b);
+        else _mm_mask_storeu_epi8(d, dw_mask(left), b);
+    } else {
+        __m512 f = _mm512_min_ps(_mm512_max_ps(sum, out->lo), out->hi);
+        float *d = out->f32 + oy * ow + ox;
+        if (left >= 16) _mm512_storeu_ps(d, f);
+        else _mm512_mask_storeu_ps(d, dw_mask(left), f);
+    }
+}
+
+// The blocked way (see the top of the file).
+DW_INLINE void dw_blocked(const socprof_dw_plan *l, const dw_source *src, int u8, const float *taps, float init,
+                          const dw_sink *out, float *ring) {
+    const socprof_dw_shape *g = &l->shape;
+    long s = g->stride, hw = l->hw, slot = s * hw, mask = l->ring - 1;
+    long oh = g->oh, ow = g->ow;
+    __m512 w[9];
+    for (int t = 0; t < 9; t++) w[t] = _mm512_set1_ps(taps[t]);
+    long next = 0;  // the next padded row to put in the ring
+    for (long oy = 0; oy < oh; oy += 4) {
+        long last = (oy + 3) * s + 2;
+        for (; next <= last; next++) {
+            float *d = ring + (next & mask) * slot;
+            long iy = next - g->pt;
+            if (iy >= 0 && iy < g->h) dw_fill(g, src, u8, iy, d, d + hw);
+            else dw_zero(d, slot);
+        }
+        const float *rp[9];
+        for (long j = 0; j < 9; j++) rp[j] = ring + ((oy * s + j) & mask) * slot;
+        for (long ox = 0; ox < ow; ox += 16) {
+            __m512 a[4];
+            for (int m = 0; m < 4; m++) a[m] = _mm512_set1_ps(init);
+            if (s == 1) {
+#pragma clang loop unroll(full)
+                for (int j = 0; j < 6; j++) {
+                    const float *q = rp[j] + ox;
+                    __m512 v0 = _mm512_loadu_ps(q), v1 = _mm512_loadu_ps(q + 1), v2 = _mm512_loadu_ps(q + 2);
+#pragma clang loop unroll(full)
+                    for (int m = 3; m >= 0; m--) {
+                        int ky = j - m;
+                        if (ky < 0 || ky > 2) continue;
+                        a[m] = _mm512_fmadd_ps(v0, w[ky * 3], a[m]);
+                        a[m] = _mm512_fmadd_ps(v1, w[ky * 3 + 1], a[m]);
+                        a[m] = _mm512_fmadd_ps(v2, w[ky * 3 + 2], a[m]);
+                    }
+                }
+            } else {
+                // Padded row 2(oy + m) + ky; kx 0, 1, 2 read the even phase at ox, the odd one at
+                // ox, the even one at ox + 1.
+#pragma clang loop unroll(full)
+                for (int j = 0; j < 9; j++) {
+                    const float *q = rp[j] + ox;
+                    __m512 v0 = _mm512_loadu_ps(q), v1 = _mm512_loadu_ps(q + hw), v2 = _mm512_loadu_ps(q + 1);
+#pragma clang loop unroll(full)
+                    for (int m = 3; m >= 0; m--) {
+                        int ky = j - 2 * m;
+                        if (ky < 0 || ky > 2) continue;
+                        a[m] = _mm512_fmadd_ps(v0, w[ky * 3], a[m]);
+                        a[m] = _mm512_fmadd_ps(v1, w[ky * 3 + 1], a[m]);
+                        a[m] = _mm512_fmadd_ps(v2, w[ky * 3 + 2], a[m]);
+                    }
+                }
+            }
+            for (int m = 0; m < 4; m++)
+                if (oy + m < oh) dw_emit(out, u8, ow, oy + m, ox, a[m]);
+        }
+    }
+}
+
+// The sweep (see the top of the file).
+DW_INLINE void dw_sweep(const socprof_dw_plan *l, const dw_source *src, int u8, const float *taps, float init,
+                        const dw_sink *out, float *scratch) {
+    const socprof_dw_shape *g = &l->shape;
+    long s = g->stride, count = g->kh * g->kw;
+    for (long iy = 0; iy < g->h; iy++) {
+        long r = g->pt + iy;
+        if (s <= 2) {
+            // Row r of phase (r % s, c) starts at scratch + (r % s * s + c) * sub + r / s * hw.
+            float *d0 = scratch + (r % s) * s * l->sub + (r / s) * l->hw;
+            dw_fill(g, src, u8, iy, d0, d0 + l->sub);
+        } else {
+            float *row = scratch + l->row;
+            for (long j = 0; j < g->w; j += 16) _mm512_mask_storeu_ps(row + g->pl + j, dw_mask(g->w - j), dw_load(src, u8, g->w, iy, j, g->w - j));
+            for (long b = 0; b < s; b++) {
+                float *d = scratch + ((r % s) * s + b) * l->sub + (r / s) * l->hw;
+                for (long j = 0; j < l->hw; j++) d[j] = row[j * s + b];
+            }
+        }
+    }
+    const long *off = l->off;
+    float *sums = scratch + l->sums;
+    long p = 0;
+    for (; p + 64 <= l->n; p += 64) {
+        __m512 a0 = _mm512_set1_ps(init), a1 = a0, a2 = a0, a3 = a0;
+        for (long t = 0; t < count; t++) {
+            const float *q = scratch + off[t] + p;
+            __m512 wv = _mm512_set1_ps(taps[t]);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(q), wv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16), wv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 32), wv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 48), wv, a3);
+        }
+        _mm512_storeu_ps(sums + p, a0);
+        _mm512_storeu_ps(sums + p + 16, a1);
+        _mm512_storeu_ps(sums + p + 32, a2);
+        _mm512_storeu_ps(sums + p + 48, a3);
+    }
+    for (; p < l->n; p += 16) {
+        __m512 a0 = _mm512_set1_ps(init);
+        for (long t = 0; t < count; t++) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(scratch + off[t] + p), _mm512_set1_ps(taps[t]), a0);
+        _mm512_storeu_ps(sums + p, a0);
+    }
+    for (long oy = 0; oy < g->oh; oy++)
+        for (long ox = 0; ox < g->ow; ox += 16) dw_emit(out, u8, g->ow, oy, ox, _mm512_loadu_ps(sums + oy * l->hw + ox));
+}
+
+DW_INLINE void dw_channel(const socprof_dw_plan *l, const dw_source *src, int u8, const float *taps, float init,
+                          const dw_sink *out, float *scratch, int zero) {
+    // The padding is zero, and stays so: later channels write only where the input goes.
+    if (zero) dw_zero(scratch, l->scratch);
+    if (l->blocked) dw_blocked(l, src, u8, taps, init, out, scratch);
+    else dw_sweep(l, src, u8, taps, init, out, scratch);
+}
+
+DW_TARGET
+void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8_t flip, float zf, const int8_t *weights,
+                          int32_t bias, float scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero, uint8_t *dst) {
+    long count = plan->shape.kh * plan->shape.kw;
+    float taps[SOCPROF_DW_MAX_TAPS];
+    for (long t = 0; t < count; t++) taps[t] = (float)weights[t];
+    dw_source in = {.u8 = src, .flip = _mm512_set1_epi32(flip), .zf = _mm512_set1_ps(zf)};
+    dw_sink out = {.u8 = dst, .bias = _mm512_set1_epi32(bias), .zp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS),
+                   .scale = _mm512_set1_ps(scale), .lo = _mm512_set1_ps((float)(lo - zp)), .hi = _mm512_set1_ps((float)(hi - zp)),
+                   .magic = _mm512_set1_ps(SOCPROF_I8_MAGIC)};
+    dw_channel(plan, &in, 1, taps, 0, &out, scratch, zero);
+}
+
+DW_TARGET
+void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
+                           float *scratch, int zero, float *dst) {
+    dw_source in = {.f32 = src};
+    dw_sink out = {.f32 = dst, .lo = _mm512_set1_ps(lo), .hi = _mm512_set1_ps(hi)};
+    dw_channel(plan, &in, 0, taps, bias, &out, scratch, zero);
+}
+
+#else
+void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8_t flip, float zf, const int8_t *weights,
+                          int32_t bias, float scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero, uint8_t *dst) {
+    (void)plan; (void)src; (void)flip; (void)zf; (void)weights; (void)bias; (void)scale; (void)zp; (void)lo; (void)hi;
+    (void)scratch; (void)zero; (void)dst;
+}
+void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
+                           float *scratch, int zero, float *dst) {
+    (void)plan; (void)src; (void)taps; (void)bias; (void)lo; (void)hi; (void)scratch; (void)zero; (void)dst;
+}
+#endif

@@ -1,0 +1,50 @@
+import CInt8Kernels
+import Networks
+
+extension LayerKernels {
+    /// Depthwise convolution with AVX-512 (x86-64 CPUs that run the int8 VNNI kernel, whose
+    /// features it needs): `socprof_dw_f32_avx512` on each channel, channels split between
+    /// threads. The input is laid out on zero-padded planes, one per phase of the stride, so that
+    /// every tap of every output reads consecutive floats and one sweep of four independent
+    /// accumulators covers the channel; each sum is the bias plus its taps in (ky, kx) order, as
+    /// `DepthwisePaddedJob`'s.
+    struct DepthwiseAVX512Job: PoolJob {
+        let conv: Convolution
+        let input: UnsafePointer<Float>, x: TensorShape
+        let output: UnsafeMutablePointer<Float>, y: TensorShape
+        let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+        let activation: Activation?
+        let threads: Int
+        let workspaces: [GEMM.Workspace]
+        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseAVX512Job.self).pointee.work(t) }
+
+        let plan: socprof_dw_plan
+
+        /// The plan for the layer where this CPU runs it: AVX-512 with VNNI, one stride both ways,
+        /// at most SOCPROF_DW_MAX_TAPS taps, and a scratch that fits in a GEMM workspace.
+        static func plan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
+            guard Int8Kernel.vnni.isSupported, conv.strideH == conv.strideW else { return nil }
+            var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
+                                         stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
+            var plan = socprof_dw_plan()
+            guard socprof_dw_plan_make(&shape, &plan) != 0, plan.scratch <= GEMM.Workspace.scratchCount else { return nil }
+            return plan
+        }
+
+        func work(_ t: Int) {
+            var plan = plan
+            let taps = conv.kernelH * conv.kernelW
+            let (lo, hi): (Float, Float) = switch activation {
+            case .none: (-.infinity, .infinity)
+            case .relu: (0, .infinity)
+            case .relu6: (0, 6)
+            }
+            var first: Int32 = 1
+            for ch in ThreadPool.share(x.c, part: t, of: threads) {
+                socprof_dw_f32_avx512(&plan, input + ch * x.h * x.w, weights + ch * taps, bias?[ch] ?? 0, lo, hi,
+                                      workspaces[t].scratch, first, output + ch * y.h * y.w)
+                first = 0
+            }
+        }
+    }
+}
