@@ -16,12 +16,19 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     case depthwise
     /// One output pixel of a 1x1 convolution, or a fully connected layer: dot products.
     case matrixVector = "matrix-vector"
+    /// Few input channels (a network's first layer, on the image's channels), fp32, on x86-64
+    /// CPUs with AVX-512 and VNNI (`DirectConvolution.available`): a direct kernel on padded input
+    /// rows (`DirectConvolution`), where the im2col GEMM has a short K and packs a B operand as
+    /// large as the output for every image.
+    case direct
 
     /// Which algorithms convolutions may use: `SOCPROF_CONV_ALGORITHM` (`auto`, `gemm` or `winograd`).
     public enum Policy: String, Sendable, CaseIterable {
-        /// Winograd where it measured faster (`winogradWins`), the GEMM elsewhere.
+        /// Winograd where it measured faster (`winogradWins`), the direct kernel where it applies
+        /// (`directApplies`), the GEMM elsewhere.
         case auto
-        /// Never Winograd: the GEMM (or the depthwise and matrix-vector kernels) everywhere.
+        /// Neither Winograd nor the direct kernel: the GEMM (or the depthwise and matrix-vector
+        /// kernels) everywhere.
         case gemm
         /// Winograd for every 3x3 stride-1 ungrouped convolution.
         case winograd
@@ -58,11 +65,11 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// The algorithm for a convolution from `x` to `y` under `policy`.
     public static func choose(_ conv: Convolution, input x: TensorShape, output y: TensorShape, policy: Policy = .current) -> ConvAlgorithm {
         let other = withoutWinograd(conv, inputChannels: x.c, outputPixels: y.h * y.w)
-        guard other == .im2col, winogradApplies(conv) else { return other }
         switch policy {
-        case .winograd: return .winograd
-        case .auto: return winogradWins(conv, input: x, output: y) ? .winograd : .im2col
-        case .gemm: return .im2col
+        case .gemm: return other
+        case .winograd where other == .im2col && winogradApplies(conv): return .winograd
+        case .auto where other == .im2col && winogradApplies(conv) && winogradWins(conv, input: x, output: y): return .winograd
+        case .winograd, .auto: return directApplies(conv, input: x, output: y) ? .direct : other
         }
     }
 
@@ -78,8 +85,8 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     }
 
     /// Layer `i` of `network`'s algorithm under `policy`: nil for layers that are neither
-    /// convolutions nor fully connected. Winograd is for fp32 layers only: int8 and int8-weights
-    /// layers run the others (the int8 kernels have the same four).
+    /// convolutions nor fully connected. Winograd and the direct kernel are for fp32 layers only:
+    /// int8 and int8-weights layers run the others (the int8 kernels have the same four).
     public static func of(layer i: Int, in network: Network, policy: Policy = .current) -> ConvAlgorithm? {
         let layer = network.layers[i]
         switch layer.kind {
@@ -92,6 +99,18 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         default:
             return nil
         }
+    }
+
+    /// Whether the direct kernel runs this fp32 convolution (unless the policy is `gemm`, or
+    /// Winograd is chosen): one group, at most 4 input channels, the same stride both ways (1 or
+    /// 2), a filter of 2 to 49 taps (1x1 layers stay GEMMs) at most 7 wide and high, where the
+    /// kernel is available (`DirectConvolution.available`), with a scratch that fits a GEMM
+    /// workspace. On the first layers of
+    /// MobileNet, ResNet-50, GoogLeNet and SqueezeNet it took 0.75-0.87x the im2col GEMM's time
+    /// (`profile`, 1 thread, Zen 4; docs/kernels.md).
+    public static func directApplies(_ conv: Convolution, input x: TensorShape, output y: TensorShape) -> Bool {
+        conv.groups == 1 && x.c <= 4 && conv.strideH == conv.strideW && conv.strideH <= 2 && conv.kernelH * conv.kernelW > 1
+            && conv.kernelH <= 7 && conv.kernelW <= 7 && DirectConvolution.available && DirectConvolution.fits(conv, x: x, y: y)
     }
 
     /// Whether Winograd F(4x4, 3x3) computes this convolution: 3x3, stride 1, one group (any

@@ -2,12 +2,11 @@ import CInt8Kernels
 import Networks
 
 extension LayerKernels {
-    /// Depthwise convolution with AVX-512 (x86-64 CPUs that run the int8 VNNI kernel, whose
-    /// features it needs): `socprof_dw_f32_avx512` on each channel, channels split between
-    /// threads. The input is laid out on zero-padded planes, one per phase of the stride, so that
-    /// every tap of every output reads consecutive floats and one sweep of four independent
-    /// accumulators covers the channel; each sum is the bias plus its taps in (ky, kx) order, as
-    /// `DepthwisePaddedJob`'s.
+    /// Depthwise convolution with AVX-512 where `DirectConvolution.available`:
+    /// `socprof_dw_f32_avx512` on each channel, channels split between threads
+    /// (depthwise_x86.c: four output rows at a time on a ring of padded input rows for 3x3 layers
+    /// 12 or more wide, a sweep of padded phase planes otherwise). Each sum is the bias plus its
+    /// taps in (ky, kx) order, as `DepthwisePaddedJob`'s.
     struct DepthwiseAVX512Job: PoolJob {
         let conv: Convolution
         let input: UnsafePointer<Float>, x: TensorShape
@@ -20,10 +19,11 @@ extension LayerKernels {
 
         let plan: socprof_dw_plan
 
-        /// The plan for the layer where this CPU runs it: AVX-512 with VNNI, one stride both ways,
-        /// at most SOCPROF_DW_MAX_TAPS taps, and a scratch that fits in a GEMM workspace.
+        /// The plan for the layer where this build and CPU run it (`DirectConvolution.available`):
+        /// one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a scratch that fits in a GEMM
+        /// workspace.
         static func plan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
-            guard Int8Kernel.vnni.isSupported, conv.strideH == conv.strideW else { return nil }
+            guard DirectConvolution.available, conv.strideH == conv.strideW else { return nil }
             var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
                                          stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
             var plan = socprof_dw_plan()

@@ -53,7 +53,7 @@ public final class Int8ConvWeights: @unchecked Sendable {
         switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0) {
         case .depthwise, .matrixVector:
             packed = nil
-        case .gemm1x1, .im2col, .winograd:
+        case .gemm1x1, .im2col, .winograd, .direct:
             let outPerGroup = outC / conv.groups
             packed = (0..<conv.groups).map { g in
                 PackedInt8A(m: outPerGroup, k: k, weights: w + g * outPerGroup * k, lda: k, kernel: kernel)

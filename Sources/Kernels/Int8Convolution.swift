@@ -29,7 +29,7 @@ public enum Int8LayerKernels {
             // One pixel of a 1x1 convolution (MobileNet's logits): not a GEMM padded to the tile's columns.
             fullyConnected(w, input: input, output: output, activation: activation, pool: pool)
             return
-        case .gemm1x1, .im2col, .winograd:
+        case .gemm1x1, .im2col, .winograd, .direct:
             break
         }
         guard let packed = w.packed else { preconditionFailure("\(conv): weights made for one output pixel, run on \(n)") }

@@ -48,9 +48,14 @@ extension Int8LayerKernels {
                             dst[oy * y.w + ox] = any ? m ^ flip : UInt8(truncatingIfNeeded: params.zeroPoint)
                         } else {
                             var s: Int32 = 0
-                            for iy in ya..<max(ya, yb) {
-                                let r = src + iy * x.w
-                                for ix in xa..<max(xa, xb) { s &+= Int32(r[ix] ^ flip) }
+                            if p.global {
+                                // The whole plane, contiguous: one loop the compiler vectorises.
+                                for i in 0..<x.h * x.w { s &+= Int32(src[i] ^ flip) }
+                            } else {
+                                for iy in ya..<max(ya, yb) {
+                                    let r = src + iy * x.w
+                                    for ix in xa..<max(xa, xb) { s &+= Int32(r[ix] ^ flip) }
+                                }
                             }
                             let valid = Int32(max(0, yb - ya) * max(0, xb - xa))
                             let count: Int32

@@ -10,17 +10,21 @@ public enum LayerKernels {
 
     /// A convolution's weights, laid out [outC][inC/groups][kh][kw], and its bias; `packed`
     /// holds each group's weights already in GEMM panels (made once, see `pack`); `winograd`,
-    /// when given, their Winograd transform, and the convolution then runs Winograd F(4x4, 3x3).
+    /// when given, their Winograd transform, and the convolution then runs Winograd F(4x4, 3x3);
+    /// `direct`: the convolution runs the direct kernel (`ConvAlgorithm.direct`, which must apply).
     public struct ConvWeights {
         public let weights: UnsafePointer<Float>
         public let bias: UnsafePointer<Float>?
         public let packed: [PackedA]?
         public let winograd: WinogradWeights?
-        public init(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, packed: [PackedA]? = nil, winograd: WinogradWeights? = nil) {
+        public let direct: Bool
+        public init(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, packed: [PackedA]? = nil, winograd: WinogradWeights? = nil,
+                    direct: Bool = false) {
             self.weights = weights
             self.bias = bias
             self.packed = packed
             self.winograd = winograd
+            self.direct = direct
         }
 
         /// Packs each group's weights for the GEMM; nil when `convolution` runs another kernel
@@ -28,7 +32,7 @@ public enum LayerKernels {
         public static func pack(_ conv: Convolution, inputChannels: Int, outputPixels: Int, weights: UnsafePointer<Float>) -> [PackedA]? {
             switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels) {
             case .gemm1x1, .im2col: break
-            case .depthwise, .matrixVector, .winograd: return nil
+            case .depthwise, .matrixVector, .winograd, .direct: return nil
             }
             let outPerGroup = conv.outputChannels / conv.groups
             let k = inputChannels / conv.groups * conv.kernelH * conv.kernelW
@@ -37,7 +41,8 @@ public enum LayerKernels {
     }
 
     /// Convolution of `input` (shape `x`) into `output` (shape `y`): with Winograd weights, Winograd
-    /// F(4x4, 3x3) in `winograd` (a workspace its plan fits); otherwise 1x1 stride-1 convolutions
+    /// F(4x4, 3x3) in `winograd` (a workspace its plan fits); with `direct` weights, the direct
+    /// kernel (`DirectConvolution`); otherwise 1x1 stride-1 convolutions
     /// are a GEMM on the input as is (a matrix-vector product on a single pixel), other
     /// convolutions a GEMM whose B operand packs im2col columns on the fly, depthwise convolutions
     /// (groups == channels) a direct kernel. `ConvAlgorithm.choose` says which a layer should run;
@@ -53,6 +58,11 @@ public enum LayerKernels {
                                     activation: activation, pool: pool, workspace: winograd, gemmWorkspaces: workspaces)
             return
         }
+        if w.direct {
+            DirectConvolution.run(conv, input: input, x: x, output: output, y: y, weights: w.weights, bias: w.bias,
+                                  activation: activation, pool: pool, workspaces: workspaces)
+            return
+        }
         switch ConvAlgorithm.withoutWinograd(conv, inputChannels: x.c, outputPixels: n) {
         case .depthwise:
             depthwise(conv, input: input, x: x, output: output, y: y, weights: w, activation: activation, pool: pool, workspaces: workspaces)
@@ -62,7 +72,7 @@ public enum LayerKernels {
             fullyConnected(input: input, inputs: x.c, output: output, outputs: y.c, weights: w.weights, bias: w.bias,
                            activation: activation, pool: pool)
             return
-        case .gemm1x1, .im2col, .winograd:
+        case .gemm1x1, .im2col, .winograd, .direct:
             break
         }
         let inPerGroup = x.c / groups, outPerGroup = y.c / groups

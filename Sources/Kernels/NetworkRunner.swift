@@ -76,7 +76,7 @@ public final class NetworkRunner: @unchecked Sendable {
         let algorithms = layers.indices.map { ConvAlgorithm.of(layer: $0, in: network, policy: policy) }
         self.algorithms = algorithms
         packed = layers.enumerated().map { i, l in
-            guard l.precision == .fp32, case .convolution(let c) = l.kind, algorithms[i] != .winograd else { return nil }
+            guard l.precision == .fp32, case .convolution(let c) = l.kind, algorithms[i] != .winograd, algorithms[i] != .direct else { return nil }
             return LayerKernels.ConvWeights.pack(c, inputChannels: layers[l.inputs[0]].output.c, outputPixels: l.output.h * l.output.w, weights: w.weights[i]!.baseAddress!)
         }
         winograd = layers.enumerated().map { i, l in
@@ -201,7 +201,8 @@ public final class NetworkRunner: @unchecked Sendable {
             break
         case .convolution(let c):
             LayerKernels.convolution(c, input: input(0), x: x, output: out, y: layer.output,
-                                     weights: .init(weights: w!, bias: weights.biases[i]!.baseAddress!, packed: packed, winograd: winograd),
+                                     weights: .init(weights: w!, bias: weights.biases[i]!.baseAddress!, packed: packed, winograd: winograd,
+                                                   direct: algorithms[i] == .direct),
                                      activation: layer.activation, pool: pool, workspaces: workspaces, shared: shared, winograd: winogradWorkspace)
         case .fullyConnected(let outputs):
             LayerKernels.fullyConnected(input: input(0), inputs: x.count, output: out, outputs: outputs,

@@ -104,6 +104,11 @@ struct LayerKernelTests {
         // A large plane (too big for a workspace but for AVX-512's row ring; the direct kernel
         // without workspaces below), and a thread without a channel.
         ConvCase(inC: 2, h: 640, w: 640, outC: 2, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
+        // Few input channels (the direct kernel on AVX-512): 7x7 stride 2 as ResNet-50's first
+        // layer, 5x5 with output channels not a multiple of 8, one input channel.
+        ConvCase(inC: 3, h: 29, w: 37, outC: 12, k: 7, stride: 2, pad: .same(3), groups: 1, act: .relu),
+        ConvCase(inC: 4, h: 10, w: 50, outC: 9, k: 5, stride: 1, pad: .same(2), groups: 1, act: nil),
+        ConvCase(inC: 1, h: 20, w: 20, outC: 17, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu6),
         // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).
         ConvCase(inC: 64, h: 14, w: 14, outC: 128, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
     ]
@@ -130,6 +135,16 @@ struct LayerKernelTests {
                                              pool: pool, workspaces: ws, shared: GEMM.SharedB())
                 } } } }
                 #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, prepacked \(prepacked)")
+            }
+            // The direct kernel, where this CPU runs it for the layer.
+            if ConvAlgorithm.directApplies(conv, input: x, output: y) {
+                var out = [Float](repeating: .nan, count: y.count)
+                input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
+                    LayerKernels.convolution(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
+                                             weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!, direct: true), activation: c.act,
+                                             pool: pool, workspaces: ws)
+                } } } }
+                #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, direct kernel")
             }
             // Depthwise without workspaces: the direct kernel, whatever the plane's size.
             if c.groups == c.inC && c.groups == c.outC && c.groups > 1 {

@@ -177,6 +177,18 @@ struct ConvAlgorithmTests {
             #expect(ConvAlgorithm.choose(pointwise, input: big, output: big, policy: policy) == .gemm1x1)
             #expect(ConvAlgorithm.choose(pointwise, input: TensorShape(c: 64, h: 1, w: 1), output: TensorShape(c: 64, h: 1, w: 1), policy: policy) == .matrixVector)
         }
+        // A first layer on the image's 3 channels: the direct kernel where it is available, under auto and under winograd (which does not apply to stride 2); the GEMM under
+        // gemm. A 3x3 stride-1 one: Winograd under winograd. Five input channels: never direct.
+        let first = Convolution(outputChannels: 32, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1))
+        let image = TensorShape(c: 3, h: 224, w: 224), firstOut = TensorShape(c: 32, h: 112, w: 112)
+        let direct: ConvAlgorithm = DirectConvolution.available ? .direct : .im2col
+        #expect(ConvAlgorithm.choose(first, input: image, output: firstOut, policy: .auto) == direct)
+        #expect(ConvAlgorithm.choose(first, input: image, output: firstOut, policy: .winograd) == direct)
+        #expect(ConvAlgorithm.choose(first, input: image, output: firstOut, policy: .gemm) == .im2col)
+        let flat = TensorShape(c: 32, h: 224, w: 224)
+        #expect(ConvAlgorithm.choose(c3, input: image, output: flat, policy: .winograd) == .winograd)
+        #expect(ConvAlgorithm.choose(c3, input: image, output: flat, policy: .auto) == direct)
+        #expect(ConvAlgorithm.choose(first, input: TensorShape(c: 5, h: 224, w: 224), output: firstOut, policy: .auto) == .im2col)
         #expect(ConvAlgorithm.winograd.rawValue == "winograd-f4x4" && ConvAlgorithm.im2col.rawValue == "gemm-im2col")
     }
 

@@ -114,4 +114,23 @@ void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8
 void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
                            float *scratch, int zero, float *dst);
 
+/// A convolution with few input channels (one group): `c` x `h` x `w` in, `oc` x `oh` x `ow`
+/// out, a `kh` x `kw` filter moved `stride` (1 or 2) both ways, `pt` rows and `pl` columns of
+/// zero padding before the plane (and what the output needs after it).
+typedef struct {
+    long c, h, w, oc, oh, ow, kh, kw, stride, pt, pl;
+} socprof_direct_shape;
+
+/// Floats of scratch `socprof_direct_f32_avx512` needs (any number of rows).
+long socprof_direct_scratch_floats(const socprof_direct_shape *shape);
+
+/// Output rows `oy0 ..< oy1` of the convolution (AVX-512, x86-64 with SOCPROF_I8_X86_AVX512VNNI
+/// only; an empty stub elsewhere): weights [oc][c][kh][kw], `bias` (NULL: 0) per output channel,
+/// dst [oc][oh][ow] = min(max(bias + the taps in (channel, ky, kx) order, lo), hi). The input rows
+/// these rows read are laid out in `scratch` zero-padded, in a ring of rows per input channel,
+/// split into the column phases of the stride, and every output vector is summed tap by tap for
+/// 8 output channels at once.
+void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *src, const float *weights, const float *bias, float lo, float hi,
+                               long oy0, long oy1, float *scratch, float *dst);
+
 #endif
