@@ -42,6 +42,57 @@ static inline void vnni_8xnv(long kq, const int8_t *a, const uint8_t *b, int32_t
         for (int v = 0; v < nv; v++) _mm512_storeu_si512((void *)(c + r * 48 + v * 16), acc[r][v]);
 }
 
+// The same tile requantized from its registers (socprof_i8_requant_ref's arithmetic, as
+// socprof_i8_requant_avx512): `rows` rows and `cols` columns of bytes into out (ldout a row).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+static inline void vnni_8xnv_requant(long kq, const int8_t *a, const uint8_t *b, const int nv, long rows, long cols,
+                                     const int32_t *row_add, const float *row_scale, int32_t zp, int32_t lo, int32_t hi,
+                                     uint8_t *out, long ldout) {
+    __m512i acc[8][3];
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_si512();
+    for (long p = 0; p < kq; p++) {
+        __m512i b0 = _mm512_loadu_si512((const void *)b);
+        __m512i b1 = nv > 1 ? _mm512_loadu_si512((const void *)(b + 64)) : b0;
+        __m512i b2 = nv > 2 ? _mm512_loadu_si512((const void *)(b + 128)) : b0;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 8; r++) {
+            __m512i ar = _mm512_set1_epi32(load32(a + 4 * r));
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, ar);
+            if (nv > 1) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, ar);
+            if (nv > 2) acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, ar);
+        }
+        a += 32;
+        b += 192;
+    }
+    const __m512 vlo = _mm512_set1_ps((float)(lo - zp)), vhi = _mm512_set1_ps((float)(hi - zp)), magic = _mm512_set1_ps(SOCPROF_I8_MAGIC);
+    const __m512i vzp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) {
+        if (r >= rows) break;
+        const __m512i add = _mm512_set1_epi32(row_add[r]);
+        const __m512 sc = _mm512_set1_ps(row_scale[r]);
+        uint8_t *dst = out + r * ldout;
+#pragma clang loop unroll(full)
+        for (int v = 0; v < nv; v++) {
+            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[r][v], add)), sc);
+            f = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(f, vlo), vhi), magic);
+            __m128i q = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_castps_si512(f), vzp));
+            long left = cols - 16 * v;
+            if (left >= 16) _mm_storeu_si128((__m128i *)(dst + 16 * v), q);
+            else if (left > 0) _mm_mask_storeu_epi8(dst + 16 * v, (__mmask16)((1u << left) - 1), q);
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    if (cols > 32) vnni_8xnv_requant(kq, a, b, 3, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    else if (cols > 16) vnni_8xnv_requant(kq, a, b, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    else vnni_8xnv_requant(kq, a, b, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { vnni_8xnv(kq, a, b, c, 3); }
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -72,6 +123,55 @@ void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, in
     for (int r = 0; r < 6; r++) {
         _mm256_storeu_si256((__m256i *)(c + r * 16), acc[r][0]);
         _mm256_storeu_si256((__m256i *)(c + r * 16 + 8), acc[r][1]);
+    }
+}
+
+// Column j of a group lands in panel j / nr, 4 bytes a column.
+static inline uint8_t *pack_dst(uint8_t *dst, long j, long nr, long panel_bytes) { return dst + (j / nr) * panel_bytes + 4 * (j % nr); }
+
+// socprof_i8_pack_group for g = 4 and NR a multiple of 16 (the VNNI kernel's), 64 columns at a
+// time: the four rows' bytes interleaved within each 128-bit lane (two rounds of unpacks), then
+// the lanes put in column order (a 4 x 4 transpose of lanes), each 16 columns (64 bytes) to its
+// panel. Other shapes go to socprof_i8_pack_group.
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst) {
+    if (g != 4 || nr % 16 != 0) {
+        socprof_i8_pack_group(rows, g, cols, nr, panel_bytes, flip, dst);
+        return;
+    }
+    const __m512i f = _mm512_set1_epi8((char)flip);
+    long j = 0;
+    for (; j + 64 <= cols; j += 64) {
+        __m512i r0 = _mm512_loadu_si512((const void *)(rows[0] + j)), r1 = _mm512_loadu_si512((const void *)(rows[1] + j));
+        __m512i r2 = _mm512_loadu_si512((const void *)(rows[2] + j)), r3 = _mm512_loadu_si512((const void *)(rows[3] + j));
+        __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
+        __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
+        // Lane L of u0..u3: columns 16L + 0..3, 4..7, 8..11, 12..15.
+        __m512i u0 = _mm512_unpacklo_epi16(t0, t2), u1 = _mm512_unpackhi_epi16(t0, t2);
+        __m512i u2 = _mm512_unpacklo_epi16(t1, t3), u3 = _mm512_unpackhi_epi16(t1, t3);
+        __m512i a = _mm512_shuffle_i32x4(u0, u1, 0x44), b = _mm512_shuffle_i32x4(u2, u3, 0x44);
+        __m512i c = _mm512_shuffle_i32x4(u0, u1, 0xEE), d = _mm512_shuffle_i32x4(u2, u3, 0xEE);
+        _mm512_storeu_si512((void *)pack_dst(dst, j, nr, panel_bytes), _mm512_xor_si512(_mm512_shuffle_i32x4(a, b, 0x88), f));
+        _mm512_storeu_si512((void *)pack_dst(dst, j + 16, nr, panel_bytes), _mm512_xor_si512(_mm512_shuffle_i32x4(a, b, 0xDD), f));
+        _mm512_storeu_si512((void *)pack_dst(dst, j + 32, nr, panel_bytes), _mm512_xor_si512(_mm512_shuffle_i32x4(c, d, 0x88), f));
+        _mm512_storeu_si512((void *)pack_dst(dst, j + 48, nr, panel_bytes), _mm512_xor_si512(_mm512_shuffle_i32x4(c, d, 0xDD), f));
+    }
+    const __m128i f16 = _mm_set1_epi8((char)flip);
+    for (; j + 16 <= cols; j += 16) {
+        __m128i r0 = _mm_loadu_si128((const __m128i *)(rows[0] + j)), r1 = _mm_loadu_si128((const __m128i *)(rows[1] + j));
+        __m128i r2 = _mm_loadu_si128((const __m128i *)(rows[2] + j)), r3 = _mm_loadu_si128((const __m128i *)(rows[3] + j));
+        __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
+        __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
+        uint8_t *d = pack_dst(dst, j, nr, panel_bytes);
+        _mm_storeu_si128((__m128i *)d, _mm_xor_si128(_mm_unpacklo_epi16(t0, t2), f16));
+        _mm_storeu_si128((__m128i *)(d + 16), _mm_xor_si128(_mm_unpackhi_epi16(t0, t2), f16));
+        _mm_storeu_si128((__m128i *)(d + 32), _mm_xor_si128(_mm_unpacklo_epi16(t1, t3), f16));
+        _mm_storeu_si128((__m128i *)(d + 48), _mm_xor_si128(_mm_unpackhi_epi16(t1, t3), f16));
+    }
+    // The last columns, then the panel's columns past B (0 ^ flip).
+    for (long end = (cols + nr - 1) / nr * nr; j < end; j++) {
+        uint8_t *d = pack_dst(dst, j, nr, panel_bytes);
+        for (long t = 0; t < 4; t++) d[t] = (uint8_t)((j < cols ? rows[t][j] : 0) ^ flip);
     }
 }
 
@@ -133,6 +233,13 @@ void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long col
 void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
 void socprof_i8_kernel_vnni_8x32(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
 void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst) {
+    socprof_i8_pack_group(rows, g, cols, nr, panel_bytes, flip, dst);
+}
+void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;
+}
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
 void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                                const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {

@@ -187,12 +187,25 @@ public enum Int8GEMM {
                         let kk = p * g + t
                         rp[t] = kk < k ? b.row(kk, j0: jc, count: nbb, scratch: ws.rows + t * nb) : UnsafePointer(zeros)
                     }
-                    socprof_i8_pack_group(rp, g, nbb, nr, panelB, flip, ws.b.assumingMemoryBound(to: UInt8.self) + p * nr * g)
+                    let dst = ws.b.assumingMemoryBound(to: UInt8.self) + p * nr * g
+                    if kernel == .vnni {
+                        socprof_i8_pack_group_avx512(rp, g, nbb, nr, panelB, flip, dst)
+                    } else {
+                        socprof_i8_pack_group(rp, g, nbb, nr, panelB, flip, dst)
+                    }
                 }
                 func tile(_ i: Int, _ q: Int) {
                     let rowCount = min(mr, rows.upperBound - i)
                     for r in 0..<rowCount { ws.rowAdd[r] = (bias?[i + r] ?? 0) &+ correction &* packed.rowSums[i + r] }
                     let cols = min(nr, nbb - q * nr), j = jc + q * nr
+                    if kernel == .vnni, case .requantized(let c, let ldc, let rq) = output {
+                        // Requantized from the tile's registers.
+                        socprof_i8_gemm_vnni_requant(kq, packed.panel(i).assumingMemoryBound(to: Int8.self),
+                                                     UnsafeRawPointer(ws.b + q * panelB).assumingMemoryBound(to: UInt8.self), rowCount, cols,
+                                                     ws.rowAdd, rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
+                                                     c + i * ldc + j, ldc)
+                        return
+                    }
                     kernel.tile(kq: kq, a: packed.panel(i), b: UnsafeRawPointer(ws.b + q * panelB), c: ws.tile, columns: cols)
                     switch output {
                     case .requantized(let c, let ldc, let rq):

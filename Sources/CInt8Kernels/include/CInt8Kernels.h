@@ -36,6 +36,11 @@ void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int
 /// columns): c keeps its 48 int32 a row, of which the first 32 or 16 are written.
 void socprof_i8_kernel_vnni_8x32(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
 void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
+/// The VNNI tile (the 48-, 32- or 16-column kernel, whichever covers `cols`) requantized from its
+/// registers as `socprof_i8_requant_avx512` does: `rows` (at most 8) x `cols` (at most 48) bytes
+/// into `out`, `ldout` bytes a row.
+void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// x86-64 AVX2 (vpmovzxbw + vpmaddwd, exact): MR 6, NR 16, G 2, A int16, B uint8.
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c);
 /// aarch64 Armv8.2 dot product (sdot): MR 8, NR 12, G 4, B int8.
@@ -68,6 +73,9 @@ void socprof_i8_requant_neon(const int32_t *acc, long ldacc, long rows, long col
 /// `p` of each panel: panel q gets, at dst + q * panel_bytes, for column jj < nr and t < g, the
 /// byte rows[t][q * nr + jj] ^ flip (0 ^ flip past `cols`). `panel_bytes` = kq * nr * g.
 void socprof_i8_pack_group(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
+/// The same with AVX-512 (x86-64 with SOCPROF_I8_X86_AVX512VNNI only), 64 columns at a time for
+/// g = 4 and NR a multiple of 16; other shapes as `socprof_i8_pack_group`.
+void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
 
 /// Depthwise convolution of one channel (AVX-512, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an
 /// empty stub elsewhere): the input plane `h` x `w`, the output `oh` x `ow`, a `kh` x `kw` filter
