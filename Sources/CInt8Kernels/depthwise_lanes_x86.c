@@ -1,11 +1,12 @@
 // Depthwise convolution of 16 channels at once, one channel a lane (AVX-512, x86-64), for small
-// planes (outputs at most 16 wide: MobileNet's 14 x 14 and 7 x 7 layers), where a plane a vector
-// wide leaves the per-channel work (padding, row loops, the requantization of short rows) larger
-// than the sums. The 16 channels' bytes are transposed (16 x 16 byte transposes) into a padded
-// grid of pixels, each pixel a vector of the 16 channels' values less the zero point (exact
-// floats); every output pixel is the taps' sum of grid vectors times the taps' weight vectors
-// (init + the taps in (ky, kx) order, fused, as the plane kernels); the sums are requantized with
-// each lane's channel's bias and scale, and transposed back into the channels' rows.
+// planes (MobileNet's 28 x 28 to 7 x 7 layers) and strided layers, where the plane kernels'
+// per-channel work (padding, row loops, the requantization of short rows, the stride's phases) is
+// larger than the sums. The 16 channels' bytes are transposed (16 x 16 byte transposes) into a
+// ring of padded grid rows, each pixel a vector of the 16 channels' values less the zero point
+// (exact floats), each row put there just before the first output row that reads it. Every
+// output pixel is the taps' sum of grid vectors times the taps' weight vectors (init + the taps in
+// (ky, kx) order, fused, as the plane kernels); the sums are requantized with each lane's
+// channel's bias and scale, and transposed back into the channels' rows.
 // See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
 #include "requant_ref.h"
@@ -17,10 +18,18 @@ void socprof_dw16_grid(const socprof_dw_shape *g, long *gh, long *gw) {
     *gh = needh > hp ? needh : hp;
 }
 
+// Grid rows kept: a ring of a power of two, at least kh + stride (the rows one output row reads,
+// and those the next one adds).
+static long dw16_ring(const socprof_dw_shape *g) {
+    long r = 4;
+    while (r < g->kh + g->stride) r *= 2;
+    return r;
+}
+
 long socprof_dw16_scratch_floats(const socprof_dw_shape *g) {
     long gh, gw;
     socprof_dw16_grid(g, &gh, &gw);
-    return gh * gw * 16 + SOCPROF_DW_MAX_TAPS * 16 + 64;
+    return dw16_ring(g) * gw * 16 + SOCPROF_DW_MAX_TAPS * 16 + 64;
 }
 
 #if defined(__x86_64__)
@@ -62,10 +71,13 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
     long gh, gw;
     socprof_dw16_grid(g, &gh, &gw);
     long plane = g->h * g->w, oplane = g->oh * g->ow, taps = g->kh * g->kw, s = g->stride;
-    float *grid = scratch, *wv = scratch + gh * gw * 16;
-    // The borders stay 0 (the zero point's value): later groups write only the input's pixels.
+    long ring = dw16_ring(g), mask = ring - 1;
+    float *grid = scratch, *wv = scratch + ring * gw * 16;
+    (void)gh;
+    // The columns outside the input stay 0 (the zero point's value): rows write only the input's
+    // pixels, and padding rows are cleared whole.
     if (zero)
-        for (long i = 0; i < gh * gw; i++) _mm512_storeu_ps(grid + 16 * i, _mm512_setzero_ps());
+        for (long i = 0; i < ring * gw; i++) _mm512_storeu_ps(grid + 16 * i, _mm512_setzero_ps());
     __mmask16 cm = lanes_mask(channels);
     // Tap t's weights, channel c in lane c.
     for (long t = 0; t < taps; t++) {
@@ -75,33 +87,43 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
     }
     const __m512i vflip = _mm512_set1_epi32(flip);
     const __m512 vz = _mm512_set1_ps(zf);
-    for (long iy = 0; iy < g->h; iy++)
-        for (long x0 = 0; x0 < g->w; x0 += 16) {
-            long n = g->w - x0 < 16 ? g->w - x0 : 16;
-            __m128i r[16];
-            for (long c = 0; c < 16; c++)
-                r[c] = c < channels ? _mm_maskz_loadu_epi8(lanes_mask(n), src + c * plane + iy * g->w + x0) : _mm_setzero_si128();
-            transpose16(r);
-            float *d = grid + ((g->pt + iy) * gw + g->pl + x0) * 16;
-            for (long k = 0; k < n; k++) {
-                __m512i v = _mm512_xor_si512(_mm512_cvtepu8_epi32(r[k]), vflip);
-                _mm512_storeu_ps(d + 16 * k, _mm512_maskz_sub_ps(cm, _mm512_cvtepi32_ps(v), vz));
-            }
-        }
     const __m512i vb = _mm512_maskz_loadu_epi32(cm, bias), vzp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS);
     const __m512 vs = _mm512_maskz_loadu_ps(cm, scale), vlo = _mm512_set1_ps((float)(lo - zp)), vhi = _mm512_set1_ps((float)(hi - zp));
     const __m512 magic = _mm512_set1_ps(SOCPROF_I8_MAGIC);
     long off[SOCPROF_DW_MAX_TAPS];
-    for (long ky = 0; ky < g->kh; ky++)
-        for (long kx = 0; kx < g->kw; kx++) off[ky * g->kw + kx] = (ky * gw + kx) * 16;
+    long next = 0;  // the next padded row to put in the ring
     for (long oy = 0; oy < g->oh; oy++) {
+        // Padded rows up to oy * s + kh - 1 into the ring: the input's rows transposed 16 pixels
+        // at a time, padding rows cleared.
+        for (; next < oy * s + g->kh; next++) {
+            float *row = grid + (next & mask) * gw * 16;
+            long iy = next - g->pt;
+            if (iy < 0 || iy >= g->h) {
+                for (long i = 0; i < gw; i++) _mm512_storeu_ps(row + 16 * i, _mm512_setzero_ps());
+                continue;
+            }
+            for (long x0 = 0; x0 < g->w; x0 += 16) {
+                long n = g->w - x0 < 16 ? g->w - x0 : 16;
+                __m128i r[16];
+                for (long c = 0; c < 16; c++)
+                    r[c] = c < channels ? _mm_maskz_loadu_epi8(lanes_mask(n), src + c * plane + iy * g->w + x0) : _mm_setzero_si128();
+                transpose16(r);
+                float *d = row + (g->pl + x0) * 16;
+                for (long k = 0; k < n; k++) {
+                    __m512i v = _mm512_xor_si512(_mm512_cvtepu8_epi32(r[k]), vflip);
+                    _mm512_storeu_ps(d + 16 * k, _mm512_maskz_sub_ps(cm, _mm512_cvtepi32_ps(v), vz));
+                }
+            }
+        }
+        for (long ky = 0; ky < g->kh; ky++)
+            for (long kx = 0; kx < g->kw; kx++) off[ky * g->kw + kx] = (((oy * s + ky) & mask) * gw + kx) * 16;
         for (long x0 = 0; x0 < g->ow; x0 += 16) {
             long n = g->ow - x0 < 16 ? g->ow - x0 : 16;
             __m128i q[16];
             long ox = 0;
             // Four output pixels at a time: four independent chains of FMAs.
             for (; ox + 4 <= n; ox += 4) {
-                const float *base = grid + ((oy * s) * gw + (x0 + ox) * s) * 16;
+                const float *base = grid + ((x0 + ox) * s) * 16;
                 __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
                 for (long t = 0; t < taps; t++) {
                     const float *p = base + off[t];
@@ -119,7 +141,7 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
                 }
             }
             for (; ox < n; ox++) {
-                const float *base = grid + ((oy * s) * gw + (x0 + ox) * s) * 16;
+                const float *base = grid + ((x0 + ox) * s) * 16;
                 __m512 a0 = _mm512_setzero_ps();
                 for (long t = 0; t < taps; t++) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(base + off[t]), _mm512_loadu_ps(wv + 16 * t), a0);
                 __m512i x = _mm512_add_epi32(_mm512_cvtps_epi32(a0), vb);

@@ -28,7 +28,7 @@ extension Int8LayerKernels {
         /// Strides 1 and 2 run on padded planes (`paddedWork`), whose float sums are exact while
         /// |sum| < 2^22 (255 x 127 per tap); others row by row.
         func work(_ t: Int) {
-            if let plan, plan.shape.ow <= 32 {
+            if let plan, plan.shape.ow <= 32 || plan.shape.stride > 1 {
                 lanesWork(t, plan.shape)
             } else if let plan {
                 avx512Work(t, plan)
@@ -50,9 +50,11 @@ extension Int8LayerKernels {
             return socprof_dw_plan_make(&shape, &plan) != 0 ? plan : nil
         }
 
-        /// AVX-512 on outputs at most 32 wide: `socprof_dw16_u8_avx512` on groups of 16 channels,
-        /// one channel a lane (1.1-2.4x `avx512Work` on MobileNet's layers of 28 x 28 and smaller,
-        /// 0.9-1.1x on 56 x 56 and 112 x 112; a C harness, Zen 4), the groups split between threads.
+        /// AVX-512 on outputs at most 32 wide or strided: `socprof_dw16_u8_avx512` on groups of 16
+        /// channels, one channel a lane, the groups split between threads. Against `avx512Work`
+        /// on MobileNet's layers (a C harness, Zen 4, 1 thread): 1.1-1.9x at stride 1 on 28 x 28
+        /// and smaller, 1.2-2.7x at stride 2, but 0.7-0.9x at stride 1 on 56 x 56 and 112 x 112,
+        /// which stay on planes.
         func lanesWork(_ t: Int, _ shape: socprof_dw_shape) {
             var shape = shape
             let ws = workspaces[t]

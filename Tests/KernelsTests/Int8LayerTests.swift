@@ -46,10 +46,10 @@ struct Int8LayerTests {
         .init(label: "depthwise 5x5 pad 2, 37 wide", inC: 6, h: 9, w: 37, conv: Convolution(outputChannels: 6, kernel: 5, stride: 1, padding: .same(2), groups: 6), input: u37),
         .init(label: "depthwise 3x3 stride 2 pad 1, 40 wide", inC: 5, h: 8, w: 40, conv: Convolution(outputChannels: 5, kernel: 3, stride: 2, padding: .same(1), groups: 5), input: s3),
         .init(label: "depthwise 4x4 stride 2 pad 0, 35 wide", inC: 3, h: 7, w: 35, conv: Convolution(outputChannels: 3, kernel: 4, stride: 2, groups: 3), input: u128),
-        // Outputs 12 to 32 wide: AVX-512's 16 channels a vector, over two groups with a partial one
-        // (37 channels); stride 1 with and without padding, stride 2 with MobileNet's
-        // right-and-bottom padding. Wider: its four-row blocks on planes (rows past the plane in
-        // the last block), strides 1 and 2.
+        // On AVX-512: outputs at most 32 wide and strided layers run 16 channels a vector, over
+        // groups with a partial one (37 channels); stride 1 with and without padding, stride 2 with
+        // MobileNet's right-and-bottom padding and 35 outputs wide. Wider at stride 1: four-row
+        // blocks on planes (rows past the plane in the last block).
         .init(label: "depthwise 3x3 pad 1, 45 wide, 9 rows", inC: 3, h: 9, w: 45, conv: Convolution(outputChannels: 3, kernel: 3, stride: 1, padding: .same(1), groups: 3), input: u128),
         .init(label: "depthwise 3x3 stride 2 pad 1, 70 wide", inC: 2, h: 11, w: 70, conv: Convolution(outputChannels: 2, kernel: 3, stride: 2, padding: .same(1), groups: 2), input: s3),
         .init(label: "depthwise 3x3 pad 1, 37 channels, 14 wide", inC: 37, h: 6, w: 14, conv: Convolution(outputChannels: 37, kernel: 3, stride: 1, padding: .same(1), groups: 37), input: u37),

@@ -33,14 +33,19 @@ def bad(message):
     sys.exit(2)
 
 
-def session(model, threads):
-    """An onnxruntime CPU session for `model` (a path or serialized bytes) with the benchmarks' options."""
+def session(model, threads, profile_prefix=None):
+    """An onnxruntime CPU session for `model` (a path or serialized bytes) with the benchmarks' options;
+    with `profile_prefix`, onnxruntime's own profiling on (a JSON trace of every node's kernel time,
+    written there when the session's end_profiling() is called)."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if profile_prefix:
+        so.enable_profiling = True
+        so.profile_file_prefix = profile_prefix
     return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
 
 

@@ -141,16 +141,18 @@ long socprof_direct_scratch_floats(const socprof_direct_shape *shape);
 void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *src, const float *weights, const float *bias, float lo, float hi,
                                long oy0, long oy1, float *scratch, float *dst);
 
-/// The padded grid of `socprof_dw16_u8_avx512` for `shape`: `gh` rows of `gw` pixels.
+/// The padded grid of `socprof_dw16_u8_avx512` for `shape`: `gh` rows of `gw` pixels (of which
+/// it keeps a ring of a few rows).
 void socprof_dw16_grid(const socprof_dw_shape *shape, long *gh, long *gw);
 /// Floats of scratch `socprof_dw16_u8_avx512` needs for `shape`.
 long socprof_dw16_scratch_floats(const socprof_dw_shape *shape);
 /// The quantized depthwise convolution of `channels` (1 to 16) consecutive channels at once, one
 /// channel a lane (AVX-512, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an empty stub elsewhere),
-/// for small planes: the same exact float sums and requantization as `socprof_dw_u8_avx512`
-/// (the same bytes), on a grid of padded pixels, each a vector of the channels' values. `src`,
+/// for small planes and strided layers: the same exact float sums and requantization as
+/// `socprof_dw_u8_avx512` (the same bytes), on a ring of rows of padded pixels, each pixel a
+/// vector of the channels' values. `src`,
 /// `weights` (kh x kw a channel), `bias`, `scale` and `dst` start at the group's first channel;
-/// any kernel size, stride and taps (at most SOCPROF_DW_MAX_TAPS). `zero`: clear the grid first
+/// any kernel size, stride and taps (at most SOCPROF_DW_MAX_TAPS). `zero`: clear the ring first
 /// (the first group of a layer on this scratch).
 void socprof_dw16_u8_avx512(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
                             const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero,
