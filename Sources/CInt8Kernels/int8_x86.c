@@ -17,11 +17,9 @@ static inline int32_t load32(const void *p) {
 // vectors, one broadcast of A. Per group of 4 k: each B vector holds 16 columns x 4 k (uint8), each
 // row's 4 weights (int8) are broadcast as one int32, and vpdpbusd adds the four u8 x s8 products
 // of each column into its int32 lane (no intermediate saturation). B is always packed 48 columns
-// wide (192 bytes a group); NV < 3 reads the first 16 x NV of them (a panel's last columns) and
-// writes the first 16 x NV of each 48-int32 row of c.
+// wide (192 bytes a group); NV < 3 reads the first 16 x NV of them (a panel's last columns).
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
-static inline void vnni_8xnv(long kq, const int8_t *a, const uint8_t *b, int32_t *c, const int nv) {
-    __m512i acc[8][3];
+static inline void vnni_sums(long kq, const int8_t *a, const uint8_t *b, const int nv, __m512i acc[8][3]) {
     for (int r = 0; r < 8; r++)
         for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_si512();
     for (long p = 0; p < kq; p++) {
@@ -38,6 +36,13 @@ static inline void vnni_8xnv(long kq, const int8_t *a, const uint8_t *b, int32_t
         a += 32;
         b += 192;
     }
+}
+
+// The tile's sums into the first 16 x NV of each 48-int32 row of c.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+static inline void vnni_8xnv(long kq, const int8_t *a, const uint8_t *b, int32_t *c, const int nv) {
+    __m512i acc[8][3];
+    vnni_sums(kq, a, b, nv, acc);
     for (int r = 0; r < 8; r++)
         for (int v = 0; v < nv; v++) _mm512_storeu_si512((void *)(c + r * 48 + v * 16), acc[r][v]);
 }
@@ -49,22 +54,7 @@ static inline void vnni_8xnv_requant(long kq, const int8_t *a, const uint8_t *b,
                                      const int32_t *row_add, const float *row_scale, int32_t zp, int32_t lo, int32_t hi,
                                      uint8_t *out, long ldout) {
     __m512i acc[8][3];
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_si512();
-    for (long p = 0; p < kq; p++) {
-        __m512i b0 = _mm512_loadu_si512((const void *)b);
-        __m512i b1 = nv > 1 ? _mm512_loadu_si512((const void *)(b + 64)) : b0;
-        __m512i b2 = nv > 2 ? _mm512_loadu_si512((const void *)(b + 128)) : b0;
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 8; r++) {
-            __m512i ar = _mm512_set1_epi32(load32(a + 4 * r));
-            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, ar);
-            if (nv > 1) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, ar);
-            if (nv > 2) acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, ar);
-        }
-        a += 32;
-        b += 192;
-    }
+    vnni_sums(kq, a, b, nv, acc);
     const __m512 vlo = _mm512_set1_ps((float)(lo - zp)), vhi = _mm512_set1_ps((float)(hi - zp)), magic = _mm512_set1_ps(SOCPROF_I8_MAGIC);
     const __m512i vzp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS);
 #pragma clang loop unroll(full)
