@@ -3,7 +3,8 @@ import Networks
 
 /// `socprof bench conv`'s measurement: a network's GEMM convolution layers, each timed on the
 /// input the network computed for it with the GEMM and, for 3x3 stride-1 ungrouped layers, with
-/// Winograd F(4x4, 3x3), beside SGEMM 1024^3 timed on the same threads before and after them.
+/// Winograd F(4x4, 3x3), for layers with few input channels with the direct kernel (where this
+/// CPU runs it), beside SGEMM 1024^3 timed on the same threads before and after them.
 /// With int8 (`Precision.int8`), each layer is also timed as `QuantizedConvLayer` runs it (the
 /// int8 kernel on the input quantized beforehand, untimed), right after its fp32 timing, and the
 /// int8 GEMM 1024^3 is timed after the layers. The JSON form is this value (keys as named; the
@@ -28,6 +29,10 @@ public struct ConvBenchmark: Codable, Sendable {
         /// and effective GFLOP/s (the direct convolution's 2 x MACs over the time).
         public let winograd_ms: Double?
         public let winograd_gflops: Double?
+        /// The direct kernel (`ConvAlgorithm.direct`), where it applies on this CPU (else
+        /// absent): median time, ms, and GFLOP/s.
+        public var direct_ms: Double? = nil
+        public var direct_gflops: Double? = nil
         /// int8: median time of the int8 kernel, ms.
         public var int8_ms: Double? = nil
         /// int8: 2 x MACs over `int8_ms`, GOP/s.
@@ -77,8 +82,8 @@ public struct ConvBenchmark: Codable, Sendable {
         }
     }
 
-    /// Times the layers `selected` gives on `pool`, each with the GEMM and (where it applies)
-    /// with Winograd, one after the other.
+    /// Times the layers `selected` gives on `pool`, each with the GEMM and (where they apply)
+    /// with Winograd and with the direct kernel, one after the other.
     /// In fp32 and, with `.int8`, in int8 too.
     public static func run(network net: Network, pool: ThreadPool, layer: String? = nil, kernel: Int? = nil,
                            precision: Precision = .fp32, timing: KernelTiming) -> ConvBenchmark {
@@ -87,10 +92,16 @@ public struct ConvBenchmark: Codable, Sendable {
         let applies = { (i: Int) -> Bool in
             if case .convolution(let c) = net.layers[i].kind { return ConvAlgorithm.winogradApplies(c) } else { return false }
         }
-        // One runner per algorithm, on the same weights; Winograd's only when a layer can use it.
+        let direct = { (i: Int) -> Bool in
+            guard case .convolution(let c) = net.layers[i].kind else { return false }
+            return ConvAlgorithm.directApplies(c, input: net.layers[net.layers[i].inputs[0]].output, output: net.layers[i].output)
+        }
+        // One runner per algorithm, on the same weights; Winograd's and the direct kernel's only
+        // when a layer can use them (the direct kernel runs under `auto` where it applies).
         let gemmRunner = NetworkRunner(network: net, pool: pool, policy: .gemm)
         let winogradRunner = chosen.contains(where: applies) ? NetworkRunner(network: net, pool: pool, policy: .winograd) : nil
-        let runners = [gemmRunner] + (winogradRunner.map { [$0] } ?? [])
+        let directRunner = chosen.contains(where: direct) ? NetworkRunner(network: net, pool: pool, policy: .auto) : nil
+        let runners = [gemmRunner] + (winogradRunner.map { [$0] } ?? []) + (directRunner.map { [$0] } ?? [])
         for r in runners { r.setDeterministicInput() }
         let costs = net.costs()
         let ws = (0..<pool.count).map { _ in GEMM.Workspace() }
@@ -114,9 +125,10 @@ public struct ConvBenchmark: Codable, Sendable {
             guard case .convolution(let c) = l.kind else { return }
             let gemm = timing.medianSeconds { gemmRunner.runLayer(i) }
             let winograd = applies(i) ? winogradRunner.map { r in timing.medianSeconds { r.runLayer(i) } } : nil
+            let directSeconds = direct(i) ? directRunner.map { r in timing.medianSeconds { r.runLayer(i) } } : nil
             let x = net.layers[l.inputs[0]].output
             let algorithm = ConvAlgorithm.choose(c, input: x, output: l.output)
-            let seconds = algorithm == .winograd ? winograd ?? gemm : gemm
+            let seconds = algorithm == .winograd ? winograd ?? gemm : algorithm == .direct ? directSeconds ?? gemm : gemm
             let flop = 2 * Double(costs[i].macs)
             totalFlop += flop
             totalSeconds += seconds
@@ -125,6 +137,8 @@ public struct ConvBenchmark: Codable, Sendable {
                             gflop: flop / 1e9, algorithm: algorithm.rawValue, ms: seconds * 1e3, gflops: flop / seconds / 1e9,
                             gemm_ms: gemm * 1e3, gemm_gflops: flop / gemm / 1e9,
                             winograd_ms: winograd.map { $0 * 1e3 }, winograd_gflops: winograd.map { flop / $0 / 1e9 })
+            row.direct_ms = directSeconds.map { $0 * 1e3 }
+            row.direct_gflops = directSeconds.map { flop / $0 / 1e9 }
             if precision == .int8 {
                 let q = QuantizedConvLayer(runner: gemmRunner, layer: i, workspaces: int8Workspaces) // quantizes the input: not timed
                 let int8Seconds = timing.medianSeconds { q.run() }

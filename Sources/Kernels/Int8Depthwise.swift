@@ -3,10 +3,11 @@ import Networks
 
 extension Int8LayerKernels {
     /// Quantized depthwise convolution (one kh x kw filter per channel, any stride and padding;
-    /// MobileNet's are 3x3, stride 1 and 2): channels split between threads; the sums over the
-    /// taps (the padding is the zero point, which adds nothing) are the exact int32 sums, made on
-    /// a padded plane 16 columns at a time for strides 1 and 2 (`paddedWork`) and row by row
-    /// otherwise (`rowWork`), then requantized with the kernel's requantization.
+    /// MobileNet's are 3x3, stride 1 and 2): channels (or groups of 16 of them) split between
+    /// threads; the sums over the taps (the padding is the zero point, which adds nothing) are the
+    /// exact int32 sums, made by the AVX-512 kernels where the VNNI kernel runs, on a padded plane
+    /// 16 columns at a time for strides 1 and 2 elsewhere (`paddedWork`) and row by row otherwise
+    /// (`rowWork`), then requantized with the kernel's requantization (`DepthwiseJob.work`).
     public static func depthwise(_ w: Int8ConvWeights, input: UnsafePointer<UInt8>, x: TensorShape, output: UnsafeMutablePointer<UInt8>,
                                  y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         precondition(isDepthwise(w.conv, inputChannels: x.c) && workspaces.count >= pool.count)
@@ -25,8 +26,10 @@ extension Int8LayerKernels {
         let plan: socprof_dw_plan?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }
 
-        /// Strides 1 and 2 run on padded planes (`paddedWork`), whose float sums are exact while
-        /// |sum| < 2^22 (255 x 127 per tap); others row by row.
+        /// With the VNNI kernel (an AVX-512 CPU) and a plan: 16 channels a vector for outputs at
+        /// most 32 wide and strided layers (`lanesWork`), the plane kernels otherwise
+        /// (`avx512Work`). Elsewhere strides 1 and 2 run on padded planes (`paddedWork`); all of
+        /// these sum in Float, exact while |sum| < 2^22 (255 x 127 per tap). Others row by row.
         func work(_ t: Int) {
             if let plan, plan.shape.ow <= 32 || plan.shape.stride > 1 {
                 lanesWork(t, plan.shape)

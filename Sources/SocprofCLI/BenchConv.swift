@@ -11,10 +11,11 @@ import Networks
 struct ConvBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "GFLOP/s of a network's GEMM convolution layers (depthwise left out), with the GEMM and with Winograd F(4x4,3x3) where it applies, beside SGEMM's rate measured in the same run; or its depthwise layers' GB/s beside the DRAM and L2 bandwidth (--depthwise).",
+        abstract: "GFLOP/s of a network's GEMM convolution layers (depthwise left out), with the GEMM, with Winograd F(4x4,3x3) and with the direct kernel where they apply, beside SGEMM's rate measured in the same run; or its depthwise layers' GB/s beside the DRAM and L2 bandwidth (--depthwise).",
         discussion: """
-            Each layer is timed on the input the network computed for it, with the GEMM and, for 3x3 \
-            stride-1 ungrouped layers, with Winograd, one after the other; Winograd's GFLOP/s are \
+            Each layer is timed on the input the network computed for it, with the GEMM, for 3x3 \
+            stride-1 ungrouped layers with Winograd, and for layers with at most 4 input channels \
+            with the direct kernel (AVX-512 CPUs), one after the other; Winograd's GFLOP/s are \
             effective: the direct convolution's 2 x MACs over its time. 'used' is the algorithm a \
             network run picks (SOCPROF_CONV_ALGORITHM=auto|gemm|winograd). --precision int8 times \
             each layer a second time as int8 (weights quantized per output channel, input and output \
@@ -80,12 +81,13 @@ struct ConvBench: ParsableCommand {
         let result = ConvBenchmark.run(network: net, pool: pool, layer: layer, kernel: kernel, precision: precision, timing: options.timing)
         if options.json { return print(String(decoding: try ReportJSON.encoder().encode(result), as: UTF8.self)) }
         print("  " + "layer".rightPad(28) + "shape".rightPad(44) + "gemm ms".leftPad(9) + "GFLOP/s".leftPad(9)
-              + "wino ms".leftPad(9) + "GFLOP/s*".leftPad(9) + "  used" + (precision == .int8 ? "          int8 ms    GOP/s  /fp32" : ""))
+              + "wino ms".leftPad(9) + "GFLOP/s*".leftPad(9) + "direct ms".leftPad(10) + "GFLOP/s".leftPad(9) + "  used"
+              + (precision == .int8 ? "          int8 ms    GOP/s  /fp32" : ""))
+        func cell(_ x: Double?, _ format: String, _ width: Int) -> String { x.map { String(format: format, $0) } ?? "-".leftPad(width) }
         for r in result.layers {
-            let winograd = r.winograd_ms.map { String(format: "%9.3f", $0) } ?? "-".leftPad(9)
-            let winogradRate = r.winograd_gflops.map { String(format: "%9.1f", $0) } ?? "-".leftPad(9)
             var line = "  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%9.3f%9.1f", r.gemm_ms, r.gemm_gflops)
-                + winograd + winogradRate + "  " + r.algorithm.rightPad(14)
+                + cell(r.winograd_ms, "%9.3f", 9) + cell(r.winograd_gflops, "%9.1f", 9)
+                + cell(r.direct_ms, "%10.3f", 10) + cell(r.direct_gflops, "%9.1f", 9) + "  " + r.algorithm.rightPad(14)
             if let ms = r.int8_ms, let gops = r.int8_gops, let ratio = r.int8_over_fp32 {
                 line += String(format: "%9.3f %8.1f  x%.2f", ms, gops, ratio)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Testing
 import TestSupport
 
@@ -84,6 +85,17 @@ struct KernelCommandTests {
         #expect((rows[0]["gemm_gflops"] as? Double ?? 0) > 0 && (rows[0]["winograd_gflops"] as? Double ?? 0) > 0)
         #expect(["gemm-im2col", "winograd-f4x4"].contains(rows[0]["algorithm"] as? String ?? ""))
         #expect((c["gemm_gflops"] as? Double ?? 0) > 0)
+        #expect(rows[0]["direct_ms"] == nil)
+        // A first layer on 3 channels: timed with the direct kernel too where this CPU runs it,
+        // which is then the algorithm used.
+        let first = try json(["bench", "conv", "--network", "squeezenet-1.1", "--layer", "conv1", "--repeat", "1", "--json"])
+        let firstRow = try #require((first["layers"] as? [[String: Any]])?.first)
+        if DirectConvolution.available {
+            #expect((firstRow["direct_gflops"] as? Double ?? 0) > 0 && firstRow["algorithm"] as? String == "direct")
+            #expect(firstRow["ms"] as? Double == firstRow["direct_ms"] as? Double)
+        } else {
+            #expect(firstRow["direct_ms"] == nil && firstRow["algorithm"] as? String == "gemm-im2col")
+        }
         let bad = try Socprof.run(["bench", "gemm", "--m", "0"])
         #expect(bad.status == 2)
         // No convolution to time: refused, not 0 GFLOP/s.
