@@ -9,14 +9,6 @@
 // channel's bias and scale, and transposed back into the channels' rows.
 // See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
-#include "requant_ref.h"
-
-void socprof_dw16_grid(const socprof_dw_shape *g, long *gh, long *gw) {
-    long wp = g->pl + g->w, need = (g->ow - 1) * g->stride + g->kw;
-    long hp = g->pt + g->h, needh = (g->oh - 1) * g->stride + g->kh;
-    *gw = need > wp ? need : wp;
-    *gh = needh > hp ? needh : hp;
-}
 
 // Grid rows kept: a ring of a power of two, at least kh + stride (the rows one output row reads,
 // and those the next one adds).
@@ -28,18 +20,16 @@ static long dw16_ring(const socprof_dw_shape *g) {
 
 long socprof_dw16_scratch_floats(const socprof_dw_shape *g) {
     long gh, gw;
-    socprof_dw16_grid(g, &gh, &gw);
+    socprof_dw_padded_size(g, &gh, &gw);
     return dw16_ring(g) * gw * 16 + SOCPROF_DW_MAX_TAPS * 16 + 64;
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define LANES_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
-#define LANES_INLINE __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline
+#include "planes_x86.h"
+#include "requant_x86.h"
 
 // r[i] (16 bytes) becomes column i: afterwards r[j] holds byte j of every former r[i], in order.
-LANES_INLINE void transpose16(__m128i *r) {
+DW_INLINE void transpose16(__m128i *r) {
     __m128i a[16], b[16], c[16];
     for (int i = 0; i < 8; i++) {
         a[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
@@ -62,14 +52,12 @@ LANES_INLINE void transpose16(__m128i *r) {
     }
 }
 
-static inline __mmask16 lanes_mask(long n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
-
-LANES_TARGET
+DW_TARGET
 void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
                             const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero,
                             uint8_t *dst) {
     long gh, gw;
-    socprof_dw16_grid(g, &gh, &gw);
+    socprof_dw_padded_size(g, &gh, &gw);
     long plane = g->h * g->w, oplane = g->oh * g->ow, taps = g->kh * g->kw, s = g->stride;
     long ring = dw16_ring(g), mask = ring - 1;
     float *grid = scratch, *wv = scratch + ring * gw * 16;
@@ -78,7 +66,7 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
     // pixels, and padding rows are cleared whole.
     if (zero)
         for (long i = 0; i < ring * gw; i++) _mm512_storeu_ps(grid + 16 * i, _mm512_setzero_ps());
-    __mmask16 cm = lanes_mask(channels);
+    __mmask16 cm = dw_mask(channels);
     // Tap t's weights, channel c in lane c.
     for (long t = 0; t < taps; t++) {
         float w[16] = {0};
@@ -87,9 +75,10 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
     }
     const __m512i vflip = _mm512_set1_epi32(flip);
     const __m512 vz = _mm512_set1_ps(zf);
-    const __m512i vb = _mm512_maskz_loadu_epi32(cm, bias), vzp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS);
-    const __m512 vs = _mm512_maskz_loadu_ps(cm, scale), vlo = _mm512_set1_ps((float)(lo - zp)), vhi = _mm512_set1_ps((float)(hi - zp));
-    const __m512 magic = _mm512_set1_ps(SOCPROF_I8_MAGIC);
+    // Each lane's channel's bias and multiplier.
+    const __m512i vb = _mm512_maskz_loadu_epi32(cm, bias);
+    const __m512 vs = _mm512_maskz_loadu_ps(cm, scale);
+    const i8_rq16 rq = i8_rq16_make(zp, lo, hi);
     long off[SOCPROF_DW_MAX_TAPS];
     long next = 0;  // the next padded row to put in the ring
     for (long oy = 0; oy < g->oh; oy++) {
@@ -106,7 +95,7 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
                 long n = g->w - x0 < 16 ? g->w - x0 : 16;
                 __m128i r[16];
                 for (long c = 0; c < 16; c++)
-                    r[c] = c < channels ? _mm_maskz_loadu_epi8(lanes_mask(n), src + c * plane + iy * g->w + x0) : _mm_setzero_si128();
+                    r[c] = c < channels ? _mm_maskz_loadu_epi8(dw_mask(n), src + c * plane + iy * g->w + x0) : _mm_setzero_si128();
                 transpose16(r);
                 float *d = row + (g->pl + x0) * 16;
                 for (long k = 0; k < n; k++) {
@@ -134,23 +123,17 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
                     a3 = _mm512_fmadd_ps(_mm512_loadu_ps(p + 48 * s), w, a3);
                 }
                 __m512 acc[4] = {a0, a1, a2, a3};
-                for (int u = 0; u < 4; u++) {
-                    __m512i x = _mm512_add_epi32(_mm512_cvtps_epi32(acc[u]), vb);
-                    __m512 f = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(x), vs), vlo), vhi);
-                    q[ox + u] = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_castps_si512(_mm512_add_ps(f, magic)), vzp));
-                }
+                for (int u = 0; u < 4; u++) q[ox + u] = i8_rq16_bytes(&rq, _mm512_add_epi32(_mm512_cvtps_epi32(acc[u]), vb), vs);
             }
             for (; ox < n; ox++) {
                 const float *base = grid + ((x0 + ox) * s) * 16;
                 __m512 a0 = _mm512_setzero_ps();
                 for (long t = 0; t < taps; t++) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(base + off[t]), _mm512_loadu_ps(wv + 16 * t), a0);
-                __m512i x = _mm512_add_epi32(_mm512_cvtps_epi32(a0), vb);
-                __m512 f = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(x), vs), vlo), vhi);
-                q[ox] = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_castps_si512(_mm512_add_ps(f, magic)), vzp));
+                q[ox] = i8_rq16_bytes(&rq, _mm512_add_epi32(_mm512_cvtps_epi32(a0), vb), vs);
             }
             for (long k = n; k < 16; k++) q[k] = _mm_setzero_si128();
             transpose16(q);
-            for (long c = 0; c < channels; c++) _mm_mask_storeu_epi8(dst + c * oplane + oy * g->ow + x0, lanes_mask(n), q[c]);
+            for (long c = 0; c < channels; c++) _mm_mask_storeu_epi8(dst + c * oplane + oy * g->ow + x0, dw_mask(n), q[c]);
         }
     }
 }

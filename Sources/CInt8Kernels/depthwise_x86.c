@@ -14,9 +14,15 @@
 //   into a row of sums per output row, then the output.
 // Each sum is init + the taps in (ky, kx) order, fused multiply-adds, both ways.
 #include "CInt8Kernels.h"
-#include "requant_ref.h"
 
 static long round16(long x) { return (x + 15) / 16 * 16; }
+
+void socprof_dw_padded_size(const socprof_dw_shape *g, long *rows, long *cols) {
+    long wp = g->pl + g->w, need = (g->ow - 1) * g->stride + g->kw;
+    long hp = g->pt + g->h, needh = (g->oh - 1) * g->stride + g->kh;
+    *cols = need > wp ? need : wp;
+    *rows = needh > hp ? needh : hp;
+}
 
 int socprof_dw_plan_make(const socprof_dw_shape *g, socprof_dw_plan *l) {
     long s = g->stride, kh = g->kh, kw = g->kw;
@@ -41,10 +47,8 @@ int socprof_dw_plan_make(const socprof_dw_shape *g, socprof_dw_plan *l) {
         l->scratch = l->ring * s * l->hw + 64;
         return 1;
     }
-    long wp = g->pl + g->w, need = (g->ow - 1) * s + kw;
-    if (need > wp) wp = need;
-    long hp = g->pt + g->h, needh = (g->oh - 1) * s + kh;
-    if (needh > hp) hp = needh;
+    long hp, wp;
+    socprof_dw_padded_size(g, &hp, &wp);
     l->hw = (wp + s - 1) / s;
     l->hh = (hp + s - 1) / s;
     if (g->oh + (kh - 1) / s > l->hh) l->hh = g->oh + (kh - 1) / s;
@@ -62,13 +66,16 @@ int socprof_dw_plan_make(const socprof_dw_shape *g, socprof_dw_plan *l) {
 
 #if defined(__x86_64__)
 #include "planes_x86.h"
+#include "requant_x86.h"
 
 // Where the sums go: requantized to bytes (int8) or clamped floats.
 typedef struct {
     uint8_t *u8;
     float *f32;
-    __m512i bias, zp;    // int8: the bias (int32) and zero point less the rounding constant's bits
-    __m512 scale, lo, hi, magic;
+    i8_rq16 rq;     // int8: the output's clamp and zero point
+    __m512i bias;   // int8: the bias (int32)
+    __m512 scale;   // int8: the multiplier
+    __m512 lo, hi;  // fp32: the activation's clamp
 } dw_sink;
 
 // Output row oy, columns ox ..< min(ox + 16, ow).
@@ -77,13 +84,7 @@ DW_INLINE void dw_emit(const dw_sink *out, int u8, long ow, long oy, long ox, __
     if (u8) {
         // The sums are integers below 2^22: converted exactly, then requantized as the GEMM's.
         __m512i x = _mm512_add_epi32(_mm512_cvtps_epi32(sum), out->bias);
-        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), out->scale);
-        f = _mm512_min_ps(_mm512_max_ps(f, out->lo), out->hi);
-        // vpmovdb to a register, then the bytes (vpmovdb to memory is slow on Zen 4).
-        __m128i b = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_castps_si512(_mm512_add_ps(f, out->magic)), out->zp));
-        uint8_t *d = out->u8 + oy * ow + ox;
-        if (left >= 16) _mm_storeu_si128((__m128i *)d, b);
-        else _mm_mask_storeu_epi8(d, dw_mask(left), b);
+        i8_store16(out->u8 + oy * ow + ox, i8_rq16_bytes(&out->rq, x, out->scale), left);
     } else {
         __m512 f = _mm512_min_ps(_mm512_max_ps(sum, out->lo), out->hi);
         float *d = out->f32 + oy * ow + ox;
@@ -213,9 +214,7 @@ void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8
     float taps[SOCPROF_DW_MAX_TAPS];
     for (long t = 0; t < count; t++) taps[t] = (float)weights[t];
     dw_source in = {.u8 = src, .flip = _mm512_set1_epi32(flip), .zf = _mm512_set1_ps(zf)};
-    dw_sink out = {.u8 = dst, .bias = _mm512_set1_epi32(bias), .zp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS),
-                   .scale = _mm512_set1_ps(scale), .lo = _mm512_set1_ps((float)(lo - zp)), .hi = _mm512_set1_ps((float)(hi - zp)),
-                   .magic = _mm512_set1_ps(SOCPROF_I8_MAGIC)};
+    dw_sink out = {.u8 = dst, .rq = i8_rq16_make(zp, lo, hi), .bias = _mm512_set1_epi32(bias), .scale = _mm512_set1_ps(scale)};
     dw_channel(plan, &in, 1, taps, 0, &out, scratch, zero);
 }
 

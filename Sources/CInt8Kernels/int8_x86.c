@@ -6,6 +6,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "requant_x86.h"
+#include "pack16.h"
 
 static inline int32_t load32(const void *p) {
     int32_t v;
@@ -55,23 +57,15 @@ static inline void vnni_8xnv_requant(long kq, const int8_t *a, const uint8_t *b,
                                      uint8_t *out, long ldout) {
     __m512i acc[8][3];
     vnni_sums(kq, a, b, nv, acc);
-    const __m512 vlo = _mm512_set1_ps((float)(lo - zp)), vhi = _mm512_set1_ps((float)(hi - zp)), magic = _mm512_set1_ps(SOCPROF_I8_MAGIC);
-    const __m512i vzp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS);
+    const i8_rq16 q = i8_rq16_make(zp, lo, hi);
 #pragma clang loop unroll(full)
     for (int r = 0; r < 8; r++) {
         if (r >= rows) break;
         const __m512i add = _mm512_set1_epi32(row_add[r]);
         const __m512 sc = _mm512_set1_ps(row_scale[r]);
-        uint8_t *dst = out + r * ldout;
 #pragma clang loop unroll(full)
-        for (int v = 0; v < nv; v++) {
-            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[r][v], add)), sc);
-            f = _mm512_add_ps(_mm512_min_ps(_mm512_max_ps(f, vlo), vhi), magic);
-            __m128i q = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_castps_si512(f), vzp));
-            long left = cols - 16 * v;
-            if (left >= 16) _mm_storeu_si128((__m128i *)(dst + 16 * v), q);
-            else if (left > 0) _mm_mask_storeu_epi8(dst + 16 * v, (__mmask16)((1u << left) - 1), q);
-        }
+        for (int v = 0; v < nv; v++)
+            i8_store16(out + r * ldout + 16 * v, i8_rq16_bytes(&q, _mm512_add_epi32(acc[r][v], add), sc), cols - 16 * v);
     }
 }
 
@@ -146,18 +140,7 @@ void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols,
         _mm512_storeu_si512((void *)pack_dst(dst, j + 32, nr, panel_bytes), _mm512_xor_si512(_mm512_shuffle_i32x4(c, d, 0x88), f));
         _mm512_storeu_si512((void *)pack_dst(dst, j + 48, nr, panel_bytes), _mm512_xor_si512(_mm512_shuffle_i32x4(c, d, 0xDD), f));
     }
-    const __m128i f16 = _mm_set1_epi8((char)flip);
-    for (; j + 16 <= cols; j += 16) {
-        __m128i r0 = _mm_loadu_si128((const __m128i *)(rows[0] + j)), r1 = _mm_loadu_si128((const __m128i *)(rows[1] + j));
-        __m128i r2 = _mm_loadu_si128((const __m128i *)(rows[2] + j)), r3 = _mm_loadu_si128((const __m128i *)(rows[3] + j));
-        __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
-        __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
-        uint8_t *d = pack_dst(dst, j, nr, panel_bytes);
-        _mm_storeu_si128((__m128i *)d, _mm_xor_si128(_mm_unpacklo_epi16(t0, t2), f16));
-        _mm_storeu_si128((__m128i *)(d + 16), _mm_xor_si128(_mm_unpackhi_epi16(t0, t2), f16));
-        _mm_storeu_si128((__m128i *)(d + 32), _mm_xor_si128(_mm_unpacklo_epi16(t1, t3), f16));
-        _mm_storeu_si128((__m128i *)(d + 48), _mm_xor_si128(_mm_unpackhi_epi16(t1, t3), f16));
-    }
+    for (; j + 16 <= cols; j += 16) pack16(rows, j, 4, flip, pack_dst(dst, j, nr, panel_bytes));
     // The last columns, then the panel's columns past B (0 ^ flip).
     for (long end = (cols + nr - 1) / nr * nr; j < end; j++) {
         uint8_t *d = pack_dst(dst, j, nr, panel_bytes);
@@ -168,25 +151,15 @@ void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols,
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                                const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    float flo = (float)(lo - zp), fhi = (float)(hi - zp);
-    const __m512 vlo = _mm512_set1_ps(flo), vhi = _mm512_set1_ps(fhi), magic = _mm512_set1_ps(SOCPROF_I8_MAGIC);
-    const __m512i vzp = _mm512_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS);
+    const i8_rq16 q = i8_rq16_make(zp, lo, hi);
     for (long r = 0; r < rows; r++) {
         const int32_t *src = acc + r * ldacc;
-        uint8_t *dst = out + r * ldout;
         const __m512i add = _mm512_set1_epi32(row_add[r]);
         const __m512 s = _mm512_set1_ps(row_scale[r]);
         for (long j = 0; j < cols; j += 16) {
             __mmask16 m = cols - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cols - j)) - 1);
             __m512i x = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, src + j), add);
-            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), s);
-            f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
-            f = _mm512_add_ps(f, magic);
-            __m512i q = _mm512_add_epi32(_mm512_castps_si512(f), vzp);
-            // vpmovdb (the low byte of each lane) to a register, then a byte store, masked only
-            // for a tail: vpmovdb to memory and masked stores are slow on Zen 4.
-            if (cols - j >= 16) _mm_storeu_si128((__m128i *)(dst + j), _mm512_cvtepi32_epi8(q));
-            else _mm_mask_storeu_epi8(dst + j, m, _mm512_cvtepi32_epi8(q));
+            i8_store16(out + r * ldout + j, i8_rq16_bytes(&q, x, s), cols - j);
         }
     }
 }

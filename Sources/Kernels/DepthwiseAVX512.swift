@@ -1,6 +1,17 @@
 import CInt8Kernels
 import Networks
 
+/// The layout of the AVX-512 depthwise kernels (`socprof_dw_plan_make`, depthwise_x86.c) for a
+/// depthwise convolution from `x` to `y`: nil where they do not apply (strides that differ, more
+/// than SOCPROF_DW_MAX_TAPS taps).
+func depthwisePlan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
+    guard conv.strideH == conv.strideW else { return nil }
+    var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
+                                 stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
+    var plan = socprof_dw_plan()
+    return socprof_dw_plan_make(&shape, &plan) != 0 ? plan : nil
+}
+
 extension LayerKernels {
     /// Depthwise convolution with AVX-512 where `DirectConvolution.available`:
     /// `socprof_dw_f32_avx512` on each channel, channels split between threads
@@ -23,22 +34,16 @@ extension LayerKernels {
         /// one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a scratch that fits in a GEMM
         /// workspace.
         static func plan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
-            guard DirectConvolution.available, conv.strideH == conv.strideW else { return nil }
-            var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
-                                         stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
-            var plan = socprof_dw_plan()
-            guard socprof_dw_plan_make(&shape, &plan) != 0, plan.scratch <= GEMM.Workspace.scratchCount else { return nil }
+            guard DirectConvolution.available, let plan = depthwisePlan(conv, x: x, y: y), plan.scratch <= GEMM.Workspace.scratchCount else {
+                return nil
+            }
             return plan
         }
 
         func work(_ t: Int) {
             var plan = plan
             let taps = conv.kernelH * conv.kernelW
-            let (lo, hi): (Float, Float) = switch activation {
-            case .none: (-.infinity, .infinity)
-            case .relu: (0, .infinity)
-            case .relu6: (0, 6)
-            }
+            let (lo, hi) = DirectConvolution.bounds(activation)
             var first: Int32 = 1
             for ch in ThreadPool.share(x.c, part: t, of: threads) {
                 socprof_dw_f32_avx512(&plan, input + ch * x.h * x.w, weights + ch * taps, bias?[ch] ?? 0, lo, hi,

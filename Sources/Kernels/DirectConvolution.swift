@@ -19,6 +19,16 @@ public enum DirectConvolution {
         #endif
     }
 
+    /// The clamp an activation puts on fp32 outputs, for the AVX-512 kernels (this one and the
+    /// depthwise one): none, ReLU [0, inf), ReLU6 [0, 6].
+    static func bounds(_ activation: Activation?) -> (lo: Float, hi: Float) {
+        switch activation {
+        case .none: (-.infinity, .infinity)
+        case .relu: (0, .infinity)
+        case .relu6: (0, 6)
+        }
+    }
+
     static func shape(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_direct_shape {
         socprof_direct_shape(c: x.c, h: x.h, w: x.w, oc: y.c, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
                              stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
@@ -38,11 +48,7 @@ public enum DirectConvolution {
                     workspaces: [GEMM.Workspace]) {
         precondition(ConvAlgorithm.directApplies(conv, input: x, output: y), "\(conv) on \(x): the direct kernel does not apply")
         precondition(workspaces.count >= pool.count && fits(conv, x: x, y: y), "the direct kernel needs a GEMM workspace per thread")
-        let (lo, hi): (Float, Float) = switch activation {
-        case .none: (-.infinity, .infinity)
-        case .relu: (0, .infinity)
-        case .relu6: (0, 6)
-        }
+        let (lo, hi) = bounds(activation)
         var job = Job(shape: shape(conv, x: x, y: y), input: input, output: output, rows: y.h, weights: weights, bias: bias,
                       lo: lo, hi: hi, threads: pool.count, workspaces: workspaces)
         pool.run(&job)

@@ -46,11 +46,8 @@ extension Int8LayerKernels {
         /// one stride both ways, and sums exact in Float (255 x 127 x taps < 2^22).
         static func avx512Plan(_ w: Int8ConvWeights, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
             let conv = w.conv
-            guard w.kernel == .vnni, conv.strideH == conv.strideW, 255 * 127 * conv.kernelH * conv.kernelW < 1 << 22 else { return nil }
-            var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
-                                         stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
-            var plan = socprof_dw_plan()
-            return socprof_dw_plan_make(&shape, &plan) != 0 ? plan : nil
+            guard w.kernel == .vnni, 255 * 127 * conv.kernelH * conv.kernelW < 1 << 22 else { return nil }
+            return depthwisePlan(conv, x: x, y: y)
         }
 
         /// AVX-512 on outputs at most 32 wide or strided: `socprof_dw16_u8_avx512` on groups of 16

@@ -187,43 +187,37 @@ public enum Int8GEMM {
                         let kk = p * g + t
                         rp[t] = kk < k ? b.row(kk, j0: jc, count: nbb, scratch: ws.rows + t * nb) : UnsafePointer(zeros)
                     }
-                    let dst = ws.b.assumingMemoryBound(to: UInt8.self) + p * nr * g
-                    if kernel == .vnni {
-                        socprof_i8_pack_group_avx512(rp, g, nbb, nr, panelB, flip, dst)
-                    } else {
-                        socprof_i8_pack_group(rp, g, nbb, nr, panelB, flip, dst)
-                    }
+                    kernel.packGroup(rp, cols: nbb, panelBytes: panelB, flip: flip, into: ws.b.assumingMemoryBound(to: UInt8.self) + p * nr * g)
                 }
-                func tile(_ i: Int, _ q: Int) {
-                    let rowCount = min(mr, rows.upperBound - i)
-                    for r in 0..<rowCount { ws.rowAdd[r] = (bias?[i + r] ?? 0) &+ correction &* packed.rowSums[i + r] }
-                    let cols = min(nr, nbb - q * nr), j = jc + q * nr
-                    if kernel == .vnni, case .requantized(let c, let ldc, let rq) = output {
-                        // Requantized from the tile's registers.
-                        socprof_i8_gemm_vnni_requant(kq, packed.panel(i).assumingMemoryBound(to: Int8.self),
-                                                     UnsafeRawPointer(ws.b + q * panelB).assumingMemoryBound(to: UInt8.self), rowCount, cols,
-                                                     ws.rowAdd, rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
-                                                     c + i * ldc + j, ldc)
-                        return
-                    }
-                    kernel.tile(kq: kq, a: packed.panel(i), b: UnsafeRawPointer(ws.b + q * panelB), c: ws.tile, columns: cols)
-                    switch output {
-                    case .requantized(let c, let ldc, let rq):
-                        kernel.requantize(ws.tile, ldacc: nr, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
-                                          zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound,
-                                          out: c + i * ldc + j, ldout: ldc)
-                    case .int32(let c, let ldc, _):
-                        for r in 0..<rowCount {
-                            let src = ws.tile + r * nr, dst = c + (i + r) * ldc + j, add = ws.rowAdd[r]
-                            for q in 0..<cols { dst[q] = src[q] &+ add }
-                        }
-                    }
-                }
-                let panels = (nbb + nr - 1) / nr
                 // Each MR-row panel of A (in L1) against every panel of the block (in L2); the
                 // other order (each B panel against every A panel) measured the same on Zen 4.
                 for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-                    for q in 0..<panels { tile(i, q) }
+                    let rowCount = min(mr, rows.upperBound - i)
+                    let ap = packed.panel(i)
+                    for r in 0..<rowCount { ws.rowAdd[r] = (bias?[i + r] ?? 0) &+ correction &* packed.rowSums[i + r] }
+                    for q in 0..<(nbb + nr - 1) / nr {
+                        let cols = min(nr, nbb - q * nr), j = jc + q * nr
+                        if kernel == .vnni, case .requantized(let c, let ldc, let rq) = output {
+                            // Requantized from the tile's registers.
+                            socprof_i8_gemm_vnni_requant(kq, ap.assumingMemoryBound(to: Int8.self),
+                                                         UnsafeRawPointer(ws.b + q * panelB).assumingMemoryBound(to: UInt8.self), rowCount, cols,
+                                                         ws.rowAdd, rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
+                                                         c + i * ldc + j, ldc)
+                            continue
+                        }
+                        kernel.tile(kq: kq, a: ap, b: UnsafeRawPointer(ws.b + q * panelB), c: ws.tile, columns: cols)
+                        switch output {
+                        case .requantized(let c, let ldc, let rq):
+                            kernel.requantize(ws.tile, ldacc: nr, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
+                                              zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound,
+                                              out: c + i * ldc + j, ldout: ldc)
+                        case .int32(let c, let ldc, _):
+                            for r in 0..<rowCount {
+                                let src = ws.tile + r * nr, dst = c + (i + r) * ldc + j, add = ws.rowAdd[r]
+                                for q in 0..<cols { dst[q] = src[q] &+ add }
+                            }
+                        }
+                    }
                 }
                 jc += nbb
             }

@@ -71,14 +71,24 @@ def placement_cpus(run_json, threads):
     return cpus[:threads]
 
 
+def image(export=None):
+    """The input image: the "input" tensor of a `socprof networks NET --export` directory (socprof's
+    own), else uniform [-0.5, 0.5) from a fixed seed."""
+    import numpy as np
+    if export is None:
+        return np.random.default_rng(0).random((1, 3, 224, 224), dtype=np.float32) - 0.5
+    import onnx_model
+    tensors = onnx_model.load_export(export)[2]
+    if "input" not in tensors:
+        raise SystemExit("%s: no input tensor in the export" % export)
+    return tensors["input"]
+
+
 def time_model(model, threads, cpus, iterations, warmup, x=None):
     """Median seconds per image of `model` on `threads` threads, the process restricted to `cpus`."""
     os.sched_setaffinity(0, cpus)   # before onnxruntime makes its threads: they inherit it
-    import numpy as np
     sess = session(model, threads)
-    if x is None:
-        x = (np.random.default_rng(0).random((1, 3, 224, 224), dtype=np.float32) - 0.5)
-    feed = {sess.get_inputs()[0].name: x}
+    feed = {sess.get_inputs()[0].name: image() if x is None else x}
     for _ in range(warmup):
         sess.run(None, feed)
     ts = []
@@ -117,11 +127,7 @@ def main():
         if len(args) == 7:
             if args[5] != "--input":
                 bad("unknown option %r" % args[5])
-            import onnx_model
-            tensors = onnx_model.load_export(args[6])[2]
-            if "input" not in tensors:
-                raise SystemExit("%s: no input tensor in the export" % args[6])
-            x = tensors["input"]
+            x = image(args[6])
         model = args[0]
         if not os.path.isfile(model):
             bad("no model file %s" % model)

@@ -66,15 +66,7 @@ def main():
             bad("unknown option '%s'" % flag)
     if not os.path.isfile(model):
         bad("no model at %s" % model)
-    import numpy as np
-    if export:
-        import onnx_model
-        tensors = onnx_model.load_export(export)[2]
-        if "input" not in tensors:
-            raise SystemExit("%s: no input tensor in the export" % export)
-        x = tensors["input"]
-    else:
-        x = np.random.default_rng(0).random((1, 3, 224, 224), dtype=np.float32) - 0.5
+    x = ort_bench.image(export)
     with tempfile.TemporaryDirectory() as tmp:
         s = ort_bench.session(model, int(threads), profile_prefix=os.path.join(tmp, "ort"))
         feed = {s.get_inputs()[0].name: x}

@@ -104,6 +104,11 @@ typedef struct {
     long off[SOCPROF_DW_MAX_TAPS];
 } socprof_dw_plan;
 
+/// The padded plane of `shape`: the input with its padding before it, extended to every row and
+/// column the output reads (`rows` x `cols`). The depthwise kernels lay their planes, phases and
+/// 16-channel grids out on it.
+void socprof_dw_padded_size(const socprof_dw_shape *shape, long *rows, long *cols);
+
 /// Fills `plan` for `shape`; 0 when the filter has more than SOCPROF_DW_MAX_TAPS taps or a size,
 /// a plane or a stride is below 1.
 int socprof_dw_plan_make(const socprof_dw_shape *shape, socprof_dw_plan *plan);
@@ -141,9 +146,7 @@ long socprof_direct_scratch_floats(const socprof_direct_shape *shape);
 void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *src, const float *weights, const float *bias, float lo, float hi,
                                long oy0, long oy1, float *scratch, float *dst);
 
-/// The padded grid of `socprof_dw16_u8_avx512` for `shape`: `gh` rows of `gw` pixels (of which
-/// it keeps a ring of a few rows).
-void socprof_dw16_grid(const socprof_dw_shape *shape, long *gh, long *gw);
+
 /// Floats of scratch `socprof_dw16_u8_avx512` needs for `shape`.
 long socprof_dw16_scratch_floats(const socprof_dw_shape *shape);
 /// The quantized depthwise convolution of `channels` (1 to 16) consecutive channels at once, one
