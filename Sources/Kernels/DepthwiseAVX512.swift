@@ -12,44 +12,30 @@ func depthwisePlan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socpr
     return socprof_dw_plan_make(&shape, &plan) != 0 ? plan : nil
 }
 
-extension LayerKernels {
-    /// Depthwise convolution with AVX-512 where `DirectConvolution.available`:
-    /// `socprof_dw_f32_avx512` on each channel, channels split between threads
+extension LayerKernels.DepthwisePaddedJob {
+    /// The layout of `socprof_dw_f32_avx512` for the layer where this build and CPU run it
+    /// (`DirectConvolution.available`): one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a
+    /// scratch that fits in a GEMM workspace.
+    static func avx512Plan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
+        guard DirectConvolution.available, let plan = depthwisePlan(conv, x: x, y: y), plan.scratch <= GEMM.Workspace.scratchCount else {
+            return nil
+        }
+        return plan
+    }
+
+    /// AVX-512: `socprof_dw_f32_avx512` on each channel, channels split between threads
     /// (depthwise_x86.c: four output rows at a time on a ring of padded input rows for 3x3 layers
     /// 12 or more wide, a sweep of padded phase planes otherwise). Each sum is the bias plus its
-    /// taps in (ky, kx) order, as `DepthwisePaddedJob`'s.
-    struct DepthwiseAVX512Job: PoolJob {
-        let conv: Convolution
-        let input: UnsafePointer<Float>, x: TensorShape
-        let output: UnsafeMutablePointer<Float>, y: TensorShape
-        let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
-        let activation: Activation?
-        let threads: Int
-        let workspaces: [GEMM.Workspace]
-        static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseAVX512Job.self).pointee.work(t) }
-
-        let plan: socprof_dw_plan
-
-        /// The plan for the layer where this build and CPU run it (`DirectConvolution.available`):
-        /// one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a scratch that fits in a GEMM
-        /// workspace.
-        static func plan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
-            guard DirectConvolution.available, let plan = depthwisePlan(conv, x: x, y: y), plan.scratch <= GEMM.Workspace.scratchCount else {
-                return nil
-            }
-            return plan
-        }
-
-        func work(_ t: Int) {
-            var plan = plan
-            let taps = conv.kernelH * conv.kernelW
-            let (lo, hi) = DirectConvolution.bounds(activation)
-            var first: Int32 = 1
-            for ch in ThreadPool.share(x.c, part: t, of: threads) {
-                socprof_dw_f32_avx512(&plan, input + ch * x.h * x.w, weights + ch * taps, bias?[ch] ?? 0, lo, hi,
-                                      workspaces[t].scratch, first, output + ch * y.h * y.w)
-                first = 0
-            }
+    /// taps in (ky, kx) order, as the Swift kernel's.
+    func avx512Work(_ t: Int, _ plan: socprof_dw_plan) {
+        var plan = plan
+        let taps = conv.kernelH * conv.kernelW
+        let (lo, hi) = DirectConvolution.bounds(activation)
+        var first: Int32 = 1
+        for ch in ThreadPool.share(x.c, part: t, of: threads) {
+            socprof_dw_f32_avx512(&plan, input + ch * x.h * x.w, weights + ch * taps, bias?[ch] ?? 0, lo, hi,
+                                  workspaces[t].scratch, first, output + ch * y.h * y.w)
+            first = 0
         }
     }
 }

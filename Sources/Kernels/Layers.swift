@@ -1,3 +1,4 @@
+import CInt8Kernels
 import Networks
 #if canImport(Glibc)
 import Glibc
@@ -104,23 +105,19 @@ public enum LayerKernels {
     }
 
     /// Depthwise convolution: each channel with its own kh x kw filter. With a workspace per
-    /// thread (and a plane that fits in one), each channel is copied into a zero-padded plane and
+    /// thread, on x86-64 with AVX-512 the C kernels of depthwise_x86.c (`avx512Work`); elsewhere,
+    /// with a plane that fits in a workspace, each channel is copied into a zero-padded plane and
     /// every output is a sum of kh x kw vector multiply-adds over that plane, 16 positions at a
     /// time, with no bounds to check (see `DepthwisePaddedJob`). Otherwise, rows of the output are
     /// accumulated with inner loops over the valid output columns.
     public static func depthwise(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
                                  y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool,
                                  workspaces: [GEMM.Workspace] = []) {
-        if workspaces.count >= pool.count, let plan = DepthwiseAVX512Job.plan(conv, x: x, y: y) {
-            var job = DepthwiseAVX512Job(conv: conv, input: input, x: x, output: output, y: y, weights: w.weights, bias: w.bias,
-                                         activation: activation, threads: pool.count, workspaces: workspaces, plan: plan)
-            pool.run(&job)
-            return
-        }
         let layout = DepthwisePaddedJob.Layout(conv: conv, x: x, y: y)
-        if workspaces.count >= pool.count && layout.scratchCount <= GEMM.Workspace.scratchCount {
+        let plan = DepthwisePaddedJob.avx512Plan(conv, x: x, y: y)
+        if workspaces.count >= pool.count && (plan != nil || layout.scratchCount <= GEMM.Workspace.scratchCount) {
             var job = DepthwisePaddedJob(conv: conv, layout: layout, input: input, x: x, output: output, y: y, weights: w.weights,
-                                         bias: w.bias, activation: activation, threads: pool.count, workspaces: workspaces)
+                                         bias: w.bias, activation: activation, threads: pool.count, workspaces: workspaces, plan: plan)
             pool.run(&job)
             return
         }
@@ -168,9 +165,12 @@ public enum LayerKernels {
         let activation: Activation?
         let threads: Int
         let workspaces: [GEMM.Workspace]
+        /// The AVX-512 kernel's layout where it runs (`avx512Plan`), which then does the work.
+        let plan: socprof_dw_plan?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwisePaddedJob.self).pointee.work(t) }
 
         func work(_ t: Int) {
+            if let plan { return avx512Work(t, plan) }
             let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
             let pt = conv.padding.top, pl = conv.padding.left
             let hp = layout.hp, wp = layout.wp, pitch = layout.pitch
