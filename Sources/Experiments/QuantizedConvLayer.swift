@@ -19,6 +19,8 @@ public final class QuantizedConvLayer: @unchecked Sendable {
     public let output: UnsafeMutableBufferPointer<UInt8>
     let pool: ThreadPool
     let workspaces: [Int8GEMM.Workspace]
+    /// The runner's buffer for B packed by all threads together, as a network run uses it.
+    let shared: GEMM.SharedB?
 
     /// Layer `index` of `runner`'s network, which must be a convolution that has run on the
     /// runner (its input and fp32 output are read from the runner's arena). `workspaces.count >= pool.count`.
@@ -31,6 +33,7 @@ public final class QuantizedConvLayer: @unchecked Sendable {
         activation = l.activation
         pool = runner.pool
         self.workspaces = workspaces
+        shared = runner.shared
         let fp32In = UnsafeBufferPointer(runner.output(of: l.inputs[0])), fp32Out = UnsafeBufferPointer(runner.output(of: index))
         let inQ = Self.covering(fp32In), outQ = Self.covering(fp32Out)
         weights = Int8ConvWeights(quantizing: c, inputChannels: x.c, weights: runner.weights.weights[index]!.baseAddress!,
@@ -57,6 +60,6 @@ public final class QuantizedConvLayer: @unchecked Sendable {
     /// fused; nothing else (the timed part).
     public func run() {
         Int8LayerKernels.convolution(weights, input: input.baseAddress!, x: x, output: output.baseAddress!, y: y, activation: activation,
-                                     pool: pool, workspaces: workspaces)
+                                     pool: pool, workspaces: workspaces, shared: shared)
     }
 }

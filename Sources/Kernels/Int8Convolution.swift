@@ -13,9 +13,11 @@ public enum Int8LayerKernels {
     /// `y`, quantized as `w.output`), the activation fused into the requantization's clamp.
     /// Depthwise convolutions run `depthwise`; 1x1 stride-1 unpadded ones the int8 GEMM on the
     /// input as it is (on one pixel, `fullyConnected`); the others the GEMM on im2col columns packed on the fly, the padding being
-    /// the input's zero point. `workspaces.count >= pool.count`.
+    /// the input's zero point. `workspaces.count >= pool.count`; `shared`: where the threads pack
+    /// B together when the GEMM's rows are split (`Int8GEMM.multiply`).
     public static func convolution(_ w: Int8ConvWeights, input: UnsafePointer<UInt8>, x: TensorShape, output: UnsafeMutablePointer<UInt8>,
-                                   y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
+                                   y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace],
+                                   shared: GEMM.SharedB? = nil) {
         let conv = w.conv
         precondition(x.c == w.inputChannels && y.c == conv.outputChannels, "shapes do not match the weights")
         let n = y.h * y.w, inPerGroup = x.c / conv.groups, outPerGroup = y.c / conv.groups
@@ -43,7 +45,7 @@ public enum Int8LayerKernels {
                                       zeroPoint: w.input.zeroPoint, signed: w.input.signed))
             Int8GEMM.multiply(packed: packed[g], n: n, b: b,
                               output: .requantized(dst, ldc: n, w.requantization(firstChannel: g * outPerGroup, activation: activation)),
-                              pool: pool, workspaces: workspaces)
+                              pool: pool, workspaces: workspaces, shared: shared)
         }
     }
 

@@ -60,9 +60,13 @@ public enum Int8GEMM {
         var rowsCapacity: Int
         let tile: UnsafeMutablePointer<Int32>
         let rowAdd: UnsafeMutablePointer<Int32>
-        /// Int32 scratch for kernels that do not run the GEMM (depthwise, fully connected).
+        /// Int32 scratch for kernels that do not run the GEMM (depthwise, fully connected), and
+        /// the row addends of the VNNI GEMM's last columns (`socprof_i8_gemm_vnni_columns`).
         var ints: UnsafeMutablePointer<Int32>
         var intsCapacity: Int
+        /// B's last columns packed [column][kq][4] for `socprof_i8_gemm_vnni_columns`.
+        var columns: UnsafeMutablePointer<UInt8>
+        var columnsCapacity: Int
 
         public init() {
             bCapacity = Int8GEMM.blockBytes + 64 * 1024
@@ -73,6 +77,8 @@ public enum Int8GEMM {
             rowAdd = .allocate(capacity: 16)
             intsCapacity = 4096
             ints = .allocate(capacity: intsCapacity)
+            columnsCapacity = 16 * 1024
+            columns = .allocate(capacity: columnsCapacity)
         }
 
         deinit {
@@ -81,6 +87,7 @@ public enum Int8GEMM {
             tile.deallocate()
             rowAdd.deallocate()
             ints.deallocate()
+            columns.deallocate()
         }
 
         func reserve(bBytes: Int, rowBytes: Int) {
@@ -103,12 +110,23 @@ public enum Int8GEMM {
                 ints = .allocate(capacity: count)
             }
         }
+
+        func reserve(columnBytes count: Int) {
+            if count > columnsCapacity {
+                columns.deallocate()
+                columnsCapacity = count
+                columns = .allocate(capacity: count)
+            }
+        }
     }
 
     /// C = A x (B - zero point), requantized or int32 (`output`, whose pointers address all of C),
     /// on a thread pool: the rows or the columns (whichever leaves the busiest thread fewer tiles)
     /// are split between threads, each with its own workspace (`workspaces.count >= pool.count`).
-    public static func multiply(packed: PackedInt8A, n: Int, b: Int8B, output: Int8GEMMOutput, pool: ThreadPool, workspaces: [Workspace]) {
+    /// When the rows are split and B packed fits in `shared`, the threads pack B there together
+    /// (each its share of the panels, then a barrier) instead of each packing all of it.
+    public static func multiply(packed: PackedInt8A, n: Int, b: Int8B, output: Int8GEMMOutput, pool: ThreadPool, workspaces: [Workspace],
+                                shared: GEMM.SharedB? = nil) {
         let m = packed.m, k = packed.k, threads = pool.count
         guard m > 0, n > 0 else { return }
         let mr = packed.kernel.mr, nr = packed.kernel.nr
@@ -125,8 +143,12 @@ public enum Int8GEMM {
         }
         let columnWork = (0..<threads).map { vectors(ThreadPool.shareColumns(n, tile: nr, part: $0, of: threads).count) }.max()! * mTiles
         let rowWork = (mTiles + threads - 1) / threads * vectors(n)
-        let splitColumns = columnWork <= rowWork  // on a tie, columns: each thread packs only its own B
-        var job = Job(packed: packed, n: n, b: b, output: output, threads: threads, workspaces: workspaces, splitColumns: splitColumns)
+        let splitColumns = columnWork <= rowWork  // on a tie, columns: no barrier
+        let panelBytes = packed.kq * nr * packed.kernel.kGroup
+        let main = mainColumns(packed: packed, columns: 0..<n, output: output)
+        let fits = shared.map { (main.count + nr - 1) / nr * panelBytes <= $0.capacity * MemoryLayout<Float>.size } ?? false
+        var job = Job(packed: packed, n: n, b: b, output: output, pool: pool, workspaces: workspaces, splitColumns: splitColumns,
+                      shared: !splitColumns && fits ? shared : nil)
         pool.run(&job)
     }
 
@@ -141,86 +163,182 @@ public enum Int8GEMM {
         let n: Int
         let b: Int8B
         let output: Int8GEMMOutput
-        let threads: Int
+        let pool: ThreadPool
         let workspaces: [Workspace]
         let splitColumns: Bool
+        /// Where the threads pack B together (rows split only).
+        let shared: GEMM.SharedB?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: Job.self).pointee.work(t) }
 
         func work(_ t: Int) {
-            let mr = packed.kernel.mr, nr = packed.kernel.nr
+            let mr = packed.kernel.mr, nr = packed.kernel.nr, threads = pool.count
             if splitColumns {
                 let r = ThreadPool.shareColumns(n, tile: nr, part: t, of: threads)
                 guard !r.isEmpty else { return }
                 run(packed: packed, rows: 0..<packed.m, columns: r, b: b, output: output, workspace: workspaces[t])
-            } else {
-                let r = ThreadPool.share((packed.m + mr - 1) / mr, part: t, of: threads)
-                let i0 = r.lowerBound * mr, i1 = min(packed.m, r.upperBound * mr)
-                guard i1 > i0 else { return }
-                run(packed: packed, rows: i0..<i1, columns: 0..<n, b: b, output: output, workspace: workspaces[t])
+                return
+            }
+            let r = ThreadPool.share((packed.m + mr - 1) / mr, part: t, of: threads)
+            let rows = (r.lowerBound * mr)..<min(packed.m, r.upperBound * mr)
+            guard let shared else {
+                guard !rows.isEmpty else { return }
+                run(packed: packed, rows: rows, columns: 0..<n, b: b, output: output, workspace: workspaces[t])
+                return
+            }
+            // Phase 1: this thread's share of B's panels into the shared buffer; every thread
+            // reaches the barrier.
+            let ws = workspaces[t]
+            let main = mainColumns(packed: packed, columns: 0..<n, output: output)
+            let panelBytes = packed.kq * nr * packed.kernel.kGroup
+            let data = UnsafeMutableRawPointer(shared.data)
+            let mine = ThreadPool.share((main.count + nr - 1) / nr, part: t, of: threads)
+            if !mine.isEmpty {
+                pack(packed: packed, b: b, columns: (mine.lowerBound * nr)..<min(main.upperBound, mine.upperBound * nr),
+                     into: data + mine.lowerBound * panelBytes, workspace: ws)
+            }
+            pool.barrier()
+            // Phase 2: this thread's rows against all of B, a block (sized for L2) at a time.
+            guard !rows.isEmpty else { return }
+            let block = max(1, blockBytes / max(1, panelBytes)) * nr
+            for j in stride(from: 0, to: main.upperBound, by: block) {
+                tiles(packed: packed, rows: rows, columns: j..<min(main.upperBound, j + block), b: b, packedB: data + j / nr * panelBytes,
+                      output: output, workspace: ws)
+            }
+            if main.upperBound < n, case .requantized(let c, let ldc, let rq) = output {
+                lastColumns(packed: packed, rows: rows, columns: main.upperBound..<n, b: b, c: c, ldc: ldc, requantization: rq, workspace: ws)
             }
         }
     }
 
-    /// Rows `rows` (starting on a multiple of MR) and columns `columns` of C, one thread.
-    static func run(packed: PackedInt8A, rows: Range<Int>, columns: Range<Int>, b: Int8B, output: Int8GEMMOutput, workspace ws: Workspace) {
-        let kernel = packed.kernel
-        let mr = kernel.mr, nr = kernel.nr, g = kernel.kGroup, kq = packed.kq, k = packed.k
+    /// The columns the tiles compute: all of them, except with VNNI and a requantized output,
+    /// where the columns past the last whole 16-column vector (a 7x7 layer's 49th, a 14x14
+    /// layer's last 4) run with the output channels in the lanes (`lastColumns`) instead of as a
+    /// vector of 16 columns with 1 to 15 of them used (a third of a whole tile's time for one
+    /// column). Column shares start on a panel, so only the last share has such columns.
+    static func mainColumns(packed: PackedInt8A, columns: Range<Int>, output: Int8GEMMOutput) -> Range<Int> {
+        guard packed.kernel == .vnni, case .requantized = output else { return columns }
+        return columns.lowerBound..<(columns.upperBound - columns.count % 16)
+    }
+
+    /// The offset B is packed with and the correction of each row's sums for it: the kernels
+    /// multiply uint8 (x86, reference) or int8 (ARM) B; B of the other kind is packed with its top
+    /// bit flipped (B + offset), and (offset - zero point) x the row's weight sum corrects the sums.
+    static func packing(_ kernel: Int8Kernel, _ b: Int8B) -> (flip: UInt8, correction: Int32) {
         let flip: UInt8 = b.signed != kernel.signedB ? 0x80 : 0
-        // The packed B is B + offset; the sums are corrected by (offset - zero point) x row sum.
         let offset: Int32 = flip == 0 ? 0 : (kernel.signedB ? 128 : -128)
-        let correction = offset &- b.zeroPoint
-        let panelB = kq * nr * g
-        let nb = max(nr, min((columns.count + nr - 1) / nr * nr, blockBytes / max(1, panelB) * nr))
-        // B block; g im2col rows and a row of zeros (for k past K, where A is 0).
-        ws.reserve(bBytes: nb / nr * panelB, rowBytes: (g + 1) * nb)
-        let zeros = ws.rows + g * nb
-        zeros.update(repeating: 0, count: nb)
-        let bias = output.bias
+        return (flip, offset &- b.zeroPoint)
+    }
+
+    /// Rows `rows` (starting on a multiple of MR) and columns `columns` of C, one thread: B packed
+    /// a block (sized for L2) at a time into the workspace, then the block's tiles.
+    static func run(packed: PackedInt8A, rows: Range<Int>, columns all: Range<Int>, b: Int8B, output: Int8GEMMOutput, workspace ws: Workspace) {
+        let columns = mainColumns(packed: packed, columns: all, output: output)
+        if columns.upperBound < all.upperBound, case .requantized(let c, let ldc, let rq) = output {
+            lastColumns(packed: packed, rows: rows, columns: columns.upperBound..<all.upperBound, b: b, c: c, ldc: ldc, requantization: rq,
+                        workspace: ws)
+        }
+        guard !columns.isEmpty else { return }
+        let nr = packed.kernel.nr, panelBytes = packed.kq * nr * packed.kernel.kGroup
+        let nb = max(nr, min((columns.count + nr - 1) / nr * nr, blockBytes / max(1, panelBytes) * nr))
+        ws.reserve(bBytes: nb / nr * panelBytes, rowBytes: 0)
+        var jc = columns.lowerBound
+        while jc < columns.upperBound {
+            let block = jc..<min(columns.upperBound, jc + nb)
+            pack(packed: packed, b: b, columns: block, into: ws.b, workspace: ws)
+            tiles(packed: packed, rows: rows, columns: block, b: b, packedB: UnsafeRawPointer(ws.b), output: output, workspace: ws)
+            jc = block.upperBound
+        }
+    }
+
+    /// Packs B's columns `columns` into NR-column panels at `dst` (panel q of the range at dst +
+    /// q x the panel's bytes), group p of every panel from rows p*G ..< p*G + G.
+    static func pack(packed: PackedInt8A, b: Int8B, columns: Range<Int>, into dst: UnsafeMutableRawPointer, workspace ws: Workspace) {
+        let kernel = packed.kernel, nr = kernel.nr, g = kernel.kGroup, kq = packed.kq, k = packed.k
+        let flip = packing(kernel, b).flip
+        let count = columns.count, panelBytes = kq * nr * g
+        // g im2col rows and a row of zeros (for k past K, where A is 0).
+        ws.reserve(bBytes: 0, rowBytes: (g + 1) * count)
+        let zeros = ws.rows + g * count
+        zeros.update(repeating: 0, count: count)
         withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>?.self, capacity: 16) { rowPointers in
             let rp = rowPointers.baseAddress!
-            var jc = columns.lowerBound
-            while jc < columns.upperBound {
-                let nbb = min(nb, columns.upperBound - jc)
-                // Pack the block: group p of every panel from rows p*g ..< p*g + g.
-                for p in 0..<kq {
-                    for t in 0..<g {
-                        let kk = p * g + t
-                        rp[t] = kk < k ? b.row(kk, j0: jc, count: nbb, scratch: ws.rows + t * nb) : UnsafePointer(zeros)
-                    }
-                    kernel.packGroup(rp, cols: nbb, panelBytes: panelB, flip: flip, into: ws.b.assumingMemoryBound(to: UInt8.self) + p * nr * g)
+            for p in 0..<kq {
+                for t in 0..<g {
+                    let kk = p * g + t
+                    rp[t] = kk < k ? b.row(kk, j0: columns.lowerBound, count: count, scratch: ws.rows + t * count) : UnsafePointer(zeros)
                 }
-                // Each MR-row panel of A (in L1) against every panel of the block (in L2); the
-                // other order (each B panel against every A panel) measured the same on Zen 4.
-                for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-                    let rowCount = min(mr, rows.upperBound - i)
-                    let ap = packed.panel(i)
-                    for r in 0..<rowCount { ws.rowAdd[r] = (bias?[i + r] ?? 0) &+ correction &* packed.rowSums[i + r] }
-                    for q in 0..<(nbb + nr - 1) / nr {
-                        let cols = min(nr, nbb - q * nr), j = jc + q * nr
-                        if kernel == .vnni, case .requantized(let c, let ldc, let rq) = output {
-                            // Requantized from the tile's registers.
-                            socprof_i8_gemm_vnni_requant(kq, ap.assumingMemoryBound(to: Int8.self),
-                                                         UnsafeRawPointer(ws.b + q * panelB).assumingMemoryBound(to: UInt8.self), rowCount, cols,
-                                                         ws.rowAdd, rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
-                                                         c + i * ldc + j, ldc)
-                            continue
-                        }
-                        kernel.tile(kq: kq, a: ap, b: UnsafeRawPointer(ws.b + q * panelB), c: ws.tile, columns: cols)
-                        switch output {
-                        case .requantized(let c, let ldc, let rq):
-                            kernel.requantize(ws.tile, ldacc: nr, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
-                                              zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound,
-                                              out: c + i * ldc + j, ldout: ldc)
-                        case .int32(let c, let ldc, _):
-                            for r in 0..<rowCount {
-                                let src = ws.tile + r * nr, dst = c + (i + r) * ldc + j, add = ws.rowAdd[r]
-                                for q in 0..<cols { dst[q] = src[q] &+ add }
-                            }
-                        }
-                    }
-                }
-                jc += nbb
+                kernel.packGroup(rp, cols: count, panelBytes: panelBytes, flip: flip, into: dst.assumingMemoryBound(to: UInt8.self) + p * nr * g)
             }
         }
+    }
+
+    /// Rows `rows` (starting on a multiple of MR) of C's columns `columns`, whose B is packed at
+    /// `packedB`: each MR-row panel of A (in L1) against every panel of the block (in L2), each
+    /// tile requantized (or offset) as soon as it is done. The other order (each B panel against
+    /// every A panel) measured the same on Zen 4.
+    static func tiles(packed: PackedInt8A, rows: Range<Int>, columns: Range<Int>, b: Int8B, packedB: UnsafeRawPointer, output: Int8GEMMOutput,
+                      workspace ws: Workspace) {
+        let kernel = packed.kernel
+        let mr = kernel.mr, nr = kernel.nr, kq = packed.kq, panelBytes = kq * nr * kernel.kGroup
+        let correction = packing(kernel, b).correction
+        let bias = output.bias
+        for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+            let rowCount = min(mr, rows.upperBound - i)
+            let ap = packed.panel(i)
+            for r in 0..<rowCount { ws.rowAdd[r] = (bias?[i + r] ?? 0) &+ correction &* packed.rowSums[i + r] }
+            for q in 0..<(columns.count + nr - 1) / nr {
+                let cols = min(nr, columns.count - q * nr), j = columns.lowerBound + q * nr
+                let bp = packedB + q * panelBytes
+                if kernel == .vnni, case .requantized(let c, let ldc, let rq) = output {
+                    // Requantized from the tile's registers.
+                    socprof_i8_gemm_vnni_requant(kq, ap.assumingMemoryBound(to: Int8.self), bp.assumingMemoryBound(to: UInt8.self), rowCount, cols,
+                                                 ws.rowAdd, rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
+                                                 c + i * ldc + j, ldc)
+                    continue
+                }
+                kernel.tile(kq: kq, a: ap, b: bp, c: ws.tile, columns: cols)
+                switch output {
+                case .requantized(let c, let ldc, let rq):
+                    kernel.requantize(ws.tile, ldacc: nr, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
+                                      zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound,
+                                      out: c + i * ldc + j, ldout: ldc)
+                case .int32(let c, let ldc, _):
+                    for r in 0..<rowCount {
+                        let src = ws.tile + r * nr, dst = c + (i + r) * ldc + j, add = ws.rowAdd[r]
+                        for q in 0..<cols { dst[q] = src[q] &+ add }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows `rows` (starting on a multiple of MR) of C's columns `columns` (fewer than 16) with
+    /// the VNNI kernel's output channels in the lanes (`socprof_i8_gemm_vnni_columns`): those
+    /// columns of B packed [column][kq][4], the rows' addends, then the kernel, requantizing.
+    static func lastColumns(packed: PackedInt8A, rows: Range<Int>, columns: Range<Int>, b: Int8B, c: UnsafeMutablePointer<UInt8>, ldc: Int,
+                            requantization rq: Int8Requantization, workspace ws: Workspace) {
+        let kernel = packed.kernel, kq = packed.kq, k = packed.k, g = kernel.kGroup, count = columns.count
+        precondition(kernel == .vnni && count < 16 && rows.lowerBound % kernel.mr == 0)
+        let (flip, correction) = packing(kernel, b)
+        let depth = kq * g
+        ws.reserve(columnBytes: count * depth)
+        ws.reserve(bBytes: 0, rowBytes: count)
+        ws.reserve(ints: rows.count)
+        let bt = ws.columns
+        for kk in 0..<depth {
+            if kk < k {
+                let row = b.row(kk, j0: columns.lowerBound, count: count, scratch: ws.rows)
+                for j in 0..<count { bt[j * depth + kk] = row[j] ^ flip }
+            } else {
+                for j in 0..<count { bt[j * depth + kk] = flip }
+            }
+        }
+        for r in 0..<rows.count {
+            let i = rows.lowerBound + r
+            ws.ints[r] = (rq.bias?[i] ?? 0) &+ correction &* packed.rowSums[i]
+        }
+        socprof_i8_gemm_vnni_columns(kq, packed.panel(rows.lowerBound).assumingMemoryBound(to: Int8.self), packed.panelBytes, rows.count,
+                                     bt, count, ws.ints, rq.multipliers + rows.lowerBound, rq.zeroPoint, rq.range.lowerBound,
+                                     rq.range.upperBound, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
     }
 }

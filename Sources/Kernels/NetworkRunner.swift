@@ -18,8 +18,8 @@ public final class NetworkRunner: @unchecked Sendable {
     public let quantization: [QuantParams?]
     let workspaces: [GEMM.Workspace]
     let int8Workspaces: [Int8GEMM.Workspace]
-    /// B packed whole and shared by the threads, for layers whose rows are split.
-    let shared: GEMM.SharedB?
+    /// B packed whole and shared by the threads, for layers whose rows are split (fp32 and int8).
+    public let shared: GEMM.SharedB?
     let arena: UnsafeMutableRawBufferPointer
     /// Convolution weights packed for the GEMM once, by layer (fp32 layers).
     let packed: [[PackedA]?]
@@ -244,7 +244,7 @@ public final class NetworkRunner: @unchecked Sendable {
             Int8LayerKernels.quantize(inputs[0].assumingMemoryBound(to: Float.self), count: layer.output.count, q[i]!, output: out, pool: pool)
         case .convolution:
             Int8LayerKernels.convolution(int8Weights[i]!, input: input(0), x: x, output: out, y: layer.output, activation: layer.activation,
-                                         pool: pool, workspaces: int8Workspaces)
+                                         pool: pool, workspaces: int8Workspaces, shared: shared)
         case .fullyConnected:
             Int8LayerKernels.fullyConnected(int8Weights[i]!, input: input(0), output: out, activation: layer.activation, pool: pool)
         case .pooling(let p):

@@ -29,26 +29,27 @@ struct Int8GEMMTests {
         for (signed, zb, withBias) in [(false, Int32(0), false), (false, 131, true), (false, 255, true), (true, 0, true), (true, -77, false)] {
             let b = rng.bytes(k * ldb)
             let expected = Int8Reference.gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, zb: zb, signedB: signed, bias: withBias ? bias : nil)
-            for threads in [1, 2] {
+            // Two threads with B packed by both together where the rows are split, and each packing its own.
+            for (threads, shared) in [(1, nil), (2, nil), (2, GEMM.SharedB())] {
                 let pool = ThreadPool(threads: threads)
                 let ws = (0..<threads).map { _ in Int8GEMM.Workspace() }
                 var c = [Int32](repeating: 0x5A5A5A5A, count: m * ldc)
                 b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in c.withUnsafeMutableBufferPointer { cp in
                     let operand = Int8B.dense(DenseInt8B(bp.baseAddress!, ldb: ldb, zeroPoint: zb, signed: signed))
                     Int8GEMM.multiply(packed: packed, n: n, b: operand, output: .int32(cp.baseAddress!, ldc: ldc, bias: withBias ? biasp.baseAddress! : nil),
-                                      pool: pool, workspaces: ws)
+                                      pool: pool, workspaces: ws, shared: shared)
                 } } }
                 let got = (0..<m).flatMap { i in c[(i * ldc)..<(i * ldc + n)] }
                 let untouched = (0..<m).allSatisfy { i in (n..<ldc).allSatisfy { c[i * ldc + $0] == 0x5A5A5A5A } }
                 let wrong = zip(got, expected).filter { $0 != $1 }.count + abs(got.count - expected.count)
-                #expect(wrong == 0, "\(kernel) \(m)x\(n)x\(k) signed B \(signed) zb \(zb) bias \(withBias) \(threads) thread(s): \(wrong) of \(expected.count) differ")
+                #expect(wrong == 0, "\(kernel) \(m)x\(n)x\(k) signed B \(signed) zb \(zb) bias \(withBias) \(threads) thread(s), shared B \(shared != nil): \(wrong) of \(expected.count) differ")
                 #expect(untouched, "columns past n were written")
             }
         }
     }
 
     @Test("requantized bytes: per-row multipliers, zero points, uint8 and int8 outputs, ReLU/ReLU6 clamps hit at both ends",
-          arguments: int8Kernels, [(3, 5, 1), (9, 37, 5), (17, 61, 64), (8, 96, 128), (70, 200, 288)])
+          arguments: int8Kernels, [(3, 5, 1), (9, 37, 5), (17, 61, 64), (8, 96, 128), (70, 200, 288), (40, 49, 70), (64, 31, 256)])
     func requantized(kernel: Int8Kernel, shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = Int8Random(UInt64(m * 7919 + n * 31 + k))
@@ -71,17 +72,17 @@ struct Int8GEMMTests {
             let expected = sums.enumerated().map { Int8Reference.requantize($0.element, multipliers[$0.offset / n], zp: params.zeroPoint, range: range) }
             lowHits += expected.filter { Int8Reference.value($0, signed: params.signed) == range.lowerBound }.count
             highHits += expected.filter { Int8Reference.value($0, signed: params.signed) == range.upperBound }.count
-            for threads in [1, 2] {
+            for (threads, shared) in [(1, nil), (2, nil), (2, GEMM.SharedB())] {
                 let pool = ThreadPool(threads: threads)
                 let ws = (0..<threads).map { _ in Int8GEMM.Workspace() }
                 var c = [UInt8](repeating: 0xEE, count: m * n)
                 b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in multipliers.withUnsafeBufferPointer { mp in c.withUnsafeMutableBufferPointer { cp in
                     let rq = Int8Requantization(bias: biasp.baseAddress!, multipliers: mp.baseAddress!, zeroPoint: params.zeroPoint, range: range)
                     Int8GEMM.multiply(packed: packed, n: n, b: .dense(DenseInt8B(bp.baseAddress!, ldb: n, zeroPoint: zb)),
-                                      output: .requantized(cp.baseAddress!, ldc: n, rq), pool: pool, workspaces: ws)
+                                      output: .requantized(cp.baseAddress!, ldc: n, rq), pool: pool, workspaces: ws, shared: shared)
                 } } } }
                 let wrong = zip(c, expected).filter { $0 != $1 }.count
-                #expect(wrong == 0, "\(kernel) \(m)x\(n)x\(k) \(params) \(act?.rawValue ?? "linear") \(threads) thread(s): \(wrong) of \(expected.count) differ")
+                #expect(wrong == 0, "\(kernel) \(m)x\(n)x\(k) \(params) \(act?.rawValue ?? "linear") \(threads) thread(s), shared B \(shared != nil): \(wrong) of \(expected.count) differ")
             }
         }
         if m * n >= 45 {

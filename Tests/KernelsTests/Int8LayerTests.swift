@@ -91,15 +91,17 @@ struct Int8LayerTests {
                 Int8ConvWeights(c.conv, inputChannels: x.c, weights: wp.baseAddress!, weightScales: sp.baseAddress!, bias: bp.baseAddress!,
                                 input: c.input, output: out, outputPixels: act == nil ? nil : y.h * y.w, kernel: kernel)
             } } }
-            for threads in [1, 2] {
+            // Two threads as a runner has them (B packed by both together where the GEMM's rows are split), and without the shared B.
+            for (threads, shared) in [(1, nil), (2, GEMM.SharedB()), (2, nil)] {
                 let pool = ThreadPool(threads: threads)
                 let ws = (0..<threads).map { _ in Int8GEMM.Workspace() }
                 var got = [UInt8](repeating: 0xEE, count: y.count)
                 input.withUnsafeBufferPointer { i in got.withUnsafeMutableBufferPointer { o in
-                    Int8LayerKernels.convolution(w, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, activation: act, pool: pool, workspaces: ws)
+                    Int8LayerKernels.convolution(w, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y, activation: act, pool: pool,
+                                                 workspaces: ws, shared: shared)
                 } }
                 let wrong = zip(got, expected).filter { $0 != $1 }.count
-                #expect(wrong == 0, "\(kernel) \(c) out \(out) \(act?.rawValue ?? "linear") \(threads) thread(s): \(wrong) of \(y.count) differ")
+                #expect(wrong == 0, "\(kernel) \(c) out \(out) \(act?.rawValue ?? "linear") \(threads) thread(s), shared B \(shared != nil): \(wrong) of \(y.count) differ")
             }
         }
         if y.count >= 20 { #expect(lowHits > 0 && highHits > 0, "the data must reach both clamps (low \(lowHits), high \(highHits))") }
