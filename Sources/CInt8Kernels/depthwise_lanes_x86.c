@@ -1,16 +1,19 @@
-// Depthwise convolution of 16 channels at once, one channel a lane (AVX-512, x86-64), for small
-// planes (MobileNet's 28 x 28 to 7 x 7 layers) and strided layers, where the plane kernels'
+// Depthwise convolution of 16 channels at once, one channel a lane (AVX-512 VNNI, x86-64), for
+// small planes (MobileNet's 28 x 28 to 7 x 7 layers) and strided layers, where the plane kernels'
 // per-channel work (padding, row loops, the requantization of short rows, the stride's phases) is
 // larger than the sums. The 16 channels' bytes are transposed (16 x 16 byte transposes) into a
-// ring of padded grid rows, each pixel a vector of the 16 channels' values less the zero point
-// (exact floats), each row put there just before the first output row that reads it. Every
-// output pixel is the taps' sum of grid vectors times the taps' weight vectors (init + the taps in
-// (ky, kx) order, fused, as the plane kernels); the sums are requantized with each lane's
-// channel's bias and scale, and transposed back into the channels' rows.
+// padded row of pixels, 16 bytes a pixel, the padding being the zero point's byte. From it, each
+// position an output pixel starts a row of its filter at gets a window: for every channel, the 4
+// bytes at that column and the 3 after it, one int32 lane a channel (a 64-byte vector), kept in a
+// ring of window rows, each row put there just before the first output row that reads it. Each
+// output pixel is then kh x ceil(kw / 4) vpdpbusd of windows (uint8) by the filter's rows (int8,
+// 4 taps a lane, zero past kw): exact int32 sums, which start from the bias less the zero point x
+// the channel's weight sum (so that the padding and the zero point add nothing). The sums are
+// requantized with each lane's channel's scale and transposed back into the channels' rows.
 // See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
 
-// Grid rows kept: a ring of a power of two, at least kh + stride (the rows one output row reads,
+// Window rows kept: a ring of a power of two, at least kh + stride (the rows one output row reads,
 // and those the next one adds).
 static long dw16_ring(const socprof_dw_shape *g) {
     long r = 4;
@@ -18,18 +21,44 @@ static long dw16_ring(const socprof_dw_shape *g) {
     return r;
 }
 
-long socprof_dw16_scratch_floats(const socprof_dw_shape *g) {
+// Columns of a window row: the window positions (every stride-th column, or every column when a
+// filter wider than 4 reads windows 4 columns on at a stride that does not divide 4), from the
+// first output column's to the last one's last group of 4 taps.
+typedef struct {
+    long groups, step, windows, columns;
+} dw16_layout;
+
+static dw16_layout dw16_layout_of(const socprof_dw_shape *g) {
+    dw16_layout l;
+    l.groups = (g->kw + 3) / 4;
+    l.step = l.groups == 1 || 4 % g->stride == 0 ? g->stride : 1;
+    l.windows = ((g->ow - 1) * g->stride + 4 * (l.groups - 1)) / l.step + 1;
+    // The padded row: the input's columns with the padding before them, every column a window
+    // reads (its 4), and the 16 a transposed chunk may write.
     long gh, gw;
     socprof_dw_padded_size(g, &gh, &gw);
-    return dw16_ring(g) * gw * 16 + SOCPROF_DW_MAX_TAPS * 16 + 64;
+    (void)gh;
+    long need = (l.windows - 1) * l.step + 4;
+    l.columns = (gw > need ? gw : need) + 16;
+    return l;
+}
+
+long socprof_dw16_scratch_floats(const socprof_dw_shape *g) {
+    dw16_layout l = dw16_layout_of(g);
+    // Window rows (64 bytes a window), the padded row (16 bytes a column), the filter rows.
+    long bytes = dw16_ring(g) * l.windows * 64 + l.columns * 16 + g->kh * l.groups * 64;
+    return bytes / 4 + 64;
 }
 
 #if defined(__x86_64__)
 #include "planes_x86.h"
 #include "requant_x86.h"
 
+#define DW16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define DW16_INLINE __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline)) static inline
+
 // r[i] (16 bytes) becomes column i: afterwards r[j] holds byte j of every former r[i], in order.
-DW_INLINE void transpose16(__m128i *r) {
+DW16_INLINE void transpose16(__m128i *r) {
     __m128i a[16], b[16], c[16];
     for (int i = 0; i < 8; i++) {
         a[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
@@ -52,85 +81,106 @@ DW_INLINE void transpose16(__m128i *r) {
     }
 }
 
-DW_TARGET
-void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
-                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero,
-                            uint8_t *dst) {
-    long gh, gw;
-    socprof_dw_padded_size(g, &gh, &gw);
-    long plane = g->h * g->w, oplane = g->oh * g->ow, taps = g->kh * g->kw, s = g->stride;
-    long ring = dw16_ring(g), mask = ring - 1;
-    float *grid = scratch, *wv = scratch + ring * gw * 16;
-    (void)gh;
-    // The columns outside the input stay 0 (the zero point's value): rows write only the input's
-    // pixels, and padding rows are cleared whole.
-    if (zero)
-        for (long i = 0; i < ring * gw; i++) _mm512_storeu_ps(grid + 16 * i, _mm512_setzero_ps());
-    __mmask16 cm = dw_mask(channels);
-    // Tap t's weights, channel c in lane c.
-    for (long t = 0; t < taps; t++) {
-        float w[16] = {0};
-        for (long c = 0; c < channels; c++) w[c] = (float)weights[c * taps + t];
-        _mm512_storeu_ps(wv + 16 * t, _mm512_loadu_ps(w));
+// The sums of output pixels x0 ..< x0 + n of a row (`x` the first one's window offset in bytes,
+// `u` windows from one pixel to the next, group k of a filter row k x `kwin` windows on), four
+// pixels at a time (four independent chains), each requantized into q.
+DW16_INLINE void dw16_sums(const uint8_t *const *rows, const uint8_t *fw, const long kh, const long groups, long u, long kwin, long x, long n,
+                           __m512i vb, __m512 vs, const i8_rq16 *rq, __m128i *q) {
+    const long ub = u * 64, step = kwin * 64;
+    long ox = 0;
+    for (; ox + 4 <= n; ox += 4) {
+        __m512i a0 = vb, a1 = vb, a2 = vb, a3 = vb;
+        for (long ky = 0; ky < kh; ky++)
+            for (long k = 0; k < groups; k++) {
+                const uint8_t *p = rows[ky] + x + ox * ub + k * step;
+                __m512i w = _mm512_loadu_si512((const void *)(fw + (ky * groups + k) * 64));
+                a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)p), w);
+                a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512((const void *)(p + ub)), w);
+                a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512((const void *)(p + 2 * ub)), w);
+                a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512((const void *)(p + 3 * ub)), w);
+            }
+        q[ox] = i8_rq16_bytes(rq, a0, vs);
+        q[ox + 1] = i8_rq16_bytes(rq, a1, vs);
+        q[ox + 2] = i8_rq16_bytes(rq, a2, vs);
+        q[ox + 3] = i8_rq16_bytes(rq, a3, vs);
     }
-    const __m512i vflip = _mm512_set1_epi32(flip);
-    const __m512 vz = _mm512_set1_ps(zf);
-    // Each lane's channel's bias and multiplier.
-    const __m512i vb = _mm512_maskz_loadu_epi32(cm, bias);
-    const __m512 vs = _mm512_maskz_loadu_ps(cm, scale);
+    for (; ox < n; ox++) {
+        __m512i a0 = vb;
+        for (long ky = 0; ky < kh; ky++)
+            for (long k = 0; k < groups; k++)
+                a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)(rows[ky] + x + ox * ub + k * step)),
+                                         _mm512_loadu_si512((const void *)(fw + (ky * groups + k) * 64)));
+        q[ox] = i8_rq16_bytes(rq, a0, vs);
+    }
+}
+
+DW16_TARGET
+void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
+                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
+    const dw16_layout l = dw16_layout_of(g);
+    const long plane = g->h * g->w, oplane = g->oh * g->ow, taps = g->kh * g->kw, s = g->stride;
+    const long ring = dw16_ring(g), mask = ring - 1, wrow = l.windows * 64;
+    // Windows from one output pixel to the next.
+    const long u = s / l.step;
+    uint8_t *windows = (uint8_t *)scratch, *row = windows + ring * wrow, *fw = row + l.columns * 16;
+    // The zero point's byte (after the flip): the padding, and what the bias makes up for.
+    const uint8_t zb = (uint8_t)(int32_t)zf;
+    const __m512i vzb = _mm512_set1_epi8((char)zb);
+    for (long i = 0; i < l.columns; i++) _mm_storeu_si128((__m128i *)(row + 16 * i), _mm512_castsi512_si128(vzb));
+    // Filter row ky, taps 4q ..< 4q + 4 (0 past kw and past the channels): channel c's in lane c.
+    // The bias less zb x the channel's weight sum.
+    int32_t corr[16] = {0};
+    for (long ky = 0; ky < g->kh; ky++)
+        for (long q = 0; q < l.groups; q++) {
+            int8_t v[64] = {0};
+            for (long c = 0; c < channels; c++)
+                for (long t = 0; t < 4 && 4 * q + t < g->kw; t++) v[4 * c + t] = weights[c * taps + ky * g->kw + 4 * q + t];
+            _mm512_storeu_si512((void *)(fw + (ky * l.groups + q) * 64), _mm512_loadu_si512((const void *)v));
+        }
+    for (long c = 0; c < channels; c++) {
+        int32_t sum = 0;
+        for (long t = 0; t < taps; t++) sum += weights[c * taps + t];
+        corr[c] = bias[c] - (int32_t)zb * sum;
+    }
+    const __m512i vb = _mm512_loadu_si512((const void *)corr);
+    const __m512 vs = _mm512_maskz_loadu_ps(dw_mask(channels), scale);
     const i8_rq16 rq = i8_rq16_make(zp, lo, hi);
-    long off[SOCPROF_DW_MAX_TAPS];
+    const __m128i vflip = _mm_set1_epi8((char)flip);
+    // A window from 4 pixels (lane t: pixel t's 16 channels): dword 4Q + t <- dword 4t + Q (lane
+    // Q: channels 4Q ..< 4Q + 4 of the 4 pixels), then within each lane byte 4c + t <- 4t + c.
+    const __m512i across = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    const __m512i within = _mm512_broadcast_i32x4(_mm_set_epi8(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0));
     long next = 0;  // the next padded row to put in the ring
     for (long oy = 0; oy < g->oh; oy++) {
-        // Padded rows up to oy * s + kh - 1 into the ring: the input's rows transposed 16 pixels
-        // at a time, padding rows cleared.
         for (; next < oy * s + g->kh; next++) {
-            float *row = grid + (next & mask) * gw * 16;
+            uint8_t *wr = windows + (next & mask) * wrow;
             long iy = next - g->pt;
             if (iy < 0 || iy >= g->h) {
-                for (long i = 0; i < gw; i++) _mm512_storeu_ps(row + 16 * i, _mm512_setzero_ps());
+                for (long j = 0; j < l.windows; j++) _mm512_storeu_si512((void *)(wr + 64 * j), vzb);
                 continue;
             }
+            // The input row, transposed 16 pixels at a time, flipped to uint8, after the padding.
             for (long x0 = 0; x0 < g->w; x0 += 16) {
                 long n = g->w - x0 < 16 ? g->w - x0 : 16;
                 __m128i r[16];
                 for (long c = 0; c < 16; c++)
                     r[c] = c < channels ? _mm_maskz_loadu_epi8(dw_mask(n), src + c * plane + iy * g->w + x0) : _mm_setzero_si128();
                 transpose16(r);
-                float *d = row + (g->pl + x0) * 16;
-                for (long k = 0; k < n; k++) {
-                    __m512i v = _mm512_xor_si512(_mm512_cvtepu8_epi32(r[k]), vflip);
-                    _mm512_storeu_ps(d + 16 * k, _mm512_maskz_sub_ps(cm, _mm512_cvtepi32_ps(v), vz));
-                }
+                uint8_t *d = row + (g->pl + x0) * 16;
+                for (long k = 0; k < n; k++) _mm_storeu_si128((__m128i *)(d + 16 * k), _mm_xor_si128(r[k], vflip));
+            }
+            for (long j = 0; j < l.windows; j++) {
+                __m512i v = _mm512_loadu_si512((const void *)(row + j * l.step * 16));
+                _mm512_storeu_si512((void *)(wr + 64 * j), _mm512_shuffle_epi8(_mm512_permutexvar_epi32(across, v), within));
             }
         }
-        for (long ky = 0; ky < g->kh; ky++)
-            for (long kx = 0; kx < g->kw; kx++) off[ky * g->kw + kx] = (((oy * s + ky) & mask) * gw + kx) * 16;
+        const uint8_t *rows[SOCPROF_DW_MAX_TAPS];
+        for (long ky = 0; ky < g->kh; ky++) rows[ky] = windows + ((oy * s + ky) & mask) * wrow;
         for (long x0 = 0; x0 < g->ow; x0 += 16) {
             long n = g->ow - x0 < 16 ? g->ow - x0 : 16;
             __m128i q[16];
-            long ox = 0;
-            // Four output pixels at a time: four independent chains of FMAs.
-            for (; ox + 4 <= n; ox += 4) {
-                const float *base = grid + ((x0 + ox) * s) * 16;
-                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-                for (long t = 0; t < taps; t++) {
-                    const float *p = base + off[t];
-                    __m512 w = _mm512_loadu_ps(wv + 16 * t);
-                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p), w, a0);
-                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(p + 16 * s), w, a1);
-                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(p + 32 * s), w, a2);
-                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(p + 48 * s), w, a3);
-                }
-                __m512 acc[4] = {a0, a1, a2, a3};
-                for (int u = 0; u < 4; u++) q[ox + u] = i8_rq16_bytes(&rq, _mm512_add_epi32(_mm512_cvtps_epi32(acc[u]), vb), vs);
-            }
-            for (; ox < n; ox++) {
-                const float *base = grid + ((x0 + ox) * s) * 16;
-                __m512 a0 = _mm512_setzero_ps();
-                for (long t = 0; t < taps; t++) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(base + off[t]), _mm512_loadu_ps(wv + 16 * t), a0);
-                q[ox] = i8_rq16_bytes(&rq, _mm512_add_epi32(_mm512_cvtps_epi32(a0), vb), vs);
-            }
+            if (g->kh == 3 && l.groups == 1) dw16_sums(rows, fw, 3, 1, u, 0, x0 * u * 64, n, vb, vs, &rq, q);
+            else dw16_sums(rows, fw, g->kh, l.groups, u, 4 / l.step, x0 * u * 64, n, vb, vs, &rq, q);
             for (long k = n; k < 16; k++) q[k] = _mm_setzero_si128();
             transpose16(q);
             for (long c = 0; c < channels; c++) _mm_mask_storeu_epi8(dst + c * oplane + oy * g->ow + x0, dw_mask(n), q[c]);
@@ -140,9 +190,8 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
 
 #else
 void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
-                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero,
-                            uint8_t *dst) {
+                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
     (void)g; (void)src; (void)channels; (void)flip; (void)zf; (void)weights; (void)bias; (void)scale; (void)zp; (void)lo; (void)hi;
-    (void)scratch; (void)zero; (void)dst;
+    (void)scratch; (void)dst;
 }
 #endif

@@ -27,11 +27,12 @@ extension Int8LayerKernels {
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }
 
         /// With the VNNI kernel (an AVX-512 CPU) and a plan: 16 channels a vector for outputs at
-        /// most 32 wide and strided layers (`lanesWork`), the plane kernels otherwise
-        /// (`avx512Work`). Elsewhere strides 1 and 2 run on padded planes (`paddedWork`); all of
-        /// these sum in Float, exact while |sum| < 2^22 (255 x 127 per tap). Others row by row.
+        /// most 64 wide and strided layers (`lanesWork`, exact int32 sums), the plane kernel
+        /// otherwise (`avx512Work`). Elsewhere strides 1 and 2 run on padded planes
+        /// (`paddedWork`); these two sum in Float, exact while |sum| < 2^22 (255 x 127 per tap).
+        /// Others row by row.
         func work(_ t: Int) {
-            if let plan, plan.shape.ow <= 32 || plan.shape.stride > 1 {
+            if let plan, plan.shape.ow <= 64 || plan.shape.stride > 1 {
                 lanesWork(t, plan.shape)
             } else if let plan {
                 avx512Work(t, plan)
@@ -50,11 +51,12 @@ extension Int8LayerKernels {
             return depthwisePlan(conv, x: x, y: y)
         }
 
-        /// AVX-512 on outputs at most 32 wide or strided: `socprof_dw16_u8_avx512` on groups of 16
-        /// channels, one channel a lane, the groups split between threads. Against `avx512Work`
-        /// on MobileNet's layers (a C harness, Zen 4, 1 thread): 1.1-1.9x at stride 1 on 28 x 28
-        /// and smaller, 1.2-2.7x at stride 2, but 0.7-0.9x at stride 1 on 56 x 56 and 112 x 112,
-        /// which stay on planes.
+        /// AVX-512 VNNI on outputs at most 64 wide or strided: `socprof_dw16_u8_avx512` on groups
+        /// of 16 channels, one channel a lane, the groups split between threads. In MobileNet at 1
+        /// thread (`profile`, Zen 4) it took 0.85-0.90x the plane kernel's time on the 56 x 56
+        /// stride-1 layer and 1.03x on the 112 x 112 one, which stays on planes; against its
+        /// Float form (a C harness) the vpdpbusd windows took 0.74-0.87x the time on MobileNet's
+        /// other depthwise layers.
         func lanesWork(_ t: Int, _ shape: socprof_dw_shape) {
             var shape = shape
             let ws = workspaces[t]
@@ -63,12 +65,10 @@ extension Int8LayerKernels {
             let flip: UInt8 = w.input.signed ? 0x80 : 0
             let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
             let taps = w.conv.kernelH * w.conv.kernelW
-            var first: Int32 = 1
             for group in ThreadPool.share((x.c + 15) / 16, part: t, of: threads) {
                 let c0 = group * 16, count = min(16, x.c - c0)
                 socprof_dw16_u8_avx512(&shape, input + c0 * x.h * x.w, count, flip, zf, w.weights + c0 * taps, w.bias + c0, w.multipliers + c0,
-                                       w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, first, output + c0 * y.h * y.w)
-                first = 0
+                                       w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, output + c0 * y.h * y.w)
             }
         }
 

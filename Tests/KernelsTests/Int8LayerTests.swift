@@ -57,8 +57,13 @@ struct Int8LayerTests {
         .init(label: "depthwise 3x3 no padding, 33 wide", inC: 3, h: 9, w: 33, conv: Convolution(outputChannels: 3, kernel: 3, groups: 3), input: s3),
         .init(label: "depthwise 3x3 stride 2 asymmetric pad, 27 wide", inC: 4, h: 13, w: 27,
               conv: Convolution(outputChannels: 4, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 4), input: u128),
-        // Stride 3: the row-by-row kernel.
+        // Stride 3: the row-by-row kernel, or 16 channels a vector where the VNNI kernel runs.
         .init(label: "depthwise 3x3 stride 3 pad 1", inC: 4, h: 10, w: 20, conv: Convolution(outputChannels: 4, kernel: 3, stride: 3, padding: .same(1), groups: 4), input: u37),
+        // Filters wider than 4 (two groups of 4 taps a row) at strides 2 and 3, and a plane
+        // wider than 64 at stride 1 (the plane kernel where the VNNI kernel runs).
+        .init(label: "depthwise 5x5 stride 2 pad 2, 21 channels", inC: 21, h: 11, w: 23, conv: Convolution(outputChannels: 21, kernel: 5, stride: 2, padding: .same(2), groups: 21), input: s3),
+        .init(label: "depthwise 7x7 stride 3 pad 3", inC: 5, h: 16, w: 19, conv: Convolution(outputChannels: 5, kernel: 7, stride: 3, padding: .same(3), groups: 5), input: u128),
+        .init(label: "depthwise 3x3 pad 1, 67 wide", inC: 3, h: 5, w: 67, conv: Convolution(outputChannels: 3, kernel: 3, stride: 1, padding: .same(1), groups: 3), input: u37),
     ]
 
     static func outputShape(_ c: Int8ConvCase) -> TensorShape {

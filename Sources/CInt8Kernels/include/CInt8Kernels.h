@@ -159,15 +159,15 @@ void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *s
 /// Floats of scratch `socprof_dw16_u8_avx512` needs for `shape`.
 long socprof_dw16_scratch_floats(const socprof_dw_shape *shape);
 /// The quantized depthwise convolution of `channels` (1 to 16) consecutive channels at once, one
-/// channel a lane (AVX-512, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an empty stub elsewhere),
-/// for small planes and strided layers: the same exact float sums and requantization as
-/// `socprof_dw_u8_avx512` (the same bytes), on a ring of rows of padded pixels, each pixel a
-/// vector of the channels' values. `src`,
-/// `weights` (kh x kw a channel), `bias`, `scale` and `dst` start at the group's first channel;
-/// any kernel size, stride and taps (at most SOCPROF_DW_MAX_TAPS). `zero`: clear the ring first
-/// (the first group of a layer on this scratch).
+/// channel a lane (AVX-512 VNNI, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an empty stub
+/// elsewhere), for small planes and strided layers: exact int32 sums by vpdpbusd of 4-byte windows
+/// of each channel's padded row (uint8: byte ^ flip, the padding the byte zf) by 4 taps of its
+/// filter, starting from bias - zf x the channel's weight sum, requantized as
+/// `socprof_i8_requant_ref` does (the same bytes as `socprof_dw_u8_avx512` and the int32 loops).
+/// `src`, `weights` (kh x kw a channel), `bias`, `scale` and `dst` start at the group's first
+/// channel; any kernel size, stride and taps (at most SOCPROF_DW_MAX_TAPS); `zf` is a whole
+/// number from 0 to 255.
 void socprof_dw16_u8_avx512(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
-                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero,
-                            uint8_t *dst);
+                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst);
 
 #endif
