@@ -167,7 +167,9 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
                     r[c] = c < channels ? _mm_maskz_loadu_epi8(dw_mask(n), src + c * plane + iy * g->w + x0) : _mm_setzero_si128();
                 transpose16(r);
                 uint8_t *d = row + (g->pl + x0) * 16;
-                for (long k = 0; k < n; k++) _mm_storeu_si128((__m128i *)(d + 16 * k), _mm_xor_si128(r[k], vflip));
+#pragma clang loop unroll(full)
+                for (int k = 0; k < 16; k++)
+                    if (k < n) _mm_storeu_si128((__m128i *)(d + 16 * k), _mm_xor_si128(r[k], vflip));
             }
             for (long j = 0; j < l.windows; j++) {
                 __m512i v = _mm512_loadu_si512((const void *)(row + j * l.step * 16));

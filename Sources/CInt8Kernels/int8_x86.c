@@ -78,78 +78,60 @@ void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, lo
 }
 
 // A panel's last columns with the output channels in the lanes (socprof_i8_gemm_vnni_columns):
-// R panels of 8 rows x C columns, R x C ymm accumulators. Per group of 4 k: each panel's 8 rows
-// x 4 weights are one 32-byte load from the panel as packed, each column's 4 bytes (uint8, from
-// bt, packed [column][kq][4]) one broadcast; vpdpbusd adds the four products into each row's lane.
+// one panel of 8 rows x C columns. Per group of 4 k: the panel's 8 rows x 4 weights are one
+// 32-byte load from the panel as packed, each column's 4 bytes (uint8, from bt, packed
+// [column][kq][4]) one broadcast; vpdpbusd adds the four products into each row's lane. Four
+// accumulators a column, for 4 consecutive groups, so that four chains of vpdpbusd are in flight
+// even for one column (one chain ran at its latency, 4-5 cycles a group).
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
-static inline void vnni_columns_block(long kq, const int8_t *a, long panel_bytes, const uint8_t *bt, const int R, const int C, long rows,
-                                      const int32_t *row_add, const float *row_scale, const i8_rq16 *q, uint8_t *out, long ldout) {
+static inline void vnni_columns_block(long kq, const int8_t *a, const uint8_t *bt, const int C, long rows, const int32_t *row_add,
+                                      const float *row_scale, const i8_rq16 *q, uint8_t *out, long ldout) {
     __m256i acc[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++)
+        for (int u = 0; u < 4; u++) acc[c][u] = _mm256_setzero_si256();
     const long bstride = 4 * kq;
-    for (long p = 0; p < kq; p++) {
-        __m256i w[4];
+    long p = 0;
+    for (; p + 4 <= kq; p += 4) {
 #pragma clang loop unroll(full)
-        for (int r = 0; r < R; r++) w[r] = _mm256_loadu_si256((const __m256i *)(a + r * panel_bytes + 32 * p));
+        for (int u = 0; u < 4; u++) {
+            const __m256i w = _mm256_loadu_si256((const __m256i *)(a + 32 * (p + u)));
 #pragma clang loop unroll(full)
-        for (int c = 0; c < C; c++) {
-            __m256i x = _mm256_set1_epi32(load32(bt + c * bstride + 4 * p));
-#pragma clang loop unroll(full)
-            for (int r = 0; r < R; r++) acc[r][c] = _mm256_dpbusd_epi32(acc[r][c], x, w[r]);
+            for (int c = 0; c < C; c++)
+                acc[c][u] = _mm256_dpbusd_epi32(acc[c][u], _mm256_set1_epi32(load32(bt + c * bstride + 4 * (p + u))), w);
         }
     }
-    // Two panels (16 rows) of a column at a time through the 16-lane requantization, each byte
-    // to its row (a column of the output: one byte a row).
+    for (; p < kq; p++) {
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(a + 32 * p));
 #pragma clang loop unroll(full)
-    for (int r = 0; r < R; r += 2) {
-        long n = rows - 8 * r;
-        if (n > 16) n = 16;
-        const __mmask16 m = (__mmask16)((1u << n) - 1);
-        const __m512i add = _mm512_maskz_loadu_epi32(m, row_add + 8 * r);
-        const __m512 sc = _mm512_maskz_loadu_ps(m, row_scale + 8 * r);
+        for (int c = 0; c < C; c++) acc[c][0] = _mm256_dpbusd_epi32(acc[c][0], _mm256_set1_epi32(load32(bt + c * bstride + 4 * p)), w);
+    }
+    // The 8 rows of a column through the 16-lane requantization (the upper 8 lanes unused), each
+    // byte to its row (a column of the output: one byte a row).
+    const __mmask16 m = (__mmask16)((1u << rows) - 1);
+    const __m512i add = _mm512_maskz_loadu_epi32(m, row_add);
+    const __m512 sc = _mm512_maskz_loadu_ps(m, row_scale);
 #pragma clang loop unroll(full)
-        for (int c = 0; c < C; c++) {
-            __m512i x = _mm512_castsi256_si512(acc[r][c]);
-            if (r + 1 < R) x = _mm512_inserti64x4(x, acc[r + 1][c], 1);
-            uint8_t bytes[16];
-            _mm_storeu_si128((__m128i *)bytes, i8_rq16_bytes(q, _mm512_add_epi32(x, add), sc));
-            uint8_t *d = out + 8 * r * ldout + c;
-            for (long i = 0; i < n; i++) d[i * ldout] = bytes[i];
-        }
+    for (int c = 0; c < C; c++) {
+        __m256i sum = _mm256_add_epi32(_mm256_add_epi32(acc[c][0], acc[c][1]), _mm256_add_epi32(acc[c][2], acc[c][3]));
+        uint8_t bytes[16];
+        _mm_storeu_si128((__m128i *)bytes, i8_rq16_bytes(q, _mm512_add_epi32(_mm512_castsi256_si512(sum), add), sc));
+        uint8_t *d = out + c;
+        for (long i = 0; i < rows; i++) d[i * ldout] = bytes[i];
     }
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long panel_bytes, long rows, const uint8_t *bt, long cols,
-                                  const int32_t *row_add, const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out,
-                                  long ldout) {
+void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     const i8_rq16 q = i8_rq16_make(zp, lo, hi);
-    for (long r0 = 0; r0 < rows; r0 += 32) {
-        const long panels = (rows - r0 + 7) / 8 < 4 ? (rows - r0 + 7) / 8 : 4, n = rows - r0 < 32 ? rows - r0 : 32;
-        const int8_t *ap = a + (r0 / 8) * panel_bytes;
-        for (long c0 = 0; c0 < cols; c0 += 4) {
-            const long c = cols - c0 < 4 ? cols - c0 : 4;
-            const uint8_t *b = bt + c0 * 4 * kq;
-            uint8_t *o = out + r0 * ldout + c0;
-            const int32_t *ra = row_add + r0;
-            const float *rs = row_scale + r0;
-#define VNNI_COLUMNS(R, C) vnni_columns_block(kq, ap, panel_bytes, b, R, C, n, ra, rs, &q, o, ldout)
-#define VNNI_COLUMNS_R(R)                                                                                                                  \
-    switch (c) {                                                                                                                       \
-    case 1: VNNI_COLUMNS(R, 1); break;                                                                                                 \
-    case 2: VNNI_COLUMNS(R, 2); break;                                                                                                 \
-    case 3: VNNI_COLUMNS(R, 3); break;                                                                                                 \
-    default: VNNI_COLUMNS(R, 4); break;                                                                                                \
-    }
-            switch (panels) {
-            case 1: VNNI_COLUMNS_R(1); break;
-            case 2: VNNI_COLUMNS_R(2); break;
-            case 3: VNNI_COLUMNS_R(3); break;
-            default: VNNI_COLUMNS_R(4); break;
-            }
-#undef VNNI_COLUMNS_R
-#undef VNNI_COLUMNS
+    for (long c0 = 0; c0 < cols; c0 += 4) {
+        const uint8_t *b = bt + c0 * 4 * kq;
+        uint8_t *o = out + c0;
+        switch (cols - c0) {
+        case 1: vnni_columns_block(kq, a, b, 1, rows, row_add, row_scale, &q, o, ldout); break;
+        case 2: vnni_columns_block(kq, a, b, 2, rows, row_add, row_scale, &q, o, ldout); break;
+        case 3: vnni_columns_block(kq, a, b, 3, rows, row_add, row_scale, &q, o, ldout); break;
+        default: vnni_columns_block(kq, a, b, 4, rows, row_add, row_scale, &q, o, ldout); break;
         }
     }
 }
@@ -280,10 +262,9 @@ void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, lo
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;
 }
-void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long panel_bytes, long rows, const uint8_t *bt, long cols,
-                                  const int32_t *row_add, const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out,
-                                  long ldout) {
-    (void)kq; (void)a; (void)panel_bytes; (void)rows; (void)bt; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi;
+void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    (void)kq; (void)a; (void)rows; (void)bt; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi;
     (void)out; (void)ldout;
 }
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }

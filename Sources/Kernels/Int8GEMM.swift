@@ -60,8 +60,7 @@ public enum Int8GEMM {
         var rowsCapacity: Int
         let tile: UnsafeMutablePointer<Int32>
         let rowAdd: UnsafeMutablePointer<Int32>
-        /// Int32 scratch for kernels that do not run the GEMM (depthwise, fully connected), and
-        /// the row addends of the VNNI GEMM's last columns (`socprof_i8_gemm_vnni_columns`).
+        /// Int32 scratch for kernels that do not run the GEMM (depthwise, fully connected).
         var ints: UnsafeMutablePointer<Int32>
         var intsCapacity: Int
         /// B's last columns packed [column][kq][4] for `socprof_i8_gemm_vnni_columns`.
@@ -197,22 +196,24 @@ public enum Int8GEMM {
                      into: data + mine.lowerBound * panelBytes, workspace: ws)
             }
             pool.barrier()
-            // Phase 2: this thread's rows against all of B, a block (sized for L2) at a time.
+            // Phase 2: this thread's rows against all of B, a block (sized for L2) at a time, the
+            // last columns with the last block.
             guard !rows.isEmpty else { return }
+            let last = packLastColumns(packed: packed, columns: main.upperBound..<n, b: b, workspace: ws)
             let block = max(1, blockBytes / max(1, panelBytes)) * nr
-            for j in stride(from: 0, to: main.upperBound, by: block) {
-                tiles(packed: packed, rows: rows, columns: j..<min(main.upperBound, j + block), b: b, packedB: data + j / nr * panelBytes,
-                      output: output, workspace: ws)
-            }
-            if main.upperBound < n, case .requantized(let c, let ldc, let rq) = output {
-                lastColumns(packed: packed, rows: rows, columns: main.upperBound..<n, b: b, c: c, ldc: ldc, requantization: rq, workspace: ws)
-            }
+            var j = 0
+            repeat {
+                let columns = j..<min(main.upperBound, j + block)
+                tiles(packed: packed, rows: rows, columns: columns, b: b, packedB: data + j / nr * panelBytes, output: output,
+                      last: columns.upperBound == main.upperBound ? last : 0..<0, workspace: ws)
+                j = columns.upperBound
+            } while j < main.upperBound
         }
     }
 
     /// The columns the tiles compute: all of them, except with VNNI and a requantized output,
     /// where the columns past the last whole 16-column vector (a 7x7 layer's 49th, a 14x14
-    /// layer's last 4) run with the output channels in the lanes (`lastColumns`) instead of as a
+    /// layer's last 4) run with the output channels in the lanes (`tiles`' `last`) instead of as a
     /// vector of 16 columns with 1 to 15 of them used (a third of a whole tile's time for one
     /// column). Column shares start on a panel, so only the last share has such columns.
     static func mainColumns(packed: PackedInt8A, columns: Range<Int>, output: Int8GEMMOutput) -> Range<Int> {
@@ -233,21 +234,18 @@ public enum Int8GEMM {
     /// a block (sized for L2) at a time into the workspace, then the block's tiles.
     static func run(packed: PackedInt8A, rows: Range<Int>, columns all: Range<Int>, b: Int8B, output: Int8GEMMOutput, workspace ws: Workspace) {
         let columns = mainColumns(packed: packed, columns: all, output: output)
-        if columns.upperBound < all.upperBound, case .requantized(let c, let ldc, let rq) = output {
-            lastColumns(packed: packed, rows: rows, columns: columns.upperBound..<all.upperBound, b: b, c: c, ldc: ldc, requantization: rq,
-                        workspace: ws)
-        }
-        guard !columns.isEmpty else { return }
+        let last = packLastColumns(packed: packed, columns: columns.upperBound..<all.upperBound, b: b, workspace: ws)
         let nr = packed.kernel.nr, panelBytes = packed.kq * nr * packed.kernel.kGroup
         let nb = max(nr, min((columns.count + nr - 1) / nr * nr, blockBytes / max(1, panelBytes) * nr))
         ws.reserve(bBytes: nb / nr * panelBytes, rowBytes: 0)
         var jc = columns.lowerBound
-        while jc < columns.upperBound {
+        repeat {
             let block = jc..<min(columns.upperBound, jc + nb)
-            pack(packed: packed, b: b, columns: block, into: ws.b, workspace: ws)
-            tiles(packed: packed, rows: rows, columns: block, b: b, packedB: UnsafeRawPointer(ws.b), output: output, workspace: ws)
+            if !block.isEmpty { pack(packed: packed, b: b, columns: block, into: ws.b, workspace: ws) }
+            tiles(packed: packed, rows: rows, columns: block, b: b, packedB: UnsafeRawPointer(ws.b), output: output,
+                  last: block.upperBound == columns.upperBound ? last : 0..<0, workspace: ws)
             jc = block.upperBound
-        }
+        } while jc < columns.upperBound
     }
 
     /// Packs B's columns `columns` into NR-column panels at `dst` (panel q of the range at dst +
@@ -275,9 +273,12 @@ public enum Int8GEMM {
     /// Rows `rows` (starting on a multiple of MR) of C's columns `columns`, whose B is packed at
     /// `packedB`: each MR-row panel of A (in L1) against every panel of the block (in L2), each
     /// tile requantized (or offset) as soon as it is done. The other order (each B panel against
-    /// every A panel) measured the same on Zen 4.
+    /// every A panel) measured the same on Zen 4. Then, while the panel of A is in L1, C's columns
+    /// `last` (fewer than 16, VNNI, requantized; their B packed by `packLastColumns`) with the
+    /// output channels in the lanes (`socprof_i8_gemm_vnni_columns`); run after the whole block,
+    /// they streamed all of A again from L2 and took 4 % of MobileNet's time instead of 1.
     static func tiles(packed: PackedInt8A, rows: Range<Int>, columns: Range<Int>, b: Int8B, packedB: UnsafeRawPointer, output: Int8GEMMOutput,
-                      workspace ws: Workspace) {
+                      last: Range<Int>, workspace ws: Workspace) {
         let kernel = packed.kernel
         let mr = kernel.mr, nr = kernel.nr, kq = packed.kq, panelBytes = kq * nr * kernel.kGroup
         let correction = packing(kernel, b).correction
@@ -309,21 +310,23 @@ public enum Int8GEMM {
                     }
                 }
             }
+            if !last.isEmpty, case .requantized(let c, let ldc, let rq) = output {
+                socprof_i8_gemm_vnni_columns(kq, ap.assumingMemoryBound(to: Int8.self), rowCount, ws.columns, last.count, ws.rowAdd,
+                                             rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
+                                             c + i * ldc + last.lowerBound, ldc)
+            }
         }
     }
 
-    /// Rows `rows` (starting on a multiple of MR) of C's columns `columns` (fewer than 16) with
-    /// the VNNI kernel's output channels in the lanes (`socprof_i8_gemm_vnni_columns`): those
-    /// columns of B packed [column][kq][4], the rows' addends, then the kernel, requantizing.
-    static func lastColumns(packed: PackedInt8A, rows: Range<Int>, columns: Range<Int>, b: Int8B, c: UnsafeMutablePointer<UInt8>, ldc: Int,
-                            requantization rq: Int8Requantization, workspace ws: Workspace) {
-        let kernel = packed.kernel, kq = packed.kq, k = packed.k, g = kernel.kGroup, count = columns.count
-        precondition(kernel == .vnni && count < 16 && rows.lowerBound % kernel.mr == 0)
-        let (flip, correction) = packing(kernel, b)
-        let depth = kq * g
+    /// B's columns `columns` (fewer than 16; none: nothing to do) packed [column][kq][4] into the
+    /// workspace for `socprof_i8_gemm_vnni_columns`, flipped as the panels are; returns `columns`.
+    static func packLastColumns(packed: PackedInt8A, columns: Range<Int>, b: Int8B, workspace ws: Workspace) -> Range<Int> {
+        guard !columns.isEmpty else { return columns }
+        let kernel = packed.kernel, k = packed.k, count = columns.count, depth = packed.kq * kernel.kGroup
+        precondition(kernel == .vnni && count < 16)
+        let flip = packing(kernel, b).flip
         ws.reserve(columnBytes: count * depth)
         ws.reserve(bBytes: 0, rowBytes: count)
-        ws.reserve(ints: rows.count)
         let bt = ws.columns
         for kk in 0..<depth {
             if kk < k {
@@ -333,12 +336,6 @@ public enum Int8GEMM {
                 for j in 0..<count { bt[j * depth + kk] = flip }
             }
         }
-        for r in 0..<rows.count {
-            let i = rows.lowerBound + r
-            ws.ints[r] = (rq.bias?[i] ?? 0) &+ correction &* packed.rowSums[i]
-        }
-        socprof_i8_gemm_vnni_columns(kq, packed.panel(rows.lowerBound).assumingMemoryBound(to: Int8.self), packed.panelBytes, rows.count,
-                                     bt, count, ws.ints, rq.multipliers + rows.lowerBound, rq.zeroPoint, rq.range.lowerBound,
-                                     rq.range.upperBound, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+        return columns
     }
 }

@@ -41,15 +41,14 @@ void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int
 /// into `out`, `ldout` bytes a row.
 void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
-/// The VNNI GEMM's last few columns with the output channels in the lanes: `rows` rows from the
-/// panels at `a` (packed for the 8 x 48 kernel, `panel_bytes` apart, the first holding the first
-/// row) by `cols` columns of B packed [column][kq][4] in `bt` (uint8), requantized as
-/// `socprof_i8_requant_avx512` with row r's `row_add[r]` and `row_scale[r]`, into `out`
-/// (`ldout` bytes a row). Panels of 8 rows x 4 k are vectors as packed, so a panel's 16-column
-/// vector runs for each column it has instead of for 16.
-void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long panel_bytes, long rows, const uint8_t *bt, long cols,
-                                  const int32_t *row_add, const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out,
-                                  long ldout);
+/// The VNNI GEMM's last few columns with the output channels in the lanes: `rows` (at most 8)
+/// rows, the panel at `a` as packed for the 8 x 48 kernel, by `cols` columns of B packed
+/// [column][kq][4] in `bt` (uint8), requantized as `socprof_i8_requant_avx512` with row r's
+/// `row_add[r]` and `row_scale[r]`, into `out` (`ldout` bytes a row). A panel's 8 rows x 4 k are
+/// a vector as packed, so each column costs one vpdpbusd a group of 4 k instead of a 16-column
+/// vector's.
+void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// x86-64 AVX2 (vpmovzxbw + vpmaddwd, exact): MR 6, NR 16, G 2, A int16, B uint8.
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c);
 /// aarch64 Armv8.2 dot product (sdot): MR 8, NR 12, G 4, B int8.
