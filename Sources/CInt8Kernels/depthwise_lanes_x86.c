@@ -114,6 +114,30 @@ DW16_INLINE void dw16_sums(const uint8_t *const *rows, const uint8_t *fw, const 
     }
 }
 
+// The same on two blocks of 16 x 16 bytes at once, one in each 128-bit lane of r[i].
+DW16_INLINE void transpose16x2(__m256i *r) {
+    __m256i a[16], b[16], c[16];
+    for (int i = 0; i < 8; i++) {
+        a[2 * i] = _mm256_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+        a[2 * i + 1] = _mm256_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
+    }
+    for (int j = 0; j < 4; j++) {
+        b[4 * j + 0] = _mm256_unpacklo_epi16(a[4 * j], a[4 * j + 2]);
+        b[4 * j + 1] = _mm256_unpackhi_epi16(a[4 * j], a[4 * j + 2]);
+        b[4 * j + 2] = _mm256_unpacklo_epi16(a[4 * j + 1], a[4 * j + 3]);
+        b[4 * j + 3] = _mm256_unpackhi_epi16(a[4 * j + 1], a[4 * j + 3]);
+    }
+    for (int o = 0; o < 2; o++)
+        for (int q = 0; q < 4; q++) {
+            c[8 * o + 2 * q] = _mm256_unpacklo_epi32(b[8 * o + q], b[8 * o + 4 + q]);
+            c[8 * o + 2 * q + 1] = _mm256_unpackhi_epi32(b[8 * o + q], b[8 * o + 4 + q]);
+        }
+    for (int k = 0; k < 8; k++) {
+        r[2 * k] = _mm256_unpacklo_epi64(c[k], c[8 + k]);
+        r[2 * k + 1] = _mm256_unpackhi_epi64(c[k], c[8 + k]);
+    }
+}
+
 DW16_TARGET
 void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
                             const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
@@ -159,8 +183,26 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
                 for (long j = 0; j < l.windows; j++) _mm512_storeu_si512((void *)(wr + 64 * j), vzb);
                 continue;
             }
-            // The input row, transposed 16 pixels at a time, flipped to uint8, after the padding.
-            for (long x0 = 0; x0 < g->w; x0 += 16) {
+            // The input row, transposed 32 pixels at a time (two 16 x 16 blocks in the lanes of
+            // ymm registers), then 16 at a time, flipped to uint8, after the padding.
+            long x0 = 0;
+            for (; x0 + 16 < g->w; x0 += 32) {
+                long n = g->w - x0 < 32 ? g->w - x0 : 32;
+                const __mmask32 m = n == 32 ? 0xffffffffu : (__mmask32)((1u << n) - 1);
+                __m256i r[16];
+                for (long c = 0; c < 16; c++)
+                    r[c] = c < channels ? _mm256_maskz_loadu_epi8(m, src + c * plane + iy * g->w + x0) : _mm256_setzero_si256();
+                transpose16x2(r);
+                uint8_t *d = row + (g->pl + x0) * 16;
+                const __m256i f2 = _mm256_set1_epi8((char)flip);
+#pragma clang loop unroll(full)
+                for (int k = 0; k < 16; k++) {
+                    const __m256i v = _mm256_xor_si256(r[k], f2);
+                    _mm_storeu_si128((__m128i *)(d + 16 * k), _mm256_castsi256_si128(v));
+                    if (16 + k < n) _mm_storeu_si128((__m128i *)(d + 16 * (16 + k)), _mm256_extracti128_si256(v, 1));
+                }
+            }
+            for (; x0 < g->w; x0 += 16) {
                 long n = g->w - x0 < 16 ? g->w - x0 : 16;
                 __m128i r[16];
                 for (long c = 0; c < 16; c++)
@@ -178,7 +220,27 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
         }
         const uint8_t *rows[SOCPROF_DW_MAX_TAPS];
         for (long ky = 0; ky < g->kh; ky++) rows[ky] = windows + ((oy * s + ky) & mask) * wrow;
-        for (long x0 = 0; x0 < g->ow; x0 += 16) {
+        // 32 output pixels at a time (their bytes transposed back as two blocks in ymm lanes),
+        // then 16.
+        long x0 = 0;
+        for (; x0 + 16 < g->ow; x0 += 32) {
+            long n = g->ow - x0 < 32 ? g->ow - x0 : 32;
+            __m128i q[32];
+            if (g->kh == 3 && l.groups == 1) {
+                dw16_sums(rows, fw, 3, 1, u, 0, x0 * u * 64, 16, vb, vs, &rq, q);
+                dw16_sums(rows, fw, 3, 1, u, 0, (x0 + 16) * u * 64, n - 16, vb, vs, &rq, q + 16);
+            } else {
+                dw16_sums(rows, fw, g->kh, l.groups, u, 4 / l.step, x0 * u * 64, 16, vb, vs, &rq, q);
+                dw16_sums(rows, fw, g->kh, l.groups, u, 4 / l.step, (x0 + 16) * u * 64, n - 16, vb, vs, &rq, q + 16);
+            }
+            for (long k = n; k < 32; k++) q[k] = _mm_setzero_si128();
+            __m256i r[16];
+            for (int k = 0; k < 16; k++) r[k] = _mm256_inserti128_si256(_mm256_castsi128_si256(q[k]), q[16 + k], 1);
+            transpose16x2(r);
+            const __mmask32 m = n == 32 ? 0xffffffffu : (__mmask32)((1u << n) - 1);
+            for (long c = 0; c < channels; c++) _mm256_mask_storeu_epi8(dst + c * oplane + oy * g->ow + x0, m, r[c]);
+        }
+        for (; x0 < g->ow; x0 += 16) {
             long n = g->ow - x0 < 16 ? g->ow - x0 : 16;
             __m128i q[16];
             if (g->kh == 3 && l.groups == 1) dw16_sums(rows, fw, 3, 1, u, 0, x0 * u * 64, n, vb, vs, &rq, q);
