@@ -12,6 +12,7 @@
 // requantized with each lane's channel's scale and transposed back into the channels' rows.
 // See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
+#include <string.h>
 
 // Window rows kept: a ring of a power of two, at least kh + stride (the rows one output row reads,
 // and those the next one adds).
@@ -45,9 +46,30 @@ static dw16_layout dw16_layout_of(const socprof_dw_shape *g) {
 
 long socprof_dw16_scratch_floats(const socprof_dw_shape *g) {
     dw16_layout l = dw16_layout_of(g);
-    // Window rows (64 bytes a window), the padded row (16 bytes a column), the filter rows.
-    long bytes = dw16_ring(g) * l.windows * 64 + l.columns * 16 + g->kh * l.groups * 64;
+    // Window rows (64 bytes a window), the padded row (16 bytes a column).
+    long bytes = dw16_ring(g) * l.windows * 64 + l.columns * 16;
     return bytes / 4 + 64;
+}
+
+long socprof_dw16_packed_bytes(long kh, long kw) { return (kh * ((kw + 3) / 4) + 1) * 64; }
+
+void socprof_dw16_pack(long kh, long kw, long channels, const int8_t *weights, const int32_t *bias, uint8_t zb, uint8_t *packed) {
+    const long groups = (kw + 3) / 4, taps = kh * kw;
+    memset(packed, 0, (size_t)socprof_dw16_packed_bytes(kh, kw));
+    // Filter row ky, taps 4q ..< 4q + 4 (0 past kw and past the channels): channel c's in lane c.
+    for (long ky = 0; ky < kh; ky++)
+        for (long q = 0; q < groups; q++)
+            for (long c = 0; c < channels; c++)
+                for (long t = 0; t < 4 && 4 * q + t < kw; t++)
+                    packed[(ky * groups + q) * 64 + 4 * c + t] = (uint8_t)weights[c * taps + ky * kw + 4 * q + t];
+    // The bias less zb x the channel's weight sum.
+    int32_t corr[16] = {0};
+    for (long c = 0; c < channels; c++) {
+        int32_t sum = 0;
+        for (long t = 0; t < taps; t++) sum += weights[c * taps + t];
+        corr[c] = bias[c] - (int32_t)zb * sum;
+    }
+    memcpy(packed + kh * groups * 64, corr, sizeof corr);
 }
 
 #if defined(__x86_64__)
@@ -139,34 +161,21 @@ DW16_INLINE void transpose16x2(__m256i *r) {
 }
 
 DW16_TARGET
-void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
-                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
+void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
+                            const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
     const dw16_layout l = dw16_layout_of(g);
-    const long plane = g->h * g->w, oplane = g->oh * g->ow, taps = g->kh * g->kw, s = g->stride;
+    const long plane = g->h * g->w, oplane = g->oh * g->ow, s = g->stride;
     const long ring = dw16_ring(g), mask = ring - 1, wrow = l.windows * 64;
     // Windows from one output pixel to the next.
     const long u = s / l.step;
-    uint8_t *windows = (uint8_t *)scratch, *row = windows + ring * wrow, *fw = row + l.columns * 16;
+    uint8_t *windows = (uint8_t *)scratch, *row = windows + ring * wrow;
+    const uint8_t *fw = packed;
     // The zero point's byte (after the flip): the padding, and what the bias makes up for.
     const uint8_t zb = (uint8_t)(int32_t)zf;
     const __m512i vzb = _mm512_set1_epi8((char)zb);
     for (long i = 0; i < l.columns; i++) _mm_storeu_si128((__m128i *)(row + 16 * i), _mm512_castsi512_si128(vzb));
-    // Filter row ky, taps 4q ..< 4q + 4 (0 past kw and past the channels): channel c's in lane c.
-    // The bias less zb x the channel's weight sum.
-    int32_t corr[16] = {0};
-    for (long ky = 0; ky < g->kh; ky++)
-        for (long q = 0; q < l.groups; q++) {
-            int8_t v[64] = {0};
-            for (long c = 0; c < channels; c++)
-                for (long t = 0; t < 4 && 4 * q + t < g->kw; t++) v[4 * c + t] = weights[c * taps + ky * g->kw + 4 * q + t];
-            _mm512_storeu_si512((void *)(fw + (ky * l.groups + q) * 64), _mm512_loadu_si512((const void *)v));
-        }
-    for (long c = 0; c < channels; c++) {
-        int32_t sum = 0;
-        for (long t = 0; t < taps; t++) sum += weights[c * taps + t];
-        corr[c] = bias[c] - (int32_t)zb * sum;
-    }
-    const __m512i vb = _mm512_loadu_si512((const void *)corr);
+    // The filter rows and the sums' starting values, packed once per layer (socprof_dw16_pack).
+    const __m512i vb = _mm512_loadu_si512((const void *)(packed + g->kh * l.groups * 64));
     const __m512 vs = _mm512_maskz_loadu_ps(dw_mask(channels), scale);
     const i8_rq16 rq = i8_rq16_make(zp, lo, hi);
     const __m128i vflip = _mm_set1_epi8((char)flip);
@@ -253,9 +262,9 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
 }
 
 #else
-void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
-                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
-    (void)g; (void)src; (void)channels; (void)flip; (void)zf; (void)weights; (void)bias; (void)scale; (void)zp; (void)lo; (void)hi;
+void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
+                            const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
+    (void)g; (void)src; (void)channels; (void)flip; (void)zf; (void)packed; (void)scale; (void)zp; (void)lo; (void)hi;
     (void)scratch; (void)dst;
 }
 #endif

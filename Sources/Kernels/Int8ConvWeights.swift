@@ -1,3 +1,4 @@
+import CInt8Kernels
 import Networks
 
 /// A quantized convolution's (or fully connected layer's) constants, made once per layer: the
@@ -19,6 +20,10 @@ public final class Int8ConvWeights: @unchecked Sendable {
     let rowSums: UnsafeMutablePointer<Int32>
     /// Per group; nil for depthwise convolutions.
     let packed: [PackedInt8A]?
+    /// A depthwise layer's filters packed 16 channels at a time for `socprof_dw16_u8_avx512`
+    /// (`socprof_dw16_pack`, `lanesBytes` a group), where the VNNI kernel runs; else nil.
+    let lanes: UnsafeMutablePointer<UInt8>?
+    let lanesBytes: Int
 
     /// Copies the weights (`conv.outputChannels` x `inputChannels / groups` x kh x kw), their
     /// per-channel scales and the bias (nil: 0), and packs them when the layer runs the GEMM
@@ -50,7 +55,23 @@ public final class Int8ConvWeights: @unchecked Sendable {
             }
             rowSums[c] = s
         }
-        switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0) {
+        let algorithm = ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0)
+        if algorithm == .depthwise && kernel == .vnni {
+            // Once per layer rather than per group and image: the filter rows in lanes and each
+            // channel's bias less the input's zero point (as a byte) x its weight sum.
+            lanesBytes = socprof_dw16_packed_bytes(conv.kernelH, conv.kernelW)
+            let groups = (outC + 15) / 16, zb = UInt8(truncatingIfNeeded: input.zeroPoint &+ (input.signed ? 128 : 0))
+            let lanes = UnsafeMutablePointer<UInt8>.allocate(capacity: groups * lanesBytes)
+            for g in 0..<groups {
+                socprof_dw16_pack(conv.kernelH, conv.kernelW, min(16, outC - g * 16), weights + g * 16 * k, bias + g * 16, zb,
+                                  lanes + g * lanesBytes)
+            }
+            self.lanes = lanes
+        } else {
+            lanes = nil
+            lanesBytes = 0
+        }
+        switch algorithm {
         case .depthwise, .matrixVector:
             packed = nil
         case .gemm1x1, .im2col, .winograd, .direct:
@@ -64,6 +85,7 @@ public final class Int8ConvWeights: @unchecked Sendable {
     deinit {
         weights.deallocate()
         bias.deallocate()
+        lanes?.deallocate()
         multipliers.deallocate()
         rowSums.deallocate()
     }

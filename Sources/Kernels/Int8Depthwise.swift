@@ -64,10 +64,10 @@ extension Int8LayerKernels {
             let scratch = ws.b.assumingMemoryBound(to: Float.self)
             let flip: UInt8 = w.input.signed ? 0x80 : 0
             let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
-            let taps = w.conv.kernelH * w.conv.kernelW
+            guard let lanes = w.lanes else { preconditionFailure("depthwise weights not packed for the VNNI kernel") }
             for group in ThreadPool.share((x.c + 15) / 16, part: t, of: threads) {
                 let c0 = group * 16, count = min(16, x.c - c0)
-                socprof_dw16_u8_avx512(&shape, input + c0 * x.h * x.w, count, flip, zf, w.weights + c0 * taps, w.bias + c0, w.multipliers + c0,
+                socprof_dw16_u8_avx512(&shape, input + c0 * x.h * x.w, count, flip, zf, lanes + group * w.lanesBytes, w.multipliers + c0,
                                        w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, output + c0 * y.h * y.w)
             }
         }

@@ -157,16 +157,24 @@ void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *s
 
 /// Floats of scratch `socprof_dw16_u8_avx512` needs for `shape`.
 long socprof_dw16_scratch_floats(const socprof_dw_shape *shape);
+/// Bytes of one group's filter packed by `socprof_dw16_pack` for a kh x kw filter.
+long socprof_dw16_packed_bytes(long kh, long kw);
+/// Packs a group of `channels` (1 to 16) depthwise filters (`weights`: kh x kw a channel, int8)
+/// for `socprof_dw16_u8_avx512`, once per layer: for each filter row and each 4 of its taps, a
+/// 64-byte vector holding channel c's 4 taps in int32 lane c (0 past kw and past the channels),
+/// then 16 int32: bias[c] - zb x the sum of channel c's weights (zb: the input's zero point as a
+/// byte after the flip).
+void socprof_dw16_pack(long kh, long kw, long channels, const int8_t *weights, const int32_t *bias, uint8_t zb, uint8_t *packed);
 /// The quantized depthwise convolution of `channels` (1 to 16) consecutive channels at once, one
 /// channel a lane (AVX-512 VNNI, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an empty stub
 /// elsewhere), for small planes and strided layers: exact int32 sums by vpdpbusd of 4-byte windows
 /// of each channel's padded row (uint8: byte ^ flip, the padding the byte zf) by 4 taps of its
 /// filter, starting from bias - zf x the channel's weight sum, requantized as
 /// `socprof_i8_requant_ref` does (the same bytes as `socprof_dw_u8_avx512` and the int32 loops).
-/// `src`, `weights` (kh x kw a channel), `bias`, `scale` and `dst` start at the group's first
-/// channel; any kernel size, stride and taps (at most SOCPROF_DW_MAX_TAPS); `zf` is a whole
-/// number from 0 to 255.
-void socprof_dw16_u8_avx512(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, float zf, const int8_t *weights,
-                            const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst);
+/// `src`, `packed` (the group's `socprof_dw16_pack` with the same zf), `scale` and `dst` start at
+/// the group's first channel; any kernel size, stride and taps (at most SOCPROF_DW_MAX_TAPS); `zf`
+/// is a whole number from 0 to 255.
+void socprof_dw16_u8_avx512(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
+                            const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst);
 
 #endif
