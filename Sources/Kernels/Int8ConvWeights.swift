@@ -60,7 +60,7 @@ public final class Int8ConvWeights: @unchecked Sendable {
             // Once per layer rather than per group and image: the filter rows in lanes and each
             // channel's bias less the input's zero point (as a byte) x its weight sum.
             lanesBytes = socprof_dw16_packed_bytes(conv.kernelH, conv.kernelW)
-            let groups = (outC + 15) / 16, zb = UInt8(truncatingIfNeeded: input.zeroPoint &+ (input.signed ? 128 : 0))
+            let groups = (outC + 15) / 16, zb = UInt8(truncatingIfNeeded: input.unsignedZeroPoint)
             let lanes = UnsafeMutablePointer<UInt8>.allocate(capacity: groups * lanesBytes)
             for g in 0..<groups {
                 socprof_dw16_pack(conv.kernelH, conv.kernelW, min(16, outC - g * 16), weights + g * 16 * k, bias + g * 16, zb,

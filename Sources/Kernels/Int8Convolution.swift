@@ -69,8 +69,8 @@ public enum Int8LayerKernels {
         func work(_ t: Int) {
             let n = w.inputChannels
             // value(x) - zx = (x ^ flip) - zAdjusted, for uint8 and int8 inputs alike.
-            let flip: UInt8 = w.input.signed ? 0x80 : 0
-            let zAdjusted = w.input.zeroPoint &+ (w.input.signed ? 128 : 0)
+            let flip = w.input.unsignedFlip
+            let zAdjusted = w.input.unsignedZeroPoint
             for o in ThreadPool.share(w.conv.outputChannels, part: t, of: threads) {
                 let row = w.weights + o * n
                 var s: Int32 = 0

@@ -62,8 +62,8 @@ extension Int8LayerKernels {
             let ws = workspaces[t]
             ws.reserve(bBytes: socprof_dw16_scratch_floats(&shape) * 4 + 64, rowBytes: 0)
             let scratch = ws.b.assumingMemoryBound(to: Float.self)
-            let flip: UInt8 = w.input.signed ? 0x80 : 0
-            let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
+            let flip = w.input.unsignedFlip
+            let zf = Float(w.input.unsignedZeroPoint)
             guard let lanes = w.lanes else { preconditionFailure("depthwise weights not packed for the VNNI kernel") }
             for group in ThreadPool.share((x.c + 15) / 16, part: t, of: threads) {
                 let c0 = group * 16, count = min(16, x.c - c0)
@@ -79,8 +79,8 @@ extension Int8LayerKernels {
             let ws = workspaces[t]
             ws.reserve(bBytes: plan.scratch * 4 + 64, rowBytes: 0)
             let scratch = ws.b.assumingMemoryBound(to: Float.self)
-            let flip: UInt8 = w.input.signed ? 0x80 : 0
-            let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
+            let flip = w.input.unsignedFlip
+            let zf = Float(w.input.unsignedZeroPoint)
             let taps = w.conv.kernelH * w.conv.kernelW
             var first: Int32 = 1
             for ch in ThreadPool.share(x.c, part: t, of: threads) {
@@ -95,8 +95,8 @@ extension Int8LayerKernels {
             let conv = w.conv
             let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
             let pt = conv.padding.top, pl = conv.padding.left
-            let flip: UInt8 = w.input.signed ? 0x80 : 0
-            let zAdjusted = w.input.zeroPoint &+ (w.input.signed ? 128 : 0)
+            let flip = w.input.unsignedFlip
+            let zAdjusted = w.input.unsignedZeroPoint
             let ws = workspaces[t]
             ws.reserve(ints: y.w)
             let acc = ws.ints
@@ -167,9 +167,9 @@ extension Int8LayerKernels.DepthwiseJob {
         // Adding 1.5 x 2^23 puts an integer-valued float below 2^22 in the low mantissa bits.
         let magic = SIMD16<Float>(repeating: 12_582_912), magicBits = SIMD16<Int32>(repeating: 0x4B40_0000)
         let acc = ws.ints
-        let flip: UInt8 = w.input.signed ? 0x80 : 0
+        let flip = w.input.unsignedFlip
         // value(q) - zero point = (q ^ flip) - zAdjusted, exact in Float.
-        let zf = Float(w.input.zeroPoint &+ (w.input.signed ? 128 : 0))
+        let zf = Float(w.input.unsignedZeroPoint)
         // Every channel writes the same interior positions: the borders stay 0.
         FloatRun.zero(plane, planeCount)
         for ch in ThreadPool.share(x.c, part: t, of: threads) {

@@ -24,8 +24,8 @@ extension Int8LayerKernels {
 
         func work(_ t: Int) {
             let ma = ap.scale / op.scale, mb = bp.scale / op.scale
-            let fa: UInt8 = ap.signed ? 0x80 : 0, fb: UInt8 = bp.signed ? 0x80 : 0
-            let za = ap.zeroPoint &+ (ap.signed ? 128 : 0), zb = bp.zeroPoint &+ (bp.signed ? 128 : 0)
+            let fa = ap.unsignedFlip, fb = bp.unsignedFlip
+            let za = ap.unsignedZeroPoint, zb = bp.unsignedZeroPoint
             let zo = op.zeroPoint
             let lo = Float(range.lowerBound &- zo), hi = Float(range.upperBound &- zo)
             for i in ThreadPool.share(count, part: t, of: threads) {
@@ -62,8 +62,8 @@ extension Int8LayerKernels {
                 dst.update(from: src, count: n)
                 return
             }
-            let m = ip.scale / op.scale, flip: UInt8 = ip.signed ? 0x80 : 0
-            let zi = ip.zeroPoint &+ (ip.signed ? 128 : 0), zo = op.zeroPoint, range = op.range
+            let m = ip.scale / op.scale, flip = ip.unsignedFlip
+            let zi = ip.unsignedZeroPoint, zo = op.zeroPoint, range = op.range
             for i in 0..<n { dst[i] = Requantize.byte(Int32(src[i] ^ flip) &- zi, multiplier: m, zeroPoint: zo, range: range) }
         }
     }

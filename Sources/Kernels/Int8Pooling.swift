@@ -24,8 +24,8 @@ extension Int8LayerKernels {
         func work(_ t: Int) {
             // With the top bit flipped, int8 bytes order as uint8 ones: u = q ^ flip, and
             // q - zero point = u - zAdjusted.
-            let flip: UInt8 = params.signed ? 0x80 : 0
-            let zAdjusted = params.zeroPoint &+ (params.signed ? 128 : 0)
+            let flip = params.unsignedFlip
+            let zAdjusted = params.unsignedZeroPoint
             let isMax = p.kind == .max
             let k = p.global ? 0 : p.kernel, st = p.global ? 1 : p.stride
             let pt = p.global ? 0 : p.padding.top, pl = p.global ? 0 : p.padding.left

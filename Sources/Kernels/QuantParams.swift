@@ -23,6 +23,13 @@ public struct QuantParams: Hashable, Sendable {
     /// The values q may take: 0...255, or -128...127 when `signed`.
     public var range: ClosedRange<Int32> { signed ? -128...127 : 0...255 }
 
+    /// The byte XORed into stored q to read them as uint8 (q + 128 for int8, which the kernels
+    /// that multiply uint8 take): 0x80 when `signed`, else 0.
+    public var unsignedFlip: UInt8 { signed ? 0x80 : 0 }
+
+    /// The zero point as those uint8 read it: `zeroPoint` + 128 when `signed`.
+    public var unsignedZeroPoint: Int32 { zeroPoint &+ (signed ? 128 : 0) }
+
     /// The parameters that cover [min(lo, 0), max(hi, 0)] (0.0 must be exact, for padding) with
     /// the whole range of q, as TFLite's and ARM Compute Library's asymmetric quantization.
     public static func covering(min lo: Float, max hi: Float, signed: Bool = false) -> QuantParams {
