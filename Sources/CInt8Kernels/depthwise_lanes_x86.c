@@ -34,13 +34,13 @@ static dw16_layout dw16_layout_of(const socprof_dw_shape *g) {
     l.groups = (g->kw + 3) / 4;
     l.step = l.groups == 1 || 4 % g->stride == 0 ? g->stride : 1;
     l.windows = ((g->ow - 1) * g->stride + 4 * (l.groups - 1)) / l.step + 1;
-    // The padded row: the input's columns with the padding before them, every column a window
-    // reads (its 4), and the 16 a transposed chunk may write.
+    // The padded row: the input's columns with the padding before them, and every column a
+    // window reads (its 4).
     long gh, gw;
     socprof_dw_padded_size(g, &gh, &gw);
     (void)gh;
     long need = (l.windows - 1) * l.step + 4;
-    l.columns = (gw > need ? gw : need) + 16;
+    l.columns = gw > need ? gw : need;
     return l;
 }
 
@@ -141,6 +141,12 @@ DW16_INLINE void dw16_sums(const uint8_t *const *rows, const uint8_t *fw, const 
     }
 }
 
+// The same, with the loops fixed for 3x3 filters (MobileNet's), else as the filter has them.
+DW16_INLINE void dw16_row(const dw16_layout *l, const uint8_t *const *rows, const uint8_t *fw, long kh, long u, long x, long n, __m512i vb,
+                          __m512 vs, const i8_rq16 *rq, __m128i *q) {
+    if (kh == 3 && l->groups == 1) dw16_sums(rows, fw, 3, 1, u, 0, x, n, vb, vs, rq, q);
+    else dw16_sums(rows, fw, kh, l->groups, u, 4 / l->step, x, n, vb, vs, rq, q);
+}
 
 DW16_TARGET
 void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
@@ -151,16 +157,17 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
     // Windows from one output pixel to the next.
     const long u = s / l.step;
     uint8_t *windows = (uint8_t *)scratch, *row = windows + ring * wrow;
-    const uint8_t *fw = packed;
+    const uint8_t *fw = packed;  // the filter rows; the sums' starting values after them
     // The zero point's byte (after the flip): the padding, and what the bias makes up for.
     const uint8_t zb = (uint8_t)(int32_t)zf;
     const __m512i vzb = _mm512_set1_epi8((char)zb);
     for (long i = 0; i < l.columns; i++) _mm_storeu_si128((__m128i *)(row + 16 * i), _mm512_castsi512_si128(vzb));
-    // The filter rows and the sums' starting values, packed once per layer (socprof_dw16_pack).
+    // The sums' starting values, packed once per layer with the filter rows (socprof_dw16_pack).
     const __m512i vb = _mm512_loadu_si512((const void *)(packed + g->kh * l.groups * 64));
     const __m512 vs = _mm512_maskz_loadu_ps(dw_mask(channels), scale);
     const i8_rq16 rq = i8_rq16_make(zp, lo, hi);
     const __m128i vflip = _mm_set1_epi8((char)flip);
+    const __m256i vflip2 = _mm256_set1_epi8((char)flip);
     // A window from 4 pixels (lane t: pixel t's 16 channels): dword 4Q + t <- dword 4t + Q (lane
     // Q: channels 4Q ..< 4Q + 4 of the 4 pixels), then within each lane byte 4c + t <- 4t + c.
     const __m512i across = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
@@ -185,10 +192,9 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
                     r[c] = c < channels ? _mm256_maskz_loadu_epi8(m, src + c * plane + iy * g->w + x0) : _mm256_setzero_si256();
                 transpose16x2(r);
                 uint8_t *d = row + (g->pl + x0) * 16;
-                const __m256i f2 = _mm256_set1_epi8((char)flip);
 #pragma clang loop unroll(full)
                 for (int k = 0; k < 16; k++) {
-                    const __m256i v = _mm256_xor_si256(r[k], f2);
+                    const __m256i v = _mm256_xor_si256(r[k], vflip2);
                     _mm_storeu_si128((__m128i *)(d + 16 * k), _mm256_castsi256_si128(v));
                     if (16 + k < n) _mm_storeu_si128((__m128i *)(d + 16 * (16 + k)), _mm256_extracti128_si256(v, 1));
                 }
@@ -217,13 +223,8 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
         for (; x0 + 16 < g->ow; x0 += 32) {
             long n = g->ow - x0 < 32 ? g->ow - x0 : 32;
             __m128i q[32];
-            if (g->kh == 3 && l.groups == 1) {
-                dw16_sums(rows, fw, 3, 1, u, 0, x0 * u * 64, 16, vb, vs, &rq, q);
-                dw16_sums(rows, fw, 3, 1, u, 0, (x0 + 16) * u * 64, n - 16, vb, vs, &rq, q + 16);
-            } else {
-                dw16_sums(rows, fw, g->kh, l.groups, u, 4 / l.step, x0 * u * 64, 16, vb, vs, &rq, q);
-                dw16_sums(rows, fw, g->kh, l.groups, u, 4 / l.step, (x0 + 16) * u * 64, n - 16, vb, vs, &rq, q + 16);
-            }
+            dw16_row(&l, rows, fw, g->kh, u, x0 * u * 64, 16, vb, vs, &rq, q);
+            dw16_row(&l, rows, fw, g->kh, u, (x0 + 16) * u * 64, n - 16, vb, vs, &rq, q + 16);
             for (long k = n; k < 32; k++) q[k] = _mm_setzero_si128();
             __m256i r[16];
             for (int k = 0; k < 16; k++) r[k] = _mm256_inserti128_si256(_mm256_castsi128_si256(q[k]), q[16 + k], 1);
@@ -234,8 +235,7 @@ void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long 
         for (; x0 < g->ow; x0 += 16) {
             long n = g->ow - x0 < 16 ? g->ow - x0 : 16;
             __m128i q[16];
-            if (g->kh == 3 && l.groups == 1) dw16_sums(rows, fw, 3, 1, u, 0, x0 * u * 64, n, vb, vs, &rq, q);
-            else dw16_sums(rows, fw, g->kh, l.groups, u, 4 / l.step, x0 * u * 64, n, vb, vs, &rq, q);
+            dw16_row(&l, rows, fw, g->kh, u, x0 * u * 64, n, vb, vs, &rq, q);
             for (long k = n; k < 16; k++) q[k] = _mm_setzero_si128();
             transpose16(q);
             for (long c = 0; c < channels; c++) _mm_mask_storeu_epi8(dst + c * oplane + oy * g->ow + x0, dw_mask(n), q[c]);

@@ -146,7 +146,7 @@ public enum Int8GEMM {
         let panelBytes = packed.kq * nr * packed.kernel.kGroup
         let main = mainColumns(packed: packed, columns: 0..<n, output: output)
         let fits = shared.map { (main.count + nr - 1) / nr * panelBytes <= $0.capacity * MemoryLayout<Float>.size } ?? false
-        var job = Job(packed: packed, n: n, b: b, output: output, pool: pool, workspaces: workspaces, splitColumns: splitColumns,
+        var job = Job(packed: packed, n: n, main: main, b: b, output: output, pool: pool, workspaces: workspaces, splitColumns: splitColumns,
                       shared: !splitColumns && fits ? shared : nil)
         pool.run(&job)
     }
@@ -160,6 +160,8 @@ public enum Int8GEMM {
     struct Job: PoolJob {
         let packed: PackedInt8A
         let n: Int
+        /// The columns the tiles compute (`mainColumns`), the rest run by `tiles`' `last`.
+        let main: Range<Int>
         let b: Int8B
         let output: Int8GEMMOutput
         let pool: ThreadPool
@@ -187,7 +189,6 @@ public enum Int8GEMM {
             // Phase 1: this thread's share of B's panels into the shared buffer; every thread
             // reaches the barrier.
             let ws = workspaces[t]
-            let main = mainColumns(packed: packed, columns: 0..<n, output: output)
             let panelBytes = packed.kq * nr * packed.kernel.kGroup
             let data = UnsafeMutableRawPointer(shared.data)
             let mine = ThreadPool.share((main.count + nr - 1) / nr, part: t, of: threads)
