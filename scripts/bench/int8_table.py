@@ -119,9 +119,9 @@ def main():
         for c in cells:
             print("  %d thread%s: %.1fx socprof fp32 %s; %.1fx onnxruntime int8 %s" % (
                 c["threads"], "" if c["threads"] == 1 else "s", GOAL_OVER_FP32,
-                verdict(c["int8_over_fp32"], GOAL_OVER_FP32) + ("" if c["int8_over_fp32"] is None else " (%.2fx)" % c["int8_over_fp32"]),
+                verdict(c["int8_over_fp32"], GOAL_OVER_FP32) + ("" if c["int8_over_fp32"] is None else " (%.3fx)" % c["int8_over_fp32"]),
                 GOAL_OVER_ORT_INT8,
-                verdict(c["int8_over_ort_int8"], GOAL_OVER_ORT_INT8) + ("" if c["int8_over_ort_int8"] is None else " (%.2fx)" % c["int8_over_ort_int8"])))
+                verdict(c["int8_over_ort_int8"], GOAL_OVER_ORT_INT8) + ("" if c["int8_over_ort_int8"] is None else " (%.3fx)" % c["int8_over_ort_int8"])))
         if any(c["socprof_int8"] is None for c in cells):
             print("  unknown: socprof run --precision int8 is not available in this build")
     else:
