@@ -20,8 +20,9 @@ public final class Int8ConvWeights: @unchecked Sendable {
     let rowSums: UnsafeMutablePointer<Int32>
     /// Per group; nil for depthwise convolutions.
     let packed: [PackedInt8A]?
-    /// A depthwise layer's filters packed 16 channels at a time for `socprof_dw16_u8_avx512`
-    /// (`socprof_dw16_pack`, `lanesBytes` a group), where the VNNI kernel runs; else nil.
+    /// A depthwise layer's filters packed 16 channels at a time (`lanesBytes` a group): for
+    /// `socprof_dw16_u8_avx512` (`socprof_dw16_pack`) where the VNNI kernel runs, for
+    /// `socprof_dw16_u8_avx2` (`socprof_dw16_avx2_pack`) where the AVX2 one does; else nil.
     let lanes: UnsafeMutablePointer<UInt8>?
     let lanesBytes: Int
 
@@ -56,15 +57,16 @@ public final class Int8ConvWeights: @unchecked Sendable {
             rowSums[c] = s
         }
         let algorithm = ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0)
-        if algorithm == .depthwise && kernel == .vnni {
+        if algorithm == .depthwise && (kernel == .vnni || kernel == .avx2) {
             // Once per layer rather than per group and image: the filter rows in lanes and each
             // channel's bias less the input's zero point (as a byte) x its weight sum.
-            lanesBytes = socprof_dw16_packed_bytes(conv.kernelH, conv.kernelW)
+            let vnni = kernel == .vnni
+            lanesBytes = vnni ? socprof_dw16_packed_bytes(conv.kernelH, conv.kernelW) : socprof_dw16_avx2_packed_bytes(conv.kernelH, conv.kernelW)
             let groups = (outC + 15) / 16, zb = UInt8(truncatingIfNeeded: input.unsignedZeroPoint)
             let lanes = UnsafeMutablePointer<UInt8>.allocate(capacity: groups * lanesBytes)
             for g in 0..<groups {
-                socprof_dw16_pack(conv.kernelH, conv.kernelW, min(16, outC - g * 16), weights + g * 16 * k, bias + g * 16, zb,
-                                  lanes + g * lanesBytes)
+                let pack = vnni ? socprof_dw16_pack : socprof_dw16_avx2_pack
+                pack(conv.kernelH, conv.kernelW, min(16, outC - g * 16), weights + g * 16 * k, bias + g * 16, zb, lanes + g * lanesBytes)
             }
             self.lanes = lanes
         } else {

@@ -64,6 +64,15 @@ struct Int8LayerTests {
         .init(label: "depthwise 5x5 stride 2 pad 2, 21 channels", inC: 21, h: 11, w: 23, conv: Convolution(outputChannels: 21, kernel: 5, stride: 2, padding: .same(2), groups: 21), input: s3),
         .init(label: "depthwise 7x7 stride 3 pad 3", inC: 5, h: 16, w: 19, conv: Convolution(outputChannels: 5, kernel: 7, stride: 3, padding: .same(3), groups: 5), input: u128),
         .init(label: "depthwise 3x3 pad 1, 67 wide", inC: 3, h: 5, w: 67, conv: Convolution(outputChannels: 3, kernel: 3, stride: 1, padding: .same(1), groups: 3), input: u37),
+        // The AVX2 kernel's edges: rows of exactly 16 and 32 pixels and one past them (its
+        // 32-pixel blocks, read and written in 16-byte halves), filters of 2 taps a row (one pair,
+        // stride 3 stepping windows by 3) and 1 (a pair with a zero tap).
+        .init(label: "depthwise 3x3 pad 1, 16 wide, 17 channels", inC: 17, h: 4, w: 16, conv: Convolution(outputChannels: 17, kernel: 3, stride: 1, padding: .same(1), groups: 17), input: u37),
+        .init(label: "depthwise 3x3 pad 1, 32 wide", inC: 3, h: 4, w: 32, conv: Convolution(outputChannels: 3, kernel: 3, stride: 1, padding: .same(1), groups: 3), input: s3),
+        .init(label: "depthwise 3x3 stride 2, 66 wide (33 out)", inC: 2, h: 5, w: 66,
+              conv: Convolution(outputChannels: 2, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 2), input: u128),
+        .init(label: "depthwise 2x2 stride 3", inC: 5, h: 11, w: 17, conv: Convolution(outputChannels: 5, kernel: 2, stride: 3, groups: 5), input: u37),
+        .init(label: "depthwise 1x1 stride 2", inC: 18, h: 5, w: 9, conv: Convolution(outputChannels: 18, kernel: 1, stride: 2, groups: 18), input: s3),
     ]
 
     static func outputShape(_ c: Int8ConvCase) -> TensorShape {

@@ -177,4 +177,21 @@ void socprof_dw16_pack(long kh, long kw, long channels, const int8_t *weights, c
 void socprof_dw16_u8_avx512(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
                             const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst);
 
+/// Floats of scratch `socprof_dw16_u8_avx2` needs for `shape`.
+long socprof_dw16_avx2_scratch_floats(const socprof_dw_shape *shape);
+/// Bytes of one group's filter packed by `socprof_dw16_avx2_pack` for a kh x kw filter.
+long socprof_dw16_avx2_packed_bytes(long kh, long kw);
+/// Packs a group of `channels` (1 to 16) depthwise filters (`weights`: kh x kw a channel, int8)
+/// for `socprof_dw16_u8_avx2`, once per layer: for each filter row and each 2 of its taps, two
+/// 32-byte vectors holding the channels' 2 taps as int16 pairs, one int32 lane a channel
+/// (channels 0-3 and 8-11 in the first, 4-7 and 12-15 in the second; 0 past kw and past the
+/// channels), then 16 int32 in the same order: bias[c] - zb x the sum of channel c's weights (zb:
+/// the input's zero point as a byte after the flip).
+void socprof_dw16_avx2_pack(long kh, long kw, long channels, const int8_t *weights, const int32_t *bias, uint8_t zb, uint8_t *packed);
+/// `socprof_dw16_u8_avx512`'s convolution (the same arguments, the same bytes) with AVX2 (x86-64
+/// with SOCPROF_I8_X86_AVX2; an empty stub elsewhere): exact int32 sums by vpmaddwd of int16
+/// pairs of neighbouring pixels by pairs of taps; `packed` is the group's `socprof_dw16_avx2_pack`.
+void socprof_dw16_u8_avx2(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
+                          const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst);
+
 #endif
