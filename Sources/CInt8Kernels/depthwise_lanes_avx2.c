@@ -101,14 +101,16 @@ typedef struct {
 
 // The 16 bytes, in channel order, of the sums a (channels 0-3, 8-11) and b (4-7, 12-15) times
 // their channels' scales sa, sb: one multiply, the clamp, rounding half to even by the constant,
-// the zero point; then packed (the values lie in 0..255, so the saturating packs are exact), which
-// puts the channels back in order.
+// the zero point; then each lane's low byte (an int8 output's two's complement), packed (0..255:
+// the saturating packs are exact), which puts the channels back in order.
 DW8_INLINE __m128i dw8_bytes(const dw8_rq *q, __m256i a, __m256i b, __m256 sa, __m256 sb) {
     __m256 fa = _mm256_mul_ps(_mm256_cvtepi32_ps(a), sa), fb = _mm256_mul_ps(_mm256_cvtepi32_ps(b), sb);
     fa = _mm256_add_ps(_mm256_min_ps(_mm256_max_ps(fa, q->lo), q->hi), q->magic);
     fb = _mm256_add_ps(_mm256_min_ps(_mm256_max_ps(fb, q->lo), q->hi), q->magic);
-    __m256i ia = _mm256_add_epi32(_mm256_castps_si256(fa), q->zp), ib = _mm256_add_epi32(_mm256_castps_si256(fb), q->zp);
-    __m256i w = _mm256_packs_epi32(ia, ib);     // lane 0: channels 0-7, lane 1: 8-15 (int16)
+    const __m256i low = _mm256_set1_epi32(0xff);
+    __m256i ia = _mm256_and_si256(_mm256_add_epi32(_mm256_castps_si256(fa), q->zp), low);
+    __m256i ib = _mm256_and_si256(_mm256_add_epi32(_mm256_castps_si256(fb), q->zp), low);
+    __m256i w = _mm256_packus_epi32(ia, ib);    // lane 0: channels 0-7, lane 1: 8-15 (int16)
     __m256i bytes = _mm256_packus_epi16(w, w);  // each lane's 8 bytes twice
     return _mm_unpacklo_epi64(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
 }

@@ -93,7 +93,9 @@ struct Int8LayerTests {
         var lowHits = 0, highHits = 0
         for (out, act) in [(QuantParams(scale: 0.8 * spread / 255 * c.input.scale * 0.01, zeroPoint: 100), Activation?.none),
                            (QuantParams(scale: spread / 200 * c.input.scale * 0.01, zeroPoint: 20, signed: true), .relu),
-                           (QuantParams(scale: spread / 300 * c.input.scale * 0.01, zeroPoint: 5), .relu6)] {
+                           (QuantParams(scale: spread / 300 * c.input.scale * 0.01, zeroPoint: 5), .relu6),
+                           // int8 out without an activation: negative bytes (-128 clamps) come out.
+                           (QuantParams(scale: 0.8 * spread / 255 * c.input.scale * 0.01, zeroPoint: -5, signed: true), nil)] {
             let range = out.clampRange(act)
             let multipliers = (0..<y.c).map { Float(Double(c.input.scale) * Double(weightScales[$0]) / Double(out.scale)) }
             let expected = (0..<y.count).map { Int8Reference.requantize(sums[$0], multipliers[$0 / (y.h * y.w)], zp: out.zeroPoint, range: range) }

@@ -41,6 +41,11 @@ void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int
 /// into `out`, `ldout` bytes a row.
 void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
+/// The AVX2 tile (`socprof_i8_kernel_avx2_6x16`) requantized from its registers as
+/// `socprof_i8_requant_avx2` does: `rows` (at most 6) x `cols` (at most 16) bytes into `out`,
+/// `ldout` bytes a row.
+void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// The VNNI GEMM's last few columns with the output channels in the lanes: `rows` (at most 8)
 /// rows, the panel at `a` as packed for the 8 x 48 kernel, by `cols` columns of B packed
 /// [column][kq][4] in `bt` (uint8), requantized as `socprof_i8_requant_avx512` with row r's
