@@ -105,7 +105,8 @@ public enum LayerKernels {
     }
 
     /// Depthwise convolution: each channel with its own kh x kw filter. With a workspace per
-    /// thread, on x86-64 with AVX-512 the C kernels of depthwise_x86.c (`avx512Work`); elsewhere,
+    /// thread, on x86-64 with AVX-512 the C kernels of depthwise_x86.c (`avx512Work`), with AVX2
+    /// 8 channels a vector (`lanesWork`, depthwise_f32_avx2.c); elsewhere,
     /// with a plane that fits in a workspace, each channel is copied into a zero-padded plane and
     /// every output is a sum of kh x kw vector multiply-adds over that plane, 16 positions at a
     /// time, with no bounds to check (see `DepthwisePaddedJob`). Otherwise, rows of the output are
@@ -115,9 +116,11 @@ public enum LayerKernels {
                                  workspaces: [GEMM.Workspace] = []) {
         let layout = DepthwisePaddedJob.Layout(conv: conv, x: x, y: y)
         let plan = DepthwisePaddedJob.avx512Plan(conv, x: x, y: y)
-        if workspaces.count >= pool.count && (plan != nil || layout.scratchCount <= GEMM.Workspace.scratchCount) {
+        let lanes = plan == nil ? DepthwisePaddedJob.lanesShape(conv, x: x, y: y) : nil
+        if workspaces.count >= pool.count && (plan != nil || lanes != nil || layout.scratchCount <= GEMM.Workspace.scratchCount) {
             var job = DepthwisePaddedJob(conv: conv, layout: layout, input: input, x: x, output: output, y: y, weights: w.weights,
-                                         bias: w.bias, activation: activation, threads: pool.count, workspaces: workspaces, plan: plan)
+                                         bias: w.bias, activation: activation, threads: pool.count, workspaces: workspaces, plan: plan,
+                                         lanes: lanes)
             pool.run(&job)
             return
         }
@@ -167,10 +170,13 @@ public enum LayerKernels {
         let workspaces: [GEMM.Workspace]
         /// The AVX-512 kernel's layout where it runs (`avx512Plan`), which then does the work.
         let plan: socprof_dw_plan?
+        /// Elsewhere, the shape for the AVX2 kernel where it runs (`lanesShape`), which then does it.
+        let lanes: socprof_dw_shape?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwisePaddedJob.self).pointee.work(t) }
 
         func work(_ t: Int) {
             if let plan { return avx512Work(t, plan) }
+            if let shape = lanes { return lanesWork(t, shape) }
             let kh = conv.kernelH, kw = conv.kernelW, sh = conv.strideH, sw = conv.strideW
             let pt = conv.padding.top, pl = conv.padding.left
             let hp = layout.hp, wp = layout.wp, pitch = layout.pitch

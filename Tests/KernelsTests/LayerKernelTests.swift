@@ -101,6 +101,13 @@ struct LayerKernelTests {
         // with right-and-bottom padding on an odd plane.
         ConvCase(inC: 3, h: 9, w: 33, outC: 3, k: 3, stride: 1, pad: .none, groups: 3, act: .relu),
         ConvCase(inC: 4, h: 13, w: 27, outC: 4, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 4, act: .relu6),
+        // More channels than one group of AVX2's 8-lane kernel (a partial group after whole
+        // ones): rows of 9 and 7 pixels (a whole vector and a part), MobileNet's strided 3x3 on a
+        // 14 x 14 plane, a 5x5 filter at stride 3.
+        ConvCase(inC: 11, h: 9, w: 9, outC: 11, k: 3, stride: 1, pad: .same(1), groups: 11, act: .relu6),
+        ConvCase(inC: 19, h: 14, w: 14, outC: 19, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19, act: .relu),
+        ConvCase(inC: 10, h: 7, w: 7, outC: 10, k: 3, stride: 1, pad: .same(1), groups: 10, act: nil),
+        ConvCase(inC: 17, h: 13, w: 16, outC: 17, k: 5, stride: 3, pad: .same(2), groups: 17, act: .relu6),
         // A large plane (too big for a workspace but for AVX-512's row ring; the direct kernel
         // without workspaces below), and a thread without a channel.
         ConvCase(inC: 2, h: 640, w: 640, outC: 2, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),

@@ -160,6 +160,16 @@ void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *s
                                long oy0, long oy1, float *scratch, float *dst);
 
 
+/// Floats of scratch `socprof_dw8_f32_avx2` needs for `shape`.
+long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *shape);
+/// Depthwise convolution in fp32 of `channels` (1 to 8) consecutive channels at once, one channel
+/// a lane (AVX2 and FMA, x86-64 only; an empty stub elsewhere): `src`, `weights` (kh x kw a
+/// channel), `bias` (NULL: 0) and `dst` start at the group's first channel; each sum is the bias
+/// plus the taps in (ky, kx) order by FMA, clamped to [lo, hi]; any kernel size and stride (at
+/// most SOCPROF_DW_MAX_TAPS taps).
+void socprof_dw8_f32_avx2(const socprof_dw_shape *shape, const float *src, long channels, const float *weights, const float *bias, float lo,
+                          float hi, float *scratch, float *dst);
+
 /// Floats of scratch `socprof_dw16_u8_avx512` needs for `shape`.
 long socprof_dw16_scratch_floats(const socprof_dw_shape *shape);
 /// Bytes of one group's filter packed by `socprof_dw16_pack` for a kh x kw filter.
