@@ -169,23 +169,25 @@ void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, in
     }
 }
 
-// socprof_i8_gemm_avx2_requant: the 6 x 16 tile of socprof_i8_kernel_avx2_6x16, requantized from
-// its registers (socprof_i8_requant_avx2's arithmetic) instead of stored as int32 and read back,
-// one call a tile: the tile's store and reload, and the call, were a third of a tile's time at
-// K = 32 (MobileNet's first pointwise layer).
-__attribute__((target("avx2")))
-void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
-                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+// socprof_i8_gemm_avx2_requant: the 6 x 16 tile of socprof_i8_kernel_avx2_6x16 (or its first 8
+// columns, `nv` = 1, when no more are wanted: a 7 x 7 layer's 49th column), requantized from its
+// registers (socprof_i8_requant_avx2's arithmetic) instead of stored as int32 and read back, one
+// call a tile: the tile's store and reload, and the call, were a third of a tile's time at K = 32
+// (MobileNet's first pointwise layer).
+__attribute__((target("avx2"), always_inline))
+static inline void avx2_6xnv_requant(long kq, const int16_t *a, const uint8_t *b, const int nv, long rows, long cols, const int32_t *row_add,
+                                     const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     __m256i acc[6][2];
     for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     for (long p = 0; p < kq; p++) {
-        __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b));
-        __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 16)));
+        __m256i bv[2];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < nv; v++) bv[v] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 16 * v)));
 #pragma clang loop unroll(full)
         for (int r = 0; r < 6; r++) {
             __m256i ar = _mm256_set1_epi32(load32(a + 2 * r));
-            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(b0, ar));
-            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(b1, ar));
+#pragma clang loop unroll(full)
+            for (int v = 0; v < nv; v++) acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(bv[v], ar));
         }
         a += 12;
         b += 32;
@@ -197,8 +199,9 @@ void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, l
         if (r >= rows) break;
         const __m256i add = _mm256_set1_epi32(row_add[r]);
         const __m256 s = _mm256_set1_ps(row_scale[r]);
-        __m256i q[2];
-        for (int h = 0; h < 2; h++) {
+        __m256i q[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+#pragma clang loop unroll(full)
+        for (int h = 0; h < nv; h++) {
             __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(acc[r][h], add)), s);
             f = _mm256_add_ps(_mm256_min_ps(_mm256_max_ps(f, vlo), vhi), magic);
             // The low byte of each lane (an int8 output's two's complement), 0..255.
@@ -217,6 +220,13 @@ void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, l
             memcpy(d, tmp, (size_t)cols);
         }
     }
+}
+
+__attribute__((target("avx2")))
+void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    if (cols > 8) avx2_6xnv_requant(kq, a, b, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    else avx2_6xnv_requant(kq, a, b, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
 }
 
 // Column j of a group lands in panel j / nr, 4 bytes a column.
