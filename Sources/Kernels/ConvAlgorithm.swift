@@ -17,7 +17,7 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// One output pixel of a 1x1 convolution, or a fully connected layer: dot products.
     case matrixVector = "matrix-vector"
     /// Few input channels (a network's first layer, on the image's channels), fp32, on x86-64
-    /// CPUs with AVX-512 and VNNI (`DirectConvolution.available`): a direct kernel on padded input
+    /// CPUs with AVX-512 and VNNI or with AVX2 and FMA (`DirectConvolution.applies`): a direct kernel on padded input
     /// rows (`DirectConvolution`), where the im2col GEMM has a short K and packs a B operand as
     /// large as the output for every image.
     case direct
@@ -104,13 +104,13 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// Whether the direct kernel runs this fp32 convolution (unless the policy is `gemm`, or
     /// Winograd is chosen): one group, at most 4 input channels, the same stride both ways (1 or
     /// 2), a filter of 2 to 49 taps (1x1 layers stay GEMMs) at most 7 wide and high, where the
-    /// kernel is available (`DirectConvolution.available`), with a scratch that fits a GEMM
+    /// kernel runs (`DirectConvolution.applies`), with a scratch that fits a GEMM
     /// workspace. On the first layers of
     /// MobileNet, ResNet-50, GoogLeNet and SqueezeNet it took 0.75-0.87x the im2col GEMM's time
     /// (`profile`, 1 thread, Zen 4; docs/kernels.md).
     public static func directApplies(_ conv: Convolution, input x: TensorShape, output y: TensorShape) -> Bool {
         conv.groups == 1 && x.c <= 4 && conv.strideH == conv.strideW && conv.strideH <= 2 && conv.kernelH * conv.kernelW > 1
-            && conv.kernelH <= 7 && conv.kernelW <= 7 && DirectConvolution.available && DirectConvolution.fits(conv, x: x, y: y)
+            && conv.kernelH <= 7 && conv.kernelW <= 7 && DirectConvolution.applies && DirectConvolution.fits(conv, x: x, y: y)
     }
 
     /// Whether Winograd F(4x4, 3x3) computes this convolution: 3x3, stride 1, one group (any

@@ -2,18 +2,29 @@ import CInt8Kernels
 import Networks
 
 /// The direct convolution for fp32 layers with few input channels (`ConvAlgorithm.direct`):
-/// `socprof_direct_f32_avx512` on each thread's share of the output rows. Each thread keeps the
+/// `socprof_direct_f32_avx512` (or, on a CPU with AVX2 and FMA but not these, its 8-float form
+/// `socprof_direct_f32_avx2`) on each thread's share of the output rows. Each thread keeps the
 /// input rows its next output row reads, zero-padded and split into the stride's column phases,
-/// in a ring of rows in its workspace, and sums every 16-pixel vector of a row tap by tap for 8
-/// output channels at once, with the bias first and the activation at the end. x86-64 with
-/// AVX-512 and VNNI only (`available`).
+/// in a ring of rows in its workspace, and sums every 16-pixel vector of a row (8-pixel with
+/// AVX2) tap by tap for 8 output channels (4 with AVX2) at once, with the bias first and the
+/// activation at the end. x86-64 only (`applies`).
 public enum DirectConvolution {
     /// Whether this build and CPU run the AVX-512 fp32 kernels (this one and the depthwise one):
     /// a build with AVX-512 (SOCPROF_AVX512, as the fp32 GEMM's zmm kernels) on a CPU with AVX-512
-    /// and VNNI. An AVX2 build runs the Swift kernels.
+    /// and VNNI. An AVX2 build runs the AVX2 kernels where the CPU has AVX2 and FMA.
     public static var available: Bool {
         #if SOCPROF_AVX512
         return Int8Kernel.vnni.isSupported
+        #else
+        return false
+        #endif
+    }
+
+    /// Whether this CPU runs the direct convolution: the AVX-512 kernel (`available`), else the
+    /// AVX2 one (x86-64 with AVX2 and FMA).
+    public static var applies: Bool {
+        #if arch(x86_64)
+        return available || GEMMKernel.CPU.current.has(.avx2)
         #else
         return false
         #endif
@@ -68,7 +79,8 @@ public enum DirectConvolution {
             let share = ThreadPool.share(rows, part: t, of: threads)
             guard !share.isEmpty else { return }
             var s = shape
-            socprof_direct_f32_avx512(&s, input, weights, bias, lo, hi, share.lowerBound, share.upperBound, workspaces[t].scratch, output)
+            let kernel = DirectConvolution.available ? socprof_direct_f32_avx512 : socprof_direct_f32_avx2
+            kernel(&s, input, weights, bias, lo, hi, share.lowerBound, share.upperBound, workspaces[t].scratch, output)
         }
     }
 }
