@@ -10,19 +10,14 @@
 // See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
 #include <string.h>
-
-static long dw8f_ring(const socprof_dw_shape *g) {
-    long r = 4;
-    while (r < g->kh + g->stride) r *= 2;
-    return r;
-}
+#include "lanes_layout.h"
 
 long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *g) {
     long gh, gw;
     socprof_dw_padded_size(g, &gh, &gw);
     (void)gh;
     // The ring of padded rows (8 floats a column), then the taps' weights (8 a tap).
-    return dw8f_ring(g) * gw * 8 + SOCPROF_DW_MAX_TAPS * 8 + 16;
+    return dw_lanes_ring(g) * gw * 8 + SOCPROF_DW_MAX_TAPS * 8 + 16;
 }
 
 #if defined(__x86_64__)
@@ -95,7 +90,7 @@ void socprof_dw8_f32_avx2(const socprof_dw_shape *g, const float *src, long chan
     socprof_dw_padded_size(g, &gh, &gw);
     (void)gh;
     const long plane = g->h * g->w, oplane = g->oh * g->ow, s = g->stride, taps = g->kh * g->kw;
-    const long ring = dw8f_ring(g), mask = ring - 1, rowFloats = gw * 8;
+    const long ring = dw_lanes_ring(g), mask = ring - 1, rowFloats = gw * 8;
     float *rowsBase = scratch, *w = scratch + ring * rowFloats;
     // The taps' weights, channel c's in lane c (0 past the channels), and the bias.
     for (long t = 0; t < taps; t++)

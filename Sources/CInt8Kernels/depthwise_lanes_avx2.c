@@ -14,41 +14,12 @@
 // channels' rows. See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
 #include <string.h>
-
-// Window rows kept: a ring of a power of two, at least kh + stride (the rows one output row reads,
-// and those the next one adds).
-static long dw8_ring(const socprof_dw_shape *g) {
-    long r = 4;
-    while (r < g->kh + g->stride) r *= 2;
-    return r;
-}
-
-// Columns of a window row: the window positions (every stride-th column, or every column when a
-// filter wider than 2 reads windows 2 columns on at a stride that does not divide 2), from the
-// first output column's to the last one's last pair of taps.
-typedef struct {
-    long groups, step, windows, columns;
-} dw8_layout;
-
-static dw8_layout dw8_layout_of(const socprof_dw_shape *g) {
-    dw8_layout l;
-    l.groups = (g->kw + 1) / 2;
-    l.step = l.groups == 1 || 2 % g->stride == 0 ? g->stride : 1;
-    l.windows = ((g->ow - 1) * g->stride + 2 * (l.groups - 1)) / l.step + 1;
-    // The padded row: the input's columns with the padding before them, and every column a
-    // window reads (its 2).
-    long gh, gw;
-    socprof_dw_padded_size(g, &gh, &gw);
-    (void)gh;
-    long need = (l.windows - 1) * l.step + 2;
-    l.columns = gw > need ? gw : need;
-    return l;
-}
+#include "lanes_layout.h"
 
 long socprof_dw16_avx2_scratch_floats(const socprof_dw_shape *g) {
-    dw8_layout l = dw8_layout_of(g);
+    dw_lanes_layout l = dw_lanes_layout_of(g, 2);
     // Window rows (64 bytes a window), the padded row (32 bytes a column).
-    long bytes = dw8_ring(g) * l.windows * 64 + l.columns * 32;
+    long bytes = dw_lanes_ring(g) * l.windows * 64 + l.columns * 32;
     return bytes / 4 + 64;
 }
 
@@ -158,7 +129,7 @@ DW8_INLINE void dw8_sums(const uint8_t *const *rows, const uint8_t *fw, const lo
 }
 
 // The same, with the loops fixed for 3x3 filters (MobileNet's), else as the filter has them.
-DW8_INLINE void dw8_row(const dw8_layout *l, const uint8_t *const *rows, const uint8_t *fw, long kh, long u, long x, long n, __m256i ba,
+DW8_INLINE void dw8_row(const dw_lanes_layout *l, const uint8_t *const *rows, const uint8_t *fw, long kh, long u, long x, long n, __m256i ba,
                         __m256i bb, __m256 sa, __m256 sb, const dw8_rq *rq, __m128i *q) {
     if (kh == 3 && l->groups == 2 && l->step == 1) dw8_sums(rows, fw, 3, 2, u, 2, x, n, ba, bb, sa, sb, rq, q);
     else if (kh == 3 && l->groups == 2 && l->step == 2) dw8_sums(rows, fw, 3, 2, u, 1, x, n, ba, bb, sa, sb, rq, q);
@@ -196,9 +167,9 @@ DW8_INLINE void dw8_store16(uint8_t *d, __m128i v, long n, long avail) {
 DW8_TARGET
 void socprof_dw16_u8_avx2(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
                           const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
-    const dw8_layout l = dw8_layout_of(g);
+    const dw_lanes_layout l = dw_lanes_layout_of(g, 2);
     const long plane = g->h * g->w, oplane = g->oh * g->ow, s = g->stride;
-    const long ring = dw8_ring(g), mask = ring - 1, wrow = l.windows * 64;
+    const long ring = dw_lanes_ring(g), mask = ring - 1, wrow = l.windows * 64;
     // Windows from one output pixel to the next.
     const long u = s / l.step;
     uint8_t *windows = (uint8_t *)scratch, *row = windows + ring * wrow;

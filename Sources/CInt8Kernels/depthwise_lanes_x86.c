@@ -13,41 +13,12 @@
 // See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
 #include <string.h>
-
-// Window rows kept: a ring of a power of two, at least kh + stride (the rows one output row reads,
-// and those the next one adds).
-static long dw16_ring(const socprof_dw_shape *g) {
-    long r = 4;
-    while (r < g->kh + g->stride) r *= 2;
-    return r;
-}
-
-// Columns of a window row: the window positions (every stride-th column, or every column when a
-// filter wider than 4 reads windows 4 columns on at a stride that does not divide 4), from the
-// first output column's to the last one's last group of 4 taps.
-typedef struct {
-    long groups, step, windows, columns;
-} dw16_layout;
-
-static dw16_layout dw16_layout_of(const socprof_dw_shape *g) {
-    dw16_layout l;
-    l.groups = (g->kw + 3) / 4;
-    l.step = l.groups == 1 || 4 % g->stride == 0 ? g->stride : 1;
-    l.windows = ((g->ow - 1) * g->stride + 4 * (l.groups - 1)) / l.step + 1;
-    // The padded row: the input's columns with the padding before them, and every column a
-    // window reads (its 4).
-    long gh, gw;
-    socprof_dw_padded_size(g, &gh, &gw);
-    (void)gh;
-    long need = (l.windows - 1) * l.step + 4;
-    l.columns = gw > need ? gw : need;
-    return l;
-}
+#include "lanes_layout.h"
 
 long socprof_dw16_scratch_floats(const socprof_dw_shape *g) {
-    dw16_layout l = dw16_layout_of(g);
+    dw_lanes_layout l = dw_lanes_layout_of(g, 4);
     // Window rows (64 bytes a window), the padded row (16 bytes a column).
-    long bytes = dw16_ring(g) * l.windows * 64 + l.columns * 16;
+    long bytes = dw_lanes_ring(g) * l.windows * 64 + l.columns * 16;
     return bytes / 4 + 64;
 }
 
@@ -115,7 +86,7 @@ DW16_INLINE void dw16_sums(const uint8_t *const *rows, const uint8_t *fw, const 
 }
 
 // The same, with the loops fixed for 3x3 filters (MobileNet's), else as the filter has them.
-DW16_INLINE void dw16_row(const dw16_layout *l, const uint8_t *const *rows, const uint8_t *fw, long kh, long u, long x, long n, __m512i vb,
+DW16_INLINE void dw16_row(const dw_lanes_layout *l, const uint8_t *const *rows, const uint8_t *fw, long kh, long u, long x, long n, __m512i vb,
                           __m512 vs, const i8_rq16 *rq, __m128i *q) {
     if (kh == 3 && l->groups == 1) dw16_sums(rows, fw, 3, 1, u, 0, x, n, vb, vs, rq, q);
     else dw16_sums(rows, fw, kh, l->groups, u, 4 / l->step, x, n, vb, vs, rq, q);
@@ -124,9 +95,9 @@ DW16_INLINE void dw16_row(const dw16_layout *l, const uint8_t *const *rows, cons
 DW16_TARGET
 void socprof_dw16_u8_avx512(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
                             const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
-    const dw16_layout l = dw16_layout_of(g);
+    const dw_lanes_layout l = dw_lanes_layout_of(g, 4);
     const long plane = g->h * g->w, oplane = g->oh * g->ow, s = g->stride;
-    const long ring = dw16_ring(g), mask = ring - 1, wrow = l.windows * 64;
+    const long ring = dw_lanes_ring(g), mask = ring - 1, wrow = l.windows * 64;
     // Windows from one output pixel to the next.
     const long u = s / l.step;
     uint8_t *windows = (uint8_t *)scratch, *row = windows + ring * wrow;

@@ -81,14 +81,8 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *g, const float *src, co
     if (oy1 <= oy0) return;
     long s = g->stride, taps = g->c * g->kh * g->kw, blocks = (g->oc + 7) / 8;
     long width = direct_width(g), slot = s * width, channel = DIRECT_RING * slot;
-    // The weights, 8 output channels a block, tap by tap (zeros past the last channel).
     float *wp = scratch;
-    for (long b = 0; b < blocks; b++)
-        for (long t = 0; t < taps; t++)
-            for (long j = 0; j < 8; j++) {
-                long oc = b * 8 + j;
-                wp[(b * taps + t) * 8 + j] = oc < g->oc ? weights[oc * taps + t] : 0;
-            }
+    direct_pack_weights(g, weights, wp);
     // Each input channel's padded rows in a ring, put there just before the first output row
     // that reads them: the rows stay in L1, the input is read once.
     float *ring = scratch + direct_round16(blocks * 8 * taps);
@@ -104,10 +98,7 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *g, const float *src, co
                 else memset(d, 0, (size_t)slot * sizeof(float));
             }
         }
-        for (long ci = 0; ci < g->c; ci++)
-            for (long ky = 0; ky < g->kh; ky++)
-                for (long kx = 0; kx < g->kw; kx++)
-                    off[(ci * g->kh + ky) * g->kw + kx] = ci * channel + ((oy * s + ky) % DIRECT_RING) * slot + (kx % s) * width + kx / s;
+        direct_offsets(g, oy, width, slot, channel, off);
         const int nt = oy + 1 < oy1;
         // Blocks of 2 vectors, the last one of 1 where the row has an odd number.
         for (long ox = 0, left = (g->ow + 7) / 8; left > 0;) {

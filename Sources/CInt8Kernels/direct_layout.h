@@ -23,4 +23,26 @@ static inline long direct_width(const socprof_direct_shape *g) {
 
 // Padded input rows kept per input channel: a ring of 16 (a 7-row filter at stride 2 reads 7).
 #define DIRECT_RING 16
+
+// The weights [oc][c][kh][kw] into `wp`, 8 output channels a block, tap by tap (zeros past the
+// last channel).
+static inline void direct_pack_weights(const socprof_direct_shape *g, const float *weights, float *wp) {
+    long taps = g->c * g->kh * g->kw, blocks = (g->oc + 7) / 8;
+    for (long b = 0; b < blocks; b++)
+        for (long t = 0; t < taps; t++)
+            for (long j = 0; j < 8; j++) {
+                long oc = b * 8 + j;
+                wp[(b * taps + t) * 8 + j] = oc < g->oc ? weights[oc * taps + t] : 0;
+            }
+}
+
+// Where each tap (input channel, ky, kx) of output row oy reads in the ring (`slot` floats a
+// padded row, its phases `width` apart, `channel` floats an input channel).
+static inline void direct_offsets(const socprof_direct_shape *g, long oy, long width, long slot, long channel, long *off) {
+    long s = g->stride;
+    for (long ci = 0; ci < g->c; ci++)
+        for (long ky = 0; ky < g->kh; ky++)
+            for (long kx = 0; kx < g->kw; kx++)
+                off[(ci * g->kh + ky) * g->kw + kx] = ci * channel + ((oy * s + ky) % DIRECT_RING) * slot + (kx % s) * width + kx / s;
+}
 #endif

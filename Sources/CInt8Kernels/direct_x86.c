@@ -63,14 +63,8 @@ void socprof_direct_f32_avx512(const socprof_direct_shape *g, const float *src, 
     if (oy1 <= oy0) return;
     long s = g->stride, taps = g->c * g->kh * g->kw, blocks = (g->oc + 7) / 8;
     long width = direct_width(g), slot = s * width, channel = DIRECT_RING * slot;
-    // The weights, 8 output channels a block, tap by tap (zeros past the last channel).
     float *wp = scratch;
-    for (long b = 0; b < blocks; b++)
-        for (long t = 0; t < taps; t++)
-            for (long j = 0; j < 8; j++) {
-                long oc = b * 8 + j;
-                wp[(b * taps + t) * 8 + j] = oc < g->oc ? weights[oc * taps + t] : 0;
-            }
+    direct_pack_weights(g, weights, wp);
     // Each input channel's padded rows in a ring, padded row r in slot r % DIRECT_RING, its
     // column phases side by side (stride 2), put there just before the first output row that
     // reads it: the rows stay in L1, the input is read once.
@@ -92,10 +86,7 @@ void socprof_direct_f32_avx512(const socprof_direct_shape *g, const float *src, 
                 }
             }
         }
-        for (long ci = 0; ci < g->c; ci++)
-            for (long ky = 0; ky < g->kh; ky++)
-                for (long kx = 0; kx < g->kw; kx++)
-                    off[(ci * g->kh + ky) * g->kw + kx] = ci * channel + ((oy * s + ky) % DIRECT_RING) * slot + (kx % s) * width + kx / s;
+        direct_offsets(g, oy, width, slot, channel, off);
         // Blocks of 3 vectors, or 2 where 3 would leave 1 (7 = 3 + 2 + 2: a block of 1 has 8
         // broadcasts for 8 FMAs).
         for (long ox = 0, left = (g->ow + 15) / 16; left > 0;) {

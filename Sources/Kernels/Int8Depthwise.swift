@@ -26,16 +26,14 @@ extension Int8LayerKernels {
         let plan: socprof_dw_plan?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }
 
-        /// With the AVX2 kernel and a plan: 16 channels a vector (`lanesAVX2Work`, exact int32
-        /// sums). With the VNNI kernel (an AVX-512 CPU) and a plan: 16 channels a vector for
-        /// outputs at most 64 wide and strided layers (`lanesWork`, exact int32 sums), the plane
-        /// kernel otherwise (`avx512Work`). Elsewhere strides 1 and 2 run on padded planes
+        /// With the AVX2 kernel and a plan: 16 channels a vector (`lanesWork`, exact int32 sums).
+        /// With the VNNI kernel (an AVX-512 CPU) and a plan: 16 channels a vector for outputs at
+        /// most 64 wide and strided layers (`lanesWork`), the plane kernel otherwise
+        /// (`avx512Work`). Elsewhere strides 1 and 2 run on padded planes
         /// (`paddedWork`); these two sum in Float, exact while |sum| < 2^22 (255 x 127 per tap).
         /// Others row by row.
         func work(_ t: Int) {
-            if let plan, w.kernel == .avx2 {
-                lanesAVX2Work(t, plan.shape)
-            } else if let plan, plan.shape.ow <= 64 || plan.shape.stride > 1 {
+            if let plan, w.kernel == .avx2 || plan.shape.ow <= 64 || plan.shape.stride > 1 {
                 lanesWork(t, plan.shape)
             } else if let plan {
                 avx512Work(t, plan)
@@ -59,42 +57,29 @@ extension Int8LayerKernels {
             return depthwisePlan(conv, x: x, y: y)
         }
 
-        /// AVX2: `socprof_dw16_u8_avx2` on groups of 16 channels, one channel a lane, the groups
-        /// split between threads, on every plane (the Float plane kernel `paddedWork` took
-        /// MobileNet's depthwise layers 6.6 ms against onnxruntime's 2.3 on Zen 3).
-        func lanesAVX2Work(_ t: Int, _ shape: socprof_dw_shape) {
-            var shape = shape
-            let ws = workspaces[t]
-            ws.reserve(bBytes: socprof_dw16_avx2_scratch_floats(&shape) * 4 + 64, rowBytes: 0)
-            let scratch = ws.b.assumingMemoryBound(to: Float.self)
-            let flip = w.input.unsignedFlip
-            let zf = Float(w.input.unsignedZeroPoint)
-            guard let lanes = w.lanes else { preconditionFailure("depthwise weights not packed for the AVX2 kernel") }
-            for group in ThreadPool.share((x.c + 15) / 16, part: t, of: threads) {
-                let c0 = group * 16, count = min(16, x.c - c0)
-                socprof_dw16_u8_avx2(&shape, input + c0 * x.h * x.w, count, flip, zf, lanes + group * w.lanesBytes, w.multipliers + c0,
-                                     w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, output + c0 * y.h * y.w)
-            }
-        }
-
-        /// AVX-512 VNNI on outputs at most 64 wide or strided: `socprof_dw16_u8_avx512` on groups
-        /// of 16 channels, one channel a lane, the groups split between threads. In MobileNet at 1
-        /// thread (`profile`, Zen 4) it took 0.85-0.90x the plane kernel's time on the 56 x 56
-        /// stride-1 layer and 1.03x on the 112 x 112 one, which stays on planes; against its
-        /// Float form (a C harness) the vpdpbusd windows took 0.74-0.87x the time on MobileNet's
-        /// other depthwise layers.
+        /// 16 channels a vector, one channel a lane, the groups of 16 split between threads:
+        /// `socprof_dw16_u8_avx512` (AVX-512 VNNI, on outputs at most 64 wide or strided) or
+        /// `socprof_dw16_u8_avx2` (AVX2, on every plane). In MobileNet at 1 thread (`profile`,
+        /// Zen 4) the VNNI one took 0.85-0.90x the plane kernel's time on the 56 x 56 stride-1
+        /// layer and 1.03x on the 112 x 112 one, which stays on planes; against its Float form (a
+        /// C harness) the vpdpbusd windows took 0.74-0.87x the time on MobileNet's other
+        /// depthwise layers. The AVX2 one took MobileNet's depthwise layers from 6.6 ms (the Swift
+        /// plane kernel, `paddedWork`) to 1.3 ms on Zen 3, onnxruntime's 2.3.
         func lanesWork(_ t: Int, _ shape: socprof_dw_shape) {
             var shape = shape
+            let vnni = w.kernel == .vnni
             let ws = workspaces[t]
-            ws.reserve(bBytes: socprof_dw16_scratch_floats(&shape) * 4 + 64, rowBytes: 0)
+            let scratchFloats = vnni ? socprof_dw16_scratch_floats(&shape) : socprof_dw16_avx2_scratch_floats(&shape)
+            ws.reserve(bBytes: scratchFloats * 4 + 64, rowBytes: 0)
             let scratch = ws.b.assumingMemoryBound(to: Float.self)
             let flip = w.input.unsignedFlip
             let zf = Float(w.input.unsignedZeroPoint)
-            guard let lanes = w.lanes else { preconditionFailure("depthwise weights not packed for the VNNI kernel") }
+            guard let lanes = w.lanes else { preconditionFailure("depthwise weights not packed for the \(w.kernel) kernel") }
+            let kernel = vnni ? socprof_dw16_u8_avx512 : socprof_dw16_u8_avx2
             for group in ThreadPool.share((x.c + 15) / 16, part: t, of: threads) {
                 let c0 = group * 16, count = min(16, x.c - c0)
-                socprof_dw16_u8_avx512(&shape, input + c0 * x.h * x.w, count, flip, zf, lanes + group * w.lanesBytes, w.multipliers + c0,
-                                       w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, output + c0 * y.h * y.w)
+                kernel(&shape, input + c0 * x.h * x.w, count, flip, zf, lanes + group * w.lanesBytes, w.multipliers + c0,
+                       w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, output + c0 * y.h * y.w)
             }
         }
 
