@@ -267,6 +267,32 @@ void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols,
     }
 }
 
+// socprof_i8_pack_group for g = 2 and NR = 16 (the AVX2 kernel's), 32 columns at a time: the two
+// rows' bytes interleaved within each 128-bit lane, the lanes put in column order, each 16 columns
+// (32 bytes) to its panel. Other shapes go to socprof_i8_pack_group.
+__attribute__((target("avx2")))
+void socprof_i8_pack_group_avx2(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst) {
+    if (g != 2 || nr != 16) {
+        socprof_i8_pack_group(rows, g, cols, nr, panel_bytes, flip, dst);
+        return;
+    }
+    const __m256i f = _mm256_set1_epi8((char)flip);
+    long j = 0;
+    for (; j + 32 <= cols; j += 32) {
+        __m256i r0 = _mm256_loadu_si256((const __m256i *)(rows[0] + j)), r1 = _mm256_loadu_si256((const __m256i *)(rows[1] + j));
+        // Lane 0 of lo: columns 0-7, of hi: 8-15; lane 1: 16-23 and 24-31.
+        __m256i lo = _mm256_unpacklo_epi8(r0, r1), hi = _mm256_unpackhi_epi8(r0, r1);
+        _mm256_storeu_si256((__m256i *)(dst + (j / 16) * panel_bytes), _mm256_xor_si256(_mm256_permute2x128_si256(lo, hi, 0x20), f));
+        _mm256_storeu_si256((__m256i *)(dst + (j / 16 + 1) * panel_bytes), _mm256_xor_si256(_mm256_permute2x128_si256(lo, hi, 0x31), f));
+    }
+    // The rest (a whole 16-column stretch with SSE, then bytes, then the last panel's columns past
+    // B) as socprof_i8_pack_group does, from the panel j starts (j is a multiple of 32).
+    if (j < cols) {
+        const uint8_t *rest[2] = {rows[0] + j, rows[1] + j};
+        socprof_i8_pack_group(rest, g, cols - j, nr, panel_bytes, flip, dst + (j / 16) * panel_bytes);
+    }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                                const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
@@ -335,6 +361,9 @@ void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, l
 void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                                const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     socprof_i8_requant_ref(acc, ldacc, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+}
+void socprof_i8_pack_group_avx2(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst) {
+    socprof_i8_pack_group(rows, g, cols, nr, panel_bytes, flip, dst);
 }
 void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                              const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {

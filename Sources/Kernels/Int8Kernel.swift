@@ -115,11 +115,13 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
 
     /// Packs group p of B for the kernel (`socprof_i8_pack_group`: `rows` holds the group's G
     /// rows of `cols` bytes; `into` is group p of the first panel, panels `panelBytes` apart),
-    /// 64 columns at a time with AVX-512 for the VNNI kernel.
+    /// 64 columns at a time with AVX-512 for the VNNI kernel, 32 with AVX2 for the AVX2 one.
     @inline(__always)
     func packGroup(_ rows: UnsafePointer<UnsafePointer<UInt8>?>, cols: Int, panelBytes: Int, flip: UInt8, into dst: UnsafeMutablePointer<UInt8>) {
         if self == .vnni {
             socprof_i8_pack_group_avx512(rows, kGroup, cols, nr, panelBytes, flip, dst)
+        } else if self == .avx2 {
+            socprof_i8_pack_group_avx2(rows, kGroup, cols, nr, panelBytes, flip, dst)
         } else {
             socprof_i8_pack_group(rows, kGroup, cols, nr, panelBytes, flip, dst)
         }

@@ -89,6 +89,9 @@ void socprof_i8_pack_group(const uint8_t *const *rows, long g, long cols, long n
 /// The same with AVX-512 (x86-64 with SOCPROF_I8_X86_AVX512VNNI only), 64 columns at a time for
 /// g = 4 and NR a multiple of 16; other shapes as `socprof_i8_pack_group`.
 void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
+/// The same with AVX2 (x86-64 with SOCPROF_I8_X86_AVX2 only), 32 columns at a time for g = 2 and
+/// NR = 16 (the AVX2 kernel's); other shapes as `socprof_i8_pack_group`.
+void socprof_i8_pack_group_avx2(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
 
 /// Depthwise convolution of one channel (AVX-512, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an
 /// empty stub elsewhere): the input plane `h` x `w`, the output `oh` x `ow`, a `kh` x `kw` filter
