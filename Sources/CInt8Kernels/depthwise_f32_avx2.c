@@ -52,10 +52,28 @@ DW8F_INLINE __m256i dw8f_mask(long n) {
 }
 
 // Output pixels x0 ..< x0 + n (at most 8) of a row into acc[0..n): the bias plus the taps in
-// (ky, kx) order, four pixels at a time; `xs` floats from one pixel's first tap to the next one's.
+// (ky, kx) order, eight pixels at a time (eight chains of FMAs in flight: with four, the FMA's
+// latency bound a 3x3 filter's nine), then four, then one; `xs` floats from one pixel's first tap
+// to the next one's.
 DW8F_INLINE void dw8f_sums(const float *const *rows, const float *w, const long kh, const long kw, long xs, long x0, long n, __m256 bias,
                            __m256 *acc) {
     long ox = 0;
+    if (n == 8) {
+        __m256 a[8];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; i++) a[i] = bias;
+        for (long ky = 0; ky < kh; ky++) {
+            const float *p = rows[ky] + x0 * xs;
+            for (long kx = 0; kx < kw; kx++) {
+                const __m256 wv = _mm256_loadu_ps(w + (ky * kw + kx) * 8);
+#pragma clang loop unroll(full)
+                for (int i = 0; i < 8; i++) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(p + i * xs + kx * 8), wv, a[i]);
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; i++) acc[i] = a[i];
+        return;
+    }
     for (; ox + 4 <= n; ox += 4) {
         __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
         for (long ky = 0; ky < kh; ky++) {
