@@ -4,7 +4,7 @@
 // zero, kept in a ring of kh + stride rows (a power of two), each row put there just before the
 // first output row that reads it. Each output pixel is then kh x kw FMAs of a pixel's vector by
 // the tap's vector of the 8 channels' weights, from the bias, in (ky, kx) order (the Swift
-// kernel's order, so the sums are the same), four pixels at a time; then the activation's clamp
+// kernel's order, so the sums are the same), eight pixels at a time; then the activation's clamp
 // and the transpose back into the channels' rows. A plane kernel pads each channel and sweeps it
 // 16 columns a vector, which on MobileNet's 14 x 14 and 7 x 7 layers costs more than the sums.
 // See CInt8Kernels.h. Empty stubs elsewhere.
@@ -12,12 +12,21 @@
 #include <string.h>
 #include "lanes_layout.h"
 
-long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *g) {
+// Columns of a padded row: the padded input's, and every column the sums of whole blocks of 8
+// output pixels read (the last block's pixels past the row are summed too, on zeros, and not
+// stored: a block of 8 chains of FMAs, rather than the last pixels one chain at a time, each at
+// the FMA's latency).
+static long dw8f_columns(const socprof_dw_shape *g) {
     long gh, gw;
     socprof_dw_padded_size(g, &gh, &gw);
     (void)gh;
+    long need = ((g->ow + 7) / 8 * 8 - 1) * g->stride + g->kw;
+    return gw > need ? gw : need;
+}
+
+long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *g) {
     // The ring of padded rows (8 floats a column), then the taps' weights (8 a tap).
-    return dw_lanes_ring(g) * gw * 8 + SOCPROF_DW_MAX_TAPS * 8 + 16;
+    return dw_lanes_ring(g) * dw8f_columns(g) * 8 + SOCPROF_DW_MAX_TAPS * 8 + 16;
 }
 
 #if defined(__x86_64__)
@@ -51,64 +60,30 @@ DW8F_INLINE __m256i dw8f_mask(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), index);
 }
 
-// Output pixels x0 ..< x0 + n (at most 8) of a row into acc[0..n): the bias plus the taps in
-// (ky, kx) order, eight pixels at a time (eight chains of FMAs in flight: with four, the FMA's
-// latency bound a 3x3 filter's nine), then four, then one; `xs` floats from one pixel's first tap
-// to the next one's.
-DW8F_INLINE void dw8f_sums(const float *const *rows, const float *w, const long kh, const long kw, long xs, long x0, long n, __m256 bias,
-                           __m256 *acc) {
-    long ox = 0;
-    if (n == 8) {
-        __m256 a[8];
+// Output pixels x0 ..< x0 + 8 of a row into acc[0..8): the bias plus the taps in (ky, kx) order,
+// eight chains of FMAs in flight (with four, the FMA's latency bound a 3x3 filter's nine); `xs`
+// floats from one pixel's first tap to the next one's.
+DW8F_INLINE void dw8f_sums(const float *const *rows, const float *w, const long kh, const long kw, long xs, long x0, __m256 bias, __m256 *acc) {
+    __m256 a[8];
 #pragma clang loop unroll(full)
-        for (int i = 0; i < 8; i++) a[i] = bias;
-        for (long ky = 0; ky < kh; ky++) {
-            const float *p = rows[ky] + x0 * xs;
-            for (long kx = 0; kx < kw; kx++) {
-                const __m256 wv = _mm256_loadu_ps(w + (ky * kw + kx) * 8);
+    for (int i = 0; i < 8; i++) a[i] = bias;
+    for (long ky = 0; ky < kh; ky++) {
+        const float *p = rows[ky] + x0 * xs;
+        for (long kx = 0; kx < kw; kx++) {
+            const __m256 wv = _mm256_loadu_ps(w + (ky * kw + kx) * 8);
 #pragma clang loop unroll(full)
-                for (int i = 0; i < 8; i++) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(p + i * xs + kx * 8), wv, a[i]);
-            }
+            for (int i = 0; i < 8; i++) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(p + i * xs + kx * 8), wv, a[i]);
         }
+    }
 #pragma clang loop unroll(full)
-        for (int i = 0; i < 8; i++) acc[i] = a[i];
-        return;
-    }
-    for (; ox + 4 <= n; ox += 4) {
-        __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-        for (long ky = 0; ky < kh; ky++) {
-            const float *p = rows[ky] + (x0 + ox) * xs;
-            for (long kx = 0; kx < kw; kx++) {
-                const __m256 wv = _mm256_loadu_ps(w + (ky * kw + kx) * 8);
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p + kx * 8), wv, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + xs + kx * 8), wv, a1);
-                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 2 * xs + kx * 8), wv, a2);
-                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 3 * xs + kx * 8), wv, a3);
-            }
-        }
-        acc[ox] = a0;
-        acc[ox + 1] = a1;
-        acc[ox + 2] = a2;
-        acc[ox + 3] = a3;
-    }
-    for (; ox < n; ox++) {
-        __m256 a0 = bias;
-        for (long ky = 0; ky < kh; ky++) {
-            const float *p = rows[ky] + (x0 + ox) * xs;
-            for (long kx = 0; kx < kw; kx++) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p + kx * 8), _mm256_loadu_ps(w + (ky * kw + kx) * 8), a0);
-        }
-        acc[ox] = a0;
-    }
+    for (int i = 0; i < 8; i++) acc[i] = a[i];
 }
 
 DW8F_TARGET
 void socprof_dw8_f32_avx2(const socprof_dw_shape *g, const float *src, long channels, const float *weights, const float *bias, float lo,
                           float hi, float *scratch, float *dst) {
-    long gh, gw;
-    socprof_dw_padded_size(g, &gh, &gw);
-    (void)gh;
     const long plane = g->h * g->w, oplane = g->oh * g->ow, s = g->stride, taps = g->kh * g->kw;
-    const long ring = dw_lanes_ring(g), mask = ring - 1, rowFloats = gw * 8;
+    const long ring = dw_lanes_ring(g), mask = ring - 1, rowFloats = dw8f_columns(g) * 8;
     float *rowsBase = scratch, *w = scratch + ring * rowFloats;
     // The taps' weights, channel c's in lane c (0 past the channels), and the bias.
     for (long t = 0; t < taps; t++)
@@ -150,8 +125,8 @@ void socprof_dw8_f32_avx2(const socprof_dw_shape *g, const float *src, long chan
         for (long x0 = 0; x0 < g->ow; x0 += 8) {
             const long n = g->ow - x0 < 8 ? g->ow - x0 : 8;
             __m256 acc[8];
-            if (g->kh == 3 && g->kw == 3) dw8f_sums(rows, w, 3, 3, s * 8, x0, n, vb, acc);
-            else dw8f_sums(rows, w, g->kh, g->kw, s * 8, x0, n, vb, acc);
+            if (g->kh == 3 && g->kw == 3) dw8f_sums(rows, w, 3, 3, s * 8, x0, vb, acc);
+            else dw8f_sums(rows, w, g->kh, g->kw, s * 8, x0, vb, acc);
             for (long k = 0; k < n; k++) acc[k] = _mm256_min_ps(_mm256_max_ps(acc[k], vlo), vhi);
             for (long k = n; k < 8; k++) acc[k] = _mm256_setzero_ps();
             transpose8(acc);
