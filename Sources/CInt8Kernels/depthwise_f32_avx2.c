@@ -60,11 +60,10 @@ DW8F_INLINE __m256i dw8f_mask(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), index);
 }
 
-// Output pixels x0 ..< x0 + 8 of a row into acc[0..8): the bias plus the taps in (ky, kx) order,
+// Output pixels x0 ..< x0 + 8 of a row into a[0..8): the bias plus the taps in (ky, kx) order,
 // eight chains of FMAs in flight (with four, the FMA's latency bound a 3x3 filter's nine); `xs`
 // floats from one pixel's first tap to the next one's.
-DW8F_INLINE void dw8f_sums(const float *const *rows, const float *w, const long kh, const long kw, long xs, long x0, __m256 bias, __m256 *acc) {
-    __m256 a[8];
+DW8F_INLINE void dw8f_sums(const float *const *rows, const float *w, const long kh, const long kw, long xs, long x0, __m256 bias, __m256 *a) {
 #pragma clang loop unroll(full)
     for (int i = 0; i < 8; i++) a[i] = bias;
     for (long ky = 0; ky < kh; ky++) {
@@ -75,8 +74,6 @@ DW8F_INLINE void dw8f_sums(const float *const *rows, const float *w, const long 
             for (int i = 0; i < 8; i++) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(p + i * xs + kx * 8), wv, a[i]);
         }
     }
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 8; i++) acc[i] = a[i];
 }
 
 DW8F_TARGET
@@ -104,8 +101,8 @@ void socprof_dw8_f32_avx2(const socprof_dw_shape *g, const float *src, long chan
                 continue;
             }
             // The input row, 8 pixels at a time. Past the row, whole loads while they stay in the
-            // group's channels (the extra lanes land in padding or in columns written after), else
-            // masked loads, which never fault (and are slow on AMD's cores).
+            // group's channels (the extra lanes become pixels past the row, which are not
+            // stored), else masked loads, which never fault (and are slow on AMD's cores).
             for (long x0 = 0; x0 < g->w; x0 += 8) {
                 const long n = g->w - x0 < 8 ? g->w - x0 : 8;
                 const __m256i m = dw8f_mask(n);
@@ -127,8 +124,9 @@ void socprof_dw8_f32_avx2(const socprof_dw_shape *g, const float *src, long chan
             __m256 acc[8];
             if (g->kh == 3 && g->kw == 3) dw8f_sums(rows, w, 3, 3, s * 8, x0, vb, acc);
             else dw8f_sums(rows, w, g->kh, g->kw, s * 8, x0, vb, acc);
-            for (long k = 0; k < n; k++) acc[k] = _mm256_min_ps(_mm256_max_ps(acc[k], vlo), vhi);
-            for (long k = n; k < 8; k++) acc[k] = _mm256_setzero_ps();
+            // (Pixels past the row, summed on the padding, are clamped and transposed too; no
+            // store keeps them.)
+            for (int k = 0; k < 8; k++) acc[k] = _mm256_min_ps(_mm256_max_ps(acc[k], vlo), vhi);
             transpose8(acc);
             // Whole stores past a row while they stay in the channel's plane (the rows after it
             // are written later), else only the row's floats.

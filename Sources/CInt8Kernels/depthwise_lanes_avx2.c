@@ -58,31 +58,18 @@ void socprof_dw16_avx2_pack(long kh, long kw, long channels, const int8_t *weigh
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include "requant_ref.h"
+#include "requant_x86.h"
 #include "transpose16_x86.h"
 
 #define DW8_TARGET __attribute__((target("avx2")))
 #define DW8_INLINE __attribute__((target("avx2"), always_inline)) static inline
 
-// A tensor's clamp and zero point for the vectors (socprof_i8_requant_ref's arithmetic).
-typedef struct {
-    __m256 lo, hi, magic;
-    __m256i zp;
-} dw8_rq;
-
 // The 16 bytes, in channel order, of the sums a (channels 0-3, 8-11) and b (4-7, 12-15) times
-// their channels' scales sa, sb: one multiply, the clamp, rounding half to even by the constant,
-// the zero point; then each lane's low byte (an int8 output's two's complement), packed (0..255:
-// the saturating packs are exact), which puts the channels back in order.
-DW8_INLINE __m128i dw8_bytes(const dw8_rq *q, __m256i a, __m256i b, __m256 sa, __m256 sb) {
-    __m256 fa = _mm256_mul_ps(_mm256_cvtepi32_ps(a), sa), fb = _mm256_mul_ps(_mm256_cvtepi32_ps(b), sb);
-    fa = _mm256_add_ps(_mm256_min_ps(_mm256_max_ps(fa, q->lo), q->hi), q->magic);
-    fb = _mm256_add_ps(_mm256_min_ps(_mm256_max_ps(fb, q->lo), q->hi), q->magic);
-    const __m256i low = _mm256_set1_epi32(0xff);
-    __m256i ia = _mm256_and_si256(_mm256_add_epi32(_mm256_castps_si256(fa), q->zp), low);
-    __m256i ib = _mm256_and_si256(_mm256_add_epi32(_mm256_castps_si256(fb), q->zp), low);
-    __m256i w = _mm256_packus_epi32(ia, ib);    // lane 0: channels 0-7, lane 1: 8-15 (int16)
-    __m256i bytes = _mm256_packus_epi16(w, w);  // each lane's 8 bytes twice
+// their channels' scales sa, sb, requantized (i8_rq8_lanes) and packed, which puts the channels
+// back in order.
+DW8_INLINE __m128i dw8_bytes(const i8_rq8 *q, __m256i a, __m256i b, __m256 sa, __m256 sb) {
+    __m256i w = _mm256_packus_epi32(i8_rq8_lanes(q, a, sa), i8_rq8_lanes(q, b, sb));  // lane 0: channels 0-7, lane 1: 8-15
+    __m256i bytes = _mm256_packus_epi16(w, w);                                        // each lane's 8 bytes twice
     return _mm_unpacklo_epi64(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
 }
 
@@ -90,7 +77,7 @@ DW8_INLINE __m128i dw8_bytes(const dw8_rq *q, __m256i a, __m256i b, __m256 sa, _
 // `u` windows from one pixel to the next, pair k of a filter row k x `kwin` windows on), four
 // pixels at a time, each requantized into q.
 DW8_INLINE void dw8_sums(const uint8_t *const *rows, const uint8_t *fw, const long kh, const long groups, long u, long kwin, long x, long n,
-                         __m256i ba, __m256i bb, __m256 sa, __m256 sb, const dw8_rq *rq, __m128i *q) {
+                         __m256i ba, __m256i bb, __m256 sa, __m256 sb, const i8_rq8 *rq, __m128i *q) {
     const long ub = u * 64, step = kwin * 64;
     long ox = 0;
     for (; ox + 4 <= n; ox += 4) {
@@ -130,7 +117,7 @@ DW8_INLINE void dw8_sums(const uint8_t *const *rows, const uint8_t *fw, const lo
 
 // The same, with the loops fixed for 3x3 filters (MobileNet's), else as the filter has them.
 DW8_INLINE void dw8_row(const dw_lanes_layout *l, const uint8_t *const *rows, const uint8_t *fw, long kh, long u, long x, long n, __m256i ba,
-                        __m256i bb, __m256 sa, __m256 sb, const dw8_rq *rq, __m128i *q) {
+                        __m256i bb, __m256 sa, __m256 sb, const i8_rq8 *rq, __m128i *q) {
     if (kh == 3 && l->groups == 2 && l->step == 1) dw8_sums(rows, fw, 3, 2, u, 2, x, n, ba, bb, sa, sb, rq, q);
     else if (kh == 3 && l->groups == 2 && l->step == 2) dw8_sums(rows, fw, 3, 2, u, 1, x, n, ba, bb, sa, sb, rq, q);
     else dw8_sums(rows, fw, kh, l->groups, u, 2 / l->step, x, n, ba, bb, sa, sb, rq, q);
@@ -152,18 +139,6 @@ DW8_INLINE __m128i dw8_load16(const uint8_t *src, long n, long avail) {
     return _mm_loadu_si128((const __m128i *)b);
 }
 
-// The first `n` (1 to 16) bytes of v to d, where `avail` bytes may be written: all 16 when they
-// may (the bytes past n belong to rows written later).
-DW8_INLINE void dw8_store16(uint8_t *d, __m128i v, long n, long avail) {
-    if (avail >= 16) {
-        _mm_storeu_si128((__m128i *)d, v);
-    } else {
-        uint8_t b[16];
-        _mm_storeu_si128((__m128i *)b, v);
-        memcpy(d, b, (size_t)n);
-    }
-}
-
 DW8_TARGET
 void socprof_dw16_u8_avx2(const socprof_dw_shape *g, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
                           const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst) {
@@ -174,11 +149,10 @@ void socprof_dw16_u8_avx2(const socprof_dw_shape *g, const uint8_t *src, long ch
     const long u = s / l.step;
     uint8_t *windows = (uint8_t *)scratch, *row = windows + ring * wrow;
     const uint8_t *fw = packed;  // the filter's pairs; the sums' starting values after them
-    // The zero point (after the flip): the padding, and what the bias makes up for.
-    const __m256i vzb = _mm256_set1_epi16((short)(int32_t)zf);
-    for (long i = 0; i < l.columns; i++) _mm256_storeu_si256((__m256i *)(row + 32 * i), vzb);
-    // A window of the padding (the zero point's pairs, whatever the channel order).
+    // The zero point (after the flip) in every int16: the padding, and what the bias makes up
+    // for; as a pixel of the padded row and as a window (pairs of it, whatever the channel order).
     const __m256i pad = _mm256_set1_epi16((short)(int32_t)zf);
+    for (long i = 0; i < l.columns; i++) _mm256_storeu_si256((__m256i *)(row + 32 * i), pad);
     // The sums' starting values, packed once per layer with the filter (socprof_dw16_avx2_pack).
     const __m256i ba = _mm256_loadu_si256((const __m256i *)(packed + g->kh * l.groups * 64));
     const __m256i bb = _mm256_loadu_si256((const __m256i *)(packed + g->kh * l.groups * 64 + 32));
@@ -190,8 +164,7 @@ void socprof_dw16_u8_avx2(const socprof_dw_shape *g, const uint8_t *src, long ch
             sc[8 * h + i] = c < channels ? scale[c] : 1.0f;
         }
     const __m256 sa = _mm256_loadu_ps(sc), sb = _mm256_loadu_ps(sc + 8);
-    const dw8_rq rq = {_mm256_set1_ps((float)(lo - zp)), _mm256_set1_ps((float)(hi - zp)), _mm256_set1_ps(SOCPROF_I8_MAGIC),
-                       _mm256_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS)};
+    const i8_rq8 rq = i8_rq8_make(zp, lo, hi);
     const __m256i vflip = _mm256_set1_epi8((char)flip);
     long next = 0;  // the next padded row to put in the ring
     for (long oy = 0; oy < g->oh; oy++) {
@@ -246,7 +219,8 @@ void socprof_dw16_u8_avx2(const socprof_dw_shape *g, const uint8_t *src, long ch
         const uint8_t *rows[SOCPROF_DW_MAX_TAPS];
         for (long ky = 0; ky < g->kh; ky++) rows[ky] = windows + ((oy * s + ky) & mask) * wrow;
         // 32 output pixels at a time, their bytes transposed back as two blocks in ymm lanes, or
-        // 16 as one block. Writes past a row stay inside its channel's plane.
+        // 16 as one block. Whole 16-byte stores past a row where they stay inside its channel's
+        // plane (the rows after it are written later).
         for (long x0 = 0; x0 < g->ow; x0 += 32) {
             const long n = g->ow - x0 < 32 ? g->ow - x0 : 32, at = oy * g->ow + x0;
             __m128i q[32];
@@ -260,12 +234,12 @@ void socprof_dw16_u8_avx2(const socprof_dw_shape *g, const uint8_t *src, long ch
                 for (long c = 0; c < channels; c++) {
                     uint8_t *d = dst + c * oplane + at;
                     _mm_storeu_si128((__m128i *)d, _mm256_castsi256_si128(r[c]));
-                    dw8_store16(d + 16, _mm256_extracti128_si256(r[c], 1), n - 16, oplane - at - 16);
+                    i8_store16_avx2(d + 16, _mm256_extracti128_si256(r[c], 1), oplane - at - 16 >= 16 ? 16 : n - 16);
                 }
             } else {
                 for (long k = n; k < 16; k++) q[k] = _mm_setzero_si128();
                 transpose16(q);
-                for (long c = 0; c < channels; c++) dw8_store16(dst + c * oplane + at, q[c], n, oplane - at);
+                for (long c = 0; c < channels; c++) i8_store16_avx2(dst + c * oplane + at, q[c], oplane - at >= 16 ? 16 : n);
             }
         }
     }

@@ -9,7 +9,6 @@
 #include <string.h>
 #include "direct_layout.h"
 
-
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -79,13 +78,13 @@ D2_TARGET
 void socprof_direct_f32_avx2(const socprof_direct_shape *g, const float *src, const float *weights, const float *bias, float lo, float hi,
                              long oy0, long oy1, float *scratch, float *dst) {
     if (oy1 <= oy0) return;
-    long s = g->stride, taps = g->c * g->kh * g->kw, blocks = (g->oc + 7) / 8;
+    long s = g->stride, taps = g->c * g->kh * g->kw;
     long width = direct_width(g), slot = s * width, channel = DIRECT_RING * slot;
     float *wp = scratch;
     direct_pack_weights(g, weights, wp);
     // Each input channel's padded rows in a ring, put there just before the first output row
     // that reads them: the rows stay in L1, the input is read once.
-    float *ring = scratch + direct_round16(blocks * 8 * taps);
+    float *ring = scratch + direct_weight_floats(g);
     memset(ring, 0, (size_t)(g->c * channel + 64) * sizeof(float));
     long off[taps];
     long next = oy0 * s;

@@ -24,6 +24,10 @@ static inline long direct_width(const socprof_direct_shape *g) {
 // Padded input rows kept per input channel: a ring of 16 (a 7-row filter at stride 2 reads 7).
 #define DIRECT_RING 16
 
+// Floats of scratch the packed weights take (8 output channels a block, each tap's 8 floats),
+// before the ring.
+static inline long direct_weight_floats(const socprof_direct_shape *g) { return direct_round16((g->oc + 7) / 8 * 8 * g->c * g->kh * g->kw); }
+
 // The weights [oc][c][kh][kw] into `wp`, 8 output channels a block, tap by tap (zeros past the
 // last channel).
 static inline void direct_pack_weights(const socprof_direct_shape *g, const float *weights, float *wp) {

@@ -6,8 +6,7 @@
 #include "direct_layout.h"
 
 long socprof_direct_scratch_floats(const socprof_direct_shape *g) {
-    long taps = g->c * g->kh * g->kw;
-    return direct_round16((g->oc + 7) / 8 * 8 * taps) + g->c * DIRECT_RING * g->stride * direct_width(g) + 64;
+    return direct_weight_floats(g) + g->c * DIRECT_RING * g->stride * direct_width(g) + 64;
 }
 
 #if defined(__x86_64__)
@@ -68,7 +67,7 @@ void socprof_direct_f32_avx512(const socprof_direct_shape *g, const float *src, 
     // Each input channel's padded rows in a ring, padded row r in slot r % DIRECT_RING, its
     // column phases side by side (stride 2), put there just before the first output row that
     // reads it: the rows stay in L1, the input is read once.
-    float *ring = scratch + direct_round16(blocks * 8 * taps);
+    float *ring = scratch + direct_weight_floats(g);
     dw_zero(ring, g->c * channel + 64);
     socprof_dw_shape fill = {.h = g->h, .w = g->w, .stride = s, .pt = g->pt, .pl = g->pl};
     long off[taps];

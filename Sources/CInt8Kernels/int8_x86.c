@@ -146,23 +146,30 @@ void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int
 // AVX2, 6 x 16, exact: vpmaddubsw would add two u8 x s8 products in int16 with saturation
 // (255 * 127 * 2 > 32767), so B is widened to int16 instead (vpmovzxbw, 8 columns x 2 k per
 // vector) and multiplied by pairs of int16 weights with vpmaddwd, which adds each pair into int32
-// exactly. 12 ymm accumulators, 2 B vectors, one broadcast of A.
-__attribute__((target("avx2")))
-void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) {
-    __m256i acc[6][2];
+// exactly. 12 ymm accumulators, 2 B vectors, one broadcast of A; `nv` = 1: only the first 8
+// columns (6 accumulators, 1 B vector).
+__attribute__((target("avx2"), always_inline))
+static inline void avx2_6xnv(long kq, const int16_t *a, const uint8_t *b, const int nv, __m256i acc[6][2]) {
     for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     for (long p = 0; p < kq; p++) {
-        __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b));
-        __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 16)));
+        __m256i bv[2];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < nv; v++) bv[v] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 16 * v)));
 #pragma clang loop unroll(full)
         for (int r = 0; r < 6; r++) {
             __m256i ar = _mm256_set1_epi32(load32(a + 2 * r));
-            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(b0, ar));
-            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(b1, ar));
+#pragma clang loop unroll(full)
+            for (int v = 0; v < nv; v++) acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(bv[v], ar));
         }
         a += 12;
         b += 32;
     }
+}
+
+__attribute__((target("avx2")))
+void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) {
+    __m256i acc[6][2];
+    avx2_6xnv(kq, a, b, 2, acc);
     for (int r = 0; r < 6; r++) {
         _mm256_storeu_si256((__m256i *)(c + r * 16), acc[r][0]);
         _mm256_storeu_si256((__m256i *)(c + r * 16 + 8), acc[r][1]);
@@ -178,22 +185,8 @@ __attribute__((target("avx2"), always_inline))
 static inline void avx2_6xnv_requant(long kq, const int16_t *a, const uint8_t *b, const int nv, long rows, long cols, const int32_t *row_add,
                                      const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     __m256i acc[6][2];
-    for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-    for (long p = 0; p < kq; p++) {
-        __m256i bv[2];
-#pragma clang loop unroll(full)
-        for (int v = 0; v < nv; v++) bv[v] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 16 * v)));
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 6; r++) {
-            __m256i ar = _mm256_set1_epi32(load32(a + 2 * r));
-#pragma clang loop unroll(full)
-            for (int v = 0; v < nv; v++) acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(bv[v], ar));
-        }
-        a += 12;
-        b += 32;
-    }
-    const __m256 vlo = _mm256_set1_ps((float)(lo - zp)), vhi = _mm256_set1_ps((float)(hi - zp)), magic = _mm256_set1_ps(SOCPROF_I8_MAGIC);
-    const __m256i vzp = _mm256_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS), low = _mm256_set1_epi32(0xff);
+    avx2_6xnv(kq, a, b, nv, acc);
+    const i8_rq8 q8 = i8_rq8_make(zp, lo, hi);
 #pragma clang loop unroll(full)
     for (int r = 0; r < 6; r++) {
         if (r >= rows) break;
@@ -201,24 +194,11 @@ static inline void avx2_6xnv_requant(long kq, const int16_t *a, const uint8_t *b
         const __m256 s = _mm256_set1_ps(row_scale[r]);
         __m256i q[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
 #pragma clang loop unroll(full)
-        for (int h = 0; h < nv; h++) {
-            __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(acc[r][h], add)), s);
-            f = _mm256_add_ps(_mm256_min_ps(_mm256_max_ps(f, vlo), vhi), magic);
-            // The low byte of each lane (an int8 output's two's complement), 0..255.
-            q[h] = _mm256_and_si256(_mm256_add_epi32(_mm256_castps_si256(f), vzp), low);
-        }
+        for (int h = 0; h < nv; h++) q[h] = i8_rq8_lanes(&q8, _mm256_add_epi32(acc[r][h], add), s);
         // int16 qwords: columns 0-3, 8-11, 4-7, 12-15 -> 0-3, 4-7 | 8-11, 12-15; then bytes.
         __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(q[0], q[1]), 0xD8);
         __m256i bytes = _mm256_packus_epi16(w, w);
-        __m128i row = _mm_unpacklo_epi64(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
-        uint8_t *d = out + r * ldout;
-        if (cols >= 16) {
-            _mm_storeu_si128((__m128i *)d, row);
-        } else {
-            uint8_t tmp[16];
-            _mm_storeu_si128((__m128i *)tmp, row);
-            memcpy(d, tmp, (size_t)cols);
-        }
+        i8_store16_avx2(out + r * ldout, _mm_unpacklo_epi64(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1)), cols);
     }
 }
 
@@ -312,9 +292,8 @@ void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long c
 __attribute__((target("avx2")))
 void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                              const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    float flo = (float)(lo - zp), fhi = (float)(hi - zp);
-    const __m256 vlo = _mm256_set1_ps(flo), vhi = _mm256_set1_ps(fhi), magic = _mm256_set1_ps(SOCPROF_I8_MAGIC);
-    const __m256i vzp = _mm256_set1_epi32(zp - SOCPROF_I8_MAGIC_BITS), low = _mm256_set1_epi32(0xff);
+    const float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+    const i8_rq8 q8 = i8_rq8_make(zp, lo, hi);
     for (long r = 0; r < rows; r++) {
         const int32_t *src = acc + r * ldacc;
         uint8_t *dst = out + r * ldout;
@@ -322,12 +301,8 @@ void socprof_i8_requant_avx2(const int32_t *acc, long ldacc, long rows, long col
         const __m256 s = _mm256_set1_ps(row_scale[r]);
         long j = 0;
         for (; j + 8 <= cols; j += 8) {
-            __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(src + j)), add);
-            __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(x), s);
-            f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
-            f = _mm256_add_ps(f, magic);
-            // The low byte of each lane (0..255 after the mask), packed without saturating.
-            __m256i q = _mm256_and_si256(_mm256_add_epi32(_mm256_castps_si256(f), vzp), low);
+            // Each lane's byte (0..255), packed without saturating.
+            __m256i q = i8_rq8_lanes(&q8, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(src + j)), add), s);
             __m256i w = _mm256_packus_epi32(q, q);
             __m256i bytes = _mm256_packus_epi16(w, w);
             __m128i lo4 = _mm256_castsi256_si128(bytes), hi4 = _mm256_extracti128_si256(bytes, 1);
