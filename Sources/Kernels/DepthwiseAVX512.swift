@@ -38,38 +38,4 @@ extension LayerKernels.DepthwisePaddedJob {
             first = 0
         }
     }
-
-    /// The shape for `socprof_dw8_f32_avx2` where it runs: an x86-64 CPU with AVX2 and FMA (and
-    /// no AVX-512 plan), outputs at most 28 wide, one stride both ways, at most
-    /// SOCPROF_DW_MAX_TAPS taps, a scratch that fits in a GEMM workspace. On wider outputs the
-    /// plane sweep was faster (`bench conv`, Zen 3, in alternation: MobileNet's 112- and 56-wide
-    /// layers 0.27-0.29 against 0.37-0.38 ms, 0.35-0.42 against 0.38-0.51); on the narrower ones
-    /// the lanes were (7 x 7: 0.07 against 0.18 ms; strided to 14 x 14: 0.10 against 0.15), or
-    /// level (28 x 28 and 14 x 14 at stride 1).
-    static func lanesShape(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_shape? {
-        #if arch(x86_64)
-        guard GEMMKernel.CPU.current.has(.avx2), y.w <= 28, conv.strideH == conv.strideW, conv.kernelH * conv.kernelW <= Int(SOCPROF_DW_MAX_TAPS) else {
-            return nil
-        }
-        var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
-                                     stride: conv.strideH, pt: conv.padding.top, pl: conv.padding.left)
-        return socprof_dw8_f32_avx2_scratch_floats(&shape) <= GEMM.Workspace.scratchCount ? shape : nil
-        #else
-        return nil
-        #endif
-    }
-
-    /// AVX2: `socprof_dw8_f32_avx2` on groups of 8 channels, one channel a lane, the groups split
-    /// between threads. Each sum is the bias plus its taps in (ky, kx) order, as the Swift
-    /// kernel's.
-    func lanesWork(_ t: Int, _ shape: socprof_dw_shape) {
-        var shape = shape
-        let taps = conv.kernelH * conv.kernelW
-        let (lo, hi) = DirectConvolution.bounds(activation)
-        for group in ThreadPool.share((x.c + 7) / 8, part: t, of: threads) {
-            let c0 = group * 8, count = min(8, x.c - c0)
-            socprof_dw8_f32_avx2(&shape, input + c0 * x.h * x.w, count, weights + c0 * taps, bias.map { $0 + c0 }, lo, hi,
-                                 workspaces[t].scratch, output + c0 * y.h * y.w)
-        }
-    }
 }

@@ -64,8 +64,8 @@ public final class Int8ConvWeights: @unchecked Sendable {
             lanesBytes = vnni ? socprof_dw16_packed_bytes(conv.kernelH, conv.kernelW) : socprof_dw16_avx2_packed_bytes(conv.kernelH, conv.kernelW)
             let groups = (outC + 15) / 16, zb = UInt8(truncatingIfNeeded: input.unsignedZeroPoint)
             let lanes = UnsafeMutablePointer<UInt8>.allocate(capacity: groups * lanesBytes)
+            let pack = vnni ? socprof_dw16_pack : socprof_dw16_avx2_pack
             for g in 0..<groups {
-                let pack = vnni ? socprof_dw16_pack : socprof_dw16_avx2_pack
                 pack(conv.kernelH, conv.kernelW, min(16, outC - g * 16), weights + g * 16 * k, bias + g * 16, zb, lanes + g * lanesBytes)
             }
             self.lanes = lanes

@@ -291,43 +291,29 @@ public enum Int8GEMM {
             for q in 0..<(columns.count + nr - 1) / nr {
                 let cols = min(nr, columns.count - q * nr), j = columns.lowerBound + q * nr
                 let bp = packedB + q * panelBytes
-                // VNNI and AVX2: requantized from the tile's registers.
-                if kernel == .vnni, case .requantized(let c, let ldc, let rq) = output {
-                    socprof_i8_gemm_vnni_requant(kq, ap.assumingMemoryBound(to: Int8.self), bp.assumingMemoryBound(to: UInt8.self), rowCount, cols,
-                                                 ws.rowAdd, rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
-                                                 c + i * ldc + j, ldc)
-                    continue
-                }
-                if kernel == .avx2, case .requantized(let c, let ldc, let rq) = output {
-                    socprof_i8_gemm_avx2_requant(kq, ap.assumingMemoryBound(to: Int16.self), bp.assumingMemoryBound(to: UInt8.self), rowCount, cols,
-                                                 ws.rowAdd, rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
-                                                 c + i * ldc + j, ldc)
+                // Requantized from the tile's registers, where the kernel can (VNNI, AVX2).
+                if case .requantized(let c, let ldc, let rq) = output,
+                   kernel.requantizedTile(kq: kq, a: ap, b: bp, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
+                                          zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound, out: c + i * ldc + j, ldout: ldc) {
                     continue
                 }
                 kernel.tile(kq: kq, a: ap, b: bp, c: ws.tile, columns: cols)
-                finish(kernel, ws.tile, ldtile: nr, rows: i, rowCount: rowCount, columns: j, cols: cols, output: output, workspace: ws)
+                switch output {
+                case .requantized(let c, let ldc, let rq):
+                    kernel.requantize(ws.tile, ldacc: nr, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
+                                      zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound,
+                                      out: c + i * ldc + j, ldout: ldc)
+                case .int32(let c, let ldc, _):
+                    for r in 0..<rowCount {
+                        let src = ws.tile + r * nr, dst = c + (i + r) * ldc + j, add = ws.rowAdd[r]
+                        for q in 0..<cols { dst[q] = src[q] &+ add }
+                    }
+                }
             }
             if !last.isEmpty, case .requantized(let c, let ldc, let rq) = output {
                 socprof_i8_gemm_vnni_columns(kq, ap.assumingMemoryBound(to: Int8.self), rowCount, ws.columns, last.count, ws.rowAdd,
                                              rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
                                              c + i * ldc + last.lowerBound, ldc)
-            }
-        }
-    }
-
-    /// A tile's int32 sums (`ldtile` a row, from `kernel`) into C's rows `rows ..< rows + rowCount` and columns
-    /// `columns ..< columns + cols`: requantized, or offset, with the workspace's `rowAdd`.
-    @inline(__always)
-    static func finish(_ kernel: Int8Kernel, _ tile: UnsafePointer<Int32>, ldtile: Int, rows i: Int, rowCount: Int, columns j: Int, cols: Int, output: Int8GEMMOutput,
-                       workspace ws: Workspace) {
-        switch output {
-        case .requantized(let c, let ldc, let rq):
-            kernel.requantize(tile, ldacc: ldtile, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
-                              zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound, out: c + i * ldc + j, ldout: ldc)
-        case .int32(let c, let ldc, _):
-            for r in 0..<rowCount {
-                let src = tile + r * ldtile, dst = c + (i + r) * ldc + j, add = ws.rowAdd[r]
-                for q in 0..<cols { dst[q] = src[q] &+ add }
             }
         }
     }

@@ -113,6 +113,27 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
         }
     }
 
+    /// The tile requantized from the microkernel's registers (as `requantize` would the tile
+    /// `tile` makes), for the kernels that have that form: VNNI (`socprof_i8_gemm_vnni_requant`)
+    /// and AVX2 (`socprof_i8_gemm_avx2_requant`). `rows` x `cols` bytes (at most MR x NR) into
+    /// `out`; false, with nothing done, for the other kernels.
+    @inline(__always)
+    func requantizedTile(kq: Int, a: UnsafeRawPointer, b: UnsafeRawPointer, rows: Int, cols: Int, rowAdd: UnsafePointer<Int32>,
+                         rowScale: UnsafePointer<Float>, zeroPoint: Int32, min lo: Int32, max hi: Int32, out: UnsafeMutablePointer<UInt8>,
+                         ldout: Int) -> Bool {
+        switch self {
+        case .vnni:
+            socprof_i8_gemm_vnni_requant(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
+                                         rowScale, zeroPoint, lo, hi, out, ldout)
+        case .avx2:
+            socprof_i8_gemm_avx2_requant(kq, a.assumingMemoryBound(to: Int16.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
+                                         rowScale, zeroPoint, lo, hi, out, ldout)
+        case .sdot, .smull, .neon32, .reference:
+            return false
+        }
+        return true
+    }
+
     /// Packs group p of B for the kernel (`socprof_i8_pack_group`: `rows` holds the group's G
     /// rows of `cols` bytes; `into` is group p of the first panel, panels `panelBytes` apart),
     /// 64 columns at a time with AVX-512 for the VNNI kernel, 32 with AVX2 for the AVX2 one.
