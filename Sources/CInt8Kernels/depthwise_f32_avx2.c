@@ -4,23 +4,23 @@
 // zero, kept in a ring of kh + stride rows (a power of two), each row put there just before the
 // first output row that reads it. Each output pixel is then kh x kw FMAs of a pixel's vector by
 // the tap's vector of the 8 channels' weights, from the bias, in (ky, kx) order (the Swift
-// kernel's order, so the sums are the same), eight pixels at a time; then the activation's clamp
-// and the transpose back into the channels' rows. A plane kernel pads each channel and sweeps it
-// 16 columns a vector, which on MobileNet's 14 x 14 and 7 x 7 layers costs more than the sums.
+// kernel's order, so the sums are the same), eight pixels at a time (3 x 3 filters load each
+// input column once for every pixel that reads it); then the activation's clamp and the transpose
+// back into the channels' rows. Rows are read and written in whole blocks of 8 pixels, the last
+// one overlapping the one before, so that only rows narrower than 8 need partial loads or stores.
 // See CInt8Kernels.h. Empty stubs elsewhere.
 #include "CInt8Kernels.h"
 #include <string.h>
 #include "lanes_layout.h"
 
-// Columns of a padded row: the padded input's, and every column the sums of whole blocks of 8
-// output pixels read (the last block's pixels past the row are summed too, on zeros, and not
-// stored: a block of 8 chains of FMAs, rather than the last pixels one chain at a time, each at
-// the FMA's latency).
+// Columns of a padded row: the padded input's, and every column an output row's blocks of 8
+// pixels read (a row narrower than 8 is summed as a whole block, the pixels past it on zeros and
+// not stored; a wider one's last block is its last 8 pixels, overlapping the one before).
 static long dw8f_columns(const socprof_dw_shape *g) {
     long gh, gw;
     socprof_dw_padded_size(g, &gh, &gw);
     (void)gh;
-    long need = ((g->ow + 7) / 8 * 8 - 1) * g->stride + g->kw;
+    long need = ((g->ow > 8 ? g->ow : 8) - 1) * g->stride + g->kw;
     return gw > need ? gw : need;
 }
 
@@ -60,6 +60,23 @@ DW8F_INLINE __m256i dw8f_mask(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), index);
 }
 
+// The first n (1 to 7) floats of v to d (4, 2 and 1 at a time: a masked store is slow on AMD's
+// cores, and memcpy a call).
+DW8F_INLINE void dw8f_store(float *d, __m256 v, long n) {
+    __m128 x = _mm256_castps256_ps128(v);
+    if (n & 4) {
+        _mm_storeu_ps(d, x);
+        x = _mm256_extractf128_ps(v, 1);
+        d += 4;
+    }
+    if (n & 2) {
+        _mm_storel_pi((__m64 *)d, x);
+        x = _mm_movehl_ps(x, x);
+        d += 2;
+    }
+    if (n & 1) _mm_store_ss(d, x);
+}
+
 // Output pixels x0 ..< x0 + 8 of a row into a[0..8): the bias plus the taps in (ky, kx) order,
 // eight chains of FMAs in flight (with four, the FMA's latency bound a 3x3 filter's nine); `xs`
 // floats from one pixel's first tap to the next one's.
@@ -76,10 +93,93 @@ DW8F_INLINE void dw8f_sums(const float *const *rows, const float *w, const long 
     }
 }
 
+// The same sums for a 3 x 3 filter at stride `s` (1 or 2, a constant where it is inlined): each
+// input column the 8 pixels read is loaded once and summed into every pixel that reads it (3 or
+// fewer), the filter row's 3 taps held in registers: 10 (stride 1) or 17 (stride 2) loads a filter
+// row against 24. Each sum still adds its taps in (ky, kx) order.
+DW8F_INLINE void dw8f_sums3(const float *const *rows, const float *w, const long s, long x0, __m256 bias, __m256 *a) {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) a[i] = bias;
+#pragma clang loop unroll(full)
+    for (int ky = 0; ky < 3; ky++) {
+        const float *p = rows[ky] + x0 * s * 8;
+        const __m256 wk[3] = {_mm256_loadu_ps(w + ky * 24), _mm256_loadu_ps(w + ky * 24 + 8), _mm256_loadu_ps(w + ky * 24 + 16)};
+#pragma clang loop unroll(full)
+        for (long j = 0; j < 7 * s + 3; j++) {
+            const __m256 x = _mm256_loadu_ps(p + j * 8);
+#pragma clang loop unroll(full)
+            for (long kx = 0; kx < 3; kx++) {
+                const long i = (j - kx) / s;
+                if (j >= kx && (j - kx) % s == 0 && i < 8) a[i] = _mm256_fmadd_ps(x, wk[kx], a[i]);
+            }
+        }
+    }
+}
+
+// Input row `iy` of the group's 8 planes (`at[c]`: lane c's plane; 8 or more pixels a row) into
+// the padded row `d` (its first pixel's): 8 pixels at a time, the last 8 overlapping the ones
+// before.
+__attribute__((noinline)) DW8F_TARGET static void dw8f_put_row(const float *const *at, long w, float *d) {
+    for (long x0 = 0;; x0 += 8) {
+        if (x0 + 8 > w) x0 = w - 8;
+        __m256 r[8];
+#pragma clang loop unroll(full)
+        for (int c = 0; c < 8; c++) r[c] = _mm256_loadu_ps(at[c] + x0);
+        transpose8(r);
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 8; k++) _mm256_storeu_ps(d + (x0 + k) * 8, r[k]);
+        if (x0 + 8 >= w) break;
+    }
+}
+
+// The same for a row of fewer than 8 pixels: whole loads while they stay in the group's planes
+// (`end`: the floats past the last plane), else masked loads, which never fault (and are slow on
+// AMD's cores).
+__attribute__((noinline)) DW8F_TARGET static void dw8f_put_short_row(const float *const *at, long w, const float *end, float *d) {
+    __m256 r[8];
+    for (int c = 0; c < 8; c++) r[c] = at[c] + 8 <= end ? _mm256_loadu_ps(at[c]) : _mm256_maskload_ps(at[c], dw8f_mask(w));
+    transpose8(r);
+    for (long k = 0; k < w; k++) _mm256_storeu_ps(d + k * 8, r[k]);
+}
+
+// Output row `oy` from the padded rows `rows`: blocks of 8 pixels (the last 8 overlapping the
+// ones before; a row narrower than 8 summed as one block), clamped, transposed, stored into the
+// `channels` planes of `oplane` floats from `dst`: whole stores, past a row narrower than 8 too
+// while they stay in the channel's plane (the rows after it are written later), else only the
+// row's floats.
+__attribute__((noinline)) DW8F_TARGET static void dw8f_row(const socprof_dw_shape *g, const float *const *rows, const float *w, __m256 vb,
+                                                          __m256 vlo, __m256 vhi, long channels, long oy, float *dst) {
+    const long ow = g->ow, oplane = g->oh * ow, xs = g->stride * 8;
+    for (long x0 = 0;; x0 += 8) {
+        if (x0 + 8 > ow) x0 = ow > 8 ? ow - 8 : 0;
+        __m256 acc[8];
+        if (g->kh == 3 && g->kw == 3 && g->stride == 1) dw8f_sums3(rows, w, 1, x0, vb, acc);
+        else if (g->kh == 3 && g->kw == 3 && g->stride == 2) dw8f_sums3(rows, w, 2, x0, vb, acc);
+        else dw8f_sums(rows, w, g->kh, g->kw, xs, x0, vb, acc);
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 8; k++) acc[k] = _mm256_min_ps(_mm256_max_ps(acc[k], vlo), vhi);
+        transpose8(acc);
+        float *d = dst + oy * ow + x0;
+        if (channels == 8 && oy * ow + x0 + 8 <= oplane) {
+#pragma clang loop unroll(full)
+            for (int c = 0; c < 8; c++) _mm256_storeu_ps(d + c * oplane, acc[c]);
+        } else if (oy * ow + x0 + 8 <= oplane) {
+#pragma clang loop unroll(full)
+            for (int c = 0; c < 8; c++)
+                if (c < channels) _mm256_storeu_ps(d + c * oplane, acc[c]);
+        } else {
+#pragma clang loop unroll(full)
+            for (int c = 0; c < 8; c++)
+                if (c < channels) dw8f_store(d + c * oplane, acc[c], ow);
+        }
+        if (x0 + 8 >= ow) break;
+    }
+}
+
 DW8F_TARGET
 void socprof_dw8_f32_avx2(const socprof_dw_shape *g, const float *src, long channels, const float *weights, const float *bias, float lo,
                           float hi, float *scratch, float *dst) {
-    const long plane = g->h * g->w, oplane = g->oh * g->ow, s = g->stride, taps = g->kh * g->kw;
+    const long plane = g->h * g->w, s = g->stride, taps = g->kh * g->kw;
     const long ring = dw_lanes_ring(g), mask = ring - 1, rowFloats = dw8f_columns(g) * 8;
     float *rowsBase = scratch, *w = scratch + ring * rowFloats;
     // The taps' weights, channel c's in lane c (0 past the channels), and the bias.
@@ -94,54 +194,22 @@ void socprof_dw8_f32_avx2(const socprof_dw_shape *g, const float *src, long chan
     for (long oy = 0; oy < g->oh; oy++) {
         for (; next < oy * s + g->kh; next++) {
             float *row = rowsBase + (next & mask) * rowFloats;
-            long iy = next - g->pt;
+            const long iy = next - g->pt;
             if (iy < 0 || iy >= g->h) {
                 // A padding row (the ring's rows are reused: zero it again).
                 memset(row, 0, (size_t)rowFloats * sizeof(float));
                 continue;
             }
-            // The input row, 8 pixels at a time. Past the row, whole loads while they stay in the
-            // group's channels (the extra lanes become pixels past the row, which are not
-            // stored), else masked loads, which never fault (and are slow on AMD's cores).
-            for (long x0 = 0; x0 < g->w; x0 += 8) {
-                const long n = g->w - x0 < 8 ? g->w - x0 : 8;
-                const __m256i m = dw8f_mask(n);
-                __m256 r[8];
-                for (long c = 0; c < 8; c++) {
-                    const long at = c * plane + iy * g->w + x0;
-                    r[c] = c >= channels ? _mm256_setzero_ps()
-                           : at + 8 <= channels * plane ? _mm256_loadu_ps(src + at) : _mm256_maskload_ps(src + at, m);
-                }
-                transpose8(r);
-                float *d = row + (g->pl + x0) * 8;
-                for (long k = 0; k < n; k++) _mm256_storeu_ps(d + 8 * k, r[k]);
-            }
+            // Lane c reads its channel's plane, or past the channels the first one's (its
+            // weights are 0 there and its sums are never stored).
+            const float *at[8];
+            for (long c = 0; c < 8; c++) at[c] = src + (c < channels ? c : 0) * plane + iy * g->w;
+            if (g->w >= 8) dw8f_put_row(at, g->w, row + g->pl * 8);
+            else dw8f_put_short_row(at, g->w, src + channels * plane, row + g->pl * 8);
         }
         const float *rows[SOCPROF_DW_MAX_TAPS];
         for (long ky = 0; ky < g->kh; ky++) rows[ky] = rowsBase + ((oy * s + ky) & mask) * rowFloats;
-        for (long x0 = 0; x0 < g->ow; x0 += 8) {
-            const long n = g->ow - x0 < 8 ? g->ow - x0 : 8;
-            __m256 acc[8];
-            if (g->kh == 3 && g->kw == 3) dw8f_sums(rows, w, 3, 3, s * 8, x0, vb, acc);
-            else dw8f_sums(rows, w, g->kh, g->kw, s * 8, x0, vb, acc);
-            // (Pixels past the row, summed on the padding, are clamped and transposed too; no
-            // store keeps them.)
-            for (int k = 0; k < 8; k++) acc[k] = _mm256_min_ps(_mm256_max_ps(acc[k], vlo), vhi);
-            transpose8(acc);
-            // Whole stores past a row while they stay in the channel's plane (the rows after it
-            // are written later), else only the row's floats.
-            const long at = oy * g->ow + x0;
-            for (long c = 0; c < channels; c++) {
-                float *d = dst + c * oplane + at;
-                if (at + 8 <= oplane) {
-                    _mm256_storeu_ps(d, acc[c]);
-                } else {
-                    float tmp[8];
-                    _mm256_storeu_ps(tmp, acc[c]);
-                    memcpy(d, tmp, (size_t)n * sizeof(float));
-                }
-            }
-        }
+        dw8f_row(g, rows, w, vb, vlo, vhi, channels, oy, dst);
     }
 }
 

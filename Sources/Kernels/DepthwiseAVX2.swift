@@ -5,15 +5,14 @@ import Networks
 // AVX-512 plan (depthwise_f32_avx2.c), as `DepthwisePaddedJob` runs it.
 extension LayerKernels.DepthwisePaddedJob {
     /// The shape for `socprof_dw8_f32_avx2` where it runs: an x86-64 CPU with AVX2 and FMA (and
-    /// no AVX-512 plan), outputs at most 28 wide, one stride both ways, at most
-    /// SOCPROF_DW_MAX_TAPS taps, a scratch that fits in a GEMM workspace. On wider outputs the
-    /// plane sweep was faster (`bench conv`, Zen 3, in alternation: MobileNet's 112- and 56-wide
-    /// layers 0.27-0.29 against 0.37-0.38 ms, 0.35-0.42 against 0.38-0.51); on the narrower ones
-    /// the lanes were (7 x 7: 0.07 against 0.18 ms; strided to 14 x 14: 0.10 against 0.15), or
-    /// level (28 x 28 and 14 x 14 at stride 1).
+    /// no AVX-512 plan), one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a scratch that
+    /// fits in a GEMM workspace. Since its 3 x 3 sums load each input column once for the pixels
+    /// that read it and its rows end on whole blocks, it is faster than the plane sweep on every
+    /// MobileNet depthwise layer (`bench conv --depthwise`, Zen 3, in alternation: 112 x 112
+    /// 0.21-0.23 against 0.27-0.39 ms, strided to 56 x 56 0.21-0.23 against 0.34-0.46).
     static func lanesShape(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_shape? {
         #if arch(x86_64)
-        guard GEMMKernel.CPU.current.has(.avx2), y.w <= 28, conv.strideH == conv.strideW, conv.kernelH * conv.kernelW <= Int(SOCPROF_DW_MAX_TAPS) else {
+        guard GEMMKernel.CPU.current.has(.avx2), conv.strideH == conv.strideW, conv.kernelH * conv.kernelW <= Int(SOCPROF_DW_MAX_TAPS) else {
             return nil
         }
         var shape = socprof_dw_shape(h: x.h, w: x.w, oh: y.h, ow: y.w, kh: conv.kernelH, kw: conv.kernelW,
