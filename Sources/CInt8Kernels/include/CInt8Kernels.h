@@ -1,6 +1,7 @@
 #ifndef SOCPROF_CINT8KERNELS_H
 #define SOCPROF_CINT8KERNELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /// The int8 GEMM microkernels and their requantization, one set per CPU family; Kernels
@@ -166,6 +167,11 @@ void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *s
 void socprof_direct_f32_avx2(const socprof_direct_shape *shape, const float *src, const float *weights, const float *bias, float lo, float hi,
                              long oy0, long oy1, float *scratch, float *dst);
 
+
+/// SGEMM's full 6 x 16 tile with AVX2 and FMA (x86 only; an empty stub elsewhere): C[6 x 16]
+/// (+)= A-panel x B-panel over `kc`, A packed k-major (`astride` floats a k step), B packed
+/// k-major 16 columns, C rows `ldc` floats apart; `accumulate` adds to C, else overwrites it.
+void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
 
 /// Floats of scratch `socprof_dw8_f32_avx2` needs for `shape`.
 long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *shape);

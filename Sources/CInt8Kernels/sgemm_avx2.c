@@ -1,0 +1,50 @@
+// The SGEMM microkernel for a full 6 x 16 tile with AVX2 and FMA (x86): C[6 x 16] (+)= A-panel
+// x B-panel over kc, A packed k-major (`astride` floats a k step), B packed k-major 16 columns,
+// as GEMM's generated Swift kernels (Microkernels.swift) take them. 12 sums in registers, B's two
+// vectors and one broadcast of A at a time. See CInt8Kernels.h. An empty stub off x86.
+#include "CInt8Kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma")))
+void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
+    // C's rows, read (or first written) after the k loop, asked for now: a C larger than the
+    // caches costs its loads' misses otherwise (11 % of the kernel's time on SGEMM 1024³).
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 15), _MM_HINT_T0);
+    }
+    __m256 s[6][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) s[r][0] = s[r][1] = _mm256_setzero_ps();
+#pragma clang loop unroll_count(4)
+    for (long k = 0; k < kc; k++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 6; r++) {
+            const __m256 x = _mm256_broadcast_ss(a + r);
+            s[r][0] = _mm256_fmadd_ps(x, b0, s[r][0]);
+            s[r][1] = _mm256_fmadd_ps(x, b1, s[r][1]);
+        }
+        a += astride;
+        b += 16;
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        float *q = c + r * ldc;
+        if (accumulate) {
+            s[r][0] = _mm256_add_ps(s[r][0], _mm256_loadu_ps(q));
+            s[r][1] = _mm256_add_ps(s[r][1], _mm256_loadu_ps(q + 8));
+        }
+        _mm256_storeu_ps(q, s[r][0]);
+        _mm256_storeu_ps(q + 8, s[r][1]);
+    }
+}
+
+#else
+void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
+    (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate;
+}
+#endif

@@ -1,0 +1,12 @@
+import CInt8Kernels
+
+// The x86 GEMM microkernels written in C rather than generated (Microkernels.swift).
+extension GEMM {
+    /// `ymm6x16`'s full tile: `socprof_sgemm_6x16_avx2` (sgemm_avx2.c; AVX2 and FMA), C[6 x 16]
+    /// (+)= A-panel x B-panel over `kc`, with the generated kernels' arguments. Clang's loop kept
+    /// every sum in a register where the generated Swift one ran about 15 % slower in place
+    /// (docs/kernels.md).
+    static let ymm6x16C: GEMMMicrokernel = { kc, a, astride, b, c, ldc, accumulate in
+        socprof_sgemm_6x16_avx2(kc, a, astride, b, c, ldc, accumulate)
+    }
+}
