@@ -1,7 +1,8 @@
-// The SGEMM microkernel for a full 6 x 16 tile with AVX2 and FMA (x86): C[6 x 16] (+)= A-panel
-// x B-panel over kc, A packed k-major (`astride` floats a k step), B packed k-major 16 columns,
-// as GEMM's generated Swift kernels (Microkernels.swift) take them. 12 sums in registers, B's two
-// vectors and one broadcast of A at a time. See CInt8Kernels.h. An empty stub off x86.
+// The SGEMM microkernels of the ymm6x16 tile with AVX2 and FMA (x86): C[6 x 16] (+)= A-panel x
+// B-panel over kc, A packed k-major (`astride` floats a k step), B packed k-major 16 columns, as
+// GEMM's generated Swift kernels (Microkernels.swift) take them: 12 sums in registers, B's two
+// vectors and one broadcast of A at a time; and C[6 x 8] over the panel's first 8 columns (a last
+// panel of at most 8). See CInt8Kernels.h. Empty stubs off x86.
 #include "CInt8Kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -43,7 +44,30 @@ void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float 
     }
 }
 
+__attribute__((target("avx2,fma")))
+void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
+    __m256 s[6];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) s[r] = _mm256_setzero_ps();
+#pragma clang loop unroll_count(4)
+    for (long k = 0; k < kc; k++) {
+        const __m256 b0 = _mm256_loadu_ps(b);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 6; r++) s[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), b0, s[r]);
+        a += astride;
+        b += 16;
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        float *q = c + r * ldc;
+        _mm256_storeu_ps(q, accumulate ? _mm256_add_ps(s[r], _mm256_loadu_ps(q)) : s[r]);
+    }
+}
+
 #else
+void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
+    (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate;
+}
 void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
     (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate;
 }

@@ -30,6 +30,10 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     public let needs: Feature
     /// `rows[r - 1]` computes r rows; `rows[mr - 1]` is the full tile.
     let rows: [GEMMMicrokernel]
+    /// The full rows over a panel's first `nr / 2` columns, if the tile has such a kernel: a last
+    /// panel of at most that many columns runs it instead of the full tile (N = 49 computes 56
+    /// columns, not 64).
+    let half: GEMMMicrokernel?
 
     /// The instruction-set extensions a kernel needs at run time.
     public enum Feature: String, Sendable, Comparable {
@@ -47,10 +51,11 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    init(_ name: String, rows: [GEMMMicrokernel], mr: Int, nr: Int, kc: Int, mc: Int, nc: Int, needs: Feature) {
+    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int, needs: Feature) {
         precondition(mr >= 1 && mr <= rows.count && kc >= 1 && mc >= 1 && nc >= 1)
         self.name = name
         self.rows = rows
+        self.half = half
         self.mr = mr
         self.nr = nr
         self.kc = kc
@@ -61,7 +66,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
 
     /// The same tile with other cache blocking (rounded to whole tiles).
     public func blocking(kc: Int? = nil, mc: Int? = nil, nc: Int? = nil) -> GEMMKernel {
-        GEMMKernel(name, rows: rows, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
+        GEMMKernel(name, rows: rows, half: half, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
     }
 
     /// The depth of the K blocks of a product with depth `k`: as many blocks as blocks of `kc`
@@ -118,8 +123,8 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         list += [
             // The full tile in C (sgemm_avx2.c): 76-78 against 65-67 GFLOP/s for the generated
             // Swift one on SGEMM 1024³ (`bench gemm`, Zen 3, in alternation).
-            GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072,
-                       needs: .avx2),
+            GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], half: GEMM.ymm6x8C, mr: 6, nr: 16, kc: 256,
+                       mc: 144, nc: 3072, needs: .avx2),
             GEMMKernel("ymm4x24", rows: GEMM.ymmx24Rows, mr: 4, nr: 24, kc: 256, mc: 144, nc: 3072, needs: .avx2),
         ]
         return list

@@ -9,4 +9,10 @@ extension GEMM {
     static let ymm6x16C: GEMMMicrokernel = { kc, a, astride, b, c, ldc, accumulate in
         socprof_sgemm_6x16_avx2(kc, a, astride, b, c, ldc, accumulate)
     }
+
+    /// `ymm6x16`'s half: `socprof_sgemm_6x8_avx2`, C[6 x 8] (+)= A-panel x the first 8 columns
+    /// of a 16-column B panel.
+    static let ymm6x8C: GEMMMicrokernel = { kc, a, astride, b, c, ldc, accumulate in
+        socprof_sgemm_6x8_avx2(kc, a, astride, b, c, ldc, accumulate)
+    }
 }

@@ -172,6 +172,8 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *shape, const float *src
 /// (+)= A-panel x B-panel over `kc`, A packed k-major (`astride` floats a k step), B packed
 /// k-major 16 columns, C rows `ldc` floats apart; `accumulate` adds to C, else overwrites it.
 void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
+/// The same over the first 8 columns of the 16-column B panel: C[6 x 8] (+)= A-panel x B[:, 0..<8].
+void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
 
 /// Floats of scratch `socprof_dw8_f32_avx2` needs for `shape`.
 long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *shape);
