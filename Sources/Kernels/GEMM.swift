@@ -44,6 +44,9 @@ public struct GEMMEpilogue {
         self.activation = activation
     }
 
+    /// The activation's bounds: C is clamped to lo...hi (infinite where it does not clamp).
+    var bounds: (lo: Float, hi: Float) { DirectConvolution.bounds(activation) }
+
     @inline(__always)
     func apply(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, firstRow: Int) {
         for r in 0..<rows {
@@ -426,6 +429,13 @@ public enum GEMM {
                 let rows = min(mr, m - i)
                 let ap = a + (i / mr) * k * mr
                 let f = rows == mr ? full : last
+                if cols == nr, rows == mr, let epilogue, let fused = kernel.fullEpilogue {
+                    // The epilogue from the tile's registers.
+                    let (lo, hi) = epilogue.bounds
+                    fused(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate, epilogue.bias.map { $0 + firstRow + i }, lo, hi)
+                    i += mr
+                    continue
+                }
                 if cols == nr {
                     f(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate)
                 } else {

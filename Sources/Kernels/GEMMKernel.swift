@@ -8,6 +8,12 @@ import CArmKernels
 /// row-major with `ldc` floats a row (sixth), added to C when the last argument is true.
 typealias GEMMMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void
 
+/// A full tile's microkernel that also applies GEMM's epilogue before it stores C: the arguments
+/// of `GEMMMicrokernel`, then the bias of the tile's first row (nil: none) and the activation's
+/// bounds (lo, hi: C is clamped to them).
+typealias GEMMEpilogueMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
+                                                    UnsafePointer<Float>?, Float, Float) -> Void
+
 /// A GEMM register tile (MR rows x NR columns of C), its kernels for fewer rows (the last M % MR
 /// rows), and the cache blocking that goes with it. Several are compiled into one binary; `current`
 /// is chosen at run time from the CPU (`automatic(for:)`) or forced with `SOCPROF_GEMM_KERNEL`.
@@ -34,6 +40,9 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     /// panel of at most that many columns runs it instead of the full tile (N = 49 computes 56
     /// columns, not 64).
     let half: GEMMMicrokernel?
+    /// The full tile with the epilogue applied from its registers, if the tile has such a kernel:
+    /// the last K block's full tiles run it instead of the full tile and `GEMMEpilogue.apply`.
+    let fullEpilogue: GEMMEpilogueMicrokernel?
 
     /// The instruction-set extensions a kernel needs at run time.
     public enum Feature: String, Sendable, Comparable {
@@ -51,11 +60,13 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int, needs: Feature) {
+    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, fullEpilogue: GEMMEpilogueMicrokernel? = nil, mr: Int, nr: Int,
+         kc: Int, mc: Int, nc: Int, needs: Feature) {
         precondition(mr >= 1 && mr <= rows.count && kc >= 1 && mc >= 1 && nc >= 1)
         self.name = name
         self.rows = rows
         self.half = half
+        self.fullEpilogue = fullEpilogue
         self.mr = mr
         self.nr = nr
         self.kc = kc
@@ -66,7 +77,8 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
 
     /// The same tile with other cache blocking (rounded to whole tiles).
     public func blocking(kc: Int? = nil, mc: Int? = nil, nc: Int? = nil) -> GEMMKernel {
-        GEMMKernel(name, rows: rows, half: half, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
+        GEMMKernel(name, rows: rows, half: half, fullEpilogue: fullEpilogue, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc,
+                   needs: needs)
     }
 
     /// The depth of the K blocks of a product with depth `k`: as many blocks as blocks of `kc`
@@ -123,8 +135,8 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         list += [
             // The full tile in C (sgemm_avx2.c): 76-78 against 65-67 GFLOP/s for the generated
             // Swift one on SGEMM 1024³ (`bench gemm`, Zen 3, in alternation).
-            GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], half: GEMM.ymm6x8C, mr: 6, nr: 16, kc: 256,
-                       mc: 144, nc: 3072, needs: .avx2),
+            GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], half: GEMM.ymm6x8C, fullEpilogue: GEMM.ymm6x16CEpilogue,
+                       mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx2),
             GEMMKernel("ymm4x24", rows: GEMM.ymmx24Rows, mr: 4, nr: 24, kc: 256, mc: 144, nc: 3072, needs: .avx2),
         ]
         return list

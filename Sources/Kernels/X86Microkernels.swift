@@ -15,4 +15,10 @@ extension GEMM {
     static let ymm6x8C: GEMMMicrokernel = { kc, a, astride, b, c, ldc, accumulate in
         socprof_sgemm_6x8_avx2(kc, a, astride, b, c, ldc, accumulate)
     }
+
+    /// `ymm6x16`'s full tile with GEMM's epilogue from its registers:
+    /// `socprof_sgemm_6x16_avx2_epilogue`.
+    static let ymm6x16CEpilogue: GEMMEpilogueMicrokernel = { kc, a, astride, b, c, ldc, accumulate, bias, lo, hi in
+        socprof_sgemm_6x16_avx2_epilogue(kc, a, astride, b, c, ldc, accumulate, bias, lo, hi)
+    }
 }
