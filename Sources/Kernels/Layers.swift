@@ -430,6 +430,23 @@ public enum LayerKernels {
                     continue
                 }
                 let k = p.kernel, st = p.stride, pl = p.padding.left
+                if k == 1 && p.kind == .max {
+                    // A 1x1 window (ResNet-50's stride-2 shortcuts): a strided copy, -infinity
+                    // where the window is all padding.
+                    for oy in 0..<y.h {
+                        let iy = oy * st - p.padding.top, row = dst + oy * y.w
+                        guard iy >= 0 && iy < x.h else {
+                            row.update(repeating: -.infinity, count: y.w)
+                            continue
+                        }
+                        let r = src + iy * x.w
+                        for ox in 0..<y.w {
+                            let ix = ox * st - pl
+                            row[ox] = ix >= 0 && ix < x.w ? r[ix] : -.infinity
+                        }
+                    }
+                    continue
+                }
                 // Output columns whose window lies inside the input's width: a row-wise loop
                 // there (contiguous or stride-2 loads, which vectorise); the edges one by one.
                 let lo = min(y.w, (pl + st - 1) / st)
@@ -444,7 +461,8 @@ public enum LayerKernels {
                     let isMax = p.kind == .max
                     // Separable: the window's rows reduced into one row first (contiguous), then
                     // each output reduces k columns of it. The row lives on the stack.
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: x.w) { buf in
+                    // (16 floats past the row: the vector loop's loads may pass its end.)
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: x.w + 16) { buf in
                         let acc = buf.baseAddress!
                         if yb <= ya {
                             acc.update(repeating: isMax ? -Float.infinity : 0, count: x.w)
@@ -452,13 +470,47 @@ public enum LayerKernels {
                             acc.update(from: src + ya * x.w, count: x.w)
                             for iy in (ya + 1)..<max(ya + 1, yb) {
                                 let r = src + iy * x.w
-                                if isMax { for i in 0..<x.w { acc[i] = max(acc[i], r[i]) } } else { for i in 0..<x.w { acc[i] += r[i] } }
+                                if isMax {
+                                    var i = 0
+                                    while i + 8 <= x.w {
+                                        var m = UnsafeRawPointer(acc + i).loadUnaligned(as: SIMD8<Float>.self)
+                                        let v = UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float>.self)
+                                        m.replace(with: v, where: v .>= m)
+                                        UnsafeMutableRawPointer(acc + i).storeBytes(of: m, as: SIMD8<Float>.self)
+                                        i += 8
+                                    }
+                                    for i in i..<x.w { acc[i] = max(acc[i], r[i]) }
+                                } else {
+                                    for i in 0..<x.w { acc[i] += r[i] }
+                                }
                             }
                         }
                         // Input column of output column ox: ox * st - pl + kx.
                         let a0 = UnsafePointer(acc) - pl
                         if isMax {
-                            for ox in lo..<hi {
+                            var ox = lo
+                            if k == 3 {
+                                // Each column's max with the next two, 8 columns a vector (over
+                                // the row's columns the windows start at), then one load an output.
+                                let first = lo * st - pl, end = (hi - 1) * st - pl + 1
+                                var i = first
+                                while i + 8 <= end {
+                                    let q = UnsafeRawPointer(acc + i)
+                                    var m = q.loadUnaligned(as: SIMD8<Float>.self)
+                                    let b = q.loadUnaligned(fromByteOffset: 4, as: SIMD8<Float>.self)
+                                    m.replace(with: b, where: b .>= m)
+                                    let c = q.loadUnaligned(fromByteOffset: 8, as: SIMD8<Float>.self)
+                                    m.replace(with: c, where: c .>= m)
+                                    UnsafeMutableRawPointer(acc + i).storeBytes(of: m, as: SIMD8<Float>.self)
+                                    i += 8
+                                }
+                                // (Columns from i on keep their own values; their outputs below.)
+                                while ox < hi && ox * st - pl < i {
+                                    row[ox] = acc[ox * st - pl]
+                                    ox += 1
+                                }
+                            }
+                            for ox in ox..<hi {
                                 let w = a0 + ox * st
                                 var m = w[0]
                                 for kx in 1..<max(1, k) { m = max(m, w[kx]) }

@@ -176,12 +176,15 @@ struct LayerKernelTests {
         Pooling(kind: .average, kernel: 3, stride: 2, padding: .same(1)),
         Pooling(kind: .average, kernel: 2, stride: 2, padding: .same(1), countPadding: true),
         Pooling(kind: .max, kernel: 3, stride: 3, padding: Padding(top: 0, left: 1, bottom: 2, right: 2), rounding: .ceil),
+        // 1x1 windows (a strided copy), stride 2 and 3.
+        Pooling(kind: .max, kernel: 1, stride: 2), Pooling(kind: .max, kernel: 1, stride: 3, rounding: .ceil),
         Pooling.global(.average), Pooling.global(.max),
     ])
     func pooling(p: Pooling) {
         var rng = TestRandom(99)
-        // Wide enough for interior columns, odd sizes, and an input as small as the largest window.
-        for x in [TensorShape(c: 5, h: 13, w: 12), TensorShape(c: 3, h: 9, w: 31), TensorShape(c: 2, h: 5, w: 5)] {
+        // Wide enough for interior columns, odd sizes, an input as small as the largest window, and
+        // rows of several 8-column vectors and a remainder (the max pools' vector loops).
+        for x in [TensorShape(c: 5, h: 13, w: 12), TensorShape(c: 3, h: 9, w: 31), TensorShape(c: 2, h: 5, w: 5), TensorShape(c: 2, h: 6, w: 45)] {
             var b = GraphBuilder(name: "t", input: x)
             let y = b.pool("p", b.input, p).shape
             let input = rng.array(x.count)
