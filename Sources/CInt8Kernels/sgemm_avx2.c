@@ -2,8 +2,9 @@
 // B-panel over kc, A packed k-major (`astride` floats a k step), B packed k-major 16 columns, as
 // GEMM's generated Swift kernels (Microkernels.swift) take them: 12 sums in registers, B's two
 // vectors and one broadcast of A at a time, and the same tile with GEMM's epilogue (each row's
-// bias, the activation's clamp) applied from its registers; and C[6 x 8] over the panel's first 8
-// columns (a last panel of at most 8). See CInt8Kernels.h. Empty stubs off x86.
+// bias, the activation's clamp) applied from its registers; C[6 x 8] over the panel's first 8
+// columns (a last panel of at most 8) and C[6 x n] over its first 1 to 3. See CInt8Kernels.h.
+// Empty stubs off x86.
 #include "CInt8Kernels.h"
 #include <stddef.h>
 
@@ -83,7 +84,59 @@ void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *
     }
 }
 
+// C[6 x n] for n = 1 to 3 columns of a 16-column B panel, one ymm vector a column with the 6
+// rows in its lanes: a k step is one A load (4 + 2 floats, so as not to read past the panel), and
+// a broadcast and an FMA a column, where the 6 x 8 kernel runs 6 FMAs whatever the columns. Four
+// sums a column (k mod 4), added at the end, so that the FMA's latency does not bound the loop:
+// these columns' sums are added in another order than the other kernels' (k in order).
+__attribute__((target("avx2,fma"), always_inline))
+static inline __m256 a6(const float *a) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)), _mm_castpd_ps(_mm_load_sd((const double *)(a + 4))), 1);
+}
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void sgemm_6xn(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, const int n) {
+    __m256 s[3][4];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 3; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = _mm256_setzero_ps();
+    long k = 0;
+    for (; k + 4 <= kc; k += 4) {
+#pragma clang loop unroll(full)
+        for (int q = 0; q < 4; q++) {
+            const __m256 av = a6(a + q * astride);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < n; j++) s[j][q] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + 16 * q + j), s[j][q]);
+        }
+        a += 4 * astride;
+        b += 64;
+    }
+    for (; k < kc; k++) {
+        const __m256 av = a6(a);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < n; j++) s[j][0] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + j), s[j][0]);
+        a += astride;
+        b += 16;
+    }
+    float t[3][8];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < n; j++) _mm256_storeu_ps(t[j], _mm256_add_ps(_mm256_add_ps(s[j][0], s[j][1]), _mm256_add_ps(s[j][2], s[j][3])));
+    for (int r = 0; r < 6; r++)
+        for (int j = 0; j < n; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + t[j][r] : t[j][r];
+}
+
+__attribute__((target("avx2,fma")))
+void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, long n) {
+    switch (n) {
+    case 1: sgemm_6xn(kc, a, astride, b, c, ldc, accumulate, 1); break;
+    case 2: sgemm_6xn(kc, a, astride, b, c, ldc, accumulate, 2); break;
+    default: sgemm_6xn(kc, a, astride, b, c, ldc, accumulate, 3); break;
+    }
+}
+
 #else
+void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, long n) {
+    (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate; (void)n;
+}
 void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
                                       const float *bias, float lo, float hi) {
     (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate; (void)bias; (void)lo; (void)hi;

@@ -412,8 +412,9 @@ public enum GEMM {
 
     /// C[m x n] (+)= the packed A block x the packed B block, tile by tile. The last M % MR rows run
     /// the kernel for that many rows (no padded rows computed); a tile with fewer than NR columns
-    /// is computed aside in `tile` (by the half-width kernel where it has at most NR / 2 and MR
-    /// rows) and its existing columns copied.
+    /// is computed aside in `tile` (with MR rows, by the few-columns kernel where it has at most
+    /// `GEMMKernel.fewColumns`, else the half-width kernel where it has at most NR / 2) and its
+    /// existing columns copied.
     @inline(__always)
     static func macroKernel(_ kernel: GEMMKernel, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                             ldc: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue?, firstRow: Int) {
@@ -441,8 +442,12 @@ public enum GEMM {
                 } else {
                     // An edge: compute the rows aside (half the panel where that covers it and
                     // the tile has a kernel for it), then write the columns that exist.
-                    let g = rows == mr && cols <= nr / 2 ? kernel.half ?? f : f
-                    g(k, ap, mr, bp, tile, nr, false)
+                    if rows == mr, cols <= GEMMKernel.fewColumns, let few = kernel.columns {
+                        few(k, ap, mr, bp, tile, nr, false, cols)
+                    } else {
+                        let g = rows == mr && cols <= nr / 2 ? kernel.half ?? f : f
+                        g(k, ap, mr, bp, tile, nr, false)
+                    }
                     for r in 0..<rows {
                         let dst = c + (i + r) * ldc + j, src = tile + r * nr
                         if accumulate { for q in 0..<cols { dst[q] += src[q] } } else { dst.update(from: src, count: cols) }

@@ -11,6 +11,11 @@ typealias GEMMMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Unsa
 /// A full tile's microkernel that also applies GEMM's epilogue before it stores C: the arguments
 /// of `GEMMMicrokernel`, then the bias of the tile's first row (nil: none) and the activation's
 /// bounds (lo, hi: C is clamped to them).
+/// A full-height kernel for a panel's first few columns: the arguments of `GEMMMicrokernel`, then
+/// the number of columns (1 to `GEMMKernel.fewColumns`).
+typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
+                                                   Int) -> Void
+
 typealias GEMMEpilogueMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
                                                     UnsafePointer<Float>?, Float, Float) -> Void
 
@@ -43,6 +48,12 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     /// The full tile with the epilogue applied from its registers, if the tile has such a kernel:
     /// the last K block's full tiles run it instead of the full tile and `GEMMEpilogue.apply`.
     let fullEpilogue: GEMMEpilogueMicrokernel?
+    /// The full rows over a panel's first 1 to `fewColumns` columns, if the tile has such a
+    /// kernel (a column a vector): a last panel of that many columns runs it (N = 49 and 12 x 16 +
+    /// 1 ... 3 columns: one FMA a k step and column instead of the half kernel's MR).
+    let columns: GEMMColumnsMicrokernel?
+    /// The most columns `columns` computes.
+    static let fewColumns = 3
 
     /// The instruction-set extensions a kernel needs at run time.
     public enum Feature: String, Sendable, Comparable {
@@ -60,13 +71,14 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, fullEpilogue: GEMMEpilogueMicrokernel? = nil, mr: Int, nr: Int,
-         kc: Int, mc: Int, nc: Int, needs: Feature) {
+    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, fullEpilogue: GEMMEpilogueMicrokernel? = nil,
+         columns: GEMMColumnsMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int, needs: Feature) {
         precondition(mr >= 1 && mr <= rows.count && kc >= 1 && mc >= 1 && nc >= 1)
         self.name = name
         self.rows = rows
         self.half = half
         self.fullEpilogue = fullEpilogue
+        self.columns = columns
         self.mr = mr
         self.nr = nr
         self.kc = kc
@@ -77,8 +89,8 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
 
     /// The same tile with other cache blocking (rounded to whole tiles).
     public func blocking(kc: Int? = nil, mc: Int? = nil, nc: Int? = nil) -> GEMMKernel {
-        GEMMKernel(name, rows: rows, half: half, fullEpilogue: fullEpilogue, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc,
-                   needs: needs)
+        GEMMKernel(name, rows: rows, half: half, fullEpilogue: fullEpilogue, columns: columns, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc,
+                   nc: nc ?? self.nc, needs: needs)
     }
 
     /// The depth of the K blocks of a product with depth `k`: as many blocks as blocks of `kc`
@@ -136,7 +148,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
             // The full tile in C (sgemm_avx2.c): 76-78 against 65-67 GFLOP/s for the generated
             // Swift one on SGEMM 1024³ (`bench gemm`, Zen 3, in alternation).
             GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], half: GEMM.ymm6x8C, fullEpilogue: GEMM.ymm6x16CEpilogue,
-                       mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx2),
+                       columns: GEMM.ymm6xnC, mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx2),
             GEMMKernel("ymm4x24", rows: GEMM.ymmx24Rows, mr: 4, nr: 24, kc: 256, mc: 144, nc: 3072, needs: .avx2),
         ]
         return list

@@ -21,4 +21,9 @@ extension GEMM {
     static let ymm6x16CEpilogue: GEMMEpilogueMicrokernel = { kc, a, astride, b, c, ldc, accumulate, bias, lo, hi in
         socprof_sgemm_6x16_avx2_epilogue(kc, a, astride, b, c, ldc, accumulate, bias, lo, hi)
     }
+
+    /// `ymm6x16`'s kernel for a panel's first 1 to 3 columns: `socprof_sgemm_6xn_avx2`.
+    static let ymm6xnC: GEMMColumnsMicrokernel = { kc, a, astride, b, c, ldc, accumulate, n in
+        socprof_sgemm_6xn_avx2(kc, a, astride, b, c, ldc, accumulate, n)
+    }
 }

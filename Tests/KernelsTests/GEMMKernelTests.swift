@@ -76,13 +76,14 @@ struct GEMMKernelTests {
         #endif
     }
 
-    @Test("edge shapes: M 1...MR+1 and 2MR+3, N around NR and NR / 2, K 1, 3, KC+1; accumulate on and off", arguments: names)
+    @Test("edge shapes: M 1...MR+1 and 2MR+3, N 1 to 3 past a panel, around NR and NR / 2, K 1, 3, KC+1; accumulate on and off", arguments: names)
     func edgeShapes(name: String) {
         let kernel = GEMMKernel.named(name)!
         let ws = GEMM.Workspace()
         let ms = Array(1...(kernel.mr + 1)) + [2 * kernel.mr + 3]
-        // (NR / 2 and one more: the last panel's half-width kernel, where the tile has one, or not.)
-        let ns = [1, kernel.nr / 2, kernel.nr / 2 + 1, kernel.nr - 1, kernel.nr, kernel.nr + 1, 2 * kernel.nr + 5]
+        // (A last panel of 1 to 3 columns, NR / 2 and one more: the few-columns and half-width
+        // kernels, where the tile has them, and the full one.)
+        let ns = [1, 2, kernel.nr / 2, kernel.nr / 2 + 1, kernel.nr - 1, kernel.nr, kernel.nr + 1, kernel.nr + 3, 2 * kernel.nr + 5]
         for k in [1, 3, kernel.kc + 1] {
             let problem = Problem(mMax: ms.max()!, nMax: ns.max()!, k: k, seed: UInt64(kernel.mr * 100 + k))
             for m in ms {

@@ -178,6 +178,9 @@ void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, con
                                       const float *bias, float lo, float hi);
 /// The same over the first 8 columns of the 16-column B panel: C[6 x 8] (+)= A-panel x B[:, 0..<8].
 void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
+/// The same over the panel's first `n` (1 to 3) columns, one vector a column (rows in lanes):
+/// C[6 x n] (+)= A-panel x B[:, 0..<n].
+void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, long n);
 
 /// Floats of scratch `socprof_dw8_f32_avx2` needs for `shape`.
 long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *shape);
