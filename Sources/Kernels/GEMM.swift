@@ -387,26 +387,24 @@ public enum GEMM {
         }
     }
 
-    /// Packs B[k x n] into `nr`-column panels, k-major, zero-padding the last panel.
+    /// Packs B[k x n] into `nr`-column panels, k-major, zero-padding the last panel. Row by row of
+    /// B (each row read in order, its `nr`-float pieces put in every panel), so that B, which
+    /// may come from memory, is read as one stream: panel by panel read `k` rows `ldb` apart
+    /// for each 64 bytes.
     @inline(__always)
     static func packB(k: Int, n: Int, nr: Int, b: UnsafePointer<Float>, ldb: Int, into p: UnsafeMutablePointer<Float>) {
-        var dst = p
-        var j = 0
-        while j < n {
-            let cols = min(nr, n - j)
-            if cols == nr {
-                for kk in 0..<k {
-                    (dst + kk * nr).update(from: b + kk * ldb + j, count: nr)
-                }
-            } else {
-                for kk in 0..<k {
-                    let d = dst + kk * nr
-                    d.update(from: b + kk * ldb + j, count: cols)
-                    (d + cols).update(repeating: 0, count: nr - cols)
-                }
+        let whole = n / nr, cols = n - whole * nr
+        for kk in 0..<k {
+            let src = b + kk * ldb
+            var dst = p + kk * nr
+            for panel in 0..<whole {
+                FloatRun.copy(src + panel * nr, dst, nr)
+                dst += k * nr
             }
-            dst += k * nr
-            j += nr
+            if cols > 0 {
+                FloatRun.copy(src + whole * nr, dst, cols)
+                FloatRun.zero(dst + cols, nr - cols)
+            }
         }
     }
 
