@@ -8,14 +8,14 @@ import CArmKernels
 /// row-major with `ldc` floats a row (sixth), added to C when the last argument is true.
 typealias GEMMMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void
 
-/// A full tile's microkernel that also applies GEMM's epilogue before it stores C: the arguments
-/// of `GEMMMicrokernel`, then the bias of the tile's first row (nil: none) and the activation's
-/// bounds (lo, hi: C is clamped to them).
 /// A full-height kernel for a panel's first few columns: the arguments of `GEMMMicrokernel`, then
 /// the number of columns (1 to `GEMMKernel.fewColumns`).
 typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
                                                    Int) -> Void
 
+/// A full tile's microkernel that also applies GEMM's epilogue before it stores C: the arguments
+/// of `GEMMMicrokernel`, then the bias of the tile's first row (nil: none) and the activation's
+/// bounds (lo, hi: C is clamped to them).
 typealias GEMMEpilogueMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
                                                     UnsafePointer<Float>?, Float, Float) -> Void
 
