@@ -10,8 +10,10 @@ builds NET in ONNX with socprof's weights and checks it against socprof's layer 
 differs); that fp32 model is written to FP32_OUT, and onnxruntime.quantization.quantize_static
 quantizes it to INT8_OUT with:
   - weights int8, per output channel, symmetric (per_channel=True, WeightSymmetric);
-  - activations uint8, per tensor, asymmetric (ActivationSymmetric False), reduce_range off (this
-    CPU has AVX-512 VNNI);
+  - activations uint8, per tensor, asymmetric (ActivationSymmetric False), reduce_range off
+    (onnxruntime's default; with AVX-512 VNNI its sums are exact, on a CPU with AVX2 alone its
+    u8 x s8 kernel adds pairs of products in int16 with `vpmaddubsw`, which can saturate, where
+    socprof's AVX2 kernel is exact: docs/kernels.md, "Saturation");
   - MinMax calibration over the N exported images, one at a time (batch 1);
   - --format qdq (default: QuantizeLinear/DequantizeLinear pairs around fp32 operators, which
     onnxruntime fuses into int8 kernels when it loads the model) or qoperator (QLinearConv and
