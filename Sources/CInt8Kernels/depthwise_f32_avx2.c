@@ -160,10 +160,7 @@ __attribute__((noinline)) DW8F_TARGET static void dw8f_row(const socprof_dw_shap
         for (int k = 0; k < 8; k++) acc[k] = _mm256_min_ps(_mm256_max_ps(acc[k], vlo), vhi);
         transpose8(acc);
         float *d = dst + oy * ow + x0;
-        if (channels == 8 && oy * ow + x0 + 8 <= oplane) {
-#pragma clang loop unroll(full)
-            for (int c = 0; c < 8; c++) _mm256_storeu_ps(d + c * oplane, acc[c]);
-        } else if (oy * ow + x0 + 8 <= oplane) {
+        if (oy * ow + x0 + 8 <= oplane) {
 #pragma clang loop unroll(full)
             for (int c = 0; c < 8; c++)
                 if (c < channels) _mm256_storeu_ps(d + c * oplane, acc[c]);

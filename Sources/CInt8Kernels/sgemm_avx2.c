@@ -84,16 +84,18 @@ void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *
     }
 }
 
-// C[6 x n] for n = 1 to 3 columns of a 16-column B panel, one ymm vector a column with the 6
-// rows in its lanes: a k step is one A load (4 + 2 floats, so as not to read past the panel), and
-// a broadcast and an FMA a column, where the 6 x 8 kernel runs 6 FMAs whatever the columns. Four
-// sums a column (k mod 4), added at the end, so that the FMA's latency does not bound the loop:
-// these columns' sums are added in another order than the other kernels' (k in order).
+// The 6 floats of an A panel's k step in a vector's lanes 0-5 (4 + 2 loads, so as not to read
+// past the panel).
 __attribute__((target("avx2,fma"), always_inline))
 static inline __m256 a6(const float *a) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)), _mm_castpd_ps(_mm_load_sd((const double *)(a + 4))), 1);
 }
 
+// C[6 x n] for n = 1 to 3 columns of a 16-column B panel, one ymm vector a column with the 6
+// rows in its lanes: a k step is one A load, and a broadcast and an FMA a column, where the 6 x 8
+// kernel runs 6 FMAs whatever the columns. Four sums a column (k mod 4), added at the end, so
+// that the FMA's latency does not bound the loop: these columns' sums are added in another order
+// than the other kernels' (k in order).
 __attribute__((target("avx2,fma"), always_inline))
 static inline void sgemm_6xn(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, const int n) {
     __m256 s[3][4];

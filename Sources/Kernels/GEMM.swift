@@ -419,6 +419,9 @@ public enum GEMM {
         let mr = kernel.mr, nr = kernel.nr
         let full = kernel.full
         let last = m % mr == 0 ? full : kernel.rows[m % mr - 1]
+        // The full tiles apply the epilogue from their registers where the tile has a kernel for it.
+        let fused = epilogue == nil ? nil : kernel.fullEpilogue
+        let (lo, hi) = epilogue?.bounds ?? (-.infinity, .infinity)
         var j = 0
         while j < n {
             let cols = min(nr, n - j)
@@ -428,18 +431,17 @@ public enum GEMM {
                 let rows = min(mr, m - i)
                 let ap = a + (i / mr) * k * mr
                 let f = rows == mr ? full : last
-                if cols == nr, rows == mr, let epilogue, let fused = kernel.fullEpilogue {
-                    // The epilogue from the tile's registers.
-                    let (lo, hi) = epilogue.bounds
-                    fused(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate, epilogue.bias.map { $0 + firstRow + i }, lo, hi)
+                if cols == nr, rows == mr, let fused {
+                    fused(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate, epilogue?.bias.map { $0 + firstRow + i }, lo, hi)
                     i += mr
                     continue
                 }
                 if cols == nr {
                     f(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate)
                 } else {
-                    // An edge: compute the rows aside (half the panel where that covers it and
-                    // the tile has a kernel for it), then write the columns that exist.
+                    // An edge: compute the rows aside (with the tile's kernel for 1 to 3 columns
+                    // or for half a panel where it has one and they cover it), then write the
+                    // columns that exist.
                     if rows == mr, cols <= GEMMKernel.fewColumns, let few = kernel.columns {
                         few(k, ap, mr, bp, tile, nr, false, cols)
                     } else {
