@@ -2,7 +2,7 @@
 // B-panel over kc, A packed k-major (`astride` floats a k step), B packed k-major 16 columns, as
 // GEMM's generated Swift kernels (Microkernels.swift) take them: 12 sums in registers, B's two
 // vectors and one broadcast of A at a time, and the same tile with GEMM's epilogue (each row's
-// bias, the activation's clamp) applied from its registers; C[6 x 8] over the panel's first 8
+// bias, a residual, the activation's clamp) applied from its registers; C[6 x 8] over the panel's first 8
 // columns (a last panel of at most 8) and C[6 x n] over its first 1 to 3. See CInt8Kernels.h.
 // Empty stubs off x86.
 #include "CInt8Kernels.h"
@@ -11,10 +11,11 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-// The 6 x 16 tile, then (`fused`) each row's bias added and the sums clamped to [lo, hi].
+// The 6 x 16 tile, then (`fused`) each row's bias added, then the residual's tile (laid out as
+// C), and the sums clamped to [lo, hi]: the order of the separate passes, so the same floats.
 __attribute__((target("avx2,fma"), always_inline))
 static inline void sgemm_6x16(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, const bool fused,
-                              const float *bias, float lo, float hi) {
+                              const float *bias, const float *residual, float lo, float hi) {
     // C's rows, read (or first written) after the k loop, asked for now: a C larger than the
     // caches costs its loads' misses otherwise (11 % of the kernel's time on SGEMM 1024³).
 #pragma clang loop unroll(full)
@@ -46,6 +47,7 @@ static inline void sgemm_6x16(long kc, const float *a, long astride, const float
             __m256 v = accumulate ? _mm256_add_ps(s[r][h], _mm256_loadu_ps(q + 8 * h)) : s[r][h];
             if (fused) {
                 if (bias) v = _mm256_add_ps(v, _mm256_broadcast_ss(bias + r));
+                if (residual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual + r * ldc + 8 * h));
                 v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
             }
             _mm256_storeu_ps(q + 8 * h, v);
@@ -55,13 +57,13 @@ static inline void sgemm_6x16(long kc, const float *a, long astride, const float
 
 __attribute__((target("avx2,fma")))
 void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
-    sgemm_6x16(kc, a, astride, b, c, ldc, accumulate, false, NULL, 0, 0);
+    sgemm_6x16(kc, a, astride, b, c, ldc, accumulate, false, NULL, NULL, 0, 0);
 }
 
 __attribute__((target("avx2,fma")))
 void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
-                                      const float *bias, float lo, float hi) {
-    sgemm_6x16(kc, a, astride, b, c, ldc, accumulate, true, bias, lo, hi);
+                                      const float *bias, const float *residual, float lo, float hi) {
+    sgemm_6x16(kc, a, astride, b, c, ldc, accumulate, true, bias, residual, lo, hi);
 }
 
 __attribute__((target("avx2,fma")))
@@ -140,8 +142,8 @@ void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *
     (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate; (void)n;
 }
 void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
-                                      const float *bias, float lo, float hi) {
-    (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate; (void)bias; (void)lo; (void)hi;
+                                      const float *bias, const float *residual, float lo, float hi) {
+    (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate; (void)bias; (void)residual; (void)lo; (void)hi;
 }
 void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
     (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate;

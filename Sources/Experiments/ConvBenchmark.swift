@@ -97,10 +97,11 @@ public struct ConvBenchmark: Codable, Sendable {
             return ConvAlgorithm.directApplies(c, input: net.layers[net.layers[i].inputs[0]].output, output: net.layers[i].output)
         }
         // One runner per algorithm, on the same weights; Winograd's and the direct kernel's only
-        // when a layer can use them (the direct kernel runs under `auto` where it applies).
-        let gemmRunner = NetworkRunner(network: net, pool: pool, policy: .gemm)
-        let winogradRunner = chosen.contains(where: applies) ? NetworkRunner(network: net, pool: pool, policy: .winograd) : nil
-        let directRunner = chosen.contains(where: direct) ? NetworkRunner(network: net, pool: pool, policy: .auto) : nil
+        // when a layer can use them (the direct kernel runs under `auto` where it applies). No
+        // add is fused: a layer's time is its convolution's alone.
+        let gemmRunner = NetworkRunner(network: net, pool: pool, policy: .gemm, fuseResidualAdds: false)
+        let winogradRunner = chosen.contains(where: applies) ? NetworkRunner(network: net, pool: pool, policy: .winograd, fuseResidualAdds: false) : nil
+        let directRunner = chosen.contains(where: direct) ? NetworkRunner(network: net, pool: pool, policy: .auto, fuseResidualAdds: false) : nil
         let runners = [gemmRunner] + (winogradRunner.map { [$0] } ?? []) + (directRunner.map { [$0] } ?? [])
         for r in runners { r.setDeterministicInput() }
         let costs = net.costs()

@@ -28,6 +28,7 @@ public final class QuantizedConvLayer: @unchecked Sendable {
         let net = runner.network, l = net.layers[index]
         guard case .convolution(let c) = l.kind else { preconditionFailure("layer \(l.name) is not a convolution") }
         precondition(workspaces.count >= runner.pool.count, "one workspace per thread")
+        precondition(runner.fusion.add[index] == nil, "layer \(l.name) does the add after it on this runner: its output is not its own")
         x = net.layers[l.inputs[0]].output
         y = l.output
         activation = l.activation

@@ -3,7 +3,8 @@ import Networks
 /// Where each layer's output lives in one arena, planned once per network: a tensor's slot is
 /// reused once every layer that reads it has run (greedy best fit by size over the layers'
 /// lifetimes). Sizes are bytes, as each layer stores its output (4 per element at fp32, 1 at
-/// int8), every tensor 64-byte aligned.
+/// int8), every tensor 64-byte aligned. An add fused into the convolution before it
+/// (`ResidualFusion`) has that convolution's slot, kept for as long as the add's output is read.
 public struct ActivationPlan: Sendable {
     /// Per layer: byte offset of its output in the arena (a multiple of 64).
     public let offsets: [Int]
@@ -12,16 +13,24 @@ public struct ActivationPlan: Sendable {
     /// The sum of all outputs, bytes (what a plan without reuse would need).
     public let unplannedBytes: Int
 
-    public init(network: Network) {
+    public init(network: Network, fusion: ResidualFusion? = nil) {
         let layers = network.layers
+        let fusion = fusion ?? ResidualFusion(none: layers.count)
+        precondition(fusion.doneBy.count == layers.count, "the fusion is another network's")
         var lastUse = layers.indices.map { $0 }
         for (i, l) in layers.enumerated() { for j in l.inputs { lastUse[j] = max(lastUse[j], i) } }
         lastUse[layers.count - 1] = layers.count // the output stays readable after the run
         lastUse[0] = layers.count // the input image is read again by every run
+        // A fused add's output is written by its convolution, into the convolution's slot.
+        for (i, j) in fusion.doneBy.enumerated() { if let j { lastUse[j] = max(lastUse[j], lastUse[i]) } }
         var slotSize: [Int] = []
         var slotFreeAt: [Int] = [] // the slot is free for layers after this index
         var slotOf = [Int](repeating: 0, count: layers.count)
         for (i, l) in layers.enumerated() {
+            if let j = fusion.doneBy[i] {
+                slotOf[i] = slotOf[j]
+                continue
+            }
             let need = l.output.count * Int(l.outputElementBytes)
             // Free slots: whose current tensor was last read before layer i.
             let free = slotSize.indices.filter { slotFreeAt[$0] < i }

@@ -35,13 +35,33 @@ public enum GEMMB: GEMMOperandB {
 }
 
 /// What to apply to C once its last K block is accumulated, while each tile is still in L1: a
-/// bias per row of C (an output channel) and an activation.
+/// bias per row of C (an output channel), then a residual (a tensor laid out as C, added
+/// element by element: a residual connection's other input), then an activation. The order is
+/// that of a convolution's bias followed by a separate add layer, so the floats are the same.
 public struct GEMMEpilogue {
+    /// A tensor added to C element by element: `values` laid out as the C the GEMM writes, which
+    /// starts at `c` (the same leading dimension), so that C's element at `c + d` has its residual
+    /// at `values + d`.
+    public struct Residual {
+        public let values: UnsafePointer<Float>
+        public let c: UnsafeMutablePointer<Float>
+        public init(_ values: UnsafePointer<Float>, addedTo c: UnsafeMutablePointer<Float>) {
+            self.values = values
+            self.c = c
+        }
+
+        /// The residual of C's element at `p`.
+        @inline(__always)
+        func at(_ p: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> { values + (p - c) }
+    }
+
     public let bias: UnsafePointer<Float>?
     public let activation: Activation?
-    public init(bias: UnsafePointer<Float>?, activation: Activation?) {
+    public let residual: Residual?
+    public init(bias: UnsafePointer<Float>?, activation: Activation?, residual: Residual? = nil) {
         self.bias = bias
         self.activation = activation
+        self.residual = residual
     }
 
     /// The activation's bounds: C is clamped to lo...hi (infinite where it does not clamp).
@@ -52,6 +72,14 @@ public struct GEMMEpilogue {
         for r in 0..<rows {
             let p = c + r * ldc
             let b = bias?[firstRow + r] ?? 0
+            if let s = residual?.at(p) {
+                switch activation {
+                case .none: for q in 0..<cols { p[q] = (p[q] + b) + s[q] }
+                case .relu: for q in 0..<cols { p[q] = max((p[q] + b) + s[q], 0) }
+                case .relu6: for q in 0..<cols { p[q] = min(max((p[q] + b) + s[q], 0), 6) }
+                }
+                continue
+            }
             switch activation {
             case .none: if bias != nil { for q in 0..<cols { p[q] += b } }
             case .relu: for q in 0..<cols { p[q] = max(p[q] + b, 0) }
@@ -432,7 +460,8 @@ public enum GEMM {
                 let ap = a + (i / mr) * k * mr
                 let f = rows == mr ? full : last
                 if cols == nr, rows == mr, let fused {
-                    fused(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate, epilogue?.bias.map { $0 + firstRow + i }, lo, hi)
+                    let dst = c + i * ldc + j
+                    fused(k, ap, mr, bp, dst, ldc, accumulate, epilogue?.bias.map { $0 + firstRow + i }, epilogue?.residual?.at(dst), lo, hi)
                     i += mr
                     continue
                 }

@@ -14,10 +14,11 @@ typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, In
                                                    Int) -> Void
 
 /// A full tile's microkernel that also applies GEMM's epilogue before it stores C: the arguments
-/// of `GEMMMicrokernel`, then the bias of the tile's first row (nil: none) and the activation's
+/// of `GEMMMicrokernel`, then the bias of the tile's first row (nil: none), the residual's tile
+/// (nil: none; laid out as C, `ldc` floats a row), added after the bias, and the activation's
 /// bounds (lo, hi: C is clamped to them).
 typealias GEMMEpilogueMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
-                                                    UnsafePointer<Float>?, Float, Float) -> Void
+                                                    UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float) -> Void
 
 /// A GEMM register tile (MR rows x NR columns of C), its kernels for fewer rows (the last M % MR
 /// rows), and the cache blocking that goes with it. Several are compiled into one binary; `current`

@@ -48,10 +48,14 @@ public enum LayerKernels {
     /// convolutions a GEMM whose B operand packs im2col columns on the fly, depthwise convolutions
     /// (groups == channels) a direct kernel. `ConvAlgorithm.choose` says which a layer should run;
     /// the caller prepares its weights accordingly (`NetworkRunner`).
+    /// With a `residual` (a tensor of shape `y`), the output is activation(convolution + bias +
+    /// residual), the add done in the GEMM's epilogue (`ResidualFusion`): GEMM algorithms only.
     public static func convolution(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
-                                   y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool, workspaces: [GEMM.Workspace],
+                                   y: TensorShape, weights w: ConvWeights, activation: Activation?, residual: UnsafePointer<Float>? = nil,
+                                   pool: ThreadPool, workspaces: [GEMM.Workspace],
                                    shared: GEMM.SharedB? = nil, winograd: WinogradConvolution.Workspace? = nil) {
         let groups = conv.groups
+        precondition(residual == nil || (w.winograd == nil && !w.direct), "convolution: a residual is added by the GEMM algorithms only")
         let n = y.h * y.w
         if let transformed = w.winograd {
             guard let winograd else { preconditionFailure("convolution: Winograd weights without a Winograd workspace") }
@@ -66,10 +70,12 @@ public enum LayerKernels {
         }
         switch ConvAlgorithm.withoutWinograd(conv, inputChannels: x.c, outputPixels: n) {
         case .depthwise:
+            precondition(residual == nil, "convolution: a residual is added by the GEMM algorithms only")
             depthwise(conv, input: input, x: x, output: output, y: y, weights: w, activation: activation, pool: pool, workspaces: workspaces)
             return
         case .matrixVector:
             // The weights [out][in] are the fully connected layer's layout.
+            precondition(residual == nil, "convolution: a residual is added by the GEMM algorithms only")
             fullyConnected(input: input, inputs: x.c, output: output, outputs: y.c, weights: w.weights, bias: w.bias,
                            activation: activation, pool: pool)
             return
@@ -84,8 +90,9 @@ public enum LayerKernels {
             let a = w.weights + g * outPerGroup * k
             let src = input + g * inPerGroup * x.h * x.w
             let dst = output + g * outPerGroup * n
-            // Bias and activation are applied to each output tile as the GEMM finishes it.
-            let epi = GEMMEpilogue(bias: w.bias.map { $0 + g * outPerGroup }, activation: activation)
+            // Bias, residual and activation are applied to each output tile as the GEMM finishes it.
+            let epi = GEMMEpilogue(bias: w.bias.map { $0 + g * outPerGroup }, activation: activation,
+                                   residual: residual.map { .init($0 + g * outPerGroup * n, addedTo: dst) })
             if pointwise {
                 let b = GEMMB.dense(DenseB(src, ldb: n))
                 if let packed = w.packed?[g] {

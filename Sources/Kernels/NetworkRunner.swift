@@ -26,6 +26,9 @@ public final class NetworkRunner: @unchecked Sendable {
     /// Each layer's algorithm (`ConvAlgorithm.of`), nil for layers that are neither convolutions
     /// nor fully connected.
     public let algorithms: [ConvAlgorithm?]
+    /// The adds each convolution does after its GEMM (`ResidualFusion`); none when the runner was
+    /// made with `fuseResidualAdds: false`.
+    public let fusion: ResidualFusion
     /// Convolution weights transformed for Winograd once, by layer (the layers whose algorithm is
     /// `.winograd`).
     let winograd: [WinogradWeights?]
@@ -44,19 +47,26 @@ public final class NetworkRunner: @unchecked Sendable {
     /// quantization: `quantization` (by layer, as `QuantizationCalibration.parameters` gives
     /// it), or, when nil, a calibration pass over `calibrationImages` images of the network's fp32
     /// form at construction (`QuantizationCalibration`). fp32 convolutions choose their algorithm
-    /// under `policy` (`SOCPROF_CONV_ALGORITHM` unless given).
+    /// under `policy` (`SOCPROF_CONV_ALGORITHM` unless given). With `fuseResidualAdds`, the adds
+    /// `ResidualFusion` finds are done by the convolutions before them (the network's output is
+    /// the same float for float; those convolutions' outputs hold the adds' results); without,
+    /// every layer's output is its own.
     public init(network: Network, pool: ThreadPool, seed: UInt64 = 1, quantization: [QuantParams?]? = nil,
-                calibrationImages: Int = CalibrationImages.defaultCount, policy: ConvAlgorithm.Policy = .current) {
+                calibrationImages: Int = CalibrationImages.defaultCount, policy: ConvAlgorithm.Policy = .current,
+                fuseResidualAdds: Bool = true) {
         self.network = network
         self.pool = pool
         weights = NetworkWeights(network: network, seed: seed)
-        plan = ActivationPlan(network: network)
+        let algorithms = network.layers.indices.map { ConvAlgorithm.of(layer: $0, in: network, policy: policy) }
+        self.algorithms = algorithms
+        fusion = fuseResidualAdds ? ResidualFusion(network: network, algorithms: algorithms) : ResidualFusion(none: network.layers.count)
+        plan = ActivationPlan(network: network, fusion: fusion)
         if network.precision == .int8 {
             if let quantization {
                 precondition(quantization.count == network.layers.count, "one quantization per layer")
                 self.quantization = quantization
             } else {
-                let fp32 = NetworkRunner(network: network.fp32Form, pool: pool, seed: seed, policy: policy)
+                let fp32 = NetworkRunner(network: network.fp32Form, pool: pool, seed: seed, policy: policy, fuseResidualAdds: false)
                 let ranges = QuantizationCalibration.ranges(runner: fp32, images: calibrationImages)
                 self.quantization = QuantizationCalibration.parameters(for: network, ranges: ranges)
             }
@@ -73,8 +83,6 @@ public final class NetworkRunner: @unchecked Sendable {
         outputPointers = offsets.map { base + $0 }
         inputPointers = network.layers.map { l in l.inputs.map { base + offsets[$0] } }
         let w = weights, layers = network.layers, q = self.quantization
-        let algorithms = layers.indices.map { ConvAlgorithm.of(layer: $0, in: network, policy: policy) }
-        self.algorithms = algorithms
         packed = layers.enumerated().map { i, l in
             guard l.precision == .fp32, case .convolution(let c) = l.kind, algorithms[i] != .winograd, algorithms[i] != .direct else { return nil }
             return LayerKernels.ConvWeights.pack(c, inputChannels: layers[l.inputs[0]].output.c, outputPixels: l.output.h * l.output.w, weights: w.weights[i]!.baseAddress!)
@@ -138,6 +146,7 @@ public final class NetworkRunner: @unchecked Sendable {
     }
 
     /// A layer's output in the arena, stored as fp32 (valid until a later layer reuses its slot).
+    /// A convolution that does the add after it (`fusion`) holds the add's output.
     public func output(of layer: Int) -> UnsafeMutableBufferPointer<Float> {
         precondition(network.layers[layer].precision != .int8, "\(network.layers[layer].name) stores int8: int8Output(of:)")
         return UnsafeMutableBufferPointer(start: outputPointers[layer].assumingMemoryBound(to: Float.self), count: network.layers[layer].output.count)
@@ -200,10 +209,14 @@ public final class NetworkRunner: @unchecked Sendable {
         case .input:
             break
         case .convolution(let c):
+            // A convolution that does the add after it takes the add's other input and activation.
+            let add = fusion.add[i]
+            let residual = fusion.residual[i].map { UnsafePointer(outputPointers[$0].assumingMemoryBound(to: Float.self)) }
             LayerKernels.convolution(c, input: input(0), x: x, output: out, y: layer.output,
                                      weights: .init(weights: w!, bias: weights.biases[i]!.baseAddress!, packed: packed, winograd: winograd,
                                                    direct: algorithms[i] == .direct),
-                                     activation: layer.activation, pool: pool, workspaces: workspaces, shared: shared, winograd: winogradWorkspace)
+                                     activation: add.map { network.layers[$0].activation } ?? layer.activation, residual: residual,
+                                     pool: pool, workspaces: workspaces, shared: shared, winograd: winogradWorkspace)
         case .fullyConnected(let outputs):
             LayerKernels.fullyConnected(input: input(0), inputs: x.count, output: out, outputs: outputs,
                                         weights: w!, bias: weights.biases[i]!.baseAddress!,
@@ -220,6 +233,8 @@ public final class NetworkRunner: @unchecked Sendable {
                 offset += s.c
             }
         case .add:
+            // Done by the convolution before it, into this layer's slot.
+            if fusion.doneBy[i] != nil { break }
             LayerKernels.add(input(0), input(1), output: out, count: layer.output.count, activation: layer.activation, pool: pool)
         case .softmax:
             LayerKernels.softmax(input(0), output: out, count: layer.output.count)

@@ -28,6 +28,7 @@ public enum QuantizationCalibration {
     /// output range. The runner's input holds the last image afterwards.
     public static func ranges(runner: NetworkRunner, images: Int) -> ActivationRanges {
         precondition(runner.network.precision == .fp32, "calibration runs the fp32 network")
+        precondition(runner.fusion.count == 0, "calibration reads every layer's own output: a runner without fused adds")
         precondition(images > 0, "calibration needs at least one image")
         let n = runner.network.layers.count
         var lo = [Float](repeating: .infinity, count: n), hi = [Float](repeating: -.infinity, count: n)

@@ -18,8 +18,8 @@ extension GEMM {
 
     /// `ymm6x16`'s full tile with GEMM's epilogue from its registers:
     /// `socprof_sgemm_6x16_avx2_epilogue`.
-    static let ymm6x16CEpilogue: GEMMEpilogueMicrokernel = { kc, a, astride, b, c, ldc, accumulate, bias, lo, hi in
-        socprof_sgemm_6x16_avx2_epilogue(kc, a, astride, b, c, ldc, accumulate, bias, lo, hi)
+    static let ymm6x16CEpilogue: GEMMEpilogueMicrokernel = { kc, a, astride, b, c, ldc, accumulate, bias, residual, lo, hi in
+        socprof_sgemm_6x16_avx2_epilogue(kc, a, astride, b, c, ldc, accumulate, bias, residual, lo, hi)
     }
 
     /// `ymm6x16`'s kernel for a panel's first 1 to 3 columns: `socprof_sgemm_6xn_avx2`.

@@ -102,6 +102,11 @@ public struct LayerProfile: Codable, Sendable {
     /// gemm-1x1, gemm-im2col, winograd-f4x4, depthwise, matrix-vector); absent for other layers
     /// and in reports written before it existed.
     public var algorithm: String? = nil
+    /// A residual add run inside the convolution before it (Kernels' `ResidualFusion`): on the
+    /// convolution, the add's name; on the add, the convolution's, whose time and counts include
+    /// the add (the add's own row measures only its empty hand-off). Absent for other layers and
+    /// in reports written before it existed.
+    public var fused_with: String? = nil
 
     /// Every field, in declaration order.
     public init(name: String, kind: String, precision: Precision? = nil, output: TensorShape, macs: Int64, ops: Int64,
@@ -110,7 +115,7 @@ public struct LayerProfile: Codable, Sendable {
                 events: [String: Figure], metrics: [String: Figure],
                 energy_j: Figure = .unavailable("no power sensor"),
                 attainable_gops: Figure = .unavailable("no ceilings"), bound: Bound? = nil,
-                bound_basis: IntensityBasis? = nil, algorithm: String? = nil) {
+                bound_basis: IntensityBasis? = nil, algorithm: String? = nil, fused_with: String? = nil) {
         self.name = name
         self.kind = kind
         self.precision = precision
@@ -132,6 +137,7 @@ public struct LayerProfile: Codable, Sendable {
         self.bound = bound
         self.bound_basis = bound_basis
         self.algorithm = algorithm
+        self.fused_with = fused_with
     }
 }
 

@@ -1,5 +1,6 @@
 @testable import Kernels
 import Testing
+import Networks
 
 /// Every GEMM microkernel this CPU can run (GEMMKernel.swift), each passed explicitly, against a
 /// reference loop on the shapes around its tile: M, N, K from 1 to past one tile, row and column
@@ -94,6 +95,71 @@ struct GEMMKernelTests {
                                           accumulate: accumulate, kernel: kernel, workspace: ws)
                         }
                         #expect(problems.isEmpty, "\(name) m=\(m) n=\(n) k=\(k) accumulate=\(accumulate): \(problems)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("epilogue with a residual: bias, then the residual, then the activation, the same floats as the separate passes; edge shapes, A packed or not, 1 and 2 threads", arguments: names)
+    func residualEpilogue(name: String) {
+        let kernel = GEMMKernel.named(name)!
+        let ms = [1, kernel.mr - 1, kernel.mr, kernel.mr + 1, 2 * kernel.mr + 3].filter { $0 > 0 }
+        // (The widest splits between 2 threads: the residual follows C into each part.)
+        let ns = [1, 3, kernel.nr / 2 + 1, kernel.nr, kernel.nr + 3, 3 * kernel.nr + 5, 12 * kernel.nr + 5]
+        for k in [3, kernel.kc + 1] {
+            let problem = Problem(mMax: ms.max()!, nMax: ns.max()!, k: k, seed: UInt64(kernel.nr * 10 + k))
+            var rng = TestRandom(UInt64(k))
+            let bias = rng.array(problem.mMax), residual = rng.array(problem.mMax * problem.ldc)
+            for m in ms {
+                let packed = problem.a.withUnsafeBufferPointer { PackedA(m: m, k: k, a: $0.baseAddress!, lda: problem.lda, kernel: kernel) }
+                for n in ns {
+                    for activation in [nil, Activation.relu, .relu6] {
+                        // The separate passes: the GEMM with its bias, then residual and activation.
+                        var expected = problem.c0
+                        expected.withUnsafeMutableBufferPointer { c in problem.a.withUnsafeBufferPointer { a in problem.b.withUnsafeBufferPointer { b in
+                            bias.withUnsafeBufferPointer { bias in
+                                GEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: problem.lda, b: DenseB(b.baseAddress!, ldb: problem.ldb),
+                                              c: c.baseAddress!, ldc: problem.ldc, epilogue: GEMMEpilogue(bias: bias.baseAddress!, activation: nil),
+                                              kernel: kernel, workspace: GEMM.Workspace())
+                            }
+                        } } }
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                let x = expected[i * problem.ldc + j] + residual[i * problem.ldc + j]
+                                expected[i * problem.ldc + j] = switch activation {
+                                case .none: x
+                                case .relu: max(x, 0)
+                                case .relu6: min(max(x, 0), 6)
+                                }
+                            }
+                        }
+                        for threads in [1, 2] {
+                            let pool = ThreadPool(threads: threads)
+                            let ws = (0..<threads).map { _ in GEMM.Workspace() }
+                            for usePacked in [false, true] {
+                                var c = problem.c0
+                                c.withUnsafeMutableBufferPointer { c in problem.a.withUnsafeBufferPointer { a in problem.b.withUnsafeBufferPointer { b in
+                                    bias.withUnsafeBufferPointer { bias in residual.withUnsafeBufferPointer { r in
+                                        let epilogue = GEMMEpilogue(bias: bias.baseAddress!, activation: activation,
+                                                                    residual: .init(r.baseAddress!, addedTo: c.baseAddress!))
+                                        let dense = GEMMB.dense(DenseB(b.baseAddress!, ldb: problem.ldb))
+                                        if usePacked {
+                                            GEMM.multiply(packed: packed, n: n, b: dense, c: c.baseAddress!, ldc: problem.ldc, epilogue: epilogue,
+                                                          pool: pool, workspaces: ws, shared: GEMM.SharedB())
+                                        } else {
+                                            GEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: problem.lda, b: dense, c: c.baseAddress!,
+                                                          ldc: problem.ldc, epilogue: epilogue, kernel: kernel, pool: pool, workspaces: ws)
+                                        }
+                                    } }
+                                } } }
+                                let wrong = c.indices.filter { c[$0].bitPattern != expected[$0].bitPattern }
+                                #expect(wrong.isEmpty, """
+                                    \(name) m=\(m) n=\(n) k=\(k) \(activation.map { "\($0)" } ?? "none") threads=\(threads) packed=\(usePacked): \
+                                    \(wrong.count) floats differ, first C[\(wrong.first.map { $0 / problem.ldc } ?? 0)][\(wrong.first.map { $0 % problem.ldc } ?? 0)]
+                                    """)
+                            }
+                        }
                     }
                 }
             }

@@ -56,20 +56,80 @@ struct NetworkRunnerTests {
     @Test("the activation plan never overlaps two live tensors", arguments: NetworkCatalog.names, [Precision.fp32, .int8])
     func planIsSafe(name: String, precision: Precision) throws {
         let net = try #require(NetworkCatalog.network(named: name)).quantized(precision)
-        let plan = ActivationPlan(network: net)
-        var lastUse = net.layers.indices.map { $0 }
-        for (i, l) in net.layers.enumerated() { for j in l.inputs { lastUse[j] = max(lastUse[j], i) } }
-        lastUse[net.layers.count - 1] = net.layers.count
-        for i in net.layers.indices {
-            let a = plan.offsets[i]..<(plan.offsets[i] + net.layers[i].output.count * Int(net.layers[i].outputElementBytes))
-            #expect(a.upperBound <= plan.bytes && plan.offsets[i] % 64 == 0)
-            // Every tensor alive while layer i writes: written before, read at or after i.
-            for j in 0..<i where lastUse[j] >= i {
-                let b = plan.offsets[j]..<(plan.offsets[j] + net.layers[j].output.count * Int(net.layers[j].outputElementBytes))
-                #expect(!a.overlaps(b), "\(name): \(net.layers[i].name) overwrites \(net.layers[j].name)")
+        let algorithms = net.layers.indices.map { ConvAlgorithm.of(layer: $0, in: net) }
+        for fusion in [nil, ResidualFusion(network: net, algorithms: algorithms)] {
+            let plan = ActivationPlan(network: net, fusion: fusion)
+            // A fused add's output is written by its convolution: alive from there.
+            let written = net.layers.indices.map { fusion?.doneBy[$0] ?? $0 }
+            var lastUse = net.layers.indices.map { $0 }
+            for (i, l) in net.layers.enumerated() { for j in l.inputs { lastUse[j] = max(lastUse[j], i) } }
+            lastUse[net.layers.count - 1] = net.layers.count
+            func range(_ i: Int) -> Range<Int> { plan.offsets[i]..<(plan.offsets[i] + net.layers[i].output.count * Int(net.layers[i].outputElementBytes)) }
+            for i in net.layers.indices {
+                let a = range(i)
+                #expect(a.upperBound <= plan.bytes && plan.offsets[i] % 64 == 0)
+                if let j = fusion?.doneBy[i] { #expect(plan.offsets[i] == plan.offsets[j], "\(name): a fused add not in its convolution's slot") }
+                // Every tensor alive while layer i's output is written: written before, read at or after.
+                for j in net.layers.indices where j != i && written[j] < written[i] && lastUse[j] >= written[i] {
+                    guard fusion?.doneBy[i] != j else { continue } // the add's own convolution
+                    #expect(!a.overlaps(range(j)), "\(name): \(net.layers[i].name) overwrites \(net.layers[j].name)")
+                }
             }
+            #expect(plan.bytes < plan.unplannedBytes, "reuse saves memory")
         }
-        #expect(plan.bytes < plan.unplannedBytes, "reuse saves memory")
+    }
+
+    @Test("residual adds are fused where a GEMM convolution without activation feeds only them, after the other input")
+    func residualFusionRule() throws {
+        var g = GraphBuilder(name: "adds", input: TensorShape(c: 8, h: 6, w: 6))
+        let a = g.conv("a", g.input, Convolution(outputChannels: 8, kernel: 1), activation: .relu)
+        let b = g.conv("b", a, Convolution(outputChannels: 8, kernel: 1))
+        let fused = g.add("fused", a, b, activation: .relu)                                   // b: yes
+        let c = g.conv("c", fused, Convolution(outputChannels: 8, kernel: 1), activation: .relu)
+        let withActivation = g.add("with-activation", fused, c)                             // c has a ReLU
+        let d = g.conv("d", withActivation, Convolution(outputChannels: 8, kernel: 1))
+        let readTwice = g.add("read-twice", withActivation, d)                              // d is read again below
+        let e = g.conv("e", readTwice, Convolution(outputChannels: 8, kernel: 3, padding: .same(1)))
+        let earlier = g.conv("f", d, Convolution(outputChannels: 8, kernel: 1))
+        let laterIsNotAConv = g.add("later-input-not-a-conv", e, g.pool("p", earlier, Pooling(kind: .max, kernel: 1, stride: 1)))
+        _ = g.softmax("out", g.conv("logits", laterIsNotAConv, Convolution(outputChannels: 8, kernel: 1)))
+        let net = g.build()
+        let gemm = ResidualFusion(network: net, algorithms: net.layers.indices.map { ConvAlgorithm.of(layer: $0, in: net, policy: .gemm) })
+        #expect(gemm.doneBy[fused.index] == b.index && gemm.add[b.index] == fused.index && gemm.residual[b.index] == a.index)
+        for add in [withActivation, readTwice, laterIsNotAConv] { #expect(gemm.doneBy[add.index] == nil, "\(net.layers[add.index].name)") }
+        #expect(gemm.count == 1)
+        // ResNet-50: every add but the three whose shortcut is a max pool run after the branch.
+        let resnet = try #require(NetworkCatalog.network(named: "resnet50"))
+        let algorithms = resnet.layers.indices.map { ConvAlgorithm.of(layer: $0, in: resnet) }
+        #expect(ResidualFusion(network: resnet, algorithms: algorithms).count == 13)
+        let int8 = resnet.quantized(.int8)
+        #expect(ResidualFusion(network: int8, algorithms: int8.layers.indices.map { ConvAlgorithm.of(layer: $0, in: int8) }).count == 0)
+    }
+
+    @Test("fused residual adds give the same floats as the separate add layers, at 1 and 2 threads")
+    func fusedAddsChangeNoFloat() throws {
+        let net = try #require(NetworkCatalog.network(named: "resnet50"))
+        for threads in [1, 2] {
+            let pool = ThreadPool(threads: threads)
+            let fused = NetworkRunner(network: net, pool: pool, seed: 3), separate = NetworkRunner(network: net, pool: pool, seed: 3, fuseResidualAdds: false)
+            #expect(fused.fusion.count == 13 && separate.fusion.count == 0)
+            #expect(fused.activationBytes <= separate.activationBytes)
+            var outputs: [[UInt32]] = []
+            for runner in [fused, separate] {
+                runner.setDeterministicInput(seed: 11)
+                // The adds' outputs, as later layers read them.
+                var adds: [[UInt32]] = []
+                runner.run(afterLayer: { i in
+                    if case .add = net.layers[i].kind { adds.append(runner.output(of: i).map(\.bitPattern)) }
+                })
+                outputs.append(adds.flatMap { $0 } + runner.output(of: net.layers.count - 1).map(\.bitPattern))
+            }
+            // (Counted, not compared with ==: a failed == on arrays this long has the test
+            // library compute their difference, for hours.)
+            #expect(outputs[0].count == outputs[1].count)
+            let changed = zip(outputs[0], outputs[1]).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
+            #expect(changed == 0, "threads=\(threads): fusion changed \(changed) floats")
+        }
     }
 
     @Test func weightsAreSeeded() throws {

@@ -172,10 +172,11 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *shape, const float *src
 /// (+)= A-panel x B-panel over `kc`, A packed k-major (`astride` floats a k step), B packed
 /// k-major 16 columns, C rows `ldc` floats apart; `accumulate` adds to C, else overwrites it.
 void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
-/// The same, then each row r's `bias[r]` added (`bias` NULL: none) and the result clamped to
-/// [lo, hi] (GEMM's epilogue on a full tile, from registers), before it is stored.
+/// The same, then each row r's `bias[r]` added (`bias` NULL: none), then the tile of `residual`
+/// (NULL: none; laid out as C, rows `ldc` floats apart), and the result clamped to [lo, hi]
+/// (GEMM's epilogue on a full tile, from registers), before it is stored.
 void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
-                                      const float *bias, float lo, float hi);
+                                      const float *bias, const float *residual, float lo, float hi);
 /// The same over the first 8 columns of the 16-column B panel: C[6 x 8] (+)= A-panel x B[:, 0..<8].
 void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
 /// The same over the panel's first `n` (1 to 3) columns, one vector a column (rows in lanes):

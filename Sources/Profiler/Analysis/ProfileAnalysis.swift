@@ -42,12 +42,16 @@ public enum ProfileAnalysis {
                 oiE = .unavailable(metricFigures["dram_bytes"]?.detail ?? "DRAM bytes not measured")
             }
             let layer = network.layers[i]
+            let fusedWith = samples.fusion.flatMap { $0.add[i] ?? $0.doneBy[i] }.map { network.layers[$0].name }
             layers.append(LayerProfile(name: layer.name, kind: layer.kind.name, precision: layer.precision, output: layer.output,
                                        macs: costs[i].macs, ops: ops, min_bytes: costs[i].minBytes, param_bytes: costs[i].paramBytes, time_s: t, time_min_s: ts.min() ?? 0, time_max_s: ts.max() ?? 0,
                                        gops: t > 0 ? Double(ops) / t / 1e9 : 0, oi_theoretical: costs[i].oiTheoretical,
                                        oi_empirical: oiE, events: eventFigures, metrics: metricFigures,
                                        // The runner that recorded the samples chose by the same rule and policy.
-                                       algorithm: ConvAlgorithm.of(layer: i, in: network)?.rawValue))
+                                       algorithm: ConvAlgorithm.of(layer: i, in: network)?.rawValue, fused_with: fusedWith))
+        }
+        if let fused = samples.fusion?.count, fused > 0 {
+            notes.append("\(fused) residual adds ran inside the convolution before each (conv+add rows): their time and counts are in that convolution's row; the add's row (fused) measures only the layer boundary")
         }
         let total = Statistics.median(samples.runWindows.prefix(completed).map(\.seconds)) ?? 0
         var result = NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: samples.threads,

@@ -1,4 +1,5 @@
 import Counters
+import Kernels
 
 /// One counter's change over one layer on one thread: the differences of two raw readings, taken
 /// at the layer's two boundaries. Nothing is scaled yet.
@@ -156,6 +157,8 @@ public struct LayerSamples: Sendable {
     public var systemCounts: CountTable
     /// What the run itself noticed (passes, multiplexing, dropped sensor readings).
     public var notes: [String] = []
+    /// The adds the runner did inside the convolutions before them; nil: none.
+    public var fusion: ResidualFusion? = nil
 
     public init(events: [ResolvedEvent], systemEvents: [ResolvedEvent], threads: Int, layers: Int, repeats: Int, warmup: Int, passes: [[Int]]) {
         self.events = events
