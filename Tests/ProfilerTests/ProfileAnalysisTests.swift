@@ -5,6 +5,7 @@ import Networks
 import Platform
 import ProfileModel
 import Profiler
+import Reports
 import Testing
 
 /// The profile's arithmetic on hand-written samples (`SyntheticRun`), each figure against a value
@@ -28,6 +29,31 @@ struct ProfileAnalysisTests {
         let loaded = try NetworkProfile.load(try JSONSerialization.data(withJSONObject: old), file: "old.json")
         #expect(loaded.layers.count == 3 && loaded.layers.allSatisfy { $0.algorithm == nil })
         #expect(try NetworkProfile.load(json, file: "new.json").layers[0].algorithm == "gemm-1x1")
+    }
+
+    @Test("a residual add run by the convolution before it: both rows name the other (fused_with), a note says so, the table shows conv+add and fused")
+    func fusedAdd() throws {
+        // input, a (1x1, ReLU), b (1x1, no activation), add(a, b): b does the add.
+        var g = GraphBuilder(name: "tiny-add", input: TensorShape(c: 4, h: 8, w: 8))
+        let a = g.conv("a", g.input, Convolution(outputChannels: 8, kernel: 1), activation: .relu)
+        let b = g.conv("b", a, Convolution(outputChannels: 8, kernel: 1))
+        _ = g.add("sum", a, b, activation: .relu)
+        let network = g.build()
+        var samples = SyntheticRun.samples()
+        samples.fusion = ResidualFusion(network: network, algorithms: network.layers.indices.map { ConvAlgorithm.of(layer: $0, in: network) })
+        let fused = ProfileAnalysis.report(samples, network: network, metrics: SyntheticRun.metrics, placement: "test")
+        #expect(fused.layers.map(\.fused_with) == [nil, "sum", "b"])
+        #expect(fused.notes.contains { $0.contains("1 residual adds ran inside the convolution before each") })
+        let kinds = ProfileReport.table(fused).split(separator: "\n").compactMap { line -> String? in
+            let cells = line.split(separator: " ", omittingEmptySubsequences: true)
+            return cells.count > 1 && ["a", "b", "sum"].contains(String(cells[0])) ? String(cells[1]) : nil
+        }
+        #expect(kinds == ["conv", "conv+add", "fused"])
+        // Without fusion: no field, no note.
+        samples.fusion = nil
+        let separate = ProfileAnalysis.report(samples, network: network, metrics: SyntheticRun.metrics, placement: "test")
+        #expect(separate.layers.allSatisfy { $0.fused_with == nil } && !separate.notes.contains { $0.contains("residual adds") })
+        #expect(try NetworkProfile.load(try JSONEncoder().encode(fused), file: "fused.json").layers[2].fused_with == "b")
     }
 
     @Test("one event over threads: a multiplexed thread is scaled by enabled/running, a cluster share is not, no counter or a failed read gives no value")
