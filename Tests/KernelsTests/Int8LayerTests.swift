@@ -33,6 +33,11 @@ struct Int8LayerTests {
               conv: Convolution(outputChannels: 7, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1)), input: u37),
         .init(label: "3x3 pad 1, 1-wide plane", inC: 3, h: 9, w: 1, conv: Convolution(outputChannels: 4, kernel: 3, stride: 1, padding: .same(1)), input: u128),
         .init(label: "3x3 pad 1, 1-high plane", inC: 2, h: 1, w: 9, conv: Convolution(outputChannels: 5, kernel: 3, stride: 1, padding: .same(1)), input: u128),
+        // Padding wider than the plane (windows wholly outside it), on strides 1, 2 and 3: the
+        // three ways the im2col rows find the columns inside the plane.
+        .init(label: "5x5 pad 4, 3-wide plane", inC: 2, h: 4, w: 3, conv: Convolution(outputChannels: 3, kernel: 5, stride: 1, padding: .same(4)), input: u37),
+        .init(label: "5x5 stride 2 pad 4, 3-wide plane", inC: 2, h: 5, w: 3, conv: Convolution(outputChannels: 3, kernel: 5, stride: 2, padding: .same(4)), input: s3),
+        .init(label: "7x7 stride 3 pad 3", inC: 3, h: 11, w: 5, conv: Convolution(outputChannels: 4, kernel: 7, stride: 3, padding: .same(3)), input: u128),
         .init(label: "5x5 stride 2 grouped", inC: 6, h: 15, w: 15, conv: Convolution(outputChannels: 10, kernel: 5, stride: 2, padding: .same(2), groups: 2), input: u0),
         .init(label: "3x3 grouped", inC: 12, h: 6, w: 8, conv: Convolution(outputChannels: 9, kernel: 3, stride: 1, padding: .same(1), groups: 3), input: u37),
         .init(label: "3x3 wide", inC: 32, h: 14, w: 14, conv: Convolution(outputChannels: 50, kernel: 3, stride: 1, padding: .same(1)), input: u128),
