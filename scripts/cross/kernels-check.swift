@@ -199,6 +199,37 @@ func checkNetwork(_ name: String) {
           "1 and 2 threads equal: \(outputs[0] == outputs[1]), output sum \(sum), top class \(top)")
 }
 
+/// Residual adds done by the convolution before them (`ResidualFusion`, the GEMM epilogue's
+/// residual): a small graph whose adds follow 1x1 and 3x3 GEMM convolutions, run with and
+/// without fusion on 1 and 2 threads; every add's output must be the same floats.
+func checkResidualFusion() {
+    var g = GraphBuilder(name: "residual", input: TensorShape(c: 16, h: 13, w: 11))
+    let a = g.conv("a", g.input, Convolution(outputChannels: 20, kernel: 1), activation: .relu)
+    let b = g.conv("b", a, Convolution(outputChannels: 20, kernel: 1))
+    let s = g.add("s", a, b, activation: .relu)
+    let c = g.conv("c", s, Convolution(outputChannels: 20, kernel: 3, padding: .same(1)))
+    let t = g.add("t", s, c, activation: .relu6)
+    _ = g.softmax("out", g.conv("logits", t, Convolution(outputChannels: 10, kernel: 1)))
+    let net = g.build()
+    var results: [(variant: String, output: [Float], expected: [Float])] = []
+    var fused = 0
+    for threads in [1, 2] {
+        var adds: [[Float]] = []
+        for fuse in [true, false] {
+            let runner = NetworkRunner(network: net, pool: ThreadPool(threads: threads), seed: 5, policy: .gemm, fuseResidualAdds: fuse)
+            if fuse { fused = runner.fusion.count }
+            runner.setDeterministicInput(seed: 2)
+            var out: [Float] = []
+            runner.run(afterLayer: { i in if case .add = net.layers[i].kind { out += Array(runner.output(of: i)) } })
+            adds.append(out)
+        }
+        results.append(("\(threads) thread(s)", adds[0], adds[1]))
+    }
+    let same = results.allSatisfy { $0.output.map(\.bitPattern) == $0.expected.map(\.bitPattern) }
+    if !same || fused != 2 { failures += 1 }
+    print("\(same && fused == 2 ? "ok  " : "FAIL") residual adds fused into \(fused) of 2 convolutions: the same floats as separate adds on 1 and 2 threads: \(same)")
+}
+
 // MARK: Microkernel selection
 
 /// The per-CPU microkernel table against the environment (SOCPROF_ARM_KERNEL forces one kernel;
@@ -501,6 +532,7 @@ struct KernelsCheck {
         checkWinograd(inC: 33, h: 14, w: 14, outC: 31, pad: 1, act: .relu, pools: pools)
         // squeezenet-1.1's fire2-5 run Winograd (auto), fire6-9 the GEMM.
         checkNetwork("squeezenet-1.1")
+        checkResidualFusion()
         // Last: a pinned pool also pins the calling thread, for good (sched_setaffinity, passed
         // through by qemu-user to the host's kernel).
         let pinned = ThreadPool(threads: 2, cpus: [0, 1])
