@@ -43,6 +43,8 @@ struct ProfileAnalysisTests {
         samples.fusion = ResidualFusion(network: network, algorithms: network.layers.indices.map { ConvAlgorithm.of(layer: $0, in: network) })
         let fused = ProfileAnalysis.report(samples, network: network, metrics: SyntheticRun.metrics, placement: "test")
         #expect(fused.layers.map(\.fused_with) == [nil, "sum", "b"])
+        // The add's own interval is an empty boundary: no GOP/s for it.
+        #expect(fused.layers[2].gops == 0 && fused.layers[1].gops > 0)
         #expect(fused.notes.contains { $0.contains("1 residual adds ran inside the convolution before each") })
         let kinds = ProfileReport.table(fused).split(separator: "\n").compactMap { line -> String? in
             let cells = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -43,9 +43,11 @@ public enum ProfileAnalysis {
             }
             let layer = network.layers[i]
             let fusedWith = samples.fusion.flatMap { $0.add[i] ?? $0.doneBy[i] }.map { network.layers[$0].name }
+            // An add its convolution did: its interval is an empty layer boundary, so no rate.
+            let doneElsewhere = samples.fusion?.doneBy[i] != nil
             layers.append(LayerProfile(name: layer.name, kind: layer.kind.name, precision: layer.precision, output: layer.output,
                                        macs: costs[i].macs, ops: ops, min_bytes: costs[i].minBytes, param_bytes: costs[i].paramBytes, time_s: t, time_min_s: ts.min() ?? 0, time_max_s: ts.max() ?? 0,
-                                       gops: t > 0 ? Double(ops) / t / 1e9 : 0, oi_theoretical: costs[i].oiTheoretical,
+                                       gops: t > 0 && !doneElsewhere ? Double(ops) / t / 1e9 : 0, oi_theoretical: costs[i].oiTheoretical,
                                        oi_empirical: oiE, events: eventFigures, metrics: metricFigures,
                                        // The runner that recorded the samples chose by the same rule and policy.
                                        algorithm: ConvAlgorithm.of(layer: i, in: network)?.rawValue, fused_with: fusedWith))
