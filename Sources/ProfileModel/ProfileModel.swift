@@ -104,8 +104,8 @@ public struct LayerProfile: Codable, Sendable {
     public var algorithm: String? = nil
     /// A residual add run inside the convolution before it (Kernels' `ResidualFusion`): on the
     /// convolution, the add's name; on the add, the convolution's, whose time and counts include
-    /// the add (the add's own row measures only its empty hand-off). Absent for other layers and
-    /// in reports written before it existed.
+    /// the add (the add's own row measures only its empty hand-off, and its `gops` is 0). Absent
+    /// for other layers and in reports written before it existed.
     public var fused_with: String? = nil
 
     /// Every field, in declaration order.

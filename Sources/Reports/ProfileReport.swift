@@ -23,7 +23,8 @@ public enum ProfileReport {
             return String(format: format, v * scale)
         }
         for l in p.layers {
-            var row = String(l.name.suffix(39)).rightPad(40) + kindLabel(l).rightPad(9) + (quantized ? precisionLabel(l.precision).rightPad(6) : "") + String(format: "%8.1f%9.3f%8.1f%7.2f", Double(l.macs) / 1e6, l.time_s * 1e3, l.gops, l.oi_theoretical)
+            var row = String(l.name.suffix(39)).rightPad(40) + kindLabel(l).rightPad(9) + (quantized ? precisionLabel(l.precision).rightPad(6) : "") + String(format: "%8.1f%9.3f", Double(l.macs) / 1e6, l.time_s * 1e3)
+                + (isFusedAdd(l) ? "-".leftPad(8) : String(format: "%8.1f", l.gops)) + String(format: "%7.2f", l.oi_theoretical)
             row += cell(l.events["task-clock"], "task-clock", scale: 1e-6, format: "%.3f").leftPad(12)
             row += cell(l.events["page-faults"], "page-faults").leftPad(8)
             for c in columns { row += cell(l.metrics[c], c, format: c == "ipc" ? "%.2f" : "%.0f").leftPad(12) }
@@ -55,8 +56,12 @@ public enum ProfileReport {
     /// conv+add, that add is fused.
     static func kindLabel(_ l: LayerProfile) -> String {
         guard l.fused_with != nil else { return l.kind }
-        return l.kind == "add" ? "fused" : l.kind + "+add"
+        return isFusedAdd(l) ? "fused" : l.kind + "+add"
     }
+
+    /// An add the convolution before it did: its row times an empty layer boundary, so the table
+    /// gives it no GOP/s ("-", not its 0).
+    static func isFusedAdd(_ l: LayerProfile) -> Bool { l.fused_with != nil && l.kind == "add" }
 
     /// A layer's precision as the table's column shows it: fp32, int8, i8w (int8 weights).
     static func precisionLabel(_ p: Precision?) -> String {

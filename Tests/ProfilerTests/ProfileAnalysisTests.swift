@@ -46,11 +46,13 @@ struct ProfileAnalysisTests {
         // The add's own interval is an empty boundary: no GOP/s for it.
         #expect(fused.layers[2].gops == 0 && fused.layers[1].gops > 0)
         #expect(fused.notes.contains { $0.contains("1 residual adds ran inside the convolution before each") })
-        let kinds = ProfileReport.table(fused).split(separator: "\n").compactMap { line -> String? in
-            let cells = line.split(separator: " ", omittingEmptySubsequences: true)
-            return cells.count > 1 && ["a", "b", "sum"].contains(String(cells[0])) ? String(cells[1]) : nil
+        // Each row's kind and GOP/s cells (name, kind, MMAC, ms, GOP/s, ...).
+        let rows = ProfileReport.table(fused).split(separator: "\n").compactMap { line -> [String]? in
+            let cells = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            return cells.count > 4 && ["a", "b", "sum"].contains(cells[0]) ? cells : nil
         }
-        #expect(kinds == ["conv", "conv+add", "fused"])
+        #expect(rows.map { $0[1] } == ["conv", "conv+add", "fused"])
+        #expect(rows.map { $0[4] == "-" } == [false, false, true], "the fused add's GOP/s: \(rows.map { $0[4] })")
         // Without fusion: no field, no note.
         samples.fusion = nil
         let separate = ProfileAnalysis.report(samples, network: network, metrics: SyntheticRun.metrics, placement: "test")
