@@ -176,16 +176,48 @@ void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, in
     }
 }
 
-// socprof_i8_gemm_avx2_requant: the 6 x 16 tile of socprof_i8_kernel_avx2_6x16 (or its first 8
-// columns, `nv` = 1, when no more are wanted: a 7 x 7 layer's 49th column), requantized from its
-// registers (socprof_i8_requant_avx2's arithmetic) instead of stored as int32 and read back, one
-// call a tile: the tile's store and reload, and the call, were a third of a tile's time at K = 32
-// (MobileNet's first pointwise layer).
+// AVX2, 6 x 16, vpmaddubsw: each B vector holds 8 columns x 4 k (uint8), each row's 4 weights
+// (int8) are broadcast as one int32; vpmaddubsw adds each column's two neighbouring u8 x s8
+// products into an int16, vpmaddwd by ones adds the two int16 of each column into its int32 lane.
+// The int16 sums saturate unless |w| <= 64 (2 x 255 x 64 = 32640 <= 32767): PackedInt8A refuses
+// other weights for this kernel and the layers quantize theirs to -64...64 (onnxruntime's
+// reduce_range, for the same instruction). 18 vector operations per 192 MACs against the exact
+// kernel's 26; 12 accumulators, 2 B vectors, the broadcast, ones: clang keeps one accumulator
+// on the stack (a store and a load a step), which measured faster than ones as a memory operand.
 __attribute__((target("avx2"), always_inline))
-static inline void avx2_6xnv_requant(long kq, const int16_t *a, const uint8_t *b, const int nv, long rows, long cols, const int32_t *row_add,
-                                     const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+static inline void avx2b_6xnv(long kq, const int8_t *a, const uint8_t *b, const int nv, __m256i acc[6][2]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (long p = 0; p < kq; p++) {
+        __m256i bv[2];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < nv; v++) bv[v] = _mm256_loadu_si256((const __m256i *)(b + 32 * v));
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 6; r++) {
+            __m256i ar = _mm256_set1_epi32(load32(a + 4 * r));
+#pragma clang loop unroll(full)
+            for (int v = 0; v < nv; v++) acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(_mm256_maddubs_epi16(bv[v], ar), ones));
+        }
+        a += 24;
+        b += 64;
+    }
+}
+
+__attribute__((target("avx2")))
+void socprof_i8_kernel_avx2b_6x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c) {
     __m256i acc[6][2];
-    avx2_6xnv(kq, a, b, nv, acc);
+    avx2b_6xnv(kq, a, b, 2, acc);
+    for (int r = 0; r < 6; r++) {
+        _mm256_storeu_si256((__m256i *)(c + r * 16), acc[r][0]);
+        _mm256_storeu_si256((__m256i *)(c + r * 16 + 8), acc[r][1]);
+    }
+}
+
+// A 6 x 16 tile of int32 sums (or its first 8 columns, `nv` = 1) requantized from the registers
+// (socprof_i8_requant_avx2's arithmetic): `rows` x `cols` bytes into out.
+__attribute__((target("avx2"), always_inline))
+static inline void avx2_store_requant(__m256i acc[6][2], const int nv, long rows, long cols, const int32_t *row_add, const float *row_scale,
+                                      int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     const i8_rq8 q8 = i8_rq8_make(zp, lo, hi);
 #pragma clang loop unroll(full)
     for (int r = 0; r < 6; r++) {
@@ -202,11 +234,34 @@ static inline void avx2_6xnv_requant(long kq, const int16_t *a, const uint8_t *b
     }
 }
 
+// socprof_i8_gemm_avx2_requant and socprof_i8_gemm_avx2b_requant: the tile of either AVX2 kernel
+// (its first 8 columns when no more are wanted: a 7 x 7 layer's 49th column), requantized from
+// its registers instead of stored as int32 and read back, one call a tile: the tile's store and
+// reload, and the call, were a third of a tile's time at K = 32 (MobileNet's first pointwise layer).
 __attribute__((target("avx2")))
 void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    if (cols > 8) avx2_6xnv_requant(kq, a, b, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
-    else avx2_6xnv_requant(kq, a, b, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    __m256i acc[6][2];
+    if (cols > 8) {
+        avx2_6xnv(kq, a, b, 2, acc);
+        avx2_store_requant(acc, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    } else {
+        avx2_6xnv(kq, a, b, 1, acc);
+        avx2_store_requant(acc, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    }
+}
+
+__attribute__((target("avx2")))
+void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    __m256i acc[6][2];
+    if (cols > 8) {
+        avx2b_6xnv(kq, a, b, 2, acc);
+        avx2_store_requant(acc, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    } else {
+        avx2b_6xnv(kq, a, b, 1, acc);
+        avx2_store_requant(acc, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    }
 }
 
 // Column j of a group lands in panel j / nr, 4 bytes a column.
@@ -247,28 +302,46 @@ void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols,
     }
 }
 
-// socprof_i8_pack_group for g = 2 and NR = 16 (the AVX2 kernel's), 32 columns at a time: the two
-// rows' bytes interleaved within each 128-bit lane, the lanes put in column order, each 16 columns
-// (32 bytes) to its panel. Other shapes go to socprof_i8_pack_group.
+// socprof_i8_pack_group for NR = 16 (the AVX2 kernels'), 32 columns (two panels) at a time.
+// g = 2 (the exact kernel's): the two rows' bytes interleaved within each 128-bit lane, the lanes
+// put in column order. g = 4 (vpmaddubsw's): two rounds of unpacks, which leave columns 0-3, 4-7,
+// 8-11, 12-15 in the low lanes of u0..u3 and 16-19 ... 28-31 in the high ones; each panel's 64
+// bytes are then two lane pairs. Other shapes go to socprof_i8_pack_group.
 __attribute__((target("avx2")))
 void socprof_i8_pack_group_avx2(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst) {
-    if (g != 2 || nr != 16) {
+    if ((g != 2 && g != 4) || nr != 16) {
         socprof_i8_pack_group(rows, g, cols, nr, panel_bytes, flip, dst);
         return;
     }
     const __m256i f = _mm256_set1_epi8((char)flip);
     long j = 0;
-    for (; j + 32 <= cols; j += 32) {
-        __m256i r0 = _mm256_loadu_si256((const __m256i *)(rows[0] + j)), r1 = _mm256_loadu_si256((const __m256i *)(rows[1] + j));
-        // Lane 0 of lo: columns 0-7, of hi: 8-15; lane 1: 16-23 and 24-31.
-        __m256i lo = _mm256_unpacklo_epi8(r0, r1), hi = _mm256_unpackhi_epi8(r0, r1);
-        _mm256_storeu_si256((__m256i *)(dst + (j / 16) * panel_bytes), _mm256_xor_si256(_mm256_permute2x128_si256(lo, hi, 0x20), f));
-        _mm256_storeu_si256((__m256i *)(dst + (j / 16 + 1) * panel_bytes), _mm256_xor_si256(_mm256_permute2x128_si256(lo, hi, 0x31), f));
+    if (g == 2) {
+        for (; j + 32 <= cols; j += 32) {
+            __m256i r0 = _mm256_loadu_si256((const __m256i *)(rows[0] + j)), r1 = _mm256_loadu_si256((const __m256i *)(rows[1] + j));
+            // Lane 0 of lo: columns 0-7, of hi: 8-15; lane 1: 16-23 and 24-31.
+            __m256i lo = _mm256_unpacklo_epi8(r0, r1), hi = _mm256_unpackhi_epi8(r0, r1);
+            _mm256_storeu_si256((__m256i *)(dst + (j / 16) * panel_bytes), _mm256_xor_si256(_mm256_permute2x128_si256(lo, hi, 0x20), f));
+            _mm256_storeu_si256((__m256i *)(dst + (j / 16 + 1) * panel_bytes), _mm256_xor_si256(_mm256_permute2x128_si256(lo, hi, 0x31), f));
+        }
+    } else {
+        for (; j + 32 <= cols; j += 32) {
+            __m256i r0 = _mm256_loadu_si256((const __m256i *)(rows[0] + j)), r1 = _mm256_loadu_si256((const __m256i *)(rows[1] + j));
+            __m256i r2 = _mm256_loadu_si256((const __m256i *)(rows[2] + j)), r3 = _mm256_loadu_si256((const __m256i *)(rows[3] + j));
+            __m256i t0 = _mm256_unpacklo_epi8(r0, r1), t1 = _mm256_unpackhi_epi8(r0, r1);
+            __m256i t2 = _mm256_unpacklo_epi8(r2, r3), t3 = _mm256_unpackhi_epi8(r2, r3);
+            __m256i u0 = _mm256_unpacklo_epi16(t0, t2), u1 = _mm256_unpackhi_epi16(t0, t2);
+            __m256i u2 = _mm256_unpacklo_epi16(t1, t3), u3 = _mm256_unpackhi_epi16(t1, t3);
+            uint8_t *d0 = dst + (j / 16) * panel_bytes, *d1 = d0 + panel_bytes;
+            _mm256_storeu_si256((__m256i *)d0, _mm256_xor_si256(_mm256_permute2x128_si256(u0, u1, 0x20), f));
+            _mm256_storeu_si256((__m256i *)(d0 + 32), _mm256_xor_si256(_mm256_permute2x128_si256(u2, u3, 0x20), f));
+            _mm256_storeu_si256((__m256i *)d1, _mm256_xor_si256(_mm256_permute2x128_si256(u0, u1, 0x31), f));
+            _mm256_storeu_si256((__m256i *)(d1 + 32), _mm256_xor_si256(_mm256_permute2x128_si256(u2, u3, 0x31), f));
+        }
     }
     // The rest (a whole 16-column stretch with SSE, then bytes, then the last panel's columns past
     // B) as socprof_i8_pack_group does, from the panel j starts (j is a multiple of 32).
     if (j < cols) {
-        const uint8_t *rest[2] = {rows[0] + j, rows[1] + j};
+        const uint8_t *rest[4] = {rows[0] + j, rows[1] + j, g == 4 ? rows[2] + j : 0, g == 4 ? rows[3] + j : 0};
         socprof_i8_pack_group(rest, g, cols - j, nr, panel_bytes, flip, dst + (j / 16) * panel_bytes);
     }
 }
@@ -329,6 +402,11 @@ void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uin
     (void)out; (void)ldout;
 }
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_kernel_avx2b_6x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;
+}
 void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;

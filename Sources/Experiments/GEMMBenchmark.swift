@@ -71,11 +71,12 @@ public struct Int8GEMMBenchmark: Codable, Sendable {
         let kernel = Int8Kernel.current
         let workspaces = (0..<pool.count).map { _ in Int8GEMM.Workspace() }
         var rng = SplitMix64(seed: 42)
-        let a = (0..<(m * k)).map { _ in Int8(Int(rng.next() % 255) - 127) }
+        let limit = UInt64(kernel.weightLimit)
+        let a = (0..<(m * k)).map { _ in Int8(Int(rng.next() % (2 * limit + 1)) - Int(limit)) }
         let b = (0..<(k * n)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let bias = (0..<m).map { _ in Int32(Int(rng.next() % 2001) - 1000) }
-        // Multipliers that keep typical outputs inside uint8 (sums of k products of about 127 x 74).
-        let multipliers = [Float](repeating: 40 / (Float(k).squareRoot() * 127 * 74), count: m)
+        // Multipliers that keep typical outputs inside uint8 (sums of k products of about L x 74).
+        let multipliers = [Float](repeating: 40 / (Float(k).squareRoot() * Float(limit) * 74), count: m)
         var c = [UInt8](repeating: 0, count: m * n)
         let packed = a.withUnsafeBufferPointer { PackedInt8A(m: m, k: k, weights: $0.baseAddress!, lda: k, kernel: kernel) }
         let seconds = b.withUnsafeBufferPointer { b in

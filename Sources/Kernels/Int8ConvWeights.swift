@@ -57,7 +57,7 @@ public final class Int8ConvWeights: @unchecked Sendable {
             rowSums[c] = s
         }
         let algorithm = ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0)
-        if algorithm == .depthwise && (kernel == .vnni || kernel == .avx2) {
+        if algorithm == .depthwise && (kernel == .vnni || kernel.isAVX2) {
             // Once per layer rather than per group and image: the filter rows in lanes and each
             // channel's bias less the input's zero point (as a byte) x its weight sum.
             let vnni = kernel == .vnni
@@ -91,6 +91,19 @@ public final class Int8ConvWeights: @unchecked Sendable {
         multipliers.deallocate()
         rowSums.deallocate()
     }
+
+    /// The largest |weight| the layer's kernels take: `kernel.weightLimit` where the layer runs the
+    /// GEMM on packed weights (a `maddubs` kernel's 64), 127 where it runs the depthwise or the
+    /// matrix-vector kernel, which multiply exactly in wider lanes.
+    public static func weightLimit(_ conv: Convolution, inputChannels: Int, outputPixels: Int?, kernel: Int8Kernel) -> Int8 {
+        switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0) {
+        case .depthwise, .matrixVector: 127
+        case .gemm1x1, .im2col, .winograd, .direct: kernel.weightLimit
+        }
+    }
+
+    /// The largest |weight| this layer holds a place for (`weightLimit`).
+    public var weightLimit: Int8 { packed != nil ? kernel.weightLimit : 127 }
 
     /// Bytes of weights the layer reads: int8 weights (packed when packed), int32 bias.
     public var bytes: Int64 {

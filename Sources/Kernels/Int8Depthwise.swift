@@ -33,7 +33,7 @@ extension Int8LayerKernels {
         /// (`paddedWork`); these two sum in Float, exact while |sum| < 2^22 (255 x 127 per tap).
         /// Others row by row.
         func work(_ t: Int) {
-            if let plan, w.kernel == .avx2 || plan.shape.ow <= 64 || plan.shape.stride > 1 {
+            if let plan, w.kernel.isAVX2 || plan.shape.ow <= 64 || plan.shape.stride > 1 {
                 lanesWork(t, plan.shape)
             } else if let plan {
                 avx512Work(t, plan)
@@ -51,7 +51,7 @@ extension Int8LayerKernels {
             let conv = w.conv
             switch w.kernel {
             case .vnni: guard 255 * 127 * conv.kernelH * conv.kernelW < 1 << 22 else { return nil }
-            case .avx2: break
+            case .avx2, .maddubs: break
             default: return nil
             }
             return depthwisePlan(conv, x: x, y: y)

@@ -10,6 +10,13 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
     /// x86-64 with AVX-512 VNNI: `vpdpbusd` (uint8 activations x int8 weights, 4 products into
     /// each int32 lane), 8 x 48 tile.
     case vnni
+    /// x86-64 with AVX2: `vpmaddubsw` (two uint8 x int8 products into each int16) then `vpmaddwd`
+    /// by ones (two int16 into each int32 lane), 6 x 16 tile, 4 k a step. The int16 sums would
+    /// saturate for weights beyond -64...64 (2 x 255 x 64 = 32640), so the layers that run it
+    /// quantize their weights to that range (`weightLimit`), as onnxruntime's reduce_range does for
+    /// the same instruction: a bit of weight precision for 26 vector operations per 192 MACs
+    /// becoming 18. Chosen over `avx2` where AVX2 is the best the CPU has.
+    case maddubs
     /// x86-64 with AVX2: activations widened to int16 (`vpmovzxbw`) and multiplied by pairs of
     /// int16 weights with `vpmaddwd`, exact, 6 x 16 tile (`vpmaddubsw` would saturate its int16 sums).
     case avx2
@@ -24,22 +31,39 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
 
     /// Rows of the tile (output channels).
     public var mr: Int {
-        switch self { case .vnni, .sdot: 8; case .avx2: 6; case .smull, .neon32, .reference: 4 }
+        switch self { case .vnni, .sdot: 8; case .avx2, .maddubs: 6; case .smull, .neon32, .reference: 4 }
     }
     /// Columns of the tile (output pixels).
     public var nr: Int {
-        switch self { case .vnni: 48; case .avx2: 16; case .sdot: 12; case .smull: 4; case .neon32: 2; case .reference: 8 }
+        switch self { case .vnni: 48; case .avx2, .maddubs: 16; case .sdot: 12; case .smull: 4; case .neon32: 2; case .reference: 8 }
     }
     /// Consecutive k a kernel step takes per row and column.
     public var kGroup: Int {
-        switch self { case .vnni, .sdot, .reference: 4; case .avx2: 2; case .smull, .neon32: 16 }
+        switch self { case .vnni, .maddubs, .sdot, .reference: 4; case .avx2: 2; case .smull, .neon32: 16 }
     }
     /// Whether the kernel multiplies int8 by int8 (B packed as int8), rather than uint8 by int8.
     public var signedB: Bool {
-        switch self { case .sdot, .smull, .neon32: true; case .vnni, .avx2, .reference: false }
+        switch self { case .sdot, .smull, .neon32: true; case .vnni, .maddubs, .avx2, .reference: false }
     }
     /// Bytes per packed weight: 2 for the AVX2 kernel (weights widened to int16 once, when packed).
     public var aElementBytes: Int { self == .avx2 ? 2 : 1 }
+    /// The largest |weight| the kernel multiplies exactly: 64 for `maddubs`, 127 for the others
+    /// (every kernel refuses -128: the smull/vmull kernels add two products in int16).
+    public var weightLimit: Int8 { self == .maddubs ? 64 : 127 }
+    /// What the kernel does to a network's int8 weights, for reports: the kernel, its instruction
+    /// and the range of the weights of the layers it runs.
+    public var weightsSummary: String {
+        switch self {
+        case .maddubs:
+            return "int8 GEMM kernel maddubs (AVX2 vpmaddubsw): the convolutions it runs have weights in -64...64, so that its int16 sums of two products cannot saturate (onnxruntime's reduce_range); depthwise and one-pixel layers keep -127...127"
+        default:
+            return "int8 GEMM kernel \(rawValue): weights in -127...127"
+        }
+    }
+
+    /// Whether it is one of the AVX2 kernels, which share the AVX2 depthwise kernel, B packing
+    /// and requantization.
+    var isAVX2: Bool { self == .avx2 || self == .maddubs }
 
     /// Whether this CPU (and this build) runs the kernel.
     public var isSupported: Bool {
@@ -47,7 +71,7 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
         switch self {
         case .reference: return true
         case .vnni: return f & Int(SOCPROF_I8_X86_AVX512VNNI) != 0
-        case .avx2: return f & Int(SOCPROF_I8_X86_AVX2) != 0
+        case .avx2, .maddubs: return f & Int(SOCPROF_I8_X86_AVX2) != 0
         case .sdot: return f & Int(SOCPROF_I8_AARCH64) != 0 && f & Int(SOCPROF_I8_ARM_DOTPROD) != 0
         case .smull: return f & Int(SOCPROF_I8_AARCH64) != 0
         case .neon32: return f & Int(SOCPROF_I8_ARMV7) != 0
@@ -57,7 +81,7 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
     /// The kernels this CPU runs, fastest first (the reference last).
     public static var supported: [Int8Kernel] { allCases.filter(\.isSupported) }
 
-    /// The fastest kernel this CPU runs: VNNI, else AVX2 on x86-64; sdot, else smull on aarch64;
+    /// The fastest kernel this CPU runs: VNNI, else maddubs (AVX2) on x86-64; sdot, else smull on aarch64;
     /// NEON on 32-bit ARM; else the reference.
     public static var best: Int8Kernel { supported.first ?? .reference }
 
@@ -105,6 +129,7 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
             } else {
                 socprof_i8_kernel_vnni_8x48(kq, a, b, c)
             }
+        case .maddubs: socprof_i8_kernel_avx2b_6x16(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), c)
         case .avx2: socprof_i8_kernel_avx2_6x16(kq, a.assumingMemoryBound(to: Int16.self), b.assumingMemoryBound(to: UInt8.self), c)
         case .sdot: socprof_i8_kernel_sdot_8x12(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: Int8.self), c)
         case .smull: socprof_i8_kernel_smull_4x4(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: Int8.self), c)
@@ -115,7 +140,7 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
 
     /// The tile requantized from the microkernel's registers (as `requantize` would the tile
     /// `tile` makes), for the kernels that have that form: VNNI (`socprof_i8_gemm_vnni_requant`)
-    /// and AVX2 (`socprof_i8_gemm_avx2_requant`). `rows` x `cols` bytes (at most MR x NR) into
+    /// and the AVX2 ones (`socprof_i8_gemm_avx2b_requant`, `socprof_i8_gemm_avx2_requant`). `rows` x `cols` bytes (at most MR x NR) into
     /// `out`; false, with nothing done, for the other kernels.
     @inline(__always)
     func requantizedTile(kq: Int, a: UnsafeRawPointer, b: UnsafeRawPointer, rows: Int, cols: Int, rowAdd: UnsafePointer<Int32>,
@@ -125,6 +150,9 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
         case .vnni:
             socprof_i8_gemm_vnni_requant(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
                                          rowScale, zeroPoint, lo, hi, out, ldout)
+        case .maddubs:
+            socprof_i8_gemm_avx2b_requant(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
+                                          rowScale, zeroPoint, lo, hi, out, ldout)
         case .avx2:
             socprof_i8_gemm_avx2_requant(kq, a.assumingMemoryBound(to: Int16.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
                                          rowScale, zeroPoint, lo, hi, out, ldout)
@@ -136,12 +164,12 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
 
     /// Packs group p of B for the kernel (`socprof_i8_pack_group`: `rows` holds the group's G
     /// rows of `cols` bytes; `into` is group p of the first panel, panels `panelBytes` apart),
-    /// 64 columns at a time with AVX-512 for the VNNI kernel, 32 with AVX2 for the AVX2 one.
+    /// 64 columns at a time with AVX-512 for the VNNI kernel, 32 with AVX2 for the AVX2 ones.
     @inline(__always)
     func packGroup(_ rows: UnsafePointer<UnsafePointer<UInt8>?>, cols: Int, panelBytes: Int, flip: UInt8, into dst: UnsafeMutablePointer<UInt8>) {
         if self == .vnni {
             socprof_i8_pack_group_avx512(rows, kGroup, cols, nr, panelBytes, flip, dst)
-        } else if self == .avx2 {
+        } else if isAVX2 {
             socprof_i8_pack_group_avx2(rows, kGroup, cols, nr, panelBytes, flip, dst)
         } else {
             socprof_i8_pack_group(rows, kGroup, cols, nr, panelBytes, flip, dst)
@@ -155,7 +183,7 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
                     zeroPoint: Int32, min lo: Int32, max hi: Int32, out: UnsafeMutablePointer<UInt8>, ldout: Int) {
         switch self {
         case .vnni: socprof_i8_requant_avx512(acc, ldacc, rows, cols, rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
-        case .avx2: socprof_i8_requant_avx2(acc, ldacc, rows, cols, rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
+        case .avx2, .maddubs: socprof_i8_requant_avx2(acc, ldacc, rows, cols, rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
         case .sdot, .smull, .neon32: socprof_i8_requant_neon(acc, ldacc, rows, cols, rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
         case .reference: socprof_i8_requant_ref(acc, ldacc, rows, cols, rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
         }

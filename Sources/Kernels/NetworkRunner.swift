@@ -36,6 +36,8 @@ public final class NetworkRunner: @unchecked Sendable {
     let winogradWorkspace: WinogradConvolution.Workspace?
     /// int8 layers' quantized weights, by layer.
     let int8Weights: [Int8ConvWeights?]
+    /// The int8 GEMM kernel the int8 layers were made for (`Int8Kernel.current`); nil without int8 convolutions.
+    public var int8Kernel: Int8Kernel? { int8Weights.lazy.compactMap { $0?.kernel }.first }
     /// int8-weights layers' weights as stored, by layer, and the fp32 scratch they expand into.
     let compressed: [WeightQuantization?]
     let expanded: UnsafeMutableBufferPointer<Float>

@@ -1,8 +1,9 @@
 /// Int8 weights packed once into one microkernel's panel layout ([K/G][MR][G] per panel of MR
 /// rows, zero-padded in both directions; int16 for the AVX2 kernel), with each row's sum for the
 /// zero-point correction. Weights are per-output-channel symmetric: zero point 0, values in
-/// -127...127 (the smull/vmull kernels add two products in int16, which -128 x -128 twice would
-/// overflow; every kernel requires it so that all give the same sums).
+/// -L...L for L = `kernel.weightLimit`: 127 (the smull/vmull kernels add two products in int16,
+/// which -128 x -128 twice would overflow; every kernel requires it so that all give the same
+/// sums), 64 for `maddubs` (whose int16 pair sums of uint8 x int8 saturate beyond it).
 // Sendable: packed in `init`, read-only afterwards.
 public final class PackedInt8A: @unchecked Sendable {
     /// Rows (output channels).
@@ -25,7 +26,7 @@ public final class PackedInt8A: @unchecked Sendable {
         self.m = m
         self.k = k
         self.kernel = kernel
-        let mr = kernel.mr, g = kernel.kGroup, eb = kernel.aElementBytes
+        let mr = kernel.mr, g = kernel.kGroup, eb = kernel.aElementBytes, limit = kernel.weightLimit
         kq = (k + g - 1) / g
         panelBytes = kq * mr * g * eb
         let panels = (m + mr - 1) / mr
@@ -40,7 +41,7 @@ public final class PackedInt8A: @unchecked Sendable {
             var sum: Int32 = 0
             for kk in 0..<k {
                 let w = row[kk]
-                precondition(w != -128, "int8 weights must lie in -127...127 (symmetric quantization); row \(i) column \(kk) is -128")
+                precondition(w >= -limit && w <= limit, "int8 weights for the \(kernel) kernel must lie in -\(limit)...\(limit); row \(i) column \(kk) is \(w)")
                 sum &+= Int32(w)
                 let offset = (((kk / g) * mr + r) * g + kk % g) * eb
                 if eb == 1 {

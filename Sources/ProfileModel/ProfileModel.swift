@@ -222,6 +222,10 @@ public struct NetworkProfile: Codable, Sendable {
     /// Bytes of the network's weights and biases as its layers store them (the cost model's
     /// `totalParamBytes`; nil in older reports).
     public var weight_bytes: Int64? = nil
+    /// The int8 GEMM kernel the int8 convolutions ran (`vnni`, `maddubs`, `avx2`, `sdot`, `smull`,
+    /// `neon32`, `reference`: Int8Kernel), which sets their weights' range (`maddubs`: -64...64);
+    /// nil without int8 convolutions and in older reports.
+    public var int8_kernel: String? = nil
     /// For a quantized network: its logits against its fp32 form's on seeded images.
     public var accuracy: QuantizationAccuracy? = nil
     public let placement: String

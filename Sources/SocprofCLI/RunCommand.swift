@@ -142,6 +142,8 @@ struct RunCommand: ParsableCommand {
         let gops_per_image: Double
         /// The weights as the layers keep them (`NetworkRunner.weightBytes`).
         let weights_bytes: Int64
+        /// The int8 GEMM kernel (Int8Kernel) the int8 convolutions ran; nil without them.
+        let int8_kernel: String?
         let packed_weights_bytes: Int64
         let activation_bytes: Int64
         let activation_bytes_without_reuse: Int64
@@ -191,7 +193,7 @@ struct RunCommand: ParsableCommand {
         let r = Result(network: net.name, precision: net.precision, placement: label, threads: pool.count, iterations: summary.images,
                        images_per_second: summary.imagesPerSecond, median_ms: summary.medianMs, min_ms: summary.minMs, max_ms: summary.maxMs,
                        p10_ms: summary.p10Ms, p90_ms: summary.p90Ms, gops_per_image: Double(net.totalOps) / 1e9,
-                       weights_bytes: runner.weightBytes, packed_weights_bytes: runner.packedWeightBytes, activation_bytes: runner.activationBytes,
+                       weights_bytes: runner.weightBytes, int8_kernel: runner.int8Kernel?.rawValue, packed_weights_bytes: runner.packedWeightBytes, activation_bytes: runner.activationBytes,
                        activation_bytes_without_reuse: Int64(runner.plan.unplannedBytes), workspace_bytes: runner.workspaceBytes,
                        peak_rss_bytes: Int64(usage.ru_maxrss) * 1024, interrupted: interrupted, accuracy: accuracy)
         if json {
@@ -205,6 +207,7 @@ struct RunCommand: ParsableCommand {
         print(String(format: "  %.2f images/s (median %.2f ms; min %.2f, p10 %.2f, p90 %.2f, max %.2f ms); %.2f GOP/image = %.1f GOP/s",
                      r.images_per_second, r.median_ms, r.min_ms, r.p10_ms, r.p90_ms, r.max_ms, r.gops_per_image, r.gops_per_image * r.images_per_second))
         print("  memory: weights \(mib(r.weights_bytes)) (+ \(mib(r.packed_weights_bytes)) packed for the GEMM), activations \(mib(r.activation_bytes)) (\(mib(r.activation_bytes_without_reuse)) without reuse), GEMM workspaces \(mib(r.workspace_bytes)); peak RSS \(mib(r.peak_rss_bytes))")
+        if let kernel = runner.int8Kernel { print("  \(kernel.weightsSummary)") }
         if let a = accuracy {
             print(String(format: "  accuracy against fp32 on %d seeded images: top-1 agreement %.1f %%, fp32's top-1 in the top 5 %.1f %%, logit cosine mean %.5f (least %.5f), max logit error %.2g of the largest logit",
                          a.images, a.top1_agreement * 100, a.top5_contains_top1 * 100, a.mean_cosine, a.min_cosine, a.max_relative_logit_error))

@@ -23,7 +23,7 @@ struct Int8GEMMTests {
         let (m, n, k) = shape
         var rng = Int8Random(UInt64(m * 1_000_003 + n * 1009 + k))
         let lda = k + 3, ldb = n + 5, ldc = n + 2
-        let a = rng.weights(m * lda), bias = rng.ints(m, -100_000...100_000)
+        let a = rng.weights(m * lda, limit: kernel.weightLimit), bias = rng.ints(m, -100_000...100_000)
         let packed = a.withUnsafeBufferPointer { PackedInt8A(m: m, k: k, weights: $0.baseAddress!, lda: lda, kernel: kernel) }
         #expect(packed.kernel == kernel)
         for (signed, zb, withBias) in [(false, Int32(0), false), (false, 131, true), (false, 255, true), (true, 0, true), (true, -77, false)] {
@@ -53,13 +53,13 @@ struct Int8GEMMTests {
     func requantized(kernel: Int8Kernel, shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = Int8Random(UInt64(m * 7919 + n * 31 + k))
-        let a = rng.weights(m * k), bias = rng.ints(m, -2000...2000)
+        let a = rng.weights(m * k, limit: kernel.weightLimit), bias = rng.ints(m, -2000...2000)
         let packed = a.withUnsafeBufferPointer { PackedInt8A(m: m, k: k, weights: $0.baseAddress!, lda: k, kernel: kernel) }
         let b = rng.bytes(k * n)
         let zb: Int32 = 119
         let sums = Int8Reference.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, zb: zb, signedB: false, bias: bias)
         // Multipliers that put typical sums around +-100 steps: both ends of every range are hit.
-        let typical = Float(k).squareRoot() * 127 * 70
+        let typical = Float(k).squareRoot() * Float(kernel.weightLimit) * 70
         let multipliers = (0..<m).map { _ in rng.float(40...160) / typical }
         var lowHits = 0, highHits = 0
         let cases: [(QuantParams, Activation?)] = [
@@ -87,6 +87,33 @@ struct Int8GEMMTests {
         }
         if m * n >= 45 {
             #expect(lowHits > 0 && highHits > 0, "the data must reach both clamps (low \(lowHits), high \(highHits))")
+        }
+    }
+
+    /// The sums at their extremes: every weight at +-L (the kernel's `weightLimit`) and every
+    /// activation at 0 or 255, so that each pair of neighbouring products a `vpmaddubsw` adds in
+    /// int16 is as large as it can be (2 x 255 x 64 = 32640 for `maddubs`, 1 step from saturating).
+    @Test("the extremes: weights at +-limit, activations at 0 and 255, exact sums", arguments: int8Kernels)
+    func extremes(kernel: Int8Kernel) {
+        let m = 13, n = 37, k = 70, l = kernel.weightLimit
+        // Rows all +L, all -L, and alternating in runs of 1 to 4 k (each kernel's k group).
+        let a: [Int8] = (0..<(m * k)).map { idx in
+            let i = idx / k, p = idx % k
+            switch i % 3 { case 0: return l; case 1: return -l; default: return (p / (i % 4 + 1)) % 2 == 0 ? l : -l }
+        }
+        let b: [UInt8] = (0..<(k * n)).map { idx in (idx / n + idx % n) % 5 == 0 ? 0 : 255 }
+        let packed = a.withUnsafeBufferPointer { PackedInt8A(m: m, k: k, weights: $0.baseAddress!, lda: k, kernel: kernel) }
+        for (signed, zb) in [(false, Int32(0)), (true, Int32(-1))] {
+            let expected = Int8Reference.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, zb: zb, signedB: signed, bias: nil)
+            var c = [Int32](repeating: 0, count: m * n)
+            b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                Int8GEMM.multiply(packed: packed, n: n, b: .dense(DenseInt8B(bp.baseAddress!, ldb: n, zeroPoint: zb, signed: signed)),
+                                  output: .int32(cp.baseAddress!, ldc: n, bias: nil), workspace: Int8GEMM.Workspace())
+            } }
+            let wrong = zip(c, expected).filter { $0 != $1 }.count
+            #expect(wrong == 0, "\(kernel) signed B \(signed): \(wrong) of \(expected.count) differ")
+            // The data does reach the extremes: a row of +L against a column of 255s.
+            if !signed { #expect(expected.max()! >= Int32(l) * 255 * Int32(k) * 3 / 5, "\(kernel): \(expected.max()!)") }
         }
     }
 
@@ -132,7 +159,11 @@ struct Int8GEMMTests {
         let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         #expect(Int8Kernel.vnni.isSupported == flags.contains(" avx512_vnni"))
         #expect(Int8Kernel.avx2.isSupported == flags.contains(" avx2"))
+        #expect(Int8Kernel.maddubs.isSupported == flags.contains(" avx2"))
+        // Where AVX-512 VNNI is missing and AVX2 is there, the vpmaddubsw kernel is the best.
+        if !Int8Kernel.vnni.isSupported && flags.contains(" avx2") { #expect(Int8Kernel.best == .maddubs) }
         #endif
+        #expect(Int8Kernel.allCases.filter { $0.weightLimit != 127 } == [.maddubs] && Int8Kernel.maddubs.weightLimit == 64)
         for kernel in Int8Kernel.allCases {
             #expect(kernel.mr * kernel.nr <= 8 * 48 && kernel.mr <= 16 && kernel.kGroup <= 16, "\(kernel): the workspace's tile and row buffers")
         }

@@ -90,11 +90,13 @@ struct Int8LayerTests {
         let x = TensorShape(c: c.inC, h: c.h, w: c.w), y = Self.outputShape(c)
         var rng = Int8Random(UInt64(c.inC * 7919 + c.conv.outputChannels * 31 + c.conv.kernelH + c.h * 3))
         let k = c.inC / c.conv.groups * c.conv.kernelH * c.conv.kernelW
-        let input = rng.bytes(x.count), weights = rng.weights(y.c * k), bias = rng.ints(y.c, -3000...3000)
+        // Within what the layer's kernels take, packed or not (`maddubs`: 64 where the GEMM runs).
+        let limit = Int8ConvWeights.weightLimit(c.conv, inputChannels: x.c, outputPixels: nil, kernel: kernel)
+        let input = rng.bytes(x.count), weights = rng.weights(y.c * k, limit: limit), bias = rng.ints(y.c, -3000...3000)
         let weightScales = rng.floats(y.c, 0.002...0.02)
         let sums = Int8Reference.conv(c.conv, input, x, zx: c.input.zeroPoint, signed: c.input.signed, weights, bias, y)
         // An output scale that puts the sums' spread over about 1.5x the output range: the clamps are hit.
-        let spread = Float(k).squareRoot() * 64 * 100
+        let spread = Float(k).squareRoot() * 64 * Float(limit) / 127 * 100
         var lowHits = 0, highHits = 0
         for (out, act) in [(QuantParams(scale: 0.8 * spread / 255 * c.input.scale * 0.01, zeroPoint: 100), Activation?.none),
                            (QuantParams(scale: spread / 200 * c.input.scale * 0.01, zeroPoint: 20, signed: true), .relu),
@@ -133,10 +135,12 @@ struct Int8LayerTests {
     func fullyConnected(kernel: Int8Kernel, shape: (Int, Int, QuantParams)) {
         let (inputs, outputs, inParams) = shape
         var rng = Int8Random(UInt64(inputs * 131 + outputs))
-        let input = rng.bytes(inputs), weights = rng.weights(inputs * outputs), bias = rng.ints(outputs, -5000...5000)
+        let conv = Convolution(outputChannels: outputs, kernel: 1)
+        // The weights are packed for the GEMM too (made without the output's pixels).
+        let limit = Int8ConvWeights.weightLimit(conv, inputChannels: inputs, outputPixels: nil, kernel: kernel)
+        let input = rng.bytes(inputs), weights = rng.weights(inputs * outputs, limit: limit), bias = rng.ints(outputs, -5000...5000)
         let weightScales = rng.floats(outputs, 0.002...0.02)
         let out = QuantParams(scale: Float(inputs).squareRoot() * 0.02 * 0.01 * 64 / 60 * inParams.scale / 0.02, zeroPoint: 90)
-        let conv = Convolution(outputChannels: outputs, kernel: 1)
         let sums = Int8Reference.conv(conv, input, TensorShape(c: inputs, h: 1, w: 1), zx: inParams.zeroPoint, signed: inParams.signed, weights, bias,
                                       TensorShape(c: outputs, h: 1, w: 1))
         for act in [Activation?.none, .relu6] {

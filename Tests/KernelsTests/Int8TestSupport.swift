@@ -12,10 +12,10 @@ struct Int8Random {
     /// Uniform in `range`.
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
     mutating func bytes(_ n: Int, _ range: ClosedRange<Int> = 0...255) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: int(range)) } }
-    /// Symmetric weights, -127...127, with the ends over-represented.
-    mutating func weights(_ n: Int) -> [Int8] {
+    /// Symmetric weights, -limit...limit (a kernel's `weightLimit`), with the ends over-represented.
+    mutating func weights(_ n: Int, limit: Int8 = 127) -> [Int8] {
         (0..<n).map { _ in
-            switch next() % 8 { case 0: 127; case 1: -127; default: Int8(int(-127...127)) }
+            switch next() % 8 { case 0: limit; case 1: -limit; default: Int8(int(-Int(limit)...Int(limit))) }
         }
     }
     mutating func ints(_ n: Int, _ range: ClosedRange<Int>) -> [Int32] { (0..<n).map { _ in Int32(int(range)) } }

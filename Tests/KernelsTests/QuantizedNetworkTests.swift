@@ -22,6 +22,24 @@ struct QuantizedNetworkTests {
         #expect(b[1] == -Int32((0.2 / 0.5).rounded(.toNearestOrEven)) && b[2] == Int32.max)
     }
 
+    @Test("weights for the maddubs kernel: scale max|w| / 64, -64...64, where the layer runs the GEMM; 127 for depthwise and one-pixel layers")
+    func weightLimit() {
+        let w: [Float] = [0.64, -0.32, 0.005, 0.015,   -1.28, 0.5, 0, 0.03]
+        let q = w.withUnsafeBufferPointer { WeightQuantization($0.baseAddress!, channels: 2, perChannel: 4, limit: 64) }
+        #expect(q.limit == 64 && q.scales == [Float(0.64) / 64, Float(1.28) / 64])
+        // 0.005 / 0.01 = 0.5 -> 0; 0.015 / 0.01 = 1.5 -> 2; 0.5 / 0.02 = 25; 0.03 / 0.02 = 1.5 -> 2.
+        #expect(q.weights == [64, -32, 0, 2,   -64, 25, 0, 2])
+        let pointwise = Convolution(outputChannels: 32, kernel: 1), im2col = Convolution(outputChannels: 32, kernel: 3, padding: .same(1))
+        let depthwise = Convolution(outputChannels: 32, kernel: 3, padding: .same(1), groups: 32)
+        for kernel in Int8Kernel.allCases {
+            #expect(Int8ConvWeights.weightLimit(pointwise, inputChannels: 16, outputPixels: 49, kernel: kernel) == kernel.weightLimit)
+            #expect(Int8ConvWeights.weightLimit(im2col, inputChannels: 16, outputPixels: 49, kernel: kernel) == kernel.weightLimit)
+            #expect(Int8ConvWeights.weightLimit(pointwise, inputChannels: 16, outputPixels: nil, kernel: kernel) == kernel.weightLimit)
+            #expect(Int8ConvWeights.weightLimit(pointwise, inputChannels: 16, outputPixels: 1, kernel: kernel) == 127)
+            #expect(Int8ConvWeights.weightLimit(depthwise, inputChannels: 32, outputPixels: 49, kernel: kernel) == 127)
+        }
+    }
+
     @Test("calibration records each layer's least and greatest value over the images; the parameters cover them, pooling keeps its input's")
     func calibration() throws {
         let net = Self.net("squeezenet-1.1")

@@ -47,6 +47,9 @@ void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, lo
 /// `ldout` bytes a row.
 void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
+/// The same for the vpmaddubsw tile (`socprof_i8_kernel_avx2b_6x16`).
+void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// The VNNI GEMM's last few columns with the output channels in the lanes: `rows` (at most 8)
 /// rows, the panel at `a` as packed for the 8 x 48 kernel, by `cols` columns of B packed
 /// [column][kq][4] in `bt` (uint8), requantized as `socprof_i8_requant_avx512` with row r's
@@ -57,6 +60,9 @@ void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uin
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// x86-64 AVX2 (vpmovzxbw + vpmaddwd, exact): MR 6, NR 16, G 2, A int16, B uint8.
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c);
+/// x86-64 AVX2 (vpmaddubsw + vpmaddwd by ones): MR 6, NR 16, G 4, A int8 in -64...64 (the int16
+/// pair sums saturate for larger weights), B uint8.
+void socprof_i8_kernel_avx2b_6x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
 /// aarch64 Armv8.2 dot product (sdot): MR 8, NR 12, G 4, B int8.
 void socprof_i8_kernel_sdot_8x12(long kq, const int8_t *a, const int8_t *b, int32_t *c);
 /// aarch64 without dot product (smull/smlal2/sadalp): MR 4, NR 4, G 16, B int8.
@@ -90,8 +96,8 @@ void socprof_i8_pack_group(const uint8_t *const *rows, long g, long cols, long n
 /// The same with AVX-512 (x86-64 with SOCPROF_I8_X86_AVX512VNNI only), 64 columns at a time for
 /// g = 4 and NR a multiple of 16; other shapes as `socprof_i8_pack_group`.
 void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
-/// The same with AVX2 (x86-64 with SOCPROF_I8_X86_AVX2 only), 32 columns at a time for g = 2 and
-/// NR = 16 (the AVX2 kernel's); other shapes as `socprof_i8_pack_group`.
+/// The same with AVX2 (x86-64 with SOCPROF_I8_X86_AVX2 only), 32 columns at a time for g = 2 or 4
+/// and NR = 16 (the AVX2 kernels'); other shapes as `socprof_i8_pack_group`.
 void socprof_i8_pack_group_avx2(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst);
 
 /// Depthwise convolution of one channel (AVX-512, x86-64 with SOCPROF_I8_X86_AVX512VNNI only; an

@@ -55,12 +55,14 @@ public enum ProfileAnalysis {
         if let fused = samples.fusion?.count, fused > 0 {
             notes.append("\(fused) residual adds ran inside the convolution before each (conv+add rows): their time and counts are in that convolution's row; the add's row (fused) measures only the layer boundary")
         }
+        if let kernel = samples.int8Kernel { notes.append(kernel.weightsSummary) }
         let total = Statistics.median(samples.runWindows.prefix(completed).map(\.seconds)) ?? 0
         var result = NetworkProfile(schema: "socprof.profile", schema_version: 1, network: network.name, placement: placement, threads: samples.threads,
                                     repeats: completed, warmup: samples.warmup, throughput_ips: total > 0 ? 1 / total : 0, layers: layers, notes: notes)
         result.last_run = lastRun(samples, network: network)
         result.precision = network.precision
         result.weight_bytes = network.totalParamBytes
+        result.int8_kernel = samples.int8Kernel?.rawValue
         return result
     }
 

@@ -105,6 +105,7 @@ public final class LayerProfiler {
         var s = LayerSamples(events: events, systemEvents: systemEvents, threads: nThreads, layers: layers, repeats: repeats, warmup: warmup, passes: passes)
         s.notes = notes
         s.fusion = runner.fusion
+        s.int8Kernel = runner.int8Kernel
         // An event that could not be opened on any thread, in any pass, has no value.
         func merge(_ sets: [CounterSet], _ indices: [Int]) {
             for set in sets { for (k, f) in set.failures where s.failures[indices[k]] == nil { s.failures[indices[k]] = f } }

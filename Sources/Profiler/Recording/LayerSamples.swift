@@ -159,6 +159,8 @@ public struct LayerSamples: Sendable {
     public var notes: [String] = []
     /// The adds the runner did inside the convolutions before them; nil: none.
     public var fusion: ResidualFusion? = nil
+    /// The int8 GEMM kernel the int8 layers ran; nil without int8 convolutions.
+    public var int8Kernel: Int8Kernel? = nil
 
     public init(events: [ResolvedEvent], systemEvents: [ResolvedEvent], threads: Int, layers: Int, repeats: Int, warmup: Int, passes: [[Int]]) {
         self.events = events
