@@ -60,6 +60,20 @@ struct ProfileAnalysisTests {
         #expect(try NetworkProfile.load(try JSONEncoder().encode(fused), file: "fused.json").layers[2].fused_with == "b")
     }
 
+    @Test("the int8 GEMM kernel the runner used: int8_kernel and a note naming its weight range; none without int8 convolutions")
+    func int8Kernel() throws {
+        #expect(report.int8_kernel == nil && !report.notes.contains { $0.contains("int8 GEMM kernel") })
+        for kernel in [Int8Kernel.maddubs, .sdot] {
+            var samples = SyntheticRun.samples()
+            samples.int8Kernel = kernel
+            let r = ProfileAnalysis.report(samples, network: SyntheticRun.network, metrics: SyntheticRun.metrics, placement: "test")
+            #expect(r.int8_kernel == kernel.rawValue)
+            let range = kernel == .maddubs ? "-64...64" : "-127...127"
+            #expect(r.notes.contains { $0.hasPrefix("int8 GEMM kernel \(kernel.rawValue)") && $0.contains(range) }, "\(r.notes)")
+            #expect(try NetworkProfile.load(try JSONEncoder().encode(r), file: "int8.json").int8_kernel == kernel.rawValue)
+        }
+    }
+
     @Test("one event over threads: a multiplexed thread is scaled by enabled/running, a cluster share is not, no counter or a failed read gives no value")
     func combine() {
         let full = CounterDelta(count: 500, enabled: 1000, running: 1000)
