@@ -264,6 +264,57 @@ void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, l
     }
 }
 
+// The maddubs GEMM's last few columns with the output channels in the lanes (as
+// socprof_i8_gemm_vnni_columns): a 6-row panel's group of 4 k is 24 bytes, so a 32-byte load at
+// a + 24p holds the 6 rows' 4 weights in lanes 0-5 (lanes 6 and 7, the next group's first rows, are
+// never used); each column's 4 bytes of B (packed [column][kq][4]) a broadcast. Per group: one load,
+// and per column a broadcast, vpmaddubsw, vpmaddwd by ones and an add (4 a column, against a
+// 6 x 8 tile's 26 for up to 8 columns). Reads 8 bytes past the panel's last group (PackedInt8A
+// pads its panels for it). Weights in -64...64, as for the tile.
+__attribute__((target("avx2"), always_inline))
+static inline void avx2b_columns_block(long kq, const int8_t *a, const uint8_t *bt, const int C, long rows, const int32_t *row_add,
+                                       const float *row_scale, const i8_rq8 *q, uint8_t *out, long ldout) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (long p = 0; p < kq; p++) {
+        const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 24 * p));
+#pragma clang loop unroll(full)
+        for (int c = 0; c < C; c++) {
+            const __m256i bv = _mm256_set1_epi32(load32(bt + (c * kq + p) * 4));
+            acc[c] = _mm256_add_epi32(acc[c], _mm256_madd_epi16(_mm256_maddubs_epi16(bv, av), ones));
+        }
+    }
+    // Each row's addend and scale in its lane (rows < 6: the others 0, never stored).
+    int32_t add_l[8] = {0};
+    float scale_l[8] = {0};
+    for (long i = 0; i < rows; i++) { add_l[i] = row_add[i]; scale_l[i] = row_scale[i]; }
+    const __m256i add = _mm256_loadu_si256((const __m256i *)add_l);
+    const __m256 sc = _mm256_loadu_ps(scale_l);
+#pragma clang loop unroll(full)
+    for (int c = 0; c < C; c++) {
+        uint8_t bytes[32];  // lane i's byte at 4i
+        _mm256_storeu_si256((__m256i *)bytes, i8_rq8_lanes(q, _mm256_add_epi32(acc[c], add), sc));
+        uint8_t *d = out + c;
+        for (long i = 0; i < rows; i++) d[i * ldout] = bytes[4 * i];
+    }
+}
+
+__attribute__((target("avx2")))
+void socprof_i8_gemm_avx2b_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
+                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    const i8_rq8 q = i8_rq8_make(zp, lo, hi);
+    for (long c0 = 0; c0 < cols; c0 += 4) {
+        const uint8_t *b = bt + c0 * 4 * kq;
+        uint8_t *o = out + c0;
+        switch (cols - c0) {
+        case 1: avx2b_columns_block(kq, a, b, 1, rows, row_add, row_scale, &q, o, ldout); break;
+        case 2: avx2b_columns_block(kq, a, b, 2, rows, row_add, row_scale, &q, o, ldout); break;
+        case 3: avx2b_columns_block(kq, a, b, 3, rows, row_add, row_scale, &q, o, ldout); break;
+        default: avx2b_columns_block(kq, a, b, 4, rows, row_add, row_scale, &q, o, ldout); break;
+        }
+    }
+}
+
 // Column j of a group lands in panel j / nr, 4 bytes a column.
 static inline uint8_t *pack_dst(uint8_t *dst, long j, long nr, long panel_bytes) { return dst + (j / nr) * panel_bytes + 4 * (j % nr); }
 
@@ -403,6 +454,11 @@ void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uin
 }
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
 void socprof_i8_kernel_avx2b_6x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c) { (void)kq; (void)a; (void)b; (void)c; }
+void socprof_i8_gemm_avx2b_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
+                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    (void)kq; (void)a; (void)rows; (void)bt; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi;
+    (void)out; (void)ldout;
+}
 void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
                                    const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;

@@ -63,7 +63,7 @@ public enum Int8GEMM {
         /// Int32 scratch for kernels that do not run the GEMM (depthwise, fully connected).
         var ints: UnsafeMutablePointer<Int32>
         var intsCapacity: Int
-        /// B's last columns packed [column][kq][4] for `socprof_i8_gemm_vnni_columns`.
+        /// B's last columns packed [column][kq][4] for `socprof_i8_gemm_vnni_columns` and `socprof_i8_gemm_avx2b_columns`.
         var columns: UnsafeMutablePointer<UInt8>
         var columnsCapacity: Int
 
@@ -212,14 +212,21 @@ public enum Int8GEMM {
         }
     }
 
-    /// The columns the tiles compute: all of them, except with VNNI and a requantized output,
-    /// where the columns past the last whole 16-column vector (a 7x7 layer's 49th, a 14x14
-    /// layer's last 4) run with the output channels in the lanes (`tiles`' `last`) instead of as a
-    /// vector of 16 columns with 1 to 15 of them used (a third of a whole tile's time for one
-    /// column). Column shares start on a panel, so only the last share has such columns.
+    /// The columns the tiles compute: all of them, except with a requantized output on VNNI or
+    /// maddubs, where the columns past the last whole 16-column vector (a 7x7 layer's 49th, a
+    /// 14x14 layer's last 4) run with the output channels in the lanes (`tiles`' `last`) instead of
+    /// as a vector of 16 (8 with maddubs) columns with few of them used (VNNI: a third of a whole
+    /// tile's time for one column; maddubs: 26 vector operations a group of 4 k for up to 8
+    /// columns against 1 + 4 a column, so only up to 5 columns). Column shares start on a panel,
+    /// so only the last share has such columns.
     static func mainColumns(packed: PackedInt8A, columns: Range<Int>, output: Int8GEMMOutput) -> Range<Int> {
-        guard packed.kernel == .vnni, case .requantized = output else { return columns }
-        return columns.lowerBound..<(columns.upperBound - columns.count % 16)
+        guard case .requantized = output else { return columns }
+        let rest = columns.count % 16
+        switch packed.kernel {
+        case .vnni: return columns.lowerBound..<(columns.upperBound - rest)
+        case .maddubs where rest <= 5: return columns.lowerBound..<(columns.upperBound - rest)
+        default: return columns
+        }
     }
 
     /// The offset B is packed with and the correction of each row's sums for it: the kernels
@@ -275,7 +282,7 @@ public enum Int8GEMM {
     /// `packedB`: each MR-row panel of A (in L1) against every panel of the block (in L2), each
     /// tile requantized (or offset) as soon as it is done. The other order (each B panel against
     /// every A panel) measured the same on Zen 4. Then, while the panel of A is in L1, C's columns
-    /// `last` (fewer than 16, VNNI, requantized; their B packed by `packLastColumns`) with the
+    /// `last` (fewer than 16, VNNI or maddubs, requantized; their B packed by `packLastColumns`) with the
     /// output channels in the lanes (`socprof_i8_gemm_vnni_columns`); run after the whole block,
     /// they streamed all of A again from L2 and took 4 % of MobileNet's time instead of 1.
     static func tiles(packed: PackedInt8A, rows: Range<Int>, columns: Range<Int>, b: Int8B, packedB: UnsafeRawPointer, output: Int8GEMMOutput,
@@ -311,19 +318,20 @@ public enum Int8GEMM {
                 }
             }
             if !last.isEmpty, case .requantized(let c, let ldc, let rq) = output {
-                socprof_i8_gemm_vnni_columns(kq, ap.assumingMemoryBound(to: Int8.self), rowCount, ws.columns, last.count, ws.rowAdd,
-                                             rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound,
-                                             c + i * ldc + last.lowerBound, ldc)
+                let columns = kernel == .vnni ? socprof_i8_gemm_vnni_columns : socprof_i8_gemm_avx2b_columns
+                columns(kq, ap.assumingMemoryBound(to: Int8.self), rowCount, ws.columns, last.count, ws.rowAdd,
+                        rq.multipliers + i, rq.zeroPoint, rq.range.lowerBound, rq.range.upperBound, c + i * ldc + last.lowerBound, ldc)
             }
         }
     }
 
     /// B's columns `columns` (fewer than 16; none: nothing to do) packed [column][kq][4] into the
-    /// workspace for `socprof_i8_gemm_vnni_columns`, flipped as the panels are; returns `columns`.
+    /// workspace for `socprof_i8_gemm_vnni_columns` or `socprof_i8_gemm_avx2b_columns`, flipped as
+    /// the panels are; returns `columns`.
     static func packLastColumns(packed: PackedInt8A, columns: Range<Int>, b: Int8B, workspace ws: Workspace) -> Range<Int> {
         guard !columns.isEmpty else { return columns }
         let kernel = packed.kernel, k = packed.k, count = columns.count, depth = packed.kq * kernel.kGroup
-        precondition(kernel == .vnni && count < 16)
+        precondition((kernel == .vnni || kernel == .maddubs) && count < 16)
         let flip = packing(kernel, b).flip
         ws.reserve(columnBytes: count * depth)
         ws.reserve(bBytes: 0, rowBytes: count)

@@ -30,7 +30,9 @@ public final class PackedInt8A: @unchecked Sendable {
         kq = (k + g - 1) / g
         panelBytes = kq * mr * g * eb
         let panels = (m + mr - 1) / mr
-        let total = max(1, panels * panelBytes)
+        // 32 bytes past the last panel: `socprof_i8_gemm_avx2b_columns` loads 32 bytes at each
+        // 24-byte group of a 6-row panel.
+        let total = panels * panelBytes + 32
         data = .allocate(byteCount: total, alignment: 64)
         data.initializeMemory(as: UInt8.self, repeating: 0, count: total)
         rowSums = .allocate(capacity: max(1, m))

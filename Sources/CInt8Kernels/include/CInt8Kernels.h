@@ -58,6 +58,12 @@ void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, l
 /// vector's.
 void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
+/// The same for the maddubs GEMM (x86-64 with AVX2): `rows` (at most 6) rows, the panel at `a`
+/// as packed for `socprof_i8_kernel_avx2b_6x16` (read up to 8 bytes past its last group), `cols`
+/// columns of B packed [column][kq][4]; per group of 4 k, one load of the panel and, per column, a
+/// broadcast, `vpmaddubsw`, `vpmaddwd` by ones and an add.
+void socprof_i8_gemm_avx2b_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
+                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// x86-64 AVX2 (vpmovzxbw + vpmaddwd, exact): MR 6, NR 16, G 2, A int16, B uint8.
 void socprof_i8_kernel_avx2_6x16(long kq, const int16_t *a, const uint8_t *b, int32_t *c);
 /// x86-64 AVX2 (vpmaddubsw + vpmaddwd by ones): MR 6, NR 16, G 4, A int8 in -64...64 (the int16
