@@ -353,6 +353,11 @@ public enum GEMM {
         let shared: SharedB?
         let splitColumns: Bool
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: PackedJob.self).pointee.work(t) }
+        /// Chunks per thread where the work is taken dynamically (`ThreadPool.claim`): the rows
+        /// when B is shared, the columns when they are split; with A packed in advance, more
+        /// chunks than threads add no packing. (`SplitJob`, which packs A per call, stays static:
+        /// chunks there ran SGEMM 1024³ slower.)
+        static let chunksPerThread = 4
 
         func work(_ t: Int) {
             let m = packed.m, k = packed.k, threads = pool.count
@@ -372,23 +377,31 @@ public enum GEMM {
                     pc += kb
                 }
                 pool.barrier()
-                // Phase 2: this thread's rows against all of B.
-                let rows = ThreadPool.share(mTiles, part: t, of: threads)
-                let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
-                guard i1 > i0 else { return }
-                pc = 0
-                while pc < k {
-                    let kb = min(kernel.kcBlock(k), k - pc)
-                    macroKernel(kernel, m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,
-                                c: c + i0 * ldc, ldc: ldc, accumulate: pc > 0, tile: workspaces[t].tile,
-                                epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
-                    pc += kb
+                // Phase 2: chunks of rows, taken dynamically, against all of B.
+                let chunks = min(mTiles, threads * Self.chunksPerThread)
+                while case let chunk = pool.claim(), chunk < chunks {
+                    let rows = ThreadPool.share(mTiles, part: chunk, of: chunks)
+                    let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
+                    guard i1 > i0 else { continue }
+                    pc = 0
+                    while pc < k {
+                        let kb = min(kernel.kcBlock(k), k - pc)
+                        macroKernel(kernel, m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,
+                                    c: c + i0 * ldc, ldc: ldc, accumulate: pc > 0, tile: workspaces[t].tile,
+                                    epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
+                        pc += kb
+                    }
                 }
             } else if splitColumns {
-                let r = ThreadPool.shareColumns(n, tile: nr, part: t, of: threads)
-                let j0 = r.lowerBound, j1 = r.upperBound
-                guard j1 > j0 else { return }
-                multiply(packed: packed, rows: 0, m: m, n: j1 - j0, b: b, jOffset: j0, c: c + j0, ldc: ldc, epilogue: epilogue, workspace: workspaces[t])
+                // Chunks of columns, taken dynamically: each column's B is packed once either way.
+                let chunks = min(nTiles, threads * Self.chunksPerThread)
+                while case let chunk = pool.claim(), chunk < chunks {
+                    let r = ThreadPool.shareColumns(n, tile: nr, part: chunk, of: chunks)
+                    let j0 = r.lowerBound, j1 = r.upperBound
+                    guard j1 > j0 else { continue }
+                    multiply(packed: packed, rows: 0, m: m, n: j1 - j0, b: b, jOffset: j0, c: c + j0, ldc: ldc, epilogue: epilogue,
+                             workspace: workspaces[t])
+                }
             } else {
                 let r = ThreadPool.share(mTiles, part: t, of: threads)
                 let i0 = r.lowerBound * mr, i1 = min(m, r.upperBound * mr)

@@ -12,7 +12,7 @@ extension Int8LayerKernels {
                                  y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         precondition(isDepthwise(w.conv, inputChannels: x.c) && workspaces.count >= pool.count)
         var job = DepthwiseJob(w: w, input: input, x: x, output: output, y: y, range: w.output.clampRange(activation),
-                               threads: pool.count, workspaces: workspaces, plan: DepthwiseJob.kernelPlan(w, x: x, y: y))
+                               threads: pool.count, pool: pool, workspaces: workspaces, plan: DepthwiseJob.kernelPlan(w, x: x, y: y))
         pool.run(&job)
     }
 
@@ -22,6 +22,7 @@ extension Int8LayerKernels {
         let output: UnsafeMutablePointer<UInt8>, y: TensorShape
         let range: ClosedRange<Int32>
         let threads: Int
+        let pool: ThreadPool
         let workspaces: [Int8GEMM.Workspace]
         let plan: socprof_dw_plan?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }
@@ -76,7 +77,9 @@ extension Int8LayerKernels {
             let zf = Float(w.input.unsignedZeroPoint)
             guard let lanes = w.lanes else { preconditionFailure("depthwise weights not packed for the \(w.kernel) kernel") }
             let kernel = vnni ? socprof_dw16_u8_avx512 : socprof_dw16_u8_avx2
-            for group in ThreadPool.share((x.c + 15) / 16, part: t, of: threads) {
+            // The groups taken dynamically (`ThreadPool.claim`): a thread slowed from outside does fewer.
+            let groups = (x.c + 15) / 16
+            while case let group = pool.claim(), group < groups {
                 let c0 = group * 16, count = min(16, x.c - c0)
                 kernel(&shape, input + c0 * x.h * x.w, count, flip, zf, lanes + group * w.lanesBytes, w.multipliers + c0,
                        w.output.zeroPoint, range.lowerBound, range.upperBound, scratch, output + c0 * y.h * y.w)

@@ -171,12 +171,19 @@ public enum Int8GEMM {
         let shared: GEMM.SharedB?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: Job.self).pointee.work(t) }
 
+        /// Chunks of the work per thread, taken dynamically (`ThreadPool.claim`) where that adds
+        /// no work: the columns when they are split (each column's B is packed once either way),
+        /// the rows when B is shared.
+        static let chunksPerThread = 4
+
         func work(_ t: Int) {
             let mr = packed.kernel.mr, nr = packed.kernel.nr, threads = pool.count
             if splitColumns {
-                let r = ThreadPool.shareColumns(n, tile: nr, part: t, of: threads)
-                guard !r.isEmpty else { return }
-                run(packed: packed, rows: 0..<packed.m, columns: r, b: b, output: output, workspace: workspaces[t])
+                let chunks = min((n + nr - 1) / nr, threads * Self.chunksPerThread)
+                while case let c = pool.claim(), c < chunks {
+                    let r = ThreadPool.shareColumns(n, tile: nr, part: c, of: chunks)
+                    if !r.isEmpty { run(packed: packed, rows: 0..<packed.m, columns: r, b: b, output: output, workspace: workspaces[t]) }
+                }
                 return
             }
             let r = ThreadPool.share((packed.m + mr - 1) / mr, part: t, of: threads)
@@ -197,18 +204,23 @@ public enum Int8GEMM {
                      into: data + mine.lowerBound * panelBytes, workspace: ws)
             }
             pool.barrier()
-            // Phase 2: this thread's rows against all of B, a block (sized for L2) at a time, the
-            // last columns with the last block.
-            guard !rows.isEmpty else { return }
+            // Phase 2: chunks of rows (taken dynamically) against all of B, a block (sized for L2)
+            // at a time, the last columns with the last block.
+            let mTiles = (packed.m + mr - 1) / mr, chunks = min(mTiles, threads * Self.chunksPerThread)
             let last = packLastColumns(packed: packed, columns: main.upperBound..<n, b: b, workspace: ws)
             let block = max(1, blockBytes / max(1, panelBytes)) * nr
-            var j = 0
-            repeat {
-                let columns = j..<min(main.upperBound, j + block)
-                tiles(packed: packed, rows: rows, columns: columns, b: b, packedB: data + j / nr * panelBytes, output: output,
-                      last: columns.upperBound == main.upperBound ? last : 0..<0, workspace: ws)
-                j = columns.upperBound
-            } while j < main.upperBound
+            while case let c = pool.claim(), c < chunks {
+                let r = ThreadPool.share(mTiles, part: c, of: chunks)
+                let rows = (r.lowerBound * mr)..<min(packed.m, r.upperBound * mr)
+                guard !rows.isEmpty else { continue }
+                var j = 0
+                repeat {
+                    let columns = j..<min(main.upperBound, j + block)
+                    tiles(packed: packed, rows: rows, columns: columns, b: b, packedB: data + j / nr * panelBytes, output: output,
+                          last: columns.upperBound == main.upperBound ? last : 0..<0, workspace: ws)
+                    j = columns.upperBound
+                } while j < main.upperBound
+            }
         }
     }
 

@@ -60,6 +60,8 @@ public final class ThreadPool: @unchecked Sendable {
     private var workers: [pthread_t] = []
     /// Threads whose pinning the kernel refused.
     private let pinFailures = Atomic<Int>(0)
+    /// The next index `claim()` hands out in the current job.
+    private let claims = Atomic<Int>(0)
 
     /// Threads (the caller included) that could not be pinned to their CPU: sched_setaffinity
     /// refused it (a CPU offline, absent or outside this process's cpuset). They run wherever the
@@ -201,6 +203,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `function(context, threadIndex)` on every thread (the caller runs index 0) and returns
     /// when all have finished. Allocates nothing: the kernels' entry point.
     public func run(_ function: JobFunction, context: UnsafeMutableRawPointer?) {
+        claims.store(0, ordering: .relaxed)
         if count == 1 {
             function(context, 0)
             endHook?(endHookContext, 0)
@@ -223,6 +226,14 @@ public final class ThreadPool: @unchecked Sendable {
         jobFunction = nil
         jobContext = nil
     }
+
+    /// Inside a `run` job: the next of the job's indices 0, 1, 2, ..., each handed to one thread,
+    /// whichever asks first (an atomic counter, set to 0 when the job starts). A job split into
+    /// more chunks than threads takes them with it, so that a thread slowed by something outside
+    /// the process (another tenant on a shared core) does fewer of them instead of holding the
+    /// others at the job's end.
+    @inline(__always)
+    public func claim() -> Int { claims.add(1, ordering: .relaxed).oldValue }
 
     /// Runs a job struct on every thread: `J.work(_:)` with the thread's index. The struct stays on
     /// the caller's stack; nothing is allocated.

@@ -44,6 +44,27 @@ struct ThreadPoolTests {
         #expect(mismatches.load(ordering: .relaxed) == 0)
     }
 
+    @Test("claim hands out 0, 1, 2, ... each to exactly one thread, from 0 again in every job, one thread or several", arguments: [1, 2, 3])
+    func claims(threads: Int) {
+        let pool = ThreadPool(threads: threads)
+        let chunks = 37
+        for _ in 0..<200 {
+            let taken = LockedBox([Int](repeating: 0, count: chunks))
+            let byThread = LockedBox([Int](repeating: 0, count: threads))
+            let overrun = Atomic<Int>(0)
+            pool.run { t in
+                while case let c = pool.claim(), c < chunks {
+                    taken.withLock { $0[c] += 1 }
+                    byThread.withLock { $0[t] += 1 }
+                }
+                // Past the end, every further claim is past it too.
+                if pool.claim() < chunks { overrun.add(1, ordering: .relaxed) }
+            }
+            #expect(taken.withLock { $0 } == [Int](repeating: 1, count: chunks))
+            #expect(byThread.withLock { $0 }.reduce(0, +) == chunks && overrun.load(ordering: .relaxed) == 0)
+        }
+    }
+
     @Test("a pool says how many of its threads the kernel refused to pin")
     func unpinnedThreadsAreCounted() throws {
         let saved = Affinity.current()
