@@ -235,6 +235,27 @@ public final class ThreadPool: @unchecked Sendable {
     @inline(__always)
     public func claim() -> Int { claims.add(1, ordering: .relaxed).oldValue }
 
+    /// `claim` for a job in phases separated by `barrier()`: each thread keeps one (from
+    /// `claimer()`) and calls `next(below:)` until it returns nil in every phase, with the same
+    /// count on every thread. A phase of n indices leaves the counter n + `count` further on (each
+    /// thread's last claim is past the end), which every thread adds to its base; the barrier
+    /// keeps the phases' claims apart.
+    public struct Claimer {
+        let pool: ThreadPool
+        var base = 0
+        /// The next index of this phase's 0..<n, or nil when they are all taken.
+        @inline(__always)
+        public mutating func next(below n: Int) -> Int? {
+            let i = pool.claim() - base
+            if i < n { return i }
+            base += n + pool.count
+            return nil
+        }
+    }
+
+    /// A `Claimer` for this job (call it in the job, on each thread).
+    public func claimer() -> Claimer { Claimer(pool: self) }
+
     /// Runs a job struct on every thread: `J.work(_:)` with the thread's index. The struct stays on
     /// the caller's stack; nothing is allocated.
     @inline(__always)

@@ -126,30 +126,38 @@ public enum WinogradConvolution {
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: Job.self).pointee.work(t) }
 
         func work(_ t: Int) {
-            let threads = pool.count
             let c = plan.inputChannels, k = plan.outputChannels, tw = plan.tilesAcross
             let v = workspace, m = workspace + plan.mOffset
             let scratch = workspace + plan.scratchOffset + t * plan.scratchPerThread
+            // Each phase's work taken dynamically (`ThreadPool.Claimer`), so that a thread slowed
+            // from outside does less of it: the channels in 4 runs a thread (one claim a channel
+            // was slower than the static split), the 36 ξ one by one.
+            var claims = pool.claimer()
+            let inRuns = min(c, 4 * pool.count), outRuns = min(k, 4 * pool.count)
             var ty0 = 0
             while ty0 < plan.tilesDown {
                 let rows = min(plan.rowsPerBlock, plan.tilesDown - ty0), nb = rows * tw
-                // 1. V[ξ][channel][tile], this thread's channels.
-                for ch in ThreadPool.share(c, part: t, of: threads) {
-                    for r in 0..<rows {
-                        inputTileRow(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
+                // 1. V[ξ][channel][tile], by runs of channels.
+                while let run = claims.next(below: inRuns) {
+                    for ch in ThreadPool.share(c, part: run, of: inRuns) {
+                        for r in 0..<rows {
+                            inputTileRow(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
+                        }
                     }
                 }
                 pool.barrier()
-                // 2. M[ξ] = U[ξ] x V[ξ], this thread's ξ.
-                for xi in ThreadPool.share(36, part: t, of: threads) {
+                // 2. M[ξ] = U[ξ] x V[ξ], by ξ.
+                while let xi = claims.next(below: 36) {
                     GEMM.multiply(packed: weights.packed[xi], rows: 0, m: k, n: nb, b: DenseB(v + xi * c * nb, ldb: nb),
                                   c: m + xi * k * nb, ldc: nb, workspace: gemmWorkspaces[t])
                 }
                 pool.barrier()
-                // 3. The output tiles of this thread's channels.
-                for oc in ThreadPool.share(k, part: t, of: threads) {
-                    for r in 0..<rows {
-                        outputTileRow(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
+                // 3. The output tiles, by runs of channels.
+                while let run = claims.next(below: outRuns) {
+                    for oc in ThreadPool.share(k, part: run, of: outRuns) {
+                        for r in 0..<rows {
+                            outputTileRow(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
+                        }
                     }
                 }
                 ty0 += rows

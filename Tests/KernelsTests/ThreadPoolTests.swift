@@ -65,6 +65,23 @@ struct ThreadPoolTests {
         }
     }
 
+    @Test("a Claimer hands out each phase's indices once, phase after phase across barriers, whatever the counts", arguments: [1, 2, 3])
+    func claimerPhases(threads: Int) {
+        let pool = ThreadPool(threads: threads)
+        let counts = [5, 0, 36, 1, 17]
+        for _ in 0..<100 {
+            let taken = LockedBox(counts.map { [Int](repeating: 0, count: $0) })
+            pool.run { _ in
+                var claims = pool.claimer()
+                for (phase, n) in counts.enumerated() {
+                    while let i = claims.next(below: n) { taken.withLock { $0[phase][i] += 1 } }
+                    pool.barrier()
+                }
+            }
+            #expect(taken.withLock { $0 } == counts.map { [Int](repeating: 1, count: $0) })
+        }
+    }
+
     @Test("a pool says how many of its threads the kernel refused to pin")
     func unpinnedThreadsAreCounted() throws {
         let saved = Affinity.current()
