@@ -15,6 +15,10 @@ public enum ComparisonReport {
         /// (nil where the report has none) and B/A of them.
         public let a_precision: Precision, b_precision: Precision
         public let a_weight_bytes: Int64?, b_weight_bytes: Int64?, weight_bytes_ratio: Double?
+        /// Each report's int8 GEMM kernel (`NetworkProfile.int8_kernel`; nil without int8
+        /// convolutions): with `maddubs` the weights are 7-bit, so two int8 reports from different
+        /// CPUs may differ in their numbers as well as their speed.
+        public let a_int8_kernel: String?, b_int8_kernel: String?
         public let metric: String?
         public let layers: [ProfileComparison.Row]
         /// Time by layer kind on each side (`ProfileComparison.kinds`).
@@ -31,7 +35,7 @@ public enum ComparisonReport {
         let doc = Document(a: aName, b: bName, a_throughput_ips: c.a.throughput_ips, b_throughput_ips: c.b.throughput_ips,
                            throughput_ratio: c.throughputRatio, a_precision: c.a.precision ?? .fp32, b_precision: c.b.precision ?? .fp32,
                            a_weight_bytes: c.a.weight_bytes, b_weight_bytes: c.b.weight_bytes, weight_bytes_ratio: weightRatio(c),
-                           metric: c.metric, layers: c.rows, kinds: c.kinds)
+                           a_int8_kernel: c.a.int8_kernel, b_int8_kernel: c.b.int8_kernel, metric: c.metric, layers: c.rows, kinds: c.kinds)
         return String(decoding: try ReportJSON.encoder().encode(doc), as: UTF8.self) + "\n"
     }
 
@@ -51,6 +55,10 @@ public enum ComparisonReport {
         out += "images/s B/A: \(r(c.throughputRatio))\n"
         if let wa = c.a.weight_bytes, let wb = c.b.weight_bytes {
             out += String(format: "weights: A %.2f MiB, B %.2f MiB, B/A %@\n", Double(wa) / 1048576, Double(wb) / 1048576, r(weightRatio(c)))
+        }
+        if c.a.int8_kernel != nil || c.b.int8_kernel != nil {
+            out += "int8 GEMM kernel: A \(c.a.int8_kernel ?? "-"), B \(c.b.int8_kernel ?? "-")" +
+                (c.a.int8_kernel == "maddubs" || c.b.int8_kernel == "maddubs" ? " (maddubs: the convolutions' weights in -64...64)" : "") + "\n"
         }
         for (label, p) in [("A", c.a), ("B", c.b)] {
             if let a = p.accuracy {

@@ -89,6 +89,15 @@ struct ProfileComparisonTests {
         #expect(text.contains("mobilenet (int8) on cluster big"))
         #expect(text.contains("fp32/int8"))
         #expect(text.contains("Where the time went"))
+        // No int8 kernel in either report: no line, no keys.
+        let plain = try ComparisonReport.json(c, aName: "a", bName: "b")
+        #expect(!text.contains("int8 GEMM kernel") && !plain.contains("int8_kernel"))
+        var maddubs = Self.int8
+        maddubs.int8_kernel = "maddubs"
+        let k8 = try ProfileComparison(a: Self.fp32, b: maddubs)
+        #expect(ComparisonReport.text(k8, aName: "fp32.json", bName: "int8.json").contains("int8 GEMM kernel: A -, B maddubs (maddubs: the convolutions' weights in -64...64)"))
+        let json = try ComparisonReport.json(k8, aName: "a", bName: "b")
+        #expect(json.contains("\"b_int8_kernel\" : \"maddubs\""))
     }
 
     @Test("a metric neither report has is refused with a suggestion")
