@@ -96,7 +96,7 @@ let package = Package(
         // The profile report's values (what `profile --format json` writes and every renderer reads).
         .target(name: "ProfileModel", dependencies: ["Networks"], swiftSettings: releaseSwift),
         .target(name: "Profiler", dependencies: ["ProfileModel", "LinuxSystem", "Counters", "Platform", "Kernels", "Networks"], swiftSettings: releaseSwift),
-        .target(name: "Reports", dependencies: ["LinuxSystem", "Networks", "ProfileModel", "Profiler", "Experiments"], swiftSettings: releaseSwift),
+        .target(name: "Reports", dependencies: ["LinuxSystem", "Networks", "Kernels", "ProfileModel", "Profiler", "Experiments"], swiftSettings: releaseSwift),
         // Simulator calibration: gem5 stats beside measured counters, PMC power models.
         .target(name: "Calibration", swiftSettings: releaseSwift),
         // Experiments across frequencies and clusters: power-model samples, sweeps, co-execution.

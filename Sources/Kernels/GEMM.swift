@@ -353,12 +353,10 @@ public enum GEMM {
         let shared: SharedB?
         let splitColumns: Bool
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: PackedJob.self).pointee.work(t) }
-        /// Chunks per thread where the work is taken dynamically (`ThreadPool.claim`): the rows
-        /// when B is shared, the columns when they are split; with A packed in advance, more
-        /// chunks than threads add no packing. (`SplitJob`, which packs A per call, stays static:
-        /// chunks there ran SGEMM 1024³ slower.)
-        static let chunksPerThread = 4
-
+        /// The work in chunks taken dynamically (`ThreadPool.claim`): the rows when B is shared,
+        /// the columns when they are split; with A packed in advance, more chunks than threads
+        /// add no packing. (`SplitJob`, which packs A per call, stays static: chunks there ran
+        /// SGEMM 1024³ slower.)
         func work(_ t: Int) {
             let m = packed.m, k = packed.k, threads = pool.count
             let kernel = packed.kernel, mr = kernel.mr, nr = kernel.nr
@@ -378,7 +376,7 @@ public enum GEMM {
                 }
                 pool.barrier()
                 // Phase 2: chunks of rows, taken dynamically, against all of B.
-                let chunks = min(mTiles, threads * Self.chunksPerThread)
+                let chunks = pool.chunks(of: mTiles)
                 while case let chunk = pool.claim(), chunk < chunks {
                     let rows = ThreadPool.share(mTiles, part: chunk, of: chunks)
                     let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
@@ -394,7 +392,7 @@ public enum GEMM {
                 }
             } else if splitColumns {
                 // Chunks of columns, taken dynamically: each column's B is packed once either way.
-                let chunks = min(nTiles, threads * Self.chunksPerThread)
+                let chunks = pool.chunks(of: nTiles)
                 while case let chunk = pool.claim(), chunk < chunks {
                     let r = ThreadPool.shareColumns(n, tile: nr, part: chunk, of: chunks)
                     let j0 = r.lowerBound, j1 = r.upperBound

@@ -102,9 +102,6 @@ public final class Int8ConvWeights: @unchecked Sendable {
         }
     }
 
-    /// The largest |weight| this layer holds a place for (`weightLimit`).
-    public var weightLimit: Int8 { packed != nil ? kernel.weightLimit : 127 }
-
     /// Bytes of weights the layer reads: int8 weights (packed when packed), int32 bias.
     public var bytes: Int64 {
         let k = Int64(inputChannels / conv.groups * conv.kernelH * conv.kernelW)

@@ -12,7 +12,7 @@ extension Int8LayerKernels {
                                  y: TensorShape, activation: Activation?, pool: ThreadPool, workspaces: [Int8GEMM.Workspace]) {
         precondition(isDepthwise(w.conv, inputChannels: x.c) && workspaces.count >= pool.count)
         var job = DepthwiseJob(w: w, input: input, x: x, output: output, y: y, range: w.output.clampRange(activation),
-                               threads: pool.count, pool: pool, workspaces: workspaces, plan: DepthwiseJob.kernelPlan(w, x: x, y: y))
+                               pool: pool, workspaces: workspaces, plan: DepthwiseJob.kernelPlan(w, x: x, y: y))
         pool.run(&job)
     }
 
@@ -21,8 +21,8 @@ extension Int8LayerKernels {
         let input: UnsafePointer<UInt8>, x: TensorShape
         let output: UnsafeMutablePointer<UInt8>, y: TensorShape
         let range: ClosedRange<Int32>
-        let threads: Int
         let pool: ThreadPool
+        var threads: Int { pool.count }
         let workspaces: [Int8GEMM.Workspace]
         let plan: socprof_dw_plan?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: DepthwiseJob.self).pointee.work(t) }

@@ -171,24 +171,23 @@ public enum Int8GEMM {
         let shared: GEMM.SharedB?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: Job.self).pointee.work(t) }
 
-        /// Chunks of the work per thread, taken dynamically (`ThreadPool.claim`) where that adds
-        /// no work: the columns when they are split (each column's B is packed once either way),
-        /// the rows when B is shared.
-        static let chunksPerThread = 4
-
+        /// The work in chunks taken dynamically (`ThreadPool.claim`) where that adds no work: the
+        /// columns when they are split (each column's B is packed once either way), the rows when
+        /// B is shared.
         func work(_ t: Int) {
             let mr = packed.kernel.mr, nr = packed.kernel.nr, threads = pool.count
             if splitColumns {
-                let chunks = min((n + nr - 1) / nr, threads * Self.chunksPerThread)
+                let chunks = pool.chunks(of: (n + nr - 1) / nr)
                 while case let c = pool.claim(), c < chunks {
                     let r = ThreadPool.shareColumns(n, tile: nr, part: c, of: chunks)
                     if !r.isEmpty { run(packed: packed, rows: 0..<packed.m, columns: r, b: b, output: output, workspace: workspaces[t]) }
                 }
                 return
             }
-            let r = ThreadPool.share((packed.m + mr - 1) / mr, part: t, of: threads)
-            let rows = (r.lowerBound * mr)..<min(packed.m, r.upperBound * mr)
+            let mTiles = (packed.m + mr - 1) / mr
             guard let shared else {
+                let r = ThreadPool.share(mTiles, part: t, of: threads)
+                let rows = (r.lowerBound * mr)..<min(packed.m, r.upperBound * mr)
                 guard !rows.isEmpty else { return }
                 run(packed: packed, rows: rows, columns: 0..<n, b: b, output: output, workspace: workspaces[t])
                 return
@@ -206,7 +205,7 @@ public enum Int8GEMM {
             pool.barrier()
             // Phase 2: chunks of rows (taken dynamically) against all of B, a block (sized for L2)
             // at a time, the last columns with the last block.
-            let mTiles = (packed.m + mr - 1) / mr, chunks = min(mTiles, threads * Self.chunksPerThread)
+            let chunks = pool.chunks(of: mTiles)
             let last = packLastColumns(packed: packed, columns: main.upperBound..<n, b: b, workspace: ws)
             let block = max(1, blockBytes / max(1, panelBytes)) * nr
             while case let c = pool.claim(), c < chunks {
@@ -295,7 +294,7 @@ public enum Int8GEMM {
     /// tile requantized (or offset) as soon as it is done. The other order (each B panel against
     /// every A panel) measured the same on Zen 4. Then, while the panel of A is in L1, C's columns
     /// `last` (fewer than 16, VNNI or maddubs, requantized; their B packed by `packLastColumns`) with the
-    /// output channels in the lanes (`socprof_i8_gemm_vnni_columns`); run after the whole block,
+    /// output channels in the lanes (`socprof_i8_gemm_vnni_columns`, `socprof_i8_gemm_avx2b_columns`); run after the whole block,
     /// they streamed all of A again from L2 and took 4 % of MobileNet's time instead of 1.
     static func tiles(packed: PackedInt8A, rows: Range<Int>, columns: Range<Int>, b: Int8B, packedB: UnsafeRawPointer, output: Int8GEMMOutput,
                       last: Range<Int>, workspace ws: Workspace) {

@@ -126,7 +126,7 @@ public enum LayerKernels {
         let lanes = plan == nil ? DepthwisePaddedJob.lanesShape(conv, x: x, y: y) : nil
         if workspaces.count >= pool.count && (plan != nil || lanes != nil || layout.scratchCount <= GEMM.Workspace.scratchCount) {
             var job = DepthwisePaddedJob(conv: conv, layout: layout, input: input, x: x, output: output, y: y, weights: w.weights,
-                                         bias: w.bias, activation: activation, threads: pool.count, pool: pool, workspaces: workspaces, plan: plan,
+                                         bias: w.bias, activation: activation, pool: pool, workspaces: workspaces, plan: plan,
                                          lanes: lanes)
             pool.run(&job)
             return
@@ -173,8 +173,8 @@ public enum LayerKernels {
         let output: UnsafeMutablePointer<Float>, y: TensorShape
         let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
         let activation: Activation?
-        let threads: Int
         let pool: ThreadPool
+        var threads: Int { pool.count }
         let workspaces: [GEMM.Workspace]
         /// The AVX-512 kernel's layout where it runs (`avx512Plan`), which then does the work.
         let plan: socprof_dw_plan?

@@ -235,6 +235,14 @@ public final class ThreadPool: @unchecked Sendable {
     @inline(__always)
     public func claim() -> Int { claims.add(1, ordering: .relaxed).oldValue }
 
+    /// Chunks a thread for work taken with `claim`: enough that a slowed thread can do fewer,
+    /// few enough that each stays large (16 measured no different from 4 on MobileNet).
+    public static let chunksPerThread = 4
+
+    /// How many chunks to cut `units` of work into for `claim`: `chunksPerThread` a thread, at
+    /// most one a unit.
+    public func chunks(of units: Int) -> Int { min(units, count * Self.chunksPerThread) }
+
     /// `claim` for a job in phases separated by `barrier()`: each thread keeps one (from
     /// `claimer()`) and calls `next(below:)` until it returns nil in every phase, with the same
     /// count on every thread. A phase of n indices leaves the counter n + `count` further on (each

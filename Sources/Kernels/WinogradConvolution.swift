@@ -130,10 +130,10 @@ public enum WinogradConvolution {
             let v = workspace, m = workspace + plan.mOffset
             let scratch = workspace + plan.scratchOffset + t * plan.scratchPerThread
             // Each phase's work taken dynamically (`ThreadPool.Claimer`), so that a thread slowed
-            // from outside does less of it: the channels in 4 runs a thread (one claim a channel
-            // was slower than the static split), the 36 ξ one by one.
+            // from outside does less of it: the channels in runs (`ThreadPool.chunks`; one claim a
+            // channel was slower than the static split), the 36 ξ one by one.
             var claims = pool.claimer()
-            let inRuns = min(c, 4 * pool.count), outRuns = min(k, 4 * pool.count)
+            let inRuns = pool.chunks(of: c), outRuns = pool.chunks(of: k)
             var ty0 = 0
             while ty0 < plan.tilesDown {
                 let rows = min(plan.rowsPerBlock, plan.tilesDown - ty0), nb = rows * tw

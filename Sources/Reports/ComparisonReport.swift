@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Networks
 import Platform
 import ProfileModel
@@ -57,8 +58,13 @@ public enum ComparisonReport {
             out += String(format: "weights: A %.2f MiB, B %.2f MiB, B/A %@\n", Double(wa) / 1048576, Double(wb) / 1048576, r(weightRatio(c)))
         }
         if c.a.int8_kernel != nil || c.b.int8_kernel != nil {
-            out += "int8 GEMM kernel: A \(c.a.int8_kernel ?? "-"), B \(c.b.int8_kernel ?? "-")" +
-                (c.a.int8_kernel == "maddubs" || c.b.int8_kernel == "maddubs" ? " (maddubs: the convolutions' weights in -64...64)" : "") + "\n"
+            // Each kernel with the range it gives the convolutions' weights (Int8Kernel.weightLimit).
+            func kernel(_ name: String?) -> String {
+                guard let name else { return "-" }
+                guard let limit = Int8Kernel(rawValue: name)?.weightLimit else { return name }
+                return "\(name) (weights in -\(limit)...\(limit))"
+            }
+            out += "int8 GEMM kernel: A \(kernel(c.a.int8_kernel)), B \(kernel(c.b.int8_kernel))\n"
         }
         for (label, p) in [("A", c.a), ("B", c.b)] {
             if let a = p.accuracy {
