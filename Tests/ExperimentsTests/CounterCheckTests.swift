@@ -180,6 +180,30 @@ struct CounterCheckCacheTests {
     }
 }
 
+/// task-clock's expectation: the thread's time on its CPU, stolen time included.
+@Suite("task-clock's expected time")
+struct TaskClockExpectationTests {
+    @Test("wall time less the wait to run; the CPU time without schedstat or when the readings disagree")
+    func expectation() {
+        // A 32 ms loop from which the hypervisor took 14 ms (task-clock read 1.44x the CPU time
+        // on this VM): 46 ms on the CPU, 14 beyond the CPU time.
+        let stolen = CounterCheck.taskClockExpected(cpuNanoseconds: 32_000_000, wallNanoseconds: 50_000_000, runDelayNanoseconds: 4_000_000)
+        #expect(stolen.nanoseconds == 46_000_000 && stolen.beyondCPUTime == 14_000_000)
+        // Preempted by another task for 40 ms: the wait is not the thread's, nothing beyond.
+        let shared = CounterCheck.taskClockExpected(cpuNanoseconds: 38_000_000, wallNanoseconds: 78_000_000, runDelayNanoseconds: 40_000_000)
+        #expect(shared.nanoseconds == 38_000_000 && shared.beyondCPUTime == 0)
+        // A time on the CPU a little under the CPU time (clock reads at different instants) is kept.
+        let close = CounterCheck.taskClockExpected(cpuNanoseconds: 10_000_000, wallNanoseconds: 10_050_000, runDelayNanoseconds: 100_000)
+        #expect(close.nanoseconds == 9_950_000 && close.beyondCPUTime == 0)
+        // No schedstat, a wait longer than the run, or a time on the CPU far under the CPU time:
+        // the CPU time.
+        for delay: UInt64? in [nil, 60_000_000, 20_000_000] {
+            let r = CounterCheck.taskClockExpected(cpuNanoseconds: 32_000_000, wallNanoseconds: 50_000_000, runDelayNanoseconds: delay)
+            #expect(r.nanoseconds == 32_000_000 && r.beyondCPUTime == 0, "\(String(describing: delay))")
+        }
+    }
+}
+
 /// The checks on this machine's own PMU: the counted loop's instructions within 1 %.
 @Suite("counter check on this machine's PMU", .serialized)
 struct CounterCheckLiveTests {
