@@ -362,17 +362,21 @@ public enum GEMM {
             let kernel = packed.kernel, mr = kernel.mr, nr = kernel.nr
             let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
             if let shared {
-                // Phase 1: pack B, every KC block, this thread's share of the panels.
-                let panels = ThreadPool.share(nTiles, part: t, of: threads)
+                // Phase 1: pack B, every KC block, by chunks of panels taken dynamically (the team
+                // that reaches the barrier may be this thread alone).
+                let packChunks = pool.chunks(of: nTiles)
                 var pc = 0
-                while pc < k {
-                    let kb = min(kernel.kcBlock(k), k - pc)
-                    if !panels.isEmpty {
+                while case let chunk = pool.claim(), chunk < packChunks {
+                    let panels = ThreadPool.share(nTiles, part: chunk, of: packChunks)
+                    guard !panels.isEmpty else { continue }
+                    pc = 0
+                    while pc < k {
+                        let kb = min(kernel.kcBlock(k), k - pc)
                         let j0 = panels.lowerBound * nr
                         b.pack(k0: pc, kb: kb, j0: j0, nb: min(n, panels.upperBound * nr) - j0, nr: nr,
                                into: shared.data + pc * nTiles * nr + panels.lowerBound * kb * nr)
+                        pc += kb
                     }
-                    pc += kb
                 }
                 pool.barrier()
                 // Phase 2: chunks of rows, taken dynamically, against all of B.

@@ -192,13 +192,17 @@ public enum Int8GEMM {
                 run(packed: packed, rows: rows, columns: 0..<n, b: b, output: output, workspace: workspaces[t])
                 return
             }
-            // Phase 1: this thread's share of B's panels into the shared buffer; every thread
+            // Phase 1: chunks of B's panels into the shared buffer, taken dynamically (the team
+            // that reaches the barrier may be this thread alone); every thread of the team
             // reaches the barrier.
             let ws = workspaces[t]
             let panelBytes = packed.kq * nr * packed.kernel.kGroup
             let data = UnsafeMutableRawPointer(shared.data)
-            let mine = ThreadPool.share((main.count + nr - 1) / nr, part: t, of: threads)
-            if !mine.isEmpty {
+            let panels = (main.count + nr - 1) / nr
+            let packChunks = pool.chunks(of: panels)
+            while case let c = pool.claim(), c < packChunks {
+                let mine = ThreadPool.share(panels, part: c, of: packChunks)
+                guard !mine.isEmpty else { continue }
                 pack(packed: packed, b: b, columns: (mine.lowerBound * nr)..<min(main.upperBound, mine.upperBound * nr),
                      into: data + mine.lowerBound * panelBytes, workspace: ws)
             }

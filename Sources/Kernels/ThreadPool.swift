@@ -7,17 +7,29 @@ import Glibc
 import Musl
 #endif
 
-/// Worker threads pinned to a set of CPUs (a cluster), that run one job at a time: `run` hands
-/// every thread (the caller is thread 0) its index and waits until all have finished, a barrier
-/// at each layer boundary. No allocation per job.
+/// Worker threads pinned to a set of CPUs (a cluster), that run one job at a time, a barrier at
+/// each layer boundary. No allocation per job.
+///
+/// A kernel's job (`run(&job)`) has `count` parts, 0 ..< count, and each thread that comes, the
+/// caller first, takes the next part not yet taken until none is left: every part runs once, on
+/// whichever thread took it, and `run` returns when the parts are done. A worker that is not
+/// running when a job starts (its CPU shared with another process, a vCPU the host has taken
+/// away) finds nothing left and the caller does not wait for it: it has done that part itself.
+/// A job that calls `barrier()` runs with the threads that have taken a part by the first
+/// barrier (its team), and gives up the parts nobody has taken: such a job must take all of its
+/// work with `claim()`, never by part. `run { t in ... }` (setup and measurements that must run
+/// on each thread, on its own CPU) runs part t on thread t and waits for every thread.
 ///
 /// Waiting: a thread that has nothing to do (a worker between jobs, the caller waiting for the
 /// workers, a thread at `barrier()`) first spins for at most `spinMicroseconds` (with the CPU's
 /// spin-wait hint), then sleeps on a condition variable. During inference the next layer's job
 /// arrives within the spin, so a layer boundary costs neither a wake-up (tens of microseconds on
-/// some systems) nor two context switches; an idle pool sleeps and uses no CPU.
-// Sendable: the job, its context and the hook are published under the pool's mutex (or its atomic
-// generation for spinning workers); `count` and `startFailure` are set once in `init`.
+/// some systems) nor two context switches; an idle pool sleeps and uses no CPU. A spinning thread
+/// does not yield its CPU: under Linux's CFS, sched_yield hands the rest of the time slice to
+/// any other runnable task on that CPU, milliseconds, and a pool that yielded took 7x as long
+/// with a busy process beside its second thread (docs/kernels.md, "Thread pool").
+// Sendable: the job, its context and the hook are published before the release store of `parts`
+// or `state` that the threads acquire; `count` and `startFailure` are set once in `init`.
 public final class ThreadPool: @unchecked Sendable {
     /// Number of threads, the caller included: those asked for, or fewer when the system would
     /// not start more (`startFailure` says why). Set once in `init`.
@@ -41,10 +53,21 @@ public final class ThreadPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// Bumped (under `mutex`, with release ordering) to hand out a job; spinning workers watch it.
-    private let generation = Atomic<Int>(0)
-    /// Workers still running the current job.
+    /// The job's number x 2, + 1 for a job run on every thread (`run(_ body:)`); set (under
+    /// `mutex`, with release ordering) to hand out a job; spinning workers watch it.
+    private let state = Atomic<Int>(0)
+    /// Workers still running an every-thread job.
     private let pending = Atomic<Int>(0)
+    /// The next part of the current job to take; `closed` added when a barrier closes the team
+    /// (and from the start in every-thread jobs), so that later takers get nothing.
+    private let parts = Atomic<Int>(0)
+    /// Parts of the current job not finished (given-up parts of a closed team count as finished).
+    private let unfinished = Atomic<Int>(0)
+    /// The threads that run the current job's barriers: 0 until the first barrier closes the team.
+    private let team = Atomic<Int>(0)
+    /// Added to `parts` to close a job to later takers; far above any thread count, and an Int on
+    /// 32-bit ARM too.
+    private static let closed = 1 << 24
     /// A job without a closure: a C function and a pointer to its context (a struct on the
     /// caller's stack), so that running one allocates nothing.
     public typealias JobFunction = @convention(c) (UnsafeMutableRawPointer?, Int) -> Void
@@ -62,6 +85,10 @@ public final class ThreadPool: @unchecked Sendable {
     private let pinFailures = Atomic<Int>(0)
     /// The next index `claim()` hands out in the current job.
     private let claims = Atomic<Int>(0)
+    /// For tests: how late the workers come to a kernel's job, µs: each worker waits a random
+    /// 0 ..< `lateWorkers` before taking parts (0: not at all), or never takes any (-1), as a
+    /// worker whose CPU is busy with another process.
+    let lateWorkers = Atomic<Int>(0)
 
     /// Threads (the caller included) that could not be pinned to their CPU: sched_setaffinity
     /// refused it (a CPU offline, absent or outside this process's cpuset). They run wherever the
@@ -115,7 +142,7 @@ public final class ThreadPool: @unchecked Sendable {
     deinit {
         pthread_mutex_lock(mutex)
         stopping = true
-        generation.add(1, ordering: .releasing)
+        state.add(2, ordering: .releasing)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
         for t in workers { pthread_join(t, nil) }
@@ -153,9 +180,6 @@ public final class ThreadPool: @unchecked Sendable {
                 socprof_cpu_relax()
             }
             if Self.now() >= deadline { return changed() }
-            // Another runnable thread on this CPU (another process) gets it: waiting, this one
-            // has nothing better to do.
-            sched_yield()
         }
     }
 
@@ -163,23 +187,30 @@ public final class ThreadPool: @unchecked Sendable {
         if !cpus.isEmpty && !Affinity.pin(cpu: cpus[index % cpus.count]) { pinFailures.add(1, ordering: .releasing) }
         var seen = 0
         while true {
-            if !spin(until: { generation.load(ordering: .acquiring) != seen }) {
+            if !spin(until: { state.load(ordering: .acquiring) != seen }) {
                 pthread_mutex_lock(mutex)
-                while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(wake, mutex) }
+                while state.load(ordering: .acquiring) == seen { pthread_cond_wait(wake, mutex) }
                 pthread_mutex_unlock(mutex)
             }
-            // The job's fields were written before the generation was bumped (release/acquire).
-            seen = generation.load(ordering: .acquiring)
+            seen = state.load(ordering: .acquiring)
             if stopping { return }
-            perform(index)
-            if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                // The caller may be asleep on `done`: signal under the mutex, so that it cannot
-                // miss it between its check and its wait.
-                pthread_mutex_lock(mutex)
-                pthread_cond_signal(done)
-                pthread_mutex_unlock(mutex)
+            if seen & 1 == 1 {
+                // Every thread its own part: the caller waits for this one, so the job's fields,
+                // written before `state` (release/acquire), stay as they are until it is done.
+                perform(index)
+                if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { signalDone() }
+            } else {
+                takeParts(thread: index)
             }
         }
+    }
+
+    /// The caller may be asleep on `done`: signal under the mutex, so that it cannot miss it
+    /// between its check and its wait.
+    private func signalDone() {
+        pthread_mutex_lock(mutex)
+        pthread_cond_signal(done)
+        pthread_mutex_unlock(mutex)
     }
 
     @inline(never)
@@ -188,6 +219,27 @@ public final class ThreadPool: @unchecked Sendable {
         let hook = endHook, hookContext = endHookContext
         function(context, index)
         hook?(hookContext, index)
+    }
+
+    /// Takes parts of the current job until none is left, runs each, then (if it ran any) the
+    /// end hook with this thread's own index, and counts them finished. A worker late for a job
+    /// may take a part of the next one: the take that returns a part below `count` reads the
+    /// value the caller stored (with release) after that job's fields, and that job cannot end
+    /// before the part is done; a take that returns more touches nothing.
+    @inline(never)
+    private func takeParts(thread: Int) {
+        if thread != 0, case let late = lateWorkers.load(ordering: .relaxed), late != 0 {
+            if late < 0 { return }
+            usleep(UInt32.random(in: 0..<UInt32(late)))
+        }
+        var ran = 0
+        while case let part = parts.add(1, ordering: .acquiringAndReleasing).oldValue, part < count {
+            jobFunction!(jobContext, part)
+            ran += 1
+        }
+        guard ran > 0 else { return }
+        endHook?(endHookContext, thread)
+        if unfinished.subtract(ran, ordering: .acquiringAndReleasing).newValue == 0 { signalDone() }
     }
 
     /// Sets a function that every thread calls on itself at the end of its share of every job,
@@ -200,9 +252,12 @@ public final class ThreadPool: @unchecked Sendable {
         endHookContext = hook == nil ? nil : context
     }
 
-    /// Runs `function(context, threadIndex)` on every thread (the caller runs index 0) and returns
-    /// when all have finished. Allocates nothing: the kernels' entry point.
-    public func run(_ function: JobFunction, context: UnsafeMutableRawPointer?) {
+    /// Runs `function(context, part)` for every part 0 ..< `count`, each once, on whichever thread
+    /// takes it (the caller takes parts too), and returns when all are done; with `everyThread`,
+    /// part t on thread t (the caller 0), waiting for every thread. Allocates nothing: the
+    /// kernels' entry point. The end hook runs on each thread that ran a part, with that thread's
+    /// own index.
+    public func run(_ function: JobFunction, context: UnsafeMutableRawPointer?, everyThread: Bool = false) {
         claims.store(0, ordering: .relaxed)
         if count == 1 {
             function(context, 0)
@@ -211,17 +266,35 @@ public final class ThreadPool: @unchecked Sendable {
         }
         jobFunction = function
         jobContext = context
-        pending.store(count - 1, ordering: .relaxed)
+        let next = (state.load(ordering: .relaxed) | 1) &+ (everyThread ? 2 : 1) // even: parts to take; odd: every thread
+        if everyThread {
+            team.store(count, ordering: .relaxed)
+            pending.store(count - 1, ordering: .relaxed)
+            parts.store(Self.closed, ordering: .releasing) // a late worker's take gets nothing
+        } else {
+            team.store(0, ordering: .relaxed)
+            unfinished.store(count, ordering: .relaxed)
+            parts.store(0, ordering: .releasing)
+        }
         pthread_mutex_lock(mutex)
-        generation.add(1, ordering: .releasing)
+        state.store(next, ordering: .releasing)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
-        function(context, 0)
-        endHook?(endHookContext, 0)
-        if !spin(until: { pending.load(ordering: .acquiring) == 0 }) {
-            pthread_mutex_lock(mutex)
-            while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(done, mutex) }
-            pthread_mutex_unlock(mutex)
+        if everyThread {
+            function(context, 0)
+            endHook?(endHookContext, 0)
+            if !spin(until: { pending.load(ordering: .acquiring) == 0 }) {
+                pthread_mutex_lock(mutex)
+                while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(done, mutex) }
+                pthread_mutex_unlock(mutex)
+            }
+        } else {
+            takeParts(thread: 0)
+            if !spin(until: { unfinished.load(ordering: .acquiring) == 0 }) {
+                pthread_mutex_lock(mutex)
+                while unfinished.load(ordering: .acquiring) > 0 { pthread_cond_wait(done, mutex) }
+                pthread_mutex_unlock(mutex)
+            }
         }
         jobFunction = nil
         jobContext = nil
@@ -245,19 +318,15 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// `claim` for a job in phases separated by `barrier()`: each thread keeps one (from
     /// `claimer()`) and calls `next(below:)` until it returns nil in every phase, with the same
-    /// count on every thread. A phase of n indices leaves the counter n + `count` further on (each
-    /// thread's last claim is past the end), which every thread adds to its base; the barrier
-    /// keeps the phases' claims apart.
+    /// count on every thread. The barrier sets the claims back to 0 once every thread of the team
+    /// has arrived, so each phase hands out its own 0 ..< n.
     public struct Claimer {
         let pool: ThreadPool
-        var base = 0
         /// The next index of this phase's 0..<n, or nil when they are all taken.
         @inline(__always)
         public mutating func next(below n: Int) -> Int? {
-            let i = pool.claim() - base
-            if i < n { return i }
-            base += n + pool.count
-            return nil
+            let i = pool.claim()
+            return i < n ? i : nil
         }
     }
 
@@ -271,23 +340,52 @@ public final class ThreadPool: @unchecked Sendable {
         withUnsafeMutablePointer(to: &job) { run(J.function, context: UnsafeMutableRawPointer($0)) }
     }
 
-    /// Runs `body(threadIndex)` on every thread. Convenient for setup code; it boxes the closure
-    /// (one small allocation per call), so the kernels use `run(_:)` with a `PoolJob`.
+    /// Runs `body(threadIndex)` on every thread, part t on thread t, and waits for all: for setup
+    /// (pinning, each thread's own counters) and measurements that need every thread on its own
+    /// CPU at once. It boxes the closure (one small allocation per call), so the kernels use
+    /// `run(_:)` with a `PoolJob`.
     public func run(_ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { escapable in
             var job = ClosureJob(body: escapable)
-            run(&job)
+            withUnsafeMutablePointer(to: &job) { run(ClosureJob.function, context: UnsafeMutableRawPointer($0), everyThread: true) }
         }
     }
 
-    /// Inside a `run` job: waits until every thread of the pool has reached this call (spinning
-    /// for at most `spinMicroseconds`, then sleeping). Every thread must call it the same number
-    /// of times.
+    /// The team of the current job: fixed from the start for every-thread jobs, else closed by
+    /// the first thread at a barrier: the threads that have taken a part by then, and the parts
+    /// nobody has taken given up (counted finished).
+    private func teamSize() -> Int {
+        let size = team.load(ordering: .acquiring)
+        if size != 0 { return size }
+        let taken = parts.add(Self.closed, ordering: .acquiringAndReleasing).oldValue
+        guard taken < Self.closed else {
+            // Another thread closed it: its size is a store away.
+            while true {
+                let size = team.load(ordering: .acquiring)
+                if size != 0 { return size }
+                socprof_cpu_relax()
+            }
+        }
+        let members = min(taken, count)
+        if members < count { unfinished.subtract(count - members, ordering: .acquiringAndReleasing) }
+        team.store(members, ordering: .releasing)
+        return members
+    }
+
+    /// Inside a `run` job: waits until every thread of the job's team has reached this call
+    /// (spinning for at most `spinMicroseconds`, then sleeping), and sets `claim` back to 0 for
+    /// the next phase. Every thread of the team calls it the same number of times. In a kernel's
+    /// job the first barrier closes the team (see the type's notes): before it, work is taken
+    /// with `claim` only.
     public func barrier() {
-        if count == 1 { return }
+        if count == 1 {
+            claims.store(0, ordering: .relaxed)
+            return
+        }
         let generation = barrierGeneration.load(ordering: .acquiring)
-        if barrierCount.add(1, ordering: .acquiringAndReleasing).newValue == count {
+        if barrierCount.add(1, ordering: .acquiringAndReleasing).newValue == teamSize() {
             barrierCount.store(0, ordering: .relaxed)
+            claims.store(0, ordering: .relaxed)
             pthread_mutex_lock(barrierMutex)
             barrierGeneration.add(1, ordering: .releasing)
             pthread_cond_broadcast(barrierCond)
