@@ -3,7 +3,7 @@ import Networks
 
 /// The direct convolution for fp32 layers with few input channels (`ConvAlgorithm.direct`):
 /// `socprof_direct_f32_avx512` (or, on a CPU with AVX2 and FMA but not these, its 8-float form
-/// `socprof_direct_f32_avx2`) on each thread's share of the output rows. Each thread keeps the
+/// `socprof_direct_f32_avx2`) on chunks of the output rows, taken by the threads as they come. Each thread keeps the
 /// input rows its next output row reads, zero-padded and split into the stride's column phases,
 /// in a ring of rows in its workspace, and sums every 16-pixel vector of a row (8-pixel with
 /// AVX2) tap by tap for 8 output channels (4 with AVX2) at once, with the bias first and the
@@ -61,7 +61,7 @@ public enum DirectConvolution {
         precondition(workspaces.count >= pool.count && fits(conv, x: x, y: y), "the direct kernel needs a GEMM workspace per thread")
         let (lo, hi) = bounds(activation)
         var job = Job(shape: shape(conv, x: x, y: y), input: input, output: output, rows: y.h, weights: weights, bias: bias,
-                      lo: lo, hi: hi, threads: pool.count, workspaces: workspaces)
+                      lo: lo, hi: hi, pool: pool, workspaces: workspaces)
         pool.run(&job)
     }
 
@@ -71,16 +71,22 @@ public enum DirectConvolution {
         let rows: Int
         let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
         let lo: Float, hi: Float
-        let threads: Int
+        let pool: ThreadPool
         let workspaces: [GEMM.Workspace]
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: Job.self).pointee.work(t) }
 
+        /// Chunks of rows taken dynamically (`ThreadPool.claim`), so that a thread slowed from
+        /// outside does fewer; each chunk primes its own ring of padded input rows (one row more
+        /// than the chunk's stride x rows to pad, a few percent of a 28-row chunk's padding).
         func work(_ t: Int) {
-            let share = ThreadPool.share(rows, part: t, of: threads)
-            guard !share.isEmpty else { return }
             var s = shape
             let kernel = DirectConvolution.available ? socprof_direct_f32_avx512 : socprof_direct_f32_avx2
-            kernel(&s, input, weights, bias, lo, hi, share.lowerBound, share.upperBound, workspaces[t].scratch, output)
+            let chunks = pool.chunks(of: rows)
+            while case let c = pool.claim(), c < chunks {
+                let share = ThreadPool.share(rows, part: c, of: chunks)
+                guard !share.isEmpty else { continue }
+                kernel(&s, input, weights, bias, lo, hi, share.lowerBound, share.upperBound, workspaces[t].scratch, output)
+            }
         }
     }
 }

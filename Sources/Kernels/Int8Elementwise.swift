@@ -9,7 +9,7 @@ extension Int8LayerKernels {
     public static func add(_ a: UnsafePointer<UInt8>, _ aParams: QuantParams, _ b: UnsafePointer<UInt8>, _ bParams: QuantParams,
                            output: UnsafeMutablePointer<UInt8>, _ outParams: QuantParams, count: Int, activation: Activation?, pool: ThreadPool) {
         var job = AddJob(a: a, ap: aParams, b: b, bp: bParams, output: output, op: outParams, count: count, range: outParams.clampRange(activation),
-                         threads: pool.count)
+                         pool: pool)
         pool.run(&job)
     }
 
@@ -19,7 +19,7 @@ extension Int8LayerKernels {
         let output: UnsafeMutablePointer<UInt8>, op: QuantParams
         let count: Int
         let range: ClosedRange<Int32>
-        let threads: Int
+        let pool: ThreadPool
         static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: AddJob.self).pointee.work(t) }
 
         func work(_ t: Int) {
@@ -33,11 +33,14 @@ extension Int8LayerKernels {
             // bytes as `rounded(.toNearestOrEven)`, in a loop the compiler vectorises (with the
             // checked Int32(Float) conversion it ran at 6-7 ns an element, ResNet-50's 16 adds
             // 29 ms on Zen 3).
-            for i in ThreadPool.share(count, part: t, of: threads) {
-                let x = Float(Int32(a[i] ^ fa) &- za) * ma
-                let y = Float(Int32(b[i] ^ fb) &- zb) * mb
-                let f = min(max(x + y, lo), hi)
-                output[i] = UInt8(truncatingIfNeeded: Int32(bitPattern: (f + 12_582_912).bitPattern) &- 0x4B40_0000 &+ zo)
+            // In chunks taken as the threads come (`ThreadPool.forEachClaimedChunk`).
+            pool.forEachClaimedChunk(of: count) { r in
+                for i in r {
+                    let x = Float(Int32(a[i] ^ fa) &- za) * ma
+                    let y = Float(Int32(b[i] ^ fb) &- zb) * mb
+                    let f = min(max(x + y, lo), hi)
+                    output[i] = UInt8(truncatingIfNeeded: Int32(bitPattern: (f + 12_582_912).bitPattern) &- 0x4B40_0000 &+ zo)
+                }
             }
         }
     }
@@ -74,9 +77,9 @@ extension Int8LayerKernels {
     }
 
     /// Quantizes `count` floats to `params` (`QuantParams.quantize`: round(x / scale) half to
-    /// even + zero point, clamped), the work split between threads.
+    /// even + zero point, clamped), in chunks taken by the threads as they come.
     public static func quantize(_ input: UnsafePointer<Float>, count: Int, _ params: QuantParams, output: UnsafeMutablePointer<UInt8>, pool: ThreadPool) {
-        var job = QuantizeJob(input: input, count: count, params: params, output: output, threads: pool.count)
+        var job = QuantizeJob(input: input, count: count, params: params, output: output, pool: pool)
         pool.run(&job)
     }
 
@@ -84,7 +87,7 @@ extension Int8LayerKernels {
         let input: UnsafePointer<Float>, count: Int
         let params: QuantParams
         let output: UnsafeMutablePointer<UInt8>
-        let threads: Int
+        let pool: ThreadPool
         static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: QuantizeJob.self).pointee.work(t) }
         func work(_ t: Int) {
             // `QuantParams.quantize` in a loop the compiler vectorises: clamping before rounding
@@ -92,16 +95,18 @@ extension Int8LayerKernels {
             // float below 2^22 half to even into its low mantissa bits, read without a conversion.
             let lo = Float(params.range.lowerBound - params.zeroPoint), hi = Float(params.range.upperBound - params.zeroPoint)
             let scale = params.scale, zp = params.zeroPoint
-            for i in ThreadPool.share(count, part: t, of: threads) {
-                let v = min(max(input[i] / scale, lo), hi)
-                output[i] = UInt8(truncatingIfNeeded: Int32(bitPattern: (v + 12_582_912).bitPattern) &- 0x4B40_0000 &+ zp)
+            pool.forEachClaimedChunk(of: count) { r in
+                for i in r {
+                    let v = min(max(input[i] / scale, lo), hi)
+                    output[i] = UInt8(truncatingIfNeeded: Int32(bitPattern: (v + 12_582_912).bitPattern) &- 0x4B40_0000 &+ zp)
+                }
             }
         }
     }
 
     /// Dequantizes `count` bytes: scale x (q - zero point).
     public static func dequantize(_ input: UnsafePointer<UInt8>, count: Int, _ params: QuantParams, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-        var job = DequantizeJob(input: input, count: count, params: params, output: output, threads: pool.count)
+        var job = DequantizeJob(input: input, count: count, params: params, output: output, pool: pool)
         pool.run(&job)
     }
 
@@ -109,10 +114,10 @@ extension Int8LayerKernels {
         let input: UnsafePointer<UInt8>, count: Int
         let params: QuantParams
         let output: UnsafeMutablePointer<Float>
-        let threads: Int
+        let pool: ThreadPool
         static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: DequantizeJob.self).pointee.work(t) }
         func work(_ t: Int) {
-            for i in ThreadPool.share(count, part: t, of: threads) { output[i] = params.dequantize(input[i]) }
+            pool.forEachClaimedChunk(of: count) { r in for i in r { output[i] = params.dequantize(input[i]) } }
         }
     }
 }

@@ -316,6 +316,17 @@ public final class ThreadPool: @unchecked Sendable {
     /// most one a unit.
     public func chunks(of units: Int) -> Int { min(units, count * Self.chunksPerThread) }
 
+    /// Inside a job: `body` on chunks of `0 ..< n` (`chunks(of:)` of them, contiguous), each
+    /// taken with `claim` by one thread, whichever asks first.
+    @inline(__always)
+    public func forEachClaimedChunk(of n: Int, _ body: (Range<Int>) -> Void) {
+        let parts = chunks(of: n)
+        while case let c = claim(), c < parts {
+            let r = Self.share(n, part: c, of: parts)
+            if !r.isEmpty { body(r) }
+        }
+    }
+
     /// `claim` for a job in phases separated by `barrier()`: each thread keeps one (from
     /// `claimer()`) and calls `next(below:)` until it returns nil in every phase, with the same
     /// count on every thread. The barrier sets the claims back to 0 once every thread of the team
