@@ -114,7 +114,10 @@ struct ThreadPoolTests {
             pool.run { t in
                 guard t == 1 else { return }
                 let tid = ThreadID.current()
-                start.withLock { $0 = (tid, Self.cpuTime(tid: tid) ?? 0, Self.sleeps(tid: tid) ?? -1) }
+                // The CPU time last: reading and parsing /proc costs CPU time of its own (tens of
+                // ms in the emulated arm64 board's debug build), which belongs before the window.
+                let sleeps = Self.sleeps(tid: tid) ?? -1
+                start.withLock { $0 = (tid, Self.cpuTime(tid: tid) ?? 0, sleeps) }
             }
             usleep(300_000)
             let s = start.withLock { $0 }
