@@ -335,7 +335,11 @@ public enum GEMM {
         }
         // Split whichever way leaves the busiest thread fewer tiles; columns on a tie (no barrier,
         // nothing shared). ResNet-50's 14x14 layers (7 column tiles, 22 row tiles) split rows.
-        let splitColumns = (nTiles + threads - 1) / threads * mTiles <= (mTiles + threads - 1) / threads * nTiles
+        // Every column chunk runs all of A: where A is larger than the L2 budget of B's blocks
+        // and the rows cost at most 1/8 more, rows (A read once in all), as in the int8 GEMM.
+        let columnWork = (nTiles + threads - 1) / threads * mTiles, rowWork = (mTiles + threads - 1) / threads * nTiles
+        let aLarge = Int64(m) * Int64(k) * 4 > Int64(Int8GEMM.blockBytes)
+        let splitColumns = aLarge ? columnWork * 8 < rowWork * 7 : columnWork <= rowWork
         var job = PackedJob(packed: packed, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, pool: pool, workspaces: workspaces,
                             shared: !splitColumns && shared.map { nTiles * nr * k <= $0.capacity } == true ? shared : nil,
                             splitColumns: splitColumns)
