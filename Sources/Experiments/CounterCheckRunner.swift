@@ -229,13 +229,13 @@ public struct CounterCheckRunner: Sendable {
                 // lands in the delay only, the time on the CPU falls under the CPU time, and
                 // taskClockExpected falls back to the CPU time.
                 let d0 = Self.threadRunDelayNanoseconds()
-                let w0 = Self.wallNanoseconds()
+                let w0 = MonotonicClock.nanoseconds()
                 let t0 = Self.threadCPUNanoseconds()
                 try set.enable()
                 kernel()
                 try set.disable()
                 run.cpuNanoseconds = Self.threadCPUNanoseconds() &- t0
-                run.wallNanoseconds = Self.wallNanoseconds() &- w0
+                run.wallNanoseconds = MonotonicClock.nanoseconds() &- w0
                 if let d0, let d1 = Self.threadRunDelayNanoseconds(), d1 >= d0 { run.runDelayNanoseconds = d1 - d0 }
             } catch {
                 for (metric, _) in o.index { run.failures[metric] = ("refused by the kernel", error.description) }
@@ -355,10 +355,10 @@ public struct CounterCheckRunner: Sendable {
                               guard r.runDelayNanoseconds != nil else {
                                   return "no /proc/thread-self/schedstat: against the thread's CPU time, which leaves out time a hypervisor steals"
                               }
-                              let beyond = onCPU(r).beyondCPUTime
-                              guard cpu > 0, beyond > 0.01 * cpu else { return nil }
+                              let expected = onCPU(r)
+                              guard cpu > 0, expected.beyondCPUTime > 0.01 * cpu else { return nil }
                               return String(format: "the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) is %.2f ms, %.1f %% less: time the hypervisor took from this vCPU (steal) or interrupts, which task-clock counts and the CPU time leaves out",
-                                            cpu / 1e6, 100 * beyond / onCPU(r).nanoseconds)
+                                            cpu / 1e6, 100 * expected.beyondCPUTime / expected.nanoseconds)
                           }))
         return out
     }
@@ -429,12 +429,6 @@ public struct CounterCheckRunner: Sendable {
             let fields = s.split(separator: " ")
             return fields.count >= 2 ? UInt64(fields[1]) : nil
         }
-    }
-
-    static func wallNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(Int64(ts.tv_sec)) * 1_000_000_000 + UInt64(Int64(ts.tv_nsec))
     }
 
     static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {

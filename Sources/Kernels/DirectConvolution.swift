@@ -75,16 +75,13 @@ public enum DirectConvolution {
         let workspaces: [GEMM.Workspace]
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: Job.self).pointee.work(t) }
 
-        /// Chunks of rows taken dynamically (`ThreadPool.claim`), so that a thread slowed from
+        /// Chunks of rows taken dynamically (`ThreadPool.forEachClaimedChunk`), so that a thread slowed from
         /// outside does fewer; each chunk primes its own ring of padded input rows (one row more
         /// than the chunk's stride x rows to pad, a few percent of a 28-row chunk's padding).
         func work(_ t: Int) {
             var s = shape
             let kernel = DirectConvolution.available ? socprof_direct_f32_avx512 : socprof_direct_f32_avx2
-            let chunks = pool.chunks(of: rows)
-            while case let c = pool.claim(), c < chunks {
-                let share = ThreadPool.share(rows, part: c, of: chunks)
-                guard !share.isEmpty else { continue }
+            pool.forEachClaimedChunk(of: rows) { share in
                 kernel(&s, input, weights, bias, lo, hi, share.lowerBound, share.upperBound, workspaces[t].scratch, output)
             }
         }

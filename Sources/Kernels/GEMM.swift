@@ -321,6 +321,19 @@ public enum GEMM {
         }
     }
 
+    /// A's size past which a pooled GEMM prefers to split rows (bytes): an L2's share.
+    static let splitABudget: Int64 = 256 * 1024
+
+    /// Whether a pooled GEMM (fp32 or int8) splits the columns rather than the rows, from the
+    /// busiest thread's work either way: the lesser, columns on a tie (no barrier, nothing
+    /// shared). But every column chunk runs all of A, so where A (`aBytes`) is over
+    /// `splitABudget`, rows unless the columns' work is under 7/8 of the rows' (A read once in
+    /// all): MobileNet's 7x7 layers (49 columns, A of 0.5-4 MB) tied within two tiles and took
+    /// 1.33-1.4x the time split by columns at 2 threads.
+    static func splitsColumns(columnWork: Int, rowWork: Int, aBytes: Int64) -> Bool {
+        aBytes > splitABudget ? columnWork * 8 < rowWork * 7 : columnWork <= rowWork
+    }
+
     /// The same on a thread pool. With many column tiles the columns are split; otherwise the
     /// rows are, and B is packed whole once into `shared` by all threads together (one barrier),
     /// then each thread multiplies its rows by all of it.
@@ -335,11 +348,8 @@ public enum GEMM {
         }
         // Split whichever way leaves the busiest thread fewer tiles; columns on a tie (no barrier,
         // nothing shared). ResNet-50's 14x14 layers (7 column tiles, 22 row tiles) split rows.
-        // Every column chunk runs all of A: where A is larger than the L2 budget of B's blocks
-        // and the rows cost at most 1/8 more, rows (A read once in all), as in the int8 GEMM.
-        let columnWork = (nTiles + threads - 1) / threads * mTiles, rowWork = (mTiles + threads - 1) / threads * nTiles
-        let aLarge = Int64(m) * Int64(k) * 4 > Int64(Int8GEMM.blockBytes)
-        let splitColumns = aLarge ? columnWork * 8 < rowWork * 7 : columnWork <= rowWork
+        let splitColumns = splitsColumns(columnWork: (nTiles + threads - 1) / threads * mTiles,
+                                         rowWork: (mTiles + threads - 1) / threads * nTiles, aBytes: packed.bytes)
         var job = PackedJob(packed: packed, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, pool: pool, workspaces: workspaces,
                             shared: !splitColumns && shared.map { nTiles * nr * k <= $0.capacity } == true ? shared : nil,
                             splitColumns: splitColumns)
@@ -368,12 +378,8 @@ public enum GEMM {
             if let shared {
                 // Phase 1: pack B, every KC block, by chunks of panels taken dynamically (the team
                 // that reaches the barrier may be this thread alone).
-                let packChunks = pool.chunks(of: nTiles)
-                var pc = 0
-                while case let chunk = pool.claim(), chunk < packChunks {
-                    let panels = ThreadPool.share(nTiles, part: chunk, of: packChunks)
-                    guard !panels.isEmpty else { continue }
-                    pc = 0
+                pool.forEachClaimedChunk(of: nTiles) { panels in
+                    var pc = 0
                     while pc < k {
                         let kb = min(kernel.kcBlock(k), k - pc)
                         let j0 = panels.lowerBound * nr
@@ -384,12 +390,9 @@ public enum GEMM {
                 }
                 pool.barrier()
                 // Phase 2: chunks of rows, taken dynamically, against all of B.
-                let chunks = pool.chunks(of: mTiles)
-                while case let chunk = pool.claim(), chunk < chunks {
-                    let rows = ThreadPool.share(mTiles, part: chunk, of: chunks)
+                pool.forEachClaimedChunk(of: mTiles) { rows in
                     let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
-                    guard i1 > i0 else { continue }
-                    pc = 0
+                    var pc = 0
                     while pc < k {
                         let kb = min(kernel.kcBlock(k), k - pc)
                         macroKernel(kernel, m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,

@@ -142,12 +142,7 @@ public enum Int8GEMM {
         }
         let columnWork = (0..<threads).map { vectors(ThreadPool.shareColumns(n, tile: nr, part: $0, of: threads).count) }.max()! * mTiles
         let rowWork = (mTiles + threads - 1) / threads * vectors(n)
-        // On a tie, columns: no barrier. But every column chunk runs all of A: where A is larger
-        // than the L2 budget and the rows cost at most 1/8 more, rows (A read once in all):
-        // MobileNet's 7x7 layers (A 0.5-1 MB, 49 columns) took 1.33x onnxruntime's time split by
-        // columns at 2 threads.
-        let aLarge = packed.bytes > Int64(blockBytes)
-        let splitColumns = aLarge ? columnWork * 8 < rowWork * 7 : columnWork <= rowWork
+        let splitColumns = GEMM.splitsColumns(columnWork: columnWork, rowWork: rowWork, aBytes: packed.bytes)
         let panelBytes = packed.kq * nr * packed.kernel.kGroup
         let main = mainColumns(packed: packed, columns: 0..<n, output: output)
         let fits = shared.map { (main.count + nr - 1) / nr * panelBytes <= $0.capacity * MemoryLayout<Float>.size } ?? false
@@ -203,24 +198,17 @@ public enum Int8GEMM {
             let ws = workspaces[t]
             let panelBytes = packed.kq * nr * packed.kernel.kGroup
             let data = UnsafeMutableRawPointer(shared.data)
-            let panels = (main.count + nr - 1) / nr
-            let packChunks = pool.chunks(of: panels)
-            while case let c = pool.claim(), c < packChunks {
-                let mine = ThreadPool.share(panels, part: c, of: packChunks)
-                guard !mine.isEmpty else { continue }
+            pool.forEachClaimedChunk(of: (main.count + nr - 1) / nr) { mine in
                 pack(packed: packed, b: b, columns: (mine.lowerBound * nr)..<min(main.upperBound, mine.upperBound * nr),
                      into: data + mine.lowerBound * panelBytes, workspace: ws)
             }
             pool.barrier()
             // Phase 2: chunks of rows (taken dynamically) against all of B, a block (sized for L2)
             // at a time, the last columns with the last block.
-            let chunks = pool.chunks(of: mTiles)
             let last = packLastColumns(packed: packed, columns: main.upperBound..<n, b: b, workspace: ws)
             let block = max(1, blockBytes / max(1, panelBytes)) * nr
-            while case let c = pool.claim(), c < chunks {
-                let r = ThreadPool.share(mTiles, part: c, of: chunks)
+            pool.forEachClaimedChunk(of: mTiles) { r in
                 let rows = (r.lowerBound * mr)..<min(packed.m, r.upperBound * mr)
-                guard !rows.isEmpty else { continue }
                 var j = 0
                 repeat {
                     let columns = j..<min(main.upperBound, j + block)
