@@ -240,7 +240,7 @@ final class UnitThread: @unchecked Sendable {
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
             pool = ThreadPool(threads: unit.threads, cpus: unit.cpus)
-            runner = NetworkRunner(network: network, pool: pool)
+            runner = NetworkRunner(network: network, pool: pool, layout: .nchw)
             ready.signal()
             while true {
                 condition.lock()

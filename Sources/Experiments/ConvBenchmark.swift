@@ -33,6 +33,10 @@ public struct ConvBenchmark: Codable, Sendable {
         /// absent): median time, ms, and GFLOP/s.
         public var direct_ms: Double? = nil
         public var direct_gflops: Double? = nil
+        /// The blocked kernel (`BlockedConvolution`, NCHW8c in and out; the network's input layer
+        /// NCHW in), where it applies: median time, ms, and GFLOP/s.
+        public var blocked_ms: Double? = nil
+        public var blocked_gflops: Double? = nil
         /// int8: median time of the int8 kernel, ms.
         public var int8_ms: Double? = nil
         /// int8: 2 x MACs over `int8_ms`, GOP/s.
@@ -96,12 +100,13 @@ public struct ConvBenchmark: Codable, Sendable {
             guard case .convolution(let c) = net.layers[i].kind else { return false }
             return ConvAlgorithm.directApplies(c, input: net.layers[net.layers[i].inputs[0]].output, output: net.layers[i].output)
         }
-        // One runner per algorithm, on the same weights; Winograd's and the direct kernel's only
-        // when a layer can use them (the direct kernel runs under `auto` where it applies). No
-        // add is fused: a layer's time is its convolution's alone.
-        let gemmRunner = NetworkRunner(network: net, pool: pool, policy: .gemm, fuseResidualAdds: false)
-        let winogradRunner = chosen.contains(where: applies) ? NetworkRunner(network: net, pool: pool, policy: .winograd, fuseResidualAdds: false) : nil
-        let directRunner = chosen.contains(where: direct) ? NetworkRunner(network: net, pool: pool, policy: .auto, fuseResidualAdds: false) : nil
+        // One runner per algorithm, on the same weights, NCHW; Winograd's and the direct kernel's
+        // only when a layer can use them (the direct kernel runs under `auto` where it applies).
+        // No add is fused: a layer's time is its convolution's alone. The blocked kernel is timed
+        // on its own (`blockedSeconds`).
+        let gemmRunner = NetworkRunner(network: net, pool: pool, policy: .gemm, layout: .nchw, fuseResidualAdds: false)
+        let winogradRunner = chosen.contains(where: applies) ? NetworkRunner(network: net, pool: pool, policy: .winograd, layout: .nchw, fuseResidualAdds: false) : nil
+        let directRunner = chosen.contains(where: direct) ? NetworkRunner(network: net, pool: pool, policy: .auto, layout: .nchw, fuseResidualAdds: false) : nil
         let runners = [gemmRunner] + (winogradRunner.map { [$0] } ?? []) + (directRunner.map { [$0] } ?? [])
         for r in runners { r.setDeterministicInput() }
         let costs = net.costs()
@@ -140,6 +145,11 @@ public struct ConvBenchmark: Codable, Sendable {
                             winograd_ms: winograd.map { $0 * 1e3 }, winograd_gflops: winograd.map { flop / $0 / 1e9 })
             row.direct_ms = directSeconds.map { $0 * 1e3 }
             row.direct_gflops = directSeconds.map { flop / $0 / 1e9 }
+            if BlockedConvolution.applies(c, inputChannels: x.c) {
+                let blocked = blockedSeconds(gemmRunner, layer: i, pool: pool, timing: timing)
+                row.blocked_ms = blocked * 1e3
+                row.blocked_gflops = flop / blocked / 1e9
+            }
             if precision == .int8 {
                 let q = QuantizedConvLayer(runner: gemmRunner, layer: i, workspaces: int8Workspaces) // quantizes the input: not timed
                 let int8Seconds = timing.medianSeconds { q.run() }
@@ -163,5 +173,28 @@ public struct ConvBenchmark: Codable, Sendable {
             result.int8_gemm_gops = Int8GEMMBenchmark.run(m: n, n: n, k: n, pool: pool, timing: timing).gops
         }
         return result
+    }
+
+    /// Layer `i` on the blocked kernel: its input (as `runner` computed it) blocked beforehand,
+    /// unless it is the network's input (NCHW, as a network run reads it), the output blocked.
+    static func blockedSeconds(_ runner: NetworkRunner, layer i: Int, pool: ThreadPool, timing: KernelTiming) -> Double {
+        let net = runner.network, l = net.layers[i]
+        guard case .convolution(let c) = l.kind else { return 0 }
+        let from = l.inputs[0], x = net.layers[from].output, y = l.output
+        let fromImage = net.layers[from].kind == .input
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: BlockedLayout.count(x))
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: BlockedLayout.count(y))
+        defer { input.deallocate(); output.deallocate() }
+        let source = runner.output(of: from)
+        if fromImage {
+            input.update(from: source.baseAddress!, count: x.count)
+        } else {
+            BlockedLayout.block(source.baseAddress!, x, into: input, pool: pool)
+        }
+        let w = BlockedConvWeights(c, inputChannels: x.c, weights: runner.weights.weights[i]!.baseAddress!, bias: runner.weights.biases[i]?.baseAddress)
+        return timing.medianSeconds {
+            BlockedConvolution.run(w, input: input, x: x, inputBlocked: !fromImage, output: output, y: y, outputBlocked: true,
+                                   activation: l.activation, pool: pool)
+        }
     }
 }

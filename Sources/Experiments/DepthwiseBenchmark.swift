@@ -74,7 +74,7 @@ public struct DepthwiseBenchmark: Codable, Sendable {
     public static func run(network net: Network, pool: ThreadPool, layer: String? = nil, kernel: Int? = nil,
                            sets: BandwidthRoof.WorkingSets, timing: KernelTiming) -> DepthwiseBenchmark {
         let roof = BandwidthRoof.measure(pool: pool, sets: sets)
-        let runner = NetworkRunner(network: net, pool: pool)
+        let runner = NetworkRunner(network: net, pool: pool, layout: .nchw)
         runner.setDeterministicInput()
         let costs = net.costs()
         var rows: [Layer] = []

@@ -5,6 +5,7 @@ import Networks
 /// lifetimes). Sizes are bytes, as each layer stores its output (4 per element at fp32, 1 at
 /// int8), every tensor 64-byte aligned. An add fused into the convolution before it
 /// (`ResidualFusion`) has that convolution's slot, kept for as long as the add's output is read.
+/// A tensor held blocked (`LayoutPlan`) takes its channels padded to whole blocks of 8.
 public struct ActivationPlan: Sendable {
     /// Per layer: byte offset of its output in the arena (a multiple of 64).
     public let offsets: [Int]
@@ -13,7 +14,7 @@ public struct ActivationPlan: Sendable {
     /// The sum of all outputs, bytes (what a plan without reuse would need).
     public let unplannedBytes: Int
 
-    public init(network: Network, fusion: ResidualFusion? = nil) {
+    public init(network: Network, fusion: ResidualFusion? = nil, layout: LayoutPlan? = nil) {
         let layers = network.layers
         let fusion = fusion ?? ResidualFusion(none: layers.count)
         precondition(fusion.doneBy.count == layers.count, "the fusion is another network's")
@@ -31,7 +32,7 @@ public struct ActivationPlan: Sendable {
                 slotOf[i] = slotOf[j]
                 continue
             }
-            let need = l.output.count * Int(l.outputElementBytes)
+            let need = (layout?.storedCount(i, in: network) ?? l.output.count) * Int(l.outputElementBytes)
             // Free slots: whose current tensor was last read before layer i.
             let free = slotSize.indices.filter { slotFreeAt[$0] < i }
             let fitting = free.filter { slotSize[$0] >= need }.min { slotSize[$0] < slotSize[$1] }
@@ -50,6 +51,6 @@ public struct ActivationPlan: Sendable {
         }
         offsets = slotOf.map { slotOffset[$0] }
         bytes = end
-        unplannedBytes = layers.reduce(0) { $0 + $1.output.count * Int($1.outputElementBytes) }
+        unplannedBytes = layers.indices.reduce(0) { $0 + (layout?.storedCount($1, in: network) ?? layers[$1].output.count) * Int(layers[$1].outputElementBytes) }
     }
 }

@@ -21,6 +21,40 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// rows (`DirectConvolution`), where the im2col GEMM has a short K and packs a B operand as
     /// large as the output for every image.
     case direct
+    /// An ungrouped convolution on the channel-blocked layout (`BlockedConvolution`): direct, on
+    /// a blocked input (or the network's NCHW image), to a blocked output, under the blocked
+    /// layout (`Layout`, `LayoutPlan`).
+    case blocked = "blocked-nchw8c"
+    /// A depthwise convolution on the blocked layout, blocked in and out.
+    case blockedDepthwise = "depthwise-nchw8c"
+
+    /// Where fp32 networks hold their tensors: `SOCPROF_LAYOUT` (`auto`, `nchw` or `blocked`).
+    public enum Layout: String, Sendable, CaseIterable {
+        /// The layout measured faster: `nchw` on every CPU so far. On AMD Zen 3 (AVX2), whole
+        /// images took 1.18-1.31x as long blocked (MobileNet and ResNet-50, 1 and 2 threads;
+        /// docs/kernels.md "The blocked layout").
+        case auto
+        /// Every tensor NCHW: the GEMM, Winograd, direct and depthwise kernels.
+        case nchw
+        /// Channel-blocked (NCHW8c) tensors between the layers that run on it (`LayoutPlan`).
+        case blocked
+
+        /// The layout of this process: `SOCPROF_LAYOUT`, read on first use; unset or empty is
+        /// `auto`; a value that names no layout is reported on stderr and `auto` is used.
+        public static let current: Layout = {
+            let value = getenv("SOCPROF_LAYOUT").map { String(cString: $0) }
+            guard let value, !value.isEmpty else { return .auto }
+            guard let layout = Layout(rawValue: value) else {
+                let line = "socprof: SOCPROF_LAYOUT=\(value) is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); choosing the layout automatically\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                return .auto
+            }
+            return layout
+        }()
+
+        /// `auto` resolved for this CPU.
+        public var resolved: Layout { self == .auto ? .nchw : self }
+    }
 
     /// Which algorithms convolutions may use: `SOCPROF_CONV_ALGORITHM` (`auto`, `gemm` or `winograd`).
     public enum Policy: String, Sendable, CaseIterable {
@@ -84,10 +118,17 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         return pointwise ? .gemm1x1 : .im2col
     }
 
-    /// Layer `i` of `network`'s algorithm under `policy`: nil for layers that are neither
-    /// convolutions nor fully connected. Winograd and the direct kernel are for fp32 layers only:
-    /// int8 and int8-weights layers run the others (the int8 kernels have the same four).
-    public static func of(layer i: Int, in network: Network, policy: Policy = .current) -> ConvAlgorithm? {
+    /// Layer `i` of `network`'s algorithm under `policy` and `layout` (`LayoutPlan`): nil for
+    /// layers that are neither convolutions nor fully connected.
+    public static func of(layer i: Int, in network: Network, policy: Policy = .current, layout: Layout = .current) -> ConvAlgorithm? {
+        LayoutPlan(network: network, policy: policy, layout: layout).algorithms[i]
+    }
+
+    /// Layer `i` of `network`'s algorithm under `policy` on NCHW tensors: nil for layers that
+    /// are neither convolutions nor fully connected. Winograd and the direct kernel are for fp32
+    /// layers only: int8 and int8-weights layers run the others (the int8 kernels have the same
+    /// four).
+    public static func unblocked(layer i: Int, in network: Network, policy: Policy = .current) -> ConvAlgorithm? {
         let layer = network.layers[i]
         switch layer.kind {
         case .convolution(let c):

@@ -74,9 +74,9 @@ public final class Int8ConvWeights: @unchecked Sendable {
             lanesBytes = 0
         }
         switch algorithm {
-        case .depthwise, .matrixVector:
+        case .depthwise, .matrixVector, .blockedDepthwise:
             packed = nil
-        case .gemm1x1, .im2col, .winograd, .direct:
+        case .gemm1x1, .im2col, .winograd, .direct, .blocked:
             let outPerGroup = outC / conv.groups
             packed = (0..<conv.groups).map { g in
                 PackedInt8A(m: outPerGroup, k: k, weights: w + g * outPerGroup * k, lda: k, kernel: kernel)
@@ -97,8 +97,8 @@ public final class Int8ConvWeights: @unchecked Sendable {
     /// matrix-vector kernel, which multiply exactly in wider lanes.
     public static func weightLimit(_ conv: Convolution, inputChannels: Int, outputPixels: Int?, kernel: Int8Kernel) -> Int8 {
         switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels ?? 0) {
-        case .depthwise, .matrixVector: 127
-        case .gemm1x1, .im2col, .winograd, .direct: kernel.weightLimit
+        case .depthwise, .matrixVector, .blockedDepthwise: 127
+        case .gemm1x1, .im2col, .winograd, .direct, .blocked: kernel.weightLimit
         }
     }
 

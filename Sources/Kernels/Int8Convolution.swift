@@ -24,14 +24,14 @@ public enum Int8LayerKernels {
         // The same choice as the fp32 layers' (Winograd aside).
         let algorithm = ConvAlgorithm.withoutWinograd(conv, inputChannels: x.c, outputPixels: n)
         switch algorithm {
-        case .depthwise:
+        case .depthwise, .blockedDepthwise:
             depthwise(w, input: input, x: x, output: output, y: y, activation: activation, pool: pool, workspaces: workspaces)
             return
         case .matrixVector:
             // One pixel of a 1x1 convolution (MobileNet's logits): not a GEMM padded to the tile's columns.
             fullyConnected(w, input: input, output: output, activation: activation, pool: pool)
             return
-        case .gemm1x1, .im2col, .winograd, .direct:
+        case .gemm1x1, .im2col, .winograd, .direct, .blocked:
             break
         }
         guard let packed = w.packed else { preconditionFailure("\(conv): weights made for one output pixel, run on \(n)") }

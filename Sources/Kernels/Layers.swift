@@ -33,7 +33,7 @@ public enum LayerKernels {
         public static func pack(_ conv: Convolution, inputChannels: Int, outputPixels: Int, weights: UnsafePointer<Float>) -> [PackedA]? {
             switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels) {
             case .gemm1x1, .im2col: break
-            case .depthwise, .matrixVector, .winograd, .direct: return nil
+            case .depthwise, .matrixVector, .winograd, .direct, .blocked, .blockedDepthwise: return nil
             }
             let outPerGroup = conv.outputChannels / conv.groups
             let k = inputChannels / conv.groups * conv.kernelH * conv.kernelW
@@ -69,7 +69,7 @@ public enum LayerKernels {
             return
         }
         switch ConvAlgorithm.withoutWinograd(conv, inputChannels: x.c, outputPixels: n) {
-        case .depthwise:
+        case .depthwise, .blockedDepthwise:
             precondition(residual == nil, "convolution: a residual is added by the GEMM algorithms only")
             depthwise(conv, input: input, x: x, output: output, y: y, weights: w, activation: activation, pool: pool, workspaces: workspaces)
             return
@@ -79,7 +79,7 @@ public enum LayerKernels {
             fullyConnected(input: input, inputs: x.c, output: output, outputs: y.c, weights: w.weights, bias: w.bias,
                            activation: activation, pool: pool)
             return
-        case .gemm1x1, .im2col, .winograd, .direct:
+        case .gemm1x1, .im2col, .winograd, .direct, .blocked:
             break
         }
         let inPerGroup = x.c / groups, outPerGroup = y.c / groups

@@ -107,7 +107,7 @@ public struct NetworkExport: Sendable {
         // layer before the softmax finishes.
         let logitsLayer: Int? = if case .softmax = network.layers[last].kind { network.layers[last].inputs[0] } else { nil }
         var logits: [Float] = []
-        runner.run(afterLayer: { i in if i == logitsLayer { logits = Array(runner.output(of: i)) } })
+        runner.run(afterLayer: { i in if i == logitsLayer { logits = runner.values(of: i) } })
         if let logitsLayer {
             let s = network.layers[logitsLayer].output
             logits.withUnsafeBufferPointer { append("logits", network.layers[logitsLayer].name, [s.c, s.h, s.w], $0) }

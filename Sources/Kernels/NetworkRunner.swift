@@ -23,9 +23,14 @@ public final class NetworkRunner: @unchecked Sendable {
     let arena: UnsafeMutableRawBufferPointer
     /// Convolution weights packed for the GEMM once, by layer (fp32 layers).
     let packed: [[PackedA]?]
-    /// Each layer's algorithm (`ConvAlgorithm.of`), nil for layers that are neither convolutions
-    /// nor fully connected.
+    /// Each layer's algorithm (`LayoutPlan.algorithms`), nil for layers that are neither
+    /// convolutions nor fully connected.
     public let algorithms: [ConvAlgorithm?]
+    /// Which outputs are held in the channel-blocked layout (`LayoutPlan`).
+    public let layout: LayoutPlan
+    /// Convolution weights for the blocked kernels, by layer (the layers whose algorithm is
+    /// `.blocked` or `.blockedDepthwise`).
+    let blockedWeights: [BlockedConvWeights?]
     /// The adds each convolution does after its GEMM (`ResidualFusion`); none when the runner was
     /// made with `fuseResidualAdds: false`.
     public let fusion: ResidualFusion
@@ -52,23 +57,26 @@ public final class NetworkRunner: @unchecked Sendable {
     /// under `policy` (`SOCPROF_CONV_ALGORITHM` unless given). With `fuseResidualAdds`, the adds
     /// `ResidualFusion` finds are done by the convolutions before them (the network's output is
     /// the same float for float; those convolutions' outputs hold the adds' results); without,
-    /// every layer's output is its own.
+    /// every layer's output is its own. fp32 networks hold their tensors as `layout` says
+    /// (`SOCPROF_LAYOUT` unless given; `LayoutPlan`).
     public init(network: Network, pool: ThreadPool, seed: UInt64 = 1, quantization: [QuantParams?]? = nil,
                 calibrationImages: Int = CalibrationImages.defaultCount, policy: ConvAlgorithm.Policy = .current,
-                fuseResidualAdds: Bool = true) {
+                layout: ConvAlgorithm.Layout = .current, fuseResidualAdds: Bool = true) {
         self.network = network
         self.pool = pool
         weights = NetworkWeights(network: network, seed: seed)
-        let algorithms = network.layers.indices.map { ConvAlgorithm.of(layer: $0, in: network, policy: policy) }
+        let layoutPlan = LayoutPlan(network: network, policy: policy, layout: layout)
+        self.layout = layoutPlan
+        let algorithms = layoutPlan.algorithms
         self.algorithms = algorithms
         fusion = fuseResidualAdds ? ResidualFusion(network: network, algorithms: algorithms) : ResidualFusion(none: network.layers.count)
-        plan = ActivationPlan(network: network, fusion: fusion)
+        plan = ActivationPlan(network: network, fusion: fusion, layout: layoutPlan)
         if network.precision == .int8 {
             if let quantization {
                 precondition(quantization.count == network.layers.count, "one quantization per layer")
                 self.quantization = quantization
             } else {
-                let fp32 = NetworkRunner(network: network.fp32Form, pool: pool, seed: seed, policy: policy, fuseResidualAdds: false)
+                let fp32 = NetworkRunner(network: network.fp32Form, pool: pool, seed: seed, policy: policy, layout: .nchw, fuseResidualAdds: false)
                 let ranges = QuantizationCalibration.ranges(runner: fp32, images: calibrationImages)
                 self.quantization = QuantizationCalibration.parameters(for: network, ranges: ranges)
             }
@@ -86,8 +94,14 @@ public final class NetworkRunner: @unchecked Sendable {
         inputPointers = network.layers.map { l in l.inputs.map { base + offsets[$0] } }
         let w = weights, layers = network.layers, q = self.quantization
         packed = layers.enumerated().map { i, l in
-            guard l.precision == .fp32, case .convolution(let c) = l.kind, algorithms[i] != .winograd, algorithms[i] != .direct else { return nil }
+            guard l.precision == .fp32, case .convolution(let c) = l.kind,
+                  ![.winograd, .direct, .blocked, .blockedDepthwise].contains(algorithms[i]) else { return nil }
             return LayerKernels.ConvWeights.pack(c, inputChannels: layers[l.inputs[0]].output.c, outputPixels: l.output.h * l.output.w, weights: w.weights[i]!.baseAddress!)
+        }
+        blockedWeights = layers.enumerated().map { i, l in
+            guard case .convolution(let c) = l.kind, algorithms[i] == .blocked || algorithms[i] == .blockedDepthwise else { return nil }
+            return BlockedConvWeights(c, inputChannels: layers[l.inputs[0]].output.c, weights: w.weights[i]!.baseAddress!,
+                                      bias: w.biases[i]?.baseAddress)
         }
         winograd = layers.enumerated().map { i, l in
             guard case .convolution(let c) = l.kind, algorithms[i] == .winograd else { return nil }
@@ -117,10 +131,12 @@ public final class NetworkRunner: @unchecked Sendable {
         expanded.initialize(repeating: 0)
     }
 
-    /// Bytes of the weights packed for the GEMM (a second copy of most fp32 convolution weights) and
-    /// transformed for Winograd (four times a layer's weights).
+    /// Bytes of the weights packed for the GEMM (a second copy of most fp32 convolution weights),
+    /// transformed for Winograd (four times a layer's weights) and laid out for the blocked
+    /// kernels.
     public var packedWeightBytes: Int64 {
         packed.reduce(0) { $0 + ($1?.reduce(0) { $0 + $1.bytes } ?? 0) } + winograd.reduce(0) { $0 + ($1?.bytes ?? 0) }
+            + blockedWeights.reduce(0) { $0 + ($1?.bytes ?? 0) }
     }
 
     deinit {
@@ -147,11 +163,13 @@ public final class NetworkRunner: @unchecked Sendable {
         }
     }
 
-    /// A layer's output in the arena, stored as fp32 (valid until a later layer reuses its slot).
-    /// A convolution that does the add after it (`fusion`) holds the add's output.
+    /// A layer's output in the arena, stored as fp32 (valid until a later layer reuses its slot),
+    /// in its layout: NCHW, or blocked (`layout.blocked[layer]`: channels padded to whole blocks
+    /// of 8; `values(of:)` gives NCHW either way). The network's image and output are NCHW. A
+    /// convolution that does the add after it (`fusion`) holds the add's output.
     public func output(of layer: Int) -> UnsafeMutableBufferPointer<Float> {
         precondition(network.layers[layer].precision != .int8, "\(network.layers[layer].name) stores int8: int8Output(of:)")
-        return UnsafeMutableBufferPointer(start: outputPointers[layer].assumingMemoryBound(to: Float.self), count: network.layers[layer].output.count)
+        return UnsafeMutableBufferPointer(start: outputPointers[layer].assumingMemoryBound(to: Float.self), count: layout.storedCount(layer, in: network))
     }
 
     /// An int8 layer's output in the arena: bytes, quantized as `quantization[layer]`.
@@ -160,8 +178,15 @@ public final class NetworkRunner: @unchecked Sendable {
         return UnsafeMutableBufferPointer(start: outputPointers[layer].assumingMemoryBound(to: UInt8.self), count: network.layers[layer].output.count)
     }
 
-    /// A layer's output as real values, dequantized when the layer stores int8.
+    /// A layer's output as real values in NCHW order, dequantized when the layer stores int8,
+    /// taken out of the blocked layout when it is held so.
     public func values(of layer: Int) -> [Float] {
+        if layout.blocked[layer] {
+            let shape = network.layers[layer].output
+            var out = [Float](repeating: 0, count: shape.count)
+            out.withUnsafeMutableBufferPointer { BlockedLayout.unblock(UnsafePointer(output(of: layer).baseAddress!), shape, into: $0.baseAddress!, pool: pool) }
+            return out
+        }
         guard let q = quantization[layer] else { return Array(output(of: layer)) }
         return int8Output(of: layer).map { q.dequantize($0) }
     }
@@ -214,6 +239,12 @@ public final class NetworkRunner: @unchecked Sendable {
             // A convolution that does the add after it takes the add's other input and activation.
             let add = fusion.add[i]
             let residual = fusion.residual[i].map { UnsafePointer(outputPointers[$0].assumingMemoryBound(to: Float.self)) }
+            if let bw = blockedWeights[i] {
+                BlockedConvolution.run(bw, input: input(0), x: x, inputBlocked: layout.blocked[layer.inputs[0]], output: out, y: layer.output,
+                                       outputBlocked: layout.blocked[add ?? i], residual: residual,
+                                       activation: add.map { network.layers[$0].activation } ?? layer.activation, pool: pool)
+                return
+            }
             LayerKernels.convolution(c, input: input(0), x: x, output: out, y: layer.output,
                                      weights: .init(weights: w!, bias: weights.biases[i]!.baseAddress!, packed: packed, winograd: winograd,
                                                    direct: algorithms[i] == .direct),
@@ -224,10 +255,16 @@ public final class NetworkRunner: @unchecked Sendable {
                                         weights: w!, bias: weights.biases[i]!.baseAddress!,
                                         activation: layer.activation, pool: pool)
         case .pooling(let p):
-            LayerKernels.pooling(p, input: input(0), x: x, output: out, y: layer.output, pool: pool)
+            if layout.blocked[i] {
+                BlockedPooling.run(p, input: input(0), x: x, output: out, y: layer.output, pool: pool)
+            } else {
+                LayerKernels.pooling(p, input: input(0), x: x, output: out, y: layer.output, pool: pool)
+            }
         case .lrn(let n):
             LayerKernels.lrn(n, input: input(0), x: x, output: out, pool: pool)
         case .concat:
+            // Blocked, every input is whole blocks (`LayoutPlan`): its c x plane floats are its
+            // blocks, and they go at the same offset as NCHW's.
             var offset = 0
             for (k, j) in layer.inputs.enumerated() {
                 let s = network.layers[j].output
@@ -237,7 +274,8 @@ public final class NetworkRunner: @unchecked Sendable {
         case .add:
             // Done by the convolution before it, into this layer's slot.
             if fusion.doneBy[i] != nil { break }
-            LayerKernels.add(input(0), input(1), output: out, count: layer.output.count, activation: layer.activation, pool: pool)
+            // Blocked: the padding channels too (0 + 0, as the kernels keep them).
+            LayerKernels.add(input(0), input(1), output: out, count: layout.storedCount(i, in: network), activation: layer.activation, pool: pool)
         case .softmax:
             LayerKernels.softmax(input(0), output: out, count: layer.output.count)
         case .dequantize:

@@ -35,11 +35,8 @@ public enum QuantizationCalibration {
         for image in 0..<images {
             runner.setDeterministicInput(seed: CalibrationImages.seed(image))
             let record = { (i: Int) in
-                var a = lo[i], b = hi[i]
-                for v in runner.output(of: i) {
-                    a = Swift.min(a, v)
-                    b = Swift.max(b, v)
-                }
+                // The values, not a blocked layout's padding channels (0).
+                let (a, b) = runner.layout.blocked[i] ? extent(runner.values(of: i), lo[i], hi[i]) : extent(runner.output(of: i), lo[i], hi[i])
                 lo[i] = a
                 hi[i] = b
             }
@@ -47,6 +44,16 @@ public enum QuantizationCalibration {
             runner.run(afterLayer: record)
         }
         return ActivationRanges(min: lo, max: hi, images: images)
+    }
+
+    /// The least and greatest of `lo`, `hi` and `values`.
+    static func extent<C: Collection<Float>>(_ values: C, _ lo: Float, _ hi: Float) -> (Float, Float) {
+        var a = lo, b = hi
+        for v in values {
+            a = Swift.min(a, v)
+            b = Swift.max(b, v)
+        }
+        return (a, b)
     }
 
     /// The quantization of each layer's output of `network` (int8), by layer: for an int8 layer

@@ -43,7 +43,7 @@ public struct ResidualFusion: Sendable, Equatable {
             let j = max(l.inputs[0], l.inputs[1]), r = min(l.inputs[0], l.inputs[1])
             let conv = layers[j]
             guard case .convolution = conv.kind, conv.precision != .int8, conv.activation == nil,
-                  algorithms[j] == .gemm1x1 || algorithms[j] == .im2col,
+                  algorithms[j] == .gemm1x1 || algorithms[j] == .im2col || algorithms[j] == .blocked,
                   readers[j] == 1, conv.output == l.output, layers[r].output == l.output, layers[r].outputElementBytes == 4,
                   j > 0, j < layers.count - 1 else { continue }
             add[j] = i

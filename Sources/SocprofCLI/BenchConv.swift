@@ -81,13 +81,15 @@ struct ConvBench: ParsableCommand {
         let result = ConvBenchmark.run(network: net, pool: pool, layer: layer, kernel: kernel, precision: precision, timing: options.timing)
         if options.json { return print(String(decoding: try ReportJSON.encoder().encode(result), as: UTF8.self)) }
         print("  " + "layer".rightPad(28) + "shape".rightPad(44) + "gemm ms".leftPad(9) + "GFLOP/s".leftPad(9)
-              + "wino ms".leftPad(9) + "GFLOP/s*".leftPad(9) + "direct ms".leftPad(10) + "GFLOP/s".leftPad(9) + "  used"
+              + "wino ms".leftPad(9) + "GFLOP/s*".leftPad(9) + "direct ms".leftPad(10) + "GFLOP/s".leftPad(9)
+              + "blocked ms".leftPad(11) + "GFLOP/s".leftPad(9) + "  used"
               + (precision == .int8 ? "          int8 ms    GOP/s  /fp32" : ""))
         func cell(_ x: Double?, _ format: String, _ width: Int) -> String { x.map { String(format: format, $0) } ?? "-".leftPad(width) }
         for r in result.layers {
             var line = "  " + r.layer.rightPad(28) + r.shape.rightPad(44) + String(format: "%9.3f%9.1f", r.gemm_ms, r.gemm_gflops)
                 + cell(r.winograd_ms, "%9.3f", 9) + cell(r.winograd_gflops, "%9.1f", 9)
-                + cell(r.direct_ms, "%10.3f", 10) + cell(r.direct_gflops, "%9.1f", 9) + "  " + r.algorithm.rightPad(14)
+                + cell(r.direct_ms, "%10.3f", 10) + cell(r.direct_gflops, "%9.1f", 9)
+                + cell(r.blocked_ms, "%11.3f", 11) + cell(r.blocked_gflops, "%9.1f", 9) + "  " + r.algorithm.rightPad(14)
             if let ms = r.int8_ms, let gops = r.int8_gops, let ratio = r.int8_over_fp32 {
                 line += String(format: "%9.3f %8.1f  x%.2f", ms, gops, ratio)
             }

@@ -53,6 +53,18 @@ struct LayerKernelTests {
     struct ConvCase: Sendable, CustomTestStringConvertible {
         let inC: Int, h: Int, w: Int, outC: Int, k: Int, stride: Int, pad: Padding, groups: Int, act: Activation?
         var testDescription: String { "\(inC)x\(h)x\(w) -> \(outC) k\(k) s\(stride) p\(pad.top),\(pad.left),\(pad.bottom),\(pad.right) g\(groups) \(act?.rawValue ?? "linear")" }
+
+        /// The layer, its input and output shapes, and seeded input, weights and bias (and the
+        /// generator, for more data).
+        func data() -> (conv: Convolution, x: TensorShape, y: TensorShape, input: [Float], weights: [Float], bias: [Float], rng: TestRandom) {
+            var rng = TestRandom(UInt64(inC * 7919 + outC * 31 + k))
+            let conv = Convolution(outputChannels: outC, kernel: k, stride: stride, padding: pad, groups: groups)
+            let x = TensorShape(c: inC, h: h, w: w)
+            var b = GraphBuilder(name: "t", input: x)
+            let y = b.conv("c", b.input, conv).shape
+            let input = rng.array(x.count), weights = rng.array(outC * (inC / groups) * k * k), bias = rng.array(outC)
+            return (conv, x, y, input, weights, bias, rng)
+        }
     }
 
     static let convCases: [ConvCase] = [
@@ -122,12 +134,7 @@ struct LayerKernelTests {
 
     @Test("convolution: general, 1x1, grouped, depthwise, strides, padding", arguments: convCases)
     func convolution(c: ConvCase) {
-        var rng = TestRandom(UInt64(c.inC * 7919 + c.outC * 31 + c.k))
-        let conv = Convolution(outputChannels: c.outC, kernel: c.k, stride: c.stride, padding: c.pad, groups: c.groups)
-        let x = TensorShape(c: c.inC, h: c.h, w: c.w)
-        var b = GraphBuilder(name: "t", input: x)
-        let y = b.conv("c", b.input, conv).shape
-        let input = rng.array(x.count), weights = rng.array(c.outC * (c.inC / c.groups) * c.k * c.k), bias = rng.array(c.outC)
+        let (conv, x, y, input, weights, bias, _) = c.data()
         let expected = Reference.conv(conv, input, x, weights, bias, y, c.act)
         for threads in [1, 2, 3] {
             let pool = ThreadPool(threads: threads)

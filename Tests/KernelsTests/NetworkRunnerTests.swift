@@ -56,15 +56,16 @@ struct NetworkRunnerTests {
     @Test("the activation plan never overlaps two live tensors", arguments: NetworkCatalog.names, [Precision.fp32, .int8])
     func planIsSafe(name: String, precision: Precision) throws {
         let net = try #require(NetworkCatalog.network(named: name)).quantized(precision)
-        let algorithms = net.layers.indices.map { ConvAlgorithm.of(layer: $0, in: net) }
-        for fusion in [nil, ResidualFusion(network: net, algorithms: algorithms)] {
-            let plan = ActivationPlan(network: net, fusion: fusion)
+        // NCHW, and blocked (tensors padded to whole blocks of 8 channels).
+        for layout in [LayoutPlan(network: net, layout: .nchw), LayoutPlan(network: net, layout: .blocked)] {
+        for fusion in [nil, ResidualFusion(network: net, algorithms: layout.algorithms)] {
+            let plan = ActivationPlan(network: net, fusion: fusion, layout: layout)
             // A fused add's output is written by its convolution: alive from there.
             let written = net.layers.indices.map { fusion?.doneBy[$0] ?? $0 }
             var lastUse = net.layers.indices.map { $0 }
             for (i, l) in net.layers.enumerated() { for j in l.inputs { lastUse[j] = max(lastUse[j], i) } }
             lastUse[net.layers.count - 1] = net.layers.count
-            func range(_ i: Int) -> Range<Int> { plan.offsets[i]..<(plan.offsets[i] + net.layers[i].output.count * Int(net.layers[i].outputElementBytes)) }
+            func range(_ i: Int) -> Range<Int> { plan.offsets[i]..<(plan.offsets[i] + layout.storedCount(i, in: net) * Int(net.layers[i].outputElementBytes)) }
             for i in net.layers.indices {
                 let a = range(i)
                 #expect(a.upperBound <= plan.bytes && plan.offsets[i] % 64 == 0)
@@ -76,6 +77,7 @@ struct NetworkRunnerTests {
                 }
             }
             #expect(plan.bytes < plan.unplannedBytes, "reuse saves memory")
+        }
         }
     }
 

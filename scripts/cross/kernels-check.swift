@@ -1,5 +1,6 @@
 // Correctness check of the Kernels module on a foreign CPU, for `scripts/cross-check aarch64 --run`
-// (built for aarch64 and run under qemu-user): GEMM, convolution, Winograd and one whole network against
+// (built for aarch64 and run under qemu-user): GEMM, convolution, the blocked (NCHW8c) kernels,
+// Winograd and one whole network (and one on the blocked layout) against
 // plain reference loops, written out here again (the same definitions as Tests/KernelsTests).
 // Plain Swift without Foundation or Testing, since neither is available for the cross target.
 // One line per check; exits 1 if any fails. scripts/cross-check runs it once per aarch64 microkernel
@@ -111,13 +112,19 @@ func referenceConv(_ c: Convolution, _ input: [Float], _ x: TensorShape, _ w: [F
     return out
 }
 
-func checkConv(_ label: String, inC: Int, h: Int, w: Int, outC: Int, k: Int, stride: Int, pad: Padding, groups: Int, act: Activation?) {
+/// A convolution layer, its shapes and seeded input, weights and bias (the tests' data).
+func convData(inC: Int, h: Int, w: Int, outC: Int, k: Int, stride: Int, pad: Padding, groups: Int)
+    -> (Convolution, TensorShape, TensorShape, [Float], [Float], [Float]) {
     var rng = Random(UInt64(inC * 7919 + outC * 31 + k))
     let conv = Convolution(outputChannels: outC, kernel: k, stride: stride, padding: pad, groups: groups)
     let x = TensorShape(c: inC, h: h, w: w)
     var builder = GraphBuilder(name: "t", input: x)
     let y = builder.conv("c", builder.input, conv).shape
-    let input = rng.array(x.count), weights = rng.array(outC * (inC / groups) * k * k), bias = rng.array(outC)
+    return (conv, x, y, rng.array(x.count), rng.array(outC * (inC / groups) * k * k), rng.array(outC))
+}
+
+func checkConv(_ label: String, inC: Int, h: Int, w: Int, outC: Int, k: Int, stride: Int, pad: Padding, groups: Int, act: Activation?) {
+    let (conv, x, y, input, weights, bias) = convData(inC: inC, h: h, w: w, outC: outC, k: k, stride: stride, pad: pad, groups: groups)
     let expected = referenceConv(conv, input, x, weights, bias, y, act)
     var results: [(String, [Float], [Float])] = []
     for threads in [1, 2] {
@@ -135,6 +142,49 @@ func checkConv(_ label: String, inC: Int, h: Int, w: Int, outC: Int, k: Int, str
         }
     }
     check("conv \(label): \(inC)x\(h)x\(w) -> \(outC), k\(k) s\(stride) g\(groups) \(act?.rawValue ?? "linear")", results)
+}
+
+// MARK: Blocked layout
+
+/// The blocked kernels (`BlockedConvolution`, NCHW8c) against the reference: blocked in and out,
+/// and NCHW in and out, on 1 and 3 threads; the input and output reordered by `BlockedLayout`.
+func checkBlocked(_ label: String, inC: Int, h: Int, w: Int, outC: Int, k: Int, stride: Int, pad: Padding, groups: Int, act: Activation?) {
+    let (conv, x, y, input, weights, bias) = convData(inC: inC, h: h, w: w, outC: outC, k: k, stride: stride, pad: pad, groups: groups)
+    let expected = referenceConv(conv, input, x, weights, bias, y, act)
+    let bw = weights.withUnsafeBufferPointer { BlockedConvWeights(conv, inputChannels: inC, weights: $0.baseAddress!, bias: bias) }
+    var results: [(String, [Float], [Float])] = []
+    for threads in [1, 3] {
+        let pool = ThreadPool(threads: threads)
+        for blocked in bw.depthwise ? [true] : [true, false] {
+            var source = [Float](repeating: .nan, count: BlockedLayout.count(x)), out = [Float](repeating: .nan, count: BlockedLayout.count(y))
+            var back = [Float](repeating: .nan, count: y.count)
+            input.withUnsafeBufferPointer { i in source.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in back.withUnsafeMutableBufferPointer { b in
+                if blocked { BlockedLayout.block(i.baseAddress!, x, into: s.baseAddress!, pool: pool) }
+                BlockedConvolution.run(bw, input: blocked ? UnsafePointer(s.baseAddress!) : i.baseAddress!, x: x, inputBlocked: blocked,
+                                       output: blocked ? o.baseAddress! : b.baseAddress!, y: y, outputBlocked: blocked, activation: act, pool: pool)
+                if blocked { BlockedLayout.unblock(UnsafePointer(o.baseAddress!), y, into: b.baseAddress!, pool: pool) }
+            } } } }
+            results.append(("\(threads) thread(s) \(blocked ? "blocked" : "NCHW")", back, expected))
+        }
+    }
+    check("blocked conv \(label): \(inC)x\(h)x\(w) -> \(outC), k\(k) s\(stride) g\(groups) \(act?.rawValue ?? "linear")", results)
+}
+
+/// A network on the blocked layout (`SOCPROF_LAYOUT=blocked`) against the NCHW runner: the
+/// output, and every layer's values.
+func checkBlockedNetwork(_ name: String) {
+    guard let net = NetworkCatalog.network(named: name) else { failures += 1; print("FAIL network \(name): not in the catalog"); return }
+    let pool = ThreadPool(threads: 2)
+    let nchw = NetworkRunner(network: net, pool: pool, seed: 3, layout: .nchw, fuseResidualAdds: false)
+    let blocked = NetworkRunner(network: net, pool: pool, seed: 3, layout: .blocked, fuseResidualAdds: false)
+    var expected: [[Float]] = Array(repeating: [], count: net.layers.count)
+    nchw.setDeterministicInput(seed: 11)
+    nchw.run(afterLayer: { i in expected[i] = nchw.values(of: i) })
+    var layers: [(String, [Float], [Float])] = []
+    blocked.setDeterministicInput(seed: 11)
+    blocked.run(afterLayer: { i in layers.append((net.layers[i].name, blocked.values(of: i), expected[i])) })
+    check("network \(name) on the blocked layout (\(blocked.layout.blocked.filter { $0 }.count) tensors blocked), against NCHW", layers,
+          of: "layers", tolerance: 1e-3)
 }
 
 // MARK: Winograd
@@ -527,6 +577,15 @@ struct KernelsCheck {
                   pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19, act: .relu6)
         checkConv("stride 3, K over a depth block", inC: 30, h: 17, w: 17, outC: 14, k: 3, stride: 3, pad: .same(1), groups: 1, act: .relu)
         checkConv("wide, rows split", inC: 64, h: 14, w: 14, outC: 96, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu)
+        checkBlocked("3x3 from 3 channels, stride 2", inC: 3, h: 12, w: 12, outC: 32, k: 3, stride: 2,
+                     pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 1, act: .relu6)
+        checkBlocked("1x1, two passes of input blocks", inC: 600, h: 3, w: 8, outC: 20, k: 1, stride: 1, pad: .none, groups: 1, act: nil)
+        checkBlocked("3x3, odd blocks", inC: 70, h: 6, w: 6, outC: 17, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu)
+        checkBlocked("5x5 stride 2, padding", inC: 6, h: 15, w: 15, outC: 10, k: 5, stride: 2, pad: .same(2), groups: 1, act: .relu)
+        checkBlocked("depthwise", inC: 24, h: 13, w: 29, outC: 24, k: 3, stride: 1, pad: .same(1), groups: 24, act: .relu6)
+        checkBlocked("depthwise strided", inC: 19, h: 12, w: 11, outC: 19, k: 3, stride: 2,
+                     pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19, act: .relu6)
+        checkBlockedNetwork("squeezenet-1.1")
         checkWinograd(inC: 7, h: 5, w: 7, outC: 9, pad: 0, act: nil, pools: pools)
         checkWinograd(inC: 17, h: 13, w: 33, outC: 11, pad: 1, act: .relu6, pools: pools)
         checkWinograd(inC: 33, h: 14, w: 14, outC: 31, pad: 1, act: .relu, pools: pools)

@@ -244,4 +244,54 @@ void socprof_dw16_avx2_pack(long kh, long kw, long channels, const int8_t *weigh
 void socprof_dw16_u8_avx2(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, float zf, const uint8_t *packed,
                           const float *scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, uint8_t *dst);
 
+/// A convolution in the channel-blocked layout (nchwc.c): `cin` x `h` x `w` in, `cout` x `oh`
+/// x `ow` out (`cout` at most 8 x the weights' output blocks), a `kh` x `kw` filter moved
+/// `stride` both ways, `pt`/`pl`/`pb`/`pr` rows and columns of zero padding. The input's channel
+/// c of pixel (y, x) is at (c / 8) x `in_block` + (c % 8) x `in_lane` + (y x w + x) x
+/// `in_pixel` floats: blocked (NCHW8c) is in_lane 1, in_pixel 8, in_block 8 h w; NCHW is in_lane
+/// h w, in_pixel 1, in_block 8 h w. The output (and the residual) is blocked when `out_blocked`,
+/// [ceil(cout / 8)][oh][ow][8] with the padding channels written (as 0 for zero weights and
+/// bias), else NCHW [cout][oh][ow]. `block_group`: input blocks summed per pass over the output
+/// (0: all), so that a pass's weights stay in the caches.
+typedef struct {
+    long cin, h, w, cout, oh, ow, kh, kw, stride, pt, pl, pb, pr;
+    long in_lane, in_pixel, in_block;
+    long block_group;
+    int out_blocked;
+} socprof_nchwc_shape;
+
+/// Output blocks `ob0 ..< ob1` (8 channels each), rows `oy0 ..< oy1`: y = min(max(bias + the
+/// taps (by input block, ky, kx, channel) + residual, lo), hi). Weights [ceil(cout / 8)][ceil(cin
+/// / 8)][kh][kw][8 in][8 out] (the padding channels' weights 0), `bias` (NULL: 0) and `residual`
+/// (NULL: none; laid out as the output) padded to whole blocks. Baseline C on 8-float vectors
+/// (`_avx2`: the same with AVX2 and FMA; elsewhere than x86-64 it is the baseline).
+void socprof_nchwc_conv_f32(const socprof_nchwc_shape *shape, const float *x, const float *weights, const float *bias, const float *residual,
+                            float lo, float hi, float *y, long ob0, long ob1, long oy0, long oy1);
+void socprof_nchwc_conv_f32_avx2(const socprof_nchwc_shape *shape, const float *x, const float *weights, const float *bias, const float *residual,
+                                 float lo, float hi, float *y, long ob0, long ob1, long oy0, long oy1);
+/// Depthwise (`cin` == `cout` channels, each its own filter), blocked in and out: blocks `b0 ..<
+/// b1`, rows `oy0 ..< oy1`; weights [ceil(c / 8)][kh][kw][8], `bias` (NULL: 0) padded to
+/// whole blocks.
+void socprof_nchwc_depthwise_f32(const socprof_nchwc_shape *shape, const float *x, const float *weights, const float *bias, float lo, float hi,
+                                 float *y, long b0, long b1, long oy0, long oy1);
+void socprof_nchwc_depthwise_f32_avx2(const socprof_nchwc_shape *shape, const float *x, const float *weights, const float *bias, float lo,
+                                      float hi, float *y, long b0, long b1, long oy0, long oy1);
+
+/// Pooling in the blocked layout (a global pool is a window of the whole plane).
+typedef struct {
+    long h, w, oh, ow, kh, kw, stride, pt, pl, pb, pr;
+    /// 1: max (-infinity where a window is all padding), 0: average.
+    int max;
+    /// Average: divide by the window clipped to the padded plane (1) or by its real elements (0).
+    int count_padding;
+} socprof_nchwc_pool_shape;
+
+/// Blocks `b0 ..< b1`, rows `oy0 ..< oy1`, blocked in and out.
+void socprof_nchwc_pool_f32(const socprof_nchwc_pool_shape *shape, const float *x, float *y, long b0, long b1, long oy0, long oy1);
+
+/// Blocks `b0 ..< b1` of an NCHW tensor of `c` channels of `plane` pixels into the blocked
+/// layout (padding channels 0), and back (the padding channels dropped).
+void socprof_nchwc_from_nchw(const float *src, long c, long plane, float *dst, long b0, long b1);
+void socprof_nchwc_to_nchw(const float *src, long c, long plane, float *dst, long b0, long b1);
+
 #endif
