@@ -3,7 +3,7 @@
 // its channels in blocks of 8, [C / 8][H][W][8], the last block padded with zero channels, so
 // that one 8-float vector is 8 channels of one pixel: the output tile is 2 blocks (16 channels)
 // x 6 pixels of a row, 12 vector sums, and each step broadcasts one input value per pixel and
-// loads two vectors of weights ([ob][ib][kh][kw][8 in][8 out]); no im2col and no packing of the
+// loads two vectors of weights, one cache line ([ob / 2][ib][kh][kw][8 in][16 out]); no im2col and no packing of the
 // input, which a GEMM convolution does for every image. onnxruntime's MLAS runs convolutions so
 // (its NCHWc kernels, 8 floats a block with AVX2).
 //

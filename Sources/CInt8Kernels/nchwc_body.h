@@ -13,7 +13,7 @@ NC_INLINE void NC(conv_tile)(const socprof_nchwc_shape *s, const float *x, const
                              float hi, float *y, const int OB, const int P, const long ps, const long lane, long ob, long oy, long ox,
                              long kw0, long kw1, long ib0, long ib1, int first, int last) {
     const long KH = s->kh, KW = s->kw, st = s->stride, IB = (s->cin + 7) / 8;
-    const long taps = KH * KW, wob = IB * taps * 64;
+    const long taps = KH * KW;
     const long iy0 = oy * st - s->pt, ix0 = ox * st - s->pl;
     const long kh0 = iy0 < 0 ? -iy0 : 0, kh1 = KH < s->h - iy0 ? KH : s->h - iy0;
     const long plane = s->oh * s->ow, pix = oy * s->ow + ox;
@@ -33,16 +33,17 @@ NC_INLINE void NC(conv_tile)(const socprof_nchwc_shape *s, const float *x, const
     }
     for (long ib = ib0; ib < ib1; ib++) {
         const long lanes = s->cin - ib * 8 < 8 ? s->cin - ib * 8 : 8;
-        const float *wb = w + (ob * IB + ib) * taps * 64;
+        // The pair of blocks ob, ob + 1 (ob even) interleaved: [ib][kh][kw][8 in][2][8 out].
+        const float *wb = w + ((ob / 2) * IB + ib) * taps * 128 + (ob % 2) * 8;
         for (long kh = kh0; kh < kh1; kh++) {
             const long row = ib * s->in_block + ((iy0 + kh) * s->w + ix0) * s->in_pixel;
             for (long kw = kw0; kw < kw1; kw++) {
                 const float *xp = x + row + kw * s->in_pixel;
-                const float *wp = wb + (kh * KW + kw) * 64;
+                const float *wp = wb + (kh * KW + kw) * 128;
 #define NC_STEP(ci)                                                                   \
     {                                                                                 \
-        const nc_v8 w0 = nc_load(wp + (ci) * 8);                                      \
-        const nc_v8 w1 = OB > 1 ? nc_load(wp + wob + (ci) * 8) : (nc_v8){0};          \
+        const nc_v8 w0 = nc_load(wp + (ci) * 16);                                     \
+        const nc_v8 w1 = OB > 1 ? nc_load(wp + (ci) * 16 + 8) : (nc_v8){0};           \
         for (int p = 0; p < P; p++) {                                                 \
             const float v = xp[p * ps + (ci) * lane];                                 \
             acc[0][p] += w0 * v;                                                      \
@@ -149,6 +150,11 @@ NC_FN void NC(socprof_nchwc_conv_f32)(const socprof_nchwc_shape *s, const float 
                                       float lo, float hi, float *y, long ob0, long ob1, long oy0, long oy1) {
     const long IB = (s->cin + 7) / 8;
     const long group = s->block_group > 0 ? s->block_group : IB;
+    if (ob0 % 2 && ob0 < ob1) {
+        // Pairs start at even blocks (the weights interleave them): an odd first block alone.
+        NC(socprof_nchwc_conv_f32)(s, x, w, bias, res, lo, hi, y, ob0, ob0 + 1, oy0, oy1);
+        ob0++;
+    }
     if (s->kh == 1 && s->kw == 1 && s->stride == 1 && s->pt == 0 && s->pl == 0 && s->in_lane == 1 && s->in_pixel == 8 && s->oh == s->h
         && s->ow == s->w) {
         for (long ib0 = 0; ib0 < IB; ib0 += group) {

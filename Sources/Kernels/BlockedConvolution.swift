@@ -50,7 +50,8 @@ public enum BlockedLayout {
 }
 
 /// A convolution's weights for the blocked kernels, made once: ungrouped convolutions as
-/// [output blocks][input blocks][kh][kw][8 in][8 out], depthwise ones as [blocks][kh][kw][8],
+/// [pairs of output blocks][input blocks][kh][kw][8 in][2][8 out] (the two weight vectors a step
+/// of the 2-block tile loads are one cache line), depthwise ones as [blocks][kh][kw][8],
 /// both with the bias padded to whole blocks (padding channels' weights and bias 0).
 // Sendable: written in `init`, read-only afterwards.
 public final class BlockedConvWeights: @unchecked Sendable {
@@ -70,7 +71,7 @@ public final class BlockedConvWeights: @unchecked Sendable {
         precondition(depthwise || conv.groups == 1, "blocked weights: one group or depthwise, not \(conv.groups) groups")
         let l = BlockedLayout.lanes, ob = BlockedLayout.blocks(conv.outputChannels), ib = BlockedLayout.blocks(inputChannels)
         let taps = conv.kernelH * conv.kernelW
-        weights = .allocate(capacity: depthwise ? ob * taps * l : ob * ib * taps * l * l)
+        weights = .allocate(capacity: depthwise ? ob * taps * l : (ob + 1) / 2 * ib * taps * 2 * l * l)
         weights.initialize(repeating: 0)
         bias = .allocate(capacity: ob * l)
         bias.initialize(repeating: 0)
@@ -82,7 +83,7 @@ public final class BlockedConvWeights: @unchecked Sendable {
             }
             for c in 0..<inputChannels {
                 for t in 0..<taps {
-                    weights[((((o / l) * ib + c / l) * taps + t) * l + c % l) * l + o % l] = w[(o * inputChannels + c) * taps + t]
+                    weights[((((o / (2 * l)) * ib + c / l) * taps + t) * l + c % l) * 2 * l + o % (2 * l)] = w[(o * inputChannels + c) * taps + t]
                 }
             }
         }

@@ -261,8 +261,9 @@ typedef struct {
 } socprof_nchwc_shape;
 
 /// Output blocks `ob0 ..< ob1` (8 channels each), rows `oy0 ..< oy1`: y = min(max(bias + the
-/// taps (by input block, ky, kx, channel) + residual, lo), hi). Weights [ceil(cout / 8)][ceil(cin
-/// / 8)][kh][kw][8 in][8 out] (the padding channels' weights 0), `bias` (NULL: 0) and `residual`
+/// taps (by input block, ky, kx, channel) + residual, lo), hi). Weights [ceil(cout / 16)][ceil(cin
+/// / 8)][kh][kw][8 in][16 out] (pairs of output blocks interleaved; the padding channels' weights
+/// 0), `bias` (NULL: 0) and `residual`
 /// (NULL: none; laid out as the output) padded to whole blocks. Baseline C on 8-float vectors
 /// (`_avx2`: the same with AVX2 and FMA; elsewhere than x86-64 it is the baseline).
 void socprof_nchwc_conv_f32(const socprof_nchwc_shape *shape, const float *x, const float *weights, const float *bias, const float *residual,
