@@ -41,16 +41,7 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
 
         /// The layout of this process: `SOCPROF_LAYOUT`, read on first use; unset or empty is
         /// `auto`; a value that names no layout is reported on stderr and `auto` is used.
-        public static let current: Layout = {
-            let value = getenv("SOCPROF_LAYOUT").map { String(cString: $0) }
-            guard let value, !value.isEmpty else { return .auto }
-            guard let layout = Layout(rawValue: value) else {
-                let line = "socprof: SOCPROF_LAYOUT=\(value) is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); choosing the layout automatically\n"
-                _ = line.withCString { write(2, $0, strlen($0)) }
-                return .auto
-            }
-            return layout
-        }()
+        public static let current: Layout = ConvAlgorithm.environment("SOCPROF_LAYOUT", fallback: .auto, otherwise: "choosing the layout automatically")
 
         /// `auto` resolved for this CPU.
         public var resolved: Layout { self == .auto ? .nchw : self }
@@ -69,28 +60,39 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
 
         /// The policy of this process: `SOCPROF_CONV_ALGORITHM`, read on first use; unset or empty
         /// is `auto`; a value that names no policy is reported on stderr and `auto` is used.
-        public static let current: Policy = {
-            switch override(getenv("SOCPROF_CONV_ALGORITHM").map { String(cString: $0) }) {
-            case .success(let policy): return policy
-            case .failure(let error):
-                let line = "socprof: \(error); choosing convolution algorithms automatically\n"
-                _ = line.withCString { write(2, $0, strlen($0)) }
-                return .auto
-            }
-        }()
+        public static let current: Policy = ConvAlgorithm.environment("SOCPROF_CONV_ALGORITHM", fallback: .auto,
+                                                                     otherwise: "choosing convolution algorithms automatically")
 
         /// `SOCPROF_CONV_ALGORITHM`'s value as a policy: nil or empty is `auto`.
         public static func override(_ value: String?) -> Result<Policy, OverrideError> {
-            guard let value, !value.isEmpty else { return .success(.auto) }
-            guard let policy = Policy(rawValue: value) else {
-                return .failure(OverrideError(description: "SOCPROF_CONV_ALGORITHM=\(value) is not one of "
-                                              + allCases.map(\.rawValue).joined(separator: ", ")))
-            }
-            return .success(policy)
+            ConvAlgorithm.choice("SOCPROF_CONV_ALGORITHM", value, fallback: .auto)
         }
     }
 
-    /// A `SOCPROF_CONV_ALGORITHM` value that names no policy.
+    /// Environment variable `name`'s `value` as one of `T`'s cases: nil or empty is `fallback`.
+    static func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ value: String?, fallback: T) -> Result<T, OverrideError>
+        where T.RawValue == String {
+        guard let value, !value.isEmpty else { return .success(fallback) }
+        guard let choice = T(rawValue: value) else {
+            return .failure(OverrideError(description: "\(name)=\(value) is not one of " + T.allCases.map(\.rawValue).joined(separator: ", ")))
+        }
+        return .success(choice)
+    }
+
+    /// Environment variable `name` as one of `T`'s cases (`choice`); a value that names none is
+    /// reported on stderr ("socprof: ...; `otherwise`") and `fallback` is used.
+    static func environment<T: RawRepresentable & CaseIterable>(_ name: String, fallback: T, otherwise: String) -> T where T.RawValue == String {
+        switch choice(name, getenv(name).map { String(cString: $0) }, fallback: fallback) {
+        case .success(let value): return value
+        case .failure(let error):
+            let line = "socprof: \(error); \(otherwise)\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+            return fallback
+        }
+    }
+
+    /// An environment value that names none of the choices (`SOCPROF_CONV_ALGORITHM`,
+    /// `SOCPROF_LAYOUT`).
     public struct OverrideError: Error, CustomStringConvertible, Equatable {
         /// What was wrong and which values are accepted.
         public let description: String

@@ -27,6 +27,8 @@ public enum ProfileAnalysis {
                                   repeats: 0, warmup: samples.warmup, throughput_ips: 0, layers: [], notes: notes)
         }
         let costs = network.costs()
+        // The runner that recorded the samples chose by the same rules, policy and layout.
+        let algorithms = LayoutPlan(network: network).algorithms
         let dram = metrics.first { $0.metric.name == "dram_bytes" }
         var layers: [LayerProfile] = []
         for i in 1..<samples.layers {
@@ -49,8 +51,7 @@ public enum ProfileAnalysis {
                                        macs: costs[i].macs, ops: ops, min_bytes: costs[i].minBytes, param_bytes: costs[i].paramBytes, time_s: t, time_min_s: ts.min() ?? 0, time_max_s: ts.max() ?? 0,
                                        gops: t > 0 && !doneElsewhere ? Double(ops) / t / 1e9 : 0, oi_theoretical: costs[i].oiTheoretical,
                                        oi_empirical: oiE, events: eventFigures, metrics: metricFigures,
-                                       // The runner that recorded the samples chose by the same rule and policy.
-                                       algorithm: ConvAlgorithm.of(layer: i, in: network)?.rawValue, fused_with: fusedWith))
+                                       algorithm: algorithms[i]?.rawValue, fused_with: fusedWith))
         }
         if let fused = samples.fusion?.count, fused > 0 {
             notes.append("\(fused) residual adds ran inside the convolution before each (conv+add rows): their time and counts are in that convolution's row; the add's row (fused) measures only the layer boundary")
