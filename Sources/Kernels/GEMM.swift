@@ -402,12 +402,9 @@ public enum GEMM {
                     }
                 }
             } else if splitColumns {
-                // Chunks of columns, taken dynamically: each column's B is packed once either way.
-                let chunks = pool.chunks(of: nTiles)
-                while case let chunk = pool.claim(), chunk < chunks {
-                    let r = ThreadPool.shareColumns(n, tile: nr, part: chunk, of: chunks)
-                    let j0 = r.lowerBound, j1 = r.upperBound
-                    guard j1 > j0 else { continue }
+                // Chunks of column panels, taken dynamically: each column's B is packed once either way.
+                pool.forEachClaimedChunk(of: nTiles) { panels in
+                    let j0 = panels.lowerBound * nr, j1 = min(n, panels.upperBound * nr)
                     multiply(packed: packed, rows: 0, m: m, n: j1 - j0, b: b, jOffset: j0, c: c + j0, ldc: ldc, epilogue: epilogue,
                              workspace: workspaces[t])
                 }

@@ -33,8 +33,8 @@ extension Int8LayerKernels {
             // bytes as `rounded(.toNearestOrEven)`, in a loop the compiler vectorises (with the
             // checked Int32(Float) conversion it ran at 6-7 ns an element, ResNet-50's 16 adds
             // 29 ms on Zen 3).
-            // In chunks taken as the threads come (`ThreadPool.forEachClaimedChunk`).
-            pool.forEachClaimedChunk(of: count) { r in
+            // In chunks taken as the threads come (`ThreadPool.forEachClaimedBlock`).
+            pool.forEachClaimedBlock(of: count) { r in
                 for i in r {
                     let x = Float(Int32(a[i] ^ fa) &- za) * ma
                     let y = Float(Int32(b[i] ^ fb) &- zb) * mb
@@ -95,7 +95,7 @@ extension Int8LayerKernels {
             // float below 2^22 half to even into its low mantissa bits, read without a conversion.
             let lo = Float(params.range.lowerBound - params.zeroPoint), hi = Float(params.range.upperBound - params.zeroPoint)
             let scale = params.scale, zp = params.zeroPoint
-            pool.forEachClaimedChunk(of: count) { r in
+            pool.forEachClaimedBlock(of: count) { r in
                 for i in r {
                     let v = min(max(input[i] / scale, lo), hi)
                     output[i] = UInt8(truncatingIfNeeded: Int32(bitPattern: (v + 12_582_912).bitPattern) &- 0x4B40_0000 &+ zp)
@@ -117,7 +117,7 @@ extension Int8LayerKernels {
         let pool: ThreadPool
         static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: DequantizeJob.self).pointee.work(t) }
         func work(_ t: Int) {
-            pool.forEachClaimedChunk(of: count) { r in for i in r { output[i] = params.dequantize(input[i]) } }
+            pool.forEachClaimedBlock(of: count) { r in for i in r { output[i] = params.dequantize(input[i]) } }
         }
     }
 }

@@ -177,10 +177,9 @@ public enum Int8GEMM {
         func work(_ t: Int) {
             let mr = packed.kernel.mr, nr = packed.kernel.nr, threads = pool.count
             if splitColumns {
-                let chunks = pool.chunks(of: (n + nr - 1) / nr)
-                while case let c = pool.claim(), c < chunks {
-                    let r = ThreadPool.shareColumns(n, tile: nr, part: c, of: chunks)
-                    if !r.isEmpty { run(packed: packed, rows: 0..<packed.m, columns: r, b: b, output: output, workspace: workspaces[t]) }
+                pool.forEachClaimedChunk(of: (n + nr - 1) / nr) { panels in
+                    run(packed: packed, rows: 0..<packed.m, columns: (panels.lowerBound * nr)..<min(n, panels.upperBound * nr), b: b,
+                        output: output, workspace: workspaces[t])
                 }
                 return
             }

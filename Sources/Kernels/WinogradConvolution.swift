@@ -129,17 +129,16 @@ public enum WinogradConvolution {
             let c = plan.inputChannels, k = plan.outputChannels, tw = plan.tilesAcross
             let v = workspace, m = workspace + plan.mOffset
             let scratch = workspace + plan.scratchOffset + t * plan.scratchPerThread
-            // Each phase's work taken dynamically (`ThreadPool.Claimer`), so that a thread slowed
-            // from outside does less of it: the channels in runs (`ThreadPool.chunks`; one claim a
-            // channel was slower than the static split), the 36 ξ one by one.
+            // Each phase's work taken dynamically, so that a thread slowed from outside does less
+            // of it: the channels in runs (`ThreadPool.forEachClaimedChunk`; one claim a channel
+            // was slower than the static split), the 36 ξ one by one (`ThreadPool.Claimer`).
             var claims = pool.claimer()
-            let inRuns = pool.chunks(of: c), outRuns = pool.chunks(of: k)
             var ty0 = 0
             while ty0 < plan.tilesDown {
                 let rows = min(plan.rowsPerBlock, plan.tilesDown - ty0), nb = rows * tw
                 // 1. V[ξ][channel][tile], by runs of channels.
-                while let run = claims.next(below: inRuns) {
-                    for ch in ThreadPool.share(c, part: run, of: inRuns) {
+                pool.forEachClaimedChunk(of: c) { channels in
+                    for ch in channels {
                         for r in 0..<rows {
                             inputTileRow(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
                         }
@@ -153,8 +152,8 @@ public enum WinogradConvolution {
                 }
                 pool.barrier()
                 // 3. The output tiles, by runs of channels.
-                while let run = claims.next(below: outRuns) {
-                    for oc in ThreadPool.share(k, part: run, of: outRuns) {
+                pool.forEachClaimedChunk(of: k) { channels in
+                    for oc in channels {
                         for r in 0..<rows {
                             outputTileRow(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
                         }

@@ -99,6 +99,56 @@ struct ThreadPoolPartsTests {
         if late < 0 { #expect(teamOfOne == 100) }
     }
 
+    /// A job in phases that takes each phase's units with `forEachClaimedChunk` (or, for the
+    /// last phase, elements with `forEachClaimedBlock`) and records every range it was handed.
+    struct Ranges: PoolJob {
+        let pool: ThreadPool
+        let counts: [Int]
+        let elements: Int
+        let ranges: LockedBox<[[Range<Int>]]>
+        static let function: ThreadPool.JobFunction = { c, t in c!.assumingMemoryBound(to: Ranges.self).pointee.work(t) }
+        func work(_ part: Int) {
+            for (phase, n) in counts.enumerated() {
+                pool.forEachClaimedChunk(of: n) { r in ranges.withLock { $0[phase].append(r) } }
+                pool.barrier()
+            }
+            pool.forEachClaimedBlock(of: elements) { r in ranges.withLock { $0[counts.count].append(r) } }
+        }
+    }
+
+    @Test("forEachClaimedChunk hands out 0 ..< n once, in ranges that shrink with what is left (a 2 x threads-th, at least 1); forEachClaimedBlock in whole 1 KB units",
+          arguments: [(1, 0), (2, 0), (3, 0), (4, 0), (2, 100), (3, 100), (2, -1)])
+    func guidedChunks(threads: Int, late: Int) {
+        let pool = ThreadPool(threads: threads)
+        pool.lateWorkers.store(late, ordering: .relaxed)
+        let counts = [0, 1, 5, 86, 1000, 3]
+        let elements = 5 * ThreadPool.elementBlock + 17
+        for _ in 0..<50 {
+            let box = LockedBox([[Range<Int>]](repeating: [], count: counts.count + 1))
+            var job = Ranges(pool: pool, counts: counts, elements: elements, ranges: box)
+            pool.run(&job)
+            let ranges = box.withLock { $0 }
+            for (phase, n) in (counts + [elements]).enumerated() {
+                let sorted = ranges[phase].sorted { $0.lowerBound < $1.lowerBound }
+                // Contiguous, no gap, no overlap, nothing empty, ending at n.
+                var next = 0
+                for r in sorted {
+                    #expect(r.lowerBound == next && !r.isEmpty, "phase \(phase) of \(threads) threads: \(sorted)")
+                    next = r.upperBound
+                }
+                #expect(next == n, "phase \(phase) of \(threads) threads covers 0..<\(next), not 0..<\(n)")
+                if phase == counts.count {
+                    let unit = ThreadPool.elementBlock
+                    #expect(sorted.allSatisfy { $0.lowerBound % unit == 0 && ($0.upperBound % unit == 0 || $0.upperBound == n) })
+                } else if threads == 1 {
+                    #expect(sorted == (n == 0 ? [] : [0..<n]))
+                } else {
+                    #expect(sorted.allSatisfy { $0.count == max(1, (n - $0.lowerBound) / (2 * threads)) }, "phase \(phase): \(sorted)")
+                }
+            }
+        }
+    }
+
     @Test("networks give the same bytes whether the workers come late, never, or on time",
           arguments: ["resnet50", "mobilenet", "googlenet"])
     func networks(name: String) throws {
