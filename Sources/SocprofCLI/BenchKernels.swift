@@ -109,7 +109,7 @@ struct PoolBench: ParsableCommand {
         abstract: "Round trip in µs of an empty job on the pinned thread pool (the cost of one layer boundary).",
         discussion: """
             Two figures: jobs back to back, as layers follow each other (waiting threads spin for \
-            the pool's spin time, SOCPROF_SPIN_US, 50 µs by default, and catch the next job), and a \
+            the pool's spin time, SOCPROF_SPIN_US, 200 µs by default, and catch the next job), and a \
             job after the pool has been idle for 1 ms (its workers asleep: the kernel's wake-up \
             latency, and in a VM the hypervisor's).
             """
