@@ -47,7 +47,8 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// The default spin: `SOCPROF_SPIN_US` when set to a number from 0 to 1,000,000, else 200 µs.
     /// With 50 µs, MobileNet int8 at 2 threads on the Zen 3 VM slept (and was woken) 0.4-1.4
-    /// times an image, the worker more than the caller; with 200 µs 0.04 (fp32: 0.4 and 0.07).
+    /// times an image, the worker more than the caller; with 200 µs 0.05 (fp32: 0.4 and 0.07;
+    /// voluntary context switches of each thread over 5 s of `run mobilenet --threads 2`).
     public static var defaultSpinMicroseconds: Int {
         if let v = getenv("SOCPROF_SPIN_US").flatMap({ Int(String(cString: $0)) }), (0...1_000_000).contains(v) { return v }
         return 200
@@ -322,9 +323,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// (and one unit), so the first chunks are large and the last ones small, and the threads end
     /// within a small chunk of each other without a take for every unit of a job of many small
     /// units (each take is an atomic operation on a line the threads share).
-    /// With 4 equal chunks a thread, 2 threads spent 6-7 % of their CPU time waiting for each
-    /// other at the ends of int8 MobileNet's layers (`perf record -e cpu-clock`, Zen 3), 3.5-4 %
-    /// with 16 or 64 a thread, whose extra takes cost more than these.
+    /// With 4 equal chunks a thread, 2 threads spent 6.7-6.9 % of their CPU time waiting for each
+    /// other at the ends of int8 MobileNet's layers, guided 3.9-4.0 % (`perf record -e cpu-clock`,
+    /// Zen 3; docs/kernels.md "Thread pool").
     @inline(__always)
     public func forEachClaimedChunk(of n: Int, _ body: (Range<Int>) -> Void) {
         if count == 1 {
@@ -345,8 +346,8 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Elements a unit of `forEachClaimedBlock`: 1 KB of bytes (64-byte aligned where the tensor
-    /// is), so that no two threads write one cache line.
+    /// Elements a unit of `forEachClaimedBlock`: 1024 (1 KB of bytes, 4 KB of floats; 64-byte
+    /// aligned where the tensor is), so that no two threads write one cache line.
     public static let elementBlock = 1024
 
     /// `forEachClaimedChunk` on `0 ..< n` elements in units of `elementBlock`, for element-wise
