@@ -65,8 +65,11 @@ struct BlockedConvolutionTests {
                             if outBlocked {
                                 // The padding channels of the last block are written, as 0 (+ the
                                 // residual's padding, 0) clamped.
-                                let pads = (c.outC..<(BlockedLayout.blocks(c.outC) * 8)).flatMap { ch in
-                                    (0..<(y.h * y.w)).map { p in out[((ch / 8) * y.h * y.w + p) * 8 + ch % 8] }
+                                // (Loops, not nested closures: Debian's arm64 Swift could not type-check those.)
+                                let plane: Int = y.h * y.w, lanes: Int = BlockedLayout.blocks(c.outC) * 8
+                                var pads: [Float] = []
+                                for ch in c.outC..<lanes {
+                                    for p in 0..<plane { pads.append(out[((ch / 8) * plane + p) * 8 + ch % 8]) }
                                 }
                                 #expect(pads.allSatisfy { $0 == 0 }, "\(what): padding channels")
                             }
