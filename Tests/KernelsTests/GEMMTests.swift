@@ -69,6 +69,31 @@ struct GEMMTests {
         #expect(c == [0, 0, 0, 0])
     }
 
+    @Test("a dense B packs into NR-column panels, k-major, the last panel zero-padded",
+          arguments: [(1, 1, 16), (3, 16, 16), (6, 37, 16), (9, 50, 24), (13, 64, 32), (4, 5, 16)])
+    func denseBPanels(k: Int, n: Int, nr: Int) {
+        // A block of B (rows 2..<2+k, columns 3..<3+n) inside a larger matrix, so that the
+        // packing follows ldb and the offsets; every element distinct.
+        let ldb = n + 7, k0 = 2, j0 = 3
+        let b = (0..<((k + k0) * ldb)).map { Float($0) + 0.5 }
+        let panels = (n + nr - 1) / nr
+        var p = [Float](repeating: -1, count: panels * k * nr + 5)
+        b.withUnsafeBufferPointer { b in p.withUnsafeMutableBufferPointer { p in
+            DenseB(b.baseAddress!, ldb: ldb).pack(k0: k0, kb: k, j0: j0, nb: n, nr: nr, into: p.baseAddress!)
+        } }
+        for q in 0..<panels {
+            for kk in 0..<k {
+                for r in 0..<nr {
+                    let j = q * nr + r
+                    let expected: Float = j < n ? b[(k0 + kk) * ldb + j0 + j] : 0
+                    #expect(p[(q * k + kk) * nr + r] == expected, "panel \(q) row \(kk) column \(r)")
+                }
+            }
+        }
+        // Nothing written past the panels.
+        #expect(p[(panels * k * nr)...].allSatisfy { $0 == -1 })
+    }
+
     @Test func poolRunsEveryIndexOnceAndReusesThreads() {
         let pool = ThreadPool(threads: 3)
         for _ in 0..<50 {
