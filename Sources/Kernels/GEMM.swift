@@ -436,10 +436,12 @@ public enum GEMM {
 
     /// Packs B[k x n] into `nr`-column panels, k-major, zero-padding the last panel. Four rows of
     /// B at a time, panel by panel: each panel gets 4 consecutive rows (`4 * nr` floats written
-    /// in a row), and B is read as 4 streams. Against row by row (one 64-byte piece into every
-    /// panel, a panel's size apart) and panel by panel (`k` streams `ldb` apart), in a C harness
-    /// of this loop on ResNet-50's 56x56 1x1 layer's B (576 x 3136, KC 192, NC 1568; Zen 3):
-    /// 1.35x and 1.9x as fast with B in DRAM, 1.7x and 1.05x with B in the caches.
+    /// in a row), and B is read as 4 streams. Row by row (one 64-byte piece into every panel, a
+    /// panel's size apart) took 1.1x the time for SGEMM 64 x 3136 x 576 (ResNet-50's 56 x 56
+    /// 3x3 layers as a GEMM) at 1 and 2 threads (`socprof bench gemm`, alternated; Zen 3); a C
+    /// harness of the loop alone on that B (not kept) had row by row 1.35x slower with B in DRAM
+    /// and 1.7x with B in the caches, and panel by panel (`k` streams `ldb` apart) 1.9x slower
+    /// from DRAM.
     @inline(__always)
     static func packB(k: Int, n: Int, nr: Int, b: UnsafePointer<Float>, ldb: Int, into p: UnsafeMutablePointer<Float>) {
         let whole = n / nr, cols = n - whole * nr

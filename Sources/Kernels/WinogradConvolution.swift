@@ -165,8 +165,10 @@ public enum WinogradConvolution {
         }
 
         /// The transformed input tiles of one channel's tile row: value ξ of tile `tx` goes to
-        /// `dst[ξ * stride + tx]`.
-        @inline(__always)
+        /// `dst[ξ * stride + tx]`. (Not inlined into `work`, nor `outputTileRow`: inlined, with the
+        /// GEMM call and the claimed chunks, they made `work` so large that the optimiser stopped
+        /// inlining inside it, and each 8-float load and store became a call.)
+        @inline(never)
         func inputTileRow(channel ch: Int, tileRow ty: Int, into dst: UnsafeMutablePointer<Float>, stride: Int,
                           scratch: UnsafeMutablePointer<Float>) {
             typealias V8 = SIMD8<Float>
@@ -240,7 +242,7 @@ public enum WinogradConvolution {
         /// `tx` is `src[ξ * stride + tx]`. Eight tiles at a time: A^T down each column j of the
         /// 6x6 products, then along each row a, the bias and the activation, and the four
         /// columns of the eight tiles interleaved into 32 output pixels.
-        @inline(__always)
+        @inline(never)
         func outputTileRow(channel oc: Int, tileRow ty: Int, from src: UnsafePointer<Float>, stride: Int,
                            scratch: UnsafeMutablePointer<Float>) {
             typealias V8 = SIMD8<Float>
