@@ -25,6 +25,9 @@ struct WinogradTests {
         Case(inC: 17, h: 13, w: 33, outC: 11, pad: 1, act: .relu6),
         Case(inC: 6, h: 34, w: 30, outC: 13, pad: 0, act: nil),
         Case(inC: 33, h: 14, w: 14, outC: 31, pad: 1, act: .relu),
+        // Tile rows of 3 and 6 tiles (with those above, a row's last 1 to 7 tiles each stored).
+        Case(inC: 4, h: 6, w: 11, outC: 5, pad: 1, act: .relu),
+        Case(inC: 5, h: 5, w: 22, outC: 6, pad: 1, act: nil),
         // ResNet-50-like: 64 channels on a 28x28 plane.
         Case(inC: 64, h: 28, w: 28, outC: 64, pad: 1, act: .relu),
         // Several blocks of tile rows (one and three rows a block; the last block shorter).
