@@ -448,7 +448,17 @@ public enum LayerKernels {
                             continue
                         }
                         let r = src + iy * x.w
-                        for ox in 0..<y.w {
+                        var ox = 0
+                        if st == 2 && pl == 0 {
+                            // Every other column: 16 loaded, the even lanes kept, while the 16 lie
+                            // in the row.
+                            while ox + 8 <= y.w && ox * 2 + 16 <= x.w {
+                                let v = UnsafeRawPointer(r + ox * 2).loadUnaligned(as: SIMD16<Float>.self)
+                                UnsafeMutableRawPointer(row + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                ox += 8
+                            }
+                        }
+                        for ox in ox..<y.w {
                             let ix = ox * st - pl
                             row[ox] = ix >= 0 && ix < x.w ? r[ix] : -.infinity
                         }
@@ -513,6 +523,15 @@ public enum LayerKernels {
                                     i += 8
                                 }
                                 // (Columns from i on keep their own values; their outputs below.)
+                                if st == 2 {
+                                    // Every other column: 16 loaded, the even lanes kept, while the
+                                    // 16 are all done (ResNet-50's pool1).
+                                    while ox + 8 <= hi && ox * 2 - pl + 16 <= i {
+                                        let v = UnsafeRawPointer(acc + (ox * 2 - pl)).loadUnaligned(as: SIMD16<Float>.self)
+                                        UnsafeMutableRawPointer(row + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                        ox += 8
+                                    }
+                                }
                                 while ox < hi && ox * st - pl < i {
                                     row[ox] = acc[ox * st - pl]
                                     ox += 1

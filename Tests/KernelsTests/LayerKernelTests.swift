@@ -190,8 +190,12 @@ struct LayerKernelTests {
     func pooling(p: Pooling) {
         var rng = TestRandom(99)
         // Wide enough for interior columns, odd sizes, an input as small as the largest window, and
-        // rows of several 8-column vectors and a remainder (the max pools' vector loops).
-        for x in [TensorShape(c: 5, h: 13, w: 12), TensorShape(c: 3, h: 9, w: 31), TensorShape(c: 2, h: 5, w: 5), TensorShape(c: 2, h: 6, w: 45)] {
+        // rows of several 8-column vectors and a remainder (the max pools' vector loops), a row
+        // whose stride-2 outputs are whole vectors with the last one's 16 loads ending at the
+        // row's end (64), and one whose interior outputs are exactly two vectors, the second
+        // needing columns the 3-column maxima have not reached (34).
+        for x in [TensorShape(c: 5, h: 13, w: 12), TensorShape(c: 3, h: 9, w: 31), TensorShape(c: 2, h: 5, w: 5), TensorShape(c: 2, h: 6, w: 45),
+                  TensorShape(c: 2, h: 6, w: 64), TensorShape(c: 2, h: 7, w: 34)] {
             var b = GraphBuilder(name: "t", input: x)
             let y = b.pool("p", b.input, p).shape
             let input = rng.array(x.count)
