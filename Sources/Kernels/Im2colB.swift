@@ -78,11 +78,11 @@ public struct Im2colB: GEMMOperandB {
         let panels = (nb + nr - 1) / nr, lastCols = nb - (panels - 1) * nr
         // The input's columns in the plane: from padded column padLeft, as many as it holds.
         let copyCount = max(0, min(inW, width - padLeft))
-        // Every panel's stretches (each at least one column: at most nb of them), panel q's from
-        // first[q] to first[q + 1].
         // Output rows narrower than a panel (ResNet-50's 14 x 14 and 7 x 7 outputs) make
         // stretches of a few floats each: there, each column is read at its own offset instead.
         let gather = outW < nr
+        // Every panel's stretches (each at least one column: at most nb of them), panel q's from
+        // first[q] to first[q + 1]; and each column's offset in the plane, panel by panel.
         withUnsafeTemporaryAllocation(of: Stretch.self, capacity: max(nb, 1)) { stretchBuffer in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: panels + 1) { firstBuffer in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: panels * nr) { offsetBuffer in
