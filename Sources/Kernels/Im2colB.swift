@@ -75,7 +75,7 @@ public struct Im2colB: GEMMOperandB {
         let (inH, inW, kh, kw, sw) = (shape.inH, shape.inW, shape.kh, shape.kw, shape.sw)
         let (padTop, padLeft, outW, sh) = (shape.padTop, shape.padLeft, shape.outW, shape.sh)
         let taps = kh * kw, width = plane.width
-        let panels = (nb + nr - 1) / nr, lastCols = nb - (panels - 1) * nr
+        let panels = (nb + nr - 1) / nr
         // The input's columns in the plane: from padded column padLeft, as many as it holds.
         let copyCount = max(0, min(inW, width - padLeft))
         // Output rows narrower than a panel (ResNet-50's 14 x 14 and 7 x 7 outputs) make
@@ -129,29 +129,21 @@ public struct Im2colB: GEMMOperandB {
                         if kx == kw { kx = 0; ky += 1 }
                         if gather {
                             for i in 0..<cols { dst[i] = tap[columnOffsets[i]] }
-                            if cols < nr { FloatRun.zero(dst + cols, nr - cols) }
-                            dst += nr
-                            continue
-                        }
-                        for s in first[panel]..<first[panel + 1] {
-                            let stretch = stretches[s]
-                            let from = tap + stretch.offset, to = dst + stretch.q
-                            if sw == 1 {
-                                FloatRun.copy(from, to, stretch.count)
-                            } else if sw == 2 {
-                                // Every other float: 16 loaded, the even lanes kept.
-                                var i = 0
-                                while i + 8 <= stretch.count {
-                                    let v = UnsafeRawPointer(from + 2 &* i).loadUnaligned(as: SIMD16<Float>.self)
-                                    UnsafeMutableRawPointer(to + i).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                                    i += 8
+                        } else {
+                            for s in first[panel]..<first[panel + 1] {
+                                let stretch = stretches[s]
+                                let from = tap + stretch.offset, to = dst + stretch.q
+                                if sw == 1 {
+                                    FloatRun.copy(from, to, stretch.count)
+                                } else if sw == 2 {
+                                    // (The plane's 16 floats of slack cover the load past the last one.)
+                                    FloatRun.copyEveryOther(from, to, stretch.count, readable: 2 * stretch.count)
+                                } else {
+                                    for i in 0..<stretch.count { to[i] = from[i * sw] }
                                 }
-                                while i < stretch.count { to[i] = from[2 &* i]; i += 1 }
-                            } else {
-                                for i in 0..<stretch.count { to[i] = from[i * sw] }
                             }
                         }
-                        if panel == panels - 1 && lastCols < nr { FloatRun.zero(dst + lastCols, nr - lastCols) }
+                        if cols < nr { FloatRun.zero(dst + cols, nr - cols) }
                         dst += nr
                     }
                 }
@@ -218,18 +210,8 @@ public struct Im2colB: GEMMOperandB {
                         if sw == 1 {
                             FloatRun.copy(src + ix0 + lo, d + lo, hi &- lo)
                         } else if sw == 2 {
-                            // Every other float: 16 loaded, the even lanes kept (one shuffle),
-                            // while the 16 lie inside the row; the rest one by one.
-                            let s2 = src + ix0
-                            var t = lo
-                            // The last start whose 16 floats lie in the row: 2t + 15 <= inW - 1 - ix0.
-                            let lastStart = inW - ix0 >= 16 ? (inW - ix0 - 16) / 2 : -1
-                            while t + 8 <= hi && t <= lastStart {
-                                let v = UnsafeRawPointer(s2 + 2 &* t).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(d + t).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                                t += 8
-                            }
-                            while t < hi { d[t] = s2[2 &* t]; t += 1 }
+                            // Every other float, the 16-float loads inside the row.
+                            FloatRun.copyEveryOther(src + ix0 + 2 &* lo, d + lo, hi &- lo, readable: inW &- ix0 &- 2 &* lo)
                         } else {
                             var sp = src + ix0 + lo * sw
                             for t in lo..<hi { d[t] = sp.pointee; sp += sw }

@@ -448,17 +448,10 @@ public enum LayerKernels {
                             continue
                         }
                         let r = src + iy * x.w
-                        var ox = 0
-                        if st == 2 && pl == 0 {
-                            // Every other column: 16 loaded, the even lanes kept, while the 16 lie
-                            // in the row.
-                            while ox + 8 <= y.w && ox * 2 + 16 <= x.w {
-                                let v = UnsafeRawPointer(r + ox * 2).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(row + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                                ox += 8
-                            }
-                        }
-                        for ox in ox..<y.w {
+                        // Stride 2 without padding: every other column, as far as the row goes.
+                        let inside = st == 2 && pl == 0 ? min(y.w, (x.w + 1) / 2) : 0
+                        FloatRun.copyEveryOther(r, row, inside, readable: x.w)
+                        for ox in inside..<y.w {
                             let ix = ox * st - pl
                             row[ox] = ix >= 0 && ix < x.w ? r[ix] : -.infinity
                         }
@@ -524,13 +517,11 @@ public enum LayerKernels {
                                 }
                                 // (Columns from i on keep their own values; their outputs below.)
                                 if st == 2 {
-                                    // Every other column: 16 loaded, the even lanes kept, while the
-                                    // 16 are all done (ResNet-50's pool1).
-                                    while ox + 8 <= hi && ox * 2 - pl + 16 <= i {
-                                        let v = UnsafeRawPointer(acc + (ox * 2 - pl)).loadUnaligned(as: SIMD16<Float>.self)
-                                        UnsafeMutableRawPointer(row + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                                        ox += 8
-                                    }
+                                    // Every other column, from the columns already done (ResNet-50's
+                                    // pool1).
+                                    let c0 = ox * 2 - pl, done = max(0, min(hi - ox, (i - c0 + 1) / 2))
+                                    FloatRun.copyEveryOther(UnsafePointer(acc + c0), row + ox, done, readable: i - c0)
+                                    ox += done
                                 }
                                 while ox < hi && ox * st - pl < i {
                                     row[ox] = acc[ox * st - pl]
