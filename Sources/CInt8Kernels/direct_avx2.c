@@ -16,17 +16,28 @@
 #define D2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
 
 // Input row iy of one channel into its padded phase rows: stride 1, padded column C at d0[C];
-// stride 2, even padded columns at d0[C / 2], odd ones at d1[C / 2]. Only the input's columns are
-// written: the padding around them stays as the ring was zeroed.
+// stride 2, even padded columns at d0[C / 2], odd ones at d1[C / 2]: the row's even columns go
+// to one phase and its odd ones to the other (which, the parity of the left padding says), 16
+// columns at a time split into 8 and 8 by two shuffles and a lane permute, the last 0-15 one by
+// one. Only the input's columns are written: the padding around them stays as the ring was
+// zeroed.
 D2_INLINE void direct2_fill(const socprof_direct_shape *g, const float *row, float *d0, float *d1) {
     if (g->stride == 1) {
         memcpy(d0 + g->pl, row, (size_t)g->w * sizeof(float));
         return;
     }
-    for (long ix = 0; ix < g->w; ix++) {
-        long c = g->pl + ix;
-        ((c & 1) ? d1 : d0)[c >> 1] = row[ix];
+    const long pl = g->pl;
+    float *even = (pl & 1) ? d1 + (pl >> 1) : d0 + (pl >> 1);
+    float *odd = (pl & 1) ? d0 + ((pl + 1) >> 1) : d1 + (pl >> 1);
+    long ix = 0;
+    for (; ix + 16 <= g->w; ix += 16) {
+        __m256 a = _mm256_loadu_ps(row + ix), b = _mm256_loadu_ps(row + ix + 8);
+        // a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6 (64-bit pieces 0, 2, 1, 3); odd the same.
+        __m256 e = _mm256_shuffle_ps(a, b, 0x88), o = _mm256_shuffle_ps(a, b, 0xDD);
+        _mm256_storeu_ps(even + ix / 2, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)));
+        _mm256_storeu_ps(odd + ix / 2, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8)));
     }
+    for (; ix < g->w; ix++) ((ix & 1) ? odd : even)[ix >> 1] = row[ix];
 }
 
 // Output row oy, columns ox ..< ox + 8 V, output channels 4h ..< 4h + 4 of block `wb`: the bias,
@@ -52,12 +63,17 @@ D2_INLINE void direct2_block(const socprof_direct_shape *g, int v, const float *
             if (v > 1) acc[j][1] = _mm256_fmadd_ps(x1, wj, acc[j][1]);
         }
     }
+    // The stores unrolled (constant indices: the sums stay in their registers), the last 1-7
+    // floats of a row by a masked store.
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+#pragma clang loop unroll(full)
     for (int j = 0; j < 4; j++) {
         long oc = oc0 + j;
         if (oc >= g->oc) break;
         float *d = dst + (oc * g->oh + oy) * g->ow + ox;
-        for (int u = 0; u < v; u++) {
+#pragma clang loop unroll(full)
+        for (int u = 0; u < 2; u++) {
+            if (u >= v) break;
             __m256 f = _mm256_min_ps(_mm256_max_ps(acc[j][u], vlo), vhi);
             long left = g->ow - ox - 8 * u;
             // A row's last floats alone, unless the row after it is this thread's (nt: it will be
@@ -65,11 +81,7 @@ D2_INLINE void direct2_block(const socprof_direct_shape *g, int v, const float *
             // whole 64-byte lines) of half lines took MobileNet's Conv2d_0 from 0.8 to 0.9 ms
             // and the layer after it, reading its output from memory, from 0.35 to 0.5 (Zen 3).
             if (left >= 8 || nt) _mm256_storeu_ps(d + 8 * u, f);
-            else {
-                float tmp[8];
-                _mm256_storeu_ps(tmp, f);
-                memcpy(d + 8 * u, tmp, (size_t)left * sizeof(float));
-            }
+            else _mm256_maskstore_ps(d + 8 * u, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), f);
         }
     }
 }

@@ -128,6 +128,10 @@ struct LayerKernelTests {
         ConvCase(inC: 3, h: 29, w: 37, outC: 12, k: 7, stride: 2, pad: .same(3), groups: 1, act: .relu),
         ConvCase(inC: 4, h: 10, w: 50, outC: 9, k: 5, stride: 1, pad: .same(2), groups: 1, act: nil),
         ConvCase(inC: 1, h: 20, w: 20, outC: 17, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu6),
+        // MobileNet's first layer (3x3 stride 2, padding right and bottom: the rows' even columns
+        // to the even phase), on rows of two 16-column pieces and 3 more; 17 outputs a row (a
+        // last vector of 1).
+        ConvCase(inC: 3, h: 34, w: 35, outC: 32, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 1, act: .relu6),
         // Grouped, large enough for the threaded GEMM paths (bias offset per group, row splits).
         ConvCase(inC: 64, h: 14, w: 14, outC: 128, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
     ]
