@@ -486,19 +486,20 @@ public enum GEMM {
         // The full tiles apply the epilogue from their registers where the tile has a kernel for it.
         let fused = epilogue == nil ? nil : kernel.fullEpilogue
         let (lo, hi) = epilogue?.bounds ?? (-.infinity, .infinity)
-        var j = 0
+        // The panels by pointers that step a panel at a time (`i / mr` and `j / nr` were a
+        // division a tile: MR and NR are not constants here).
+        var j = 0, bp = b
         while j < n {
             let cols = min(nr, n - j)
-            let bp = b + (j / nr) * k * nr
-            var i = 0
+            var i = 0, ap = a
+            defer { j += nr; bp += k * nr }
             while i < m {
                 let rows = min(mr, m - i)
-                let ap = a + (i / mr) * k * mr
                 let f = rows == mr ? full : last
+                defer { i += mr; ap += k * mr }
                 if cols == nr, rows == mr, let fused {
                     let dst = c + i * ldc + j
                     fused(k, ap, mr, bp, dst, ldc, accumulate, epilogue?.bias.map { $0 + firstRow + i }, epilogue?.residual?.at(dst), lo, hi)
-                    i += mr
                     continue
                 }
                 if cols == nr {
@@ -519,9 +520,7 @@ public enum GEMM {
                     }
                 }
                 epilogue?.apply(c + i * ldc + j, ldc: ldc, rows: rows, cols: cols, firstRow: firstRow + i)
-                i += mr
             }
-            j += nr
         }
     }
 }
