@@ -70,11 +70,14 @@ static inline void vnni_8xnv_requant(long kq, const int8_t *a, const uint8_t *b,
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    if (cols > 32) vnni_8xnv_requant(kq, a, b, 3, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
-    else if (cols > 16) vnni_8xnv_requant(kq, a, b, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
-    else vnni_8xnv_requant(kq, a, b, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    for (long j = 0; j < cols; j += 48, b += panel_bytes, out += 48) {
+        const long n = cols - j < 48 ? cols - j : 48;
+        if (n > 32) vnni_8xnv_requant(kq, a, b, 3, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
+        else if (n > 16) vnni_8xnv_requant(kq, a, b, 2, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
+        else vnni_8xnv_requant(kq, a, b, 1, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
+    }
 }
 
 // A panel's last columns with the output channels in the lanes (socprof_i8_gemm_vnni_columns):
@@ -234,33 +237,41 @@ static inline void avx2_store_requant(__m256i acc[6][2], const int nv, long rows
     }
 }
 
-// socprof_i8_gemm_avx2_requant and socprof_i8_gemm_avx2b_requant: the tile of either AVX2 kernel
-// (its first 8 columns when no more are wanted: a 7 x 7 layer's 49th column), requantized from
-// its registers instead of stored as int32 and read back, one call a tile: the tile's store and
-// reload, and the call, were a third of a tile's time at K = 32 (MobileNet's first pointwise layer).
+// socprof_i8_gemm_avx2_requant and socprof_i8_gemm_avx2b_requant: the tiles of either AVX2
+// kernel along a panel of A, 16 columns a tile (the last one's first 8 when no more are wanted:
+// a 7 x 7 layer's 49th column), each requantized from its registers instead of stored as int32
+// and read back: the tile's store and reload, and the call, were a third of a tile's time at
+// K = 32 (MobileNet's first pointwise layer). One call for all the tiles of a panel of A: a call
+// a tile, from Swift, cost as much again at K = 32.
 __attribute__((target("avx2")))
-void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     __m256i acc[6][2];
-    if (cols > 8) {
-        avx2_6xnv(kq, a, b, 2, acc);
-        avx2_store_requant(acc, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
-    } else {
-        avx2_6xnv(kq, a, b, 1, acc);
-        avx2_store_requant(acc, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    for (long j = 0; j < cols; j += 16, b += panel_bytes, out += 16) {
+        const long n = cols - j < 16 ? cols - j : 16;
+        if (n > 8) {
+            avx2_6xnv(kq, a, b, 2, acc);
+            avx2_store_requant(acc, 2, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
+        } else {
+            avx2_6xnv(kq, a, b, 1, acc);
+            avx2_store_requant(acc, 1, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
+        }
     }
 }
 
 __attribute__((target("avx2")))
-void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                    const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
     __m256i acc[6][2];
-    if (cols > 8) {
-        avx2b_6xnv(kq, a, b, 2, acc);
-        avx2_store_requant(acc, 2, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
-    } else {
-        avx2b_6xnv(kq, a, b, 1, acc);
-        avx2_store_requant(acc, 1, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+    for (long j = 0; j < cols; j += 16, b += panel_bytes, out += 16) {
+        const long n = cols - j < 16 ? cols - j : 16;
+        if (n > 8) {
+            avx2b_6xnv(kq, a, b, 2, acc);
+            avx2_store_requant(acc, 2, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
+        } else {
+            avx2b_6xnv(kq, a, b, 1, acc);
+            avx2_store_requant(acc, 1, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
+        }
     }
 }
 
@@ -443,9 +454,10 @@ void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int
 void socprof_i8_pack_group_avx512(const uint8_t *const *rows, long g, long cols, long nr, long panel_bytes, uint8_t flip, uint8_t *dst) {
     socprof_i8_pack_group(rows, g, cols, nr, panel_bytes, flip, dst);
 }
-void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;
+    (void)kq; (void)a; (void)b; (void)panel_bytes; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi;
+    (void)out; (void)ldout;
 }
 void socprof_i8_gemm_vnni_columns(long kq, const int8_t *a, long rows, const uint8_t *bt, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
@@ -459,13 +471,15 @@ void socprof_i8_gemm_avx2b_columns(long kq, const int8_t *a, long rows, const ui
     (void)kq; (void)a; (void)rows; (void)bt; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi;
     (void)out; (void)ldout;
 }
-void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                    const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;
+    (void)kq; (void)a; (void)b; (void)panel_bytes; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi;
+    (void)out; (void)ldout;
 }
-void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    (void)kq; (void)a; (void)b; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi; (void)out; (void)ldout;
+    (void)kq; (void)a; (void)b; (void)panel_bytes; (void)rows; (void)cols; (void)row_add; (void)row_scale; (void)zp; (void)lo; (void)hi;
+    (void)out; (void)ldout;
 }
 void socprof_i8_requant_avx512(const int32_t *acc, long ldacc, long rows, long cols, const int32_t *row_add,
                                const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {

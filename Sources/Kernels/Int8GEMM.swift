@@ -302,15 +302,20 @@ public enum Int8GEMM {
             let rowCount = min(mr, rows.upperBound - i)
             let ap = packed.panel(i)
             for r in 0..<rowCount { ws.rowAdd[r] = (bias?[i + r] ?? 0) &+ correction &* packed.rowSums[i + r] }
-            for q in 0..<(columns.count + nr - 1) / nr {
+            // Requantized from the tiles' registers, where the kernel can (VNNI, AVX2): the whole
+            // row of tiles in one call.
+            let fromRegisters: Bool
+            if case .requantized(let c, let ldc, let rq) = output {
+                fromRegisters = kernel.requantizedPanels(kq: kq, a: ap, b: packedB, panelBytes: panelBytes, rows: rowCount, cols: columns.count,
+                                                         rowAdd: ws.rowAdd, rowScale: rq.multipliers + i, zeroPoint: rq.zeroPoint,
+                                                         min: rq.range.lowerBound, max: rq.range.upperBound, out: c + i * ldc + columns.lowerBound,
+                                                         ldout: ldc)
+            } else {
+                fromRegisters = false
+            }
+            for q in 0..<(fromRegisters ? 0 : (columns.count + nr - 1) / nr) {
                 let cols = min(nr, columns.count - q * nr), j = columns.lowerBound + q * nr
                 let bp = packedB + q * panelBytes
-                // Requantized from the tile's registers, where the kernel can (VNNI, AVX2).
-                if case .requantized(let c, let ldc, let rq) = output,
-                   kernel.requantizedTile(kq: kq, a: ap, b: bp, rows: rowCount, cols: cols, rowAdd: ws.rowAdd, rowScale: rq.multipliers + i,
-                                          zeroPoint: rq.zeroPoint, min: rq.range.lowerBound, max: rq.range.upperBound, out: c + i * ldc + j, ldout: ldc) {
-                    continue
-                }
                 kernel.tile(kq: kq, a: ap, b: bp, c: ws.tile, columns: cols)
                 switch output {
                 case .requantized(let c, let ldc, let rq):

@@ -138,24 +138,26 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
         }
     }
 
-    /// The tile requantized from the microkernel's registers (as `requantize` would the tile
-    /// `tile` makes), for the kernels that have that form: VNNI (`socprof_i8_gemm_vnni_requant`)
-    /// and the AVX2 ones (`socprof_i8_gemm_avx2b_requant`, `socprof_i8_gemm_avx2_requant`). `rows` x `cols` bytes (at most MR x NR) into
-    /// `out`; false, with nothing done, for the other kernels.
+    /// The tiles of a panel of A (`a`, `rows` of it) by `cols` columns of B packed from `b` in
+    /// panels `panelBytes` apart, each requantized from the microkernel's registers (as
+    /// `requantize` would the tile `tile` makes), in one call, for the kernels that have that
+    /// form: VNNI (`socprof_i8_gemm_vnni_requant`) and the AVX2 ones
+    /// (`socprof_i8_gemm_avx2b_requant`, `socprof_i8_gemm_avx2_requant`). `rows` x `cols` bytes
+    /// (`rows` at most MR) into `out`; false, with nothing done, for the other kernels.
     @inline(__always)
-    func requantizedTile(kq: Int, a: UnsafeRawPointer, b: UnsafeRawPointer, rows: Int, cols: Int, rowAdd: UnsafePointer<Int32>,
-                         rowScale: UnsafePointer<Float>, zeroPoint: Int32, min lo: Int32, max hi: Int32, out: UnsafeMutablePointer<UInt8>,
-                         ldout: Int) -> Bool {
+    func requantizedPanels(kq: Int, a: UnsafeRawPointer, b: UnsafeRawPointer, panelBytes: Int, rows: Int, cols: Int, rowAdd: UnsafePointer<Int32>,
+                           rowScale: UnsafePointer<Float>, zeroPoint: Int32, min lo: Int32, max hi: Int32, out: UnsafeMutablePointer<UInt8>,
+                           ldout: Int) -> Bool {
         switch self {
         case .vnni:
-            socprof_i8_gemm_vnni_requant(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
-                                         rowScale, zeroPoint, lo, hi, out, ldout)
+            socprof_i8_gemm_vnni_requant(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), panelBytes, rows, cols,
+                                         rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
         case .maddubs:
-            socprof_i8_gemm_avx2b_requant(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
-                                          rowScale, zeroPoint, lo, hi, out, ldout)
+            socprof_i8_gemm_avx2b_requant(kq, a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: UInt8.self), panelBytes, rows, cols,
+                                          rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
         case .avx2:
-            socprof_i8_gemm_avx2_requant(kq, a.assumingMemoryBound(to: Int16.self), b.assumingMemoryBound(to: UInt8.self), rows, cols, rowAdd,
-                                         rowScale, zeroPoint, lo, hi, out, ldout)
+            socprof_i8_gemm_avx2_requant(kq, a.assumingMemoryBound(to: Int16.self), b.assumingMemoryBound(to: UInt8.self), panelBytes, rows, cols,
+                                         rowAdd, rowScale, zeroPoint, lo, hi, out, ldout)
         case .sdot, .smull, .neon32, .reference:
             return false
         }

@@ -37,18 +37,18 @@ void socprof_i8_kernel_vnni_8x48(long kq, const int8_t *a, const uint8_t *b, int
 /// columns): c keeps its 48 int32 a row, of which the first 32 or 16 are written.
 void socprof_i8_kernel_vnni_8x32(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
 void socprof_i8_kernel_vnni_8x16(long kq, const int8_t *a, const uint8_t *b, int32_t *c);
-/// The VNNI tile (the 48-, 32- or 16-column kernel, whichever covers `cols`) requantized from its
-/// registers as `socprof_i8_requant_avx512` does: `rows` (at most 8) x `cols` (at most 48) bytes
-/// into `out`, `ldout` bytes a row.
-void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+/// The VNNI tiles of a panel of A (`a`) by `cols` columns of B packed in 48-column panels from
+/// `b`, `panel_bytes` apart (each tile the 48-, 32- or 16-column kernel, whichever covers its
+/// columns), requantized from the registers as `socprof_i8_requant_avx512` does: `rows` (at most
+/// 8) x `cols` bytes into `out`, `ldout` bytes a row.
+void socprof_i8_gemm_vnni_requant(long kq, const int8_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
-/// The AVX2 tile (`socprof_i8_kernel_avx2_6x16`) requantized from its registers as
-/// `socprof_i8_requant_avx2` does: `rows` (at most 6) x `cols` (at most 16) bytes into `out`,
-/// `ldout` bytes a row.
-void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+/// The same for the AVX2 tile (`socprof_i8_kernel_avx2_6x16`; 16-column panels, requantized as
+/// `socprof_i8_requant_avx2` does, `rows` at most 6).
+void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                   const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// The same for the vpmaddubsw tile (`socprof_i8_kernel_avx2b_6x16`).
-void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long rows, long cols, const int32_t *row_add,
+void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                    const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout);
 /// The VNNI GEMM's last few columns with the output channels in the lanes: `rows` (at most 8)
 /// rows, the panel at `a` as packed for the 8 x 48 kernel, by `cols` columns of B packed
