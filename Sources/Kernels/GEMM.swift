@@ -488,11 +488,22 @@ public enum GEMM {
         let (lo, hi) = epilogue?.bounds ?? (-.infinity, .infinity)
         // The panels by pointers that step a panel at a time (`i / mr` and `j / nr` were a
         // division a tile: MR and NR are not constants here).
+        // A whole B panel's full tiles in one call where the tile has it (and, with an
+        // epilogue, applies it from the registers).
+        let panels = epilogue == nil || fused != nil ? kernel.fullPanels : nil
+        let fullRows = m / mr * mr
         var j = 0, bp = b
         while j < n {
             let cols = min(nr, n - j)
             var i = 0, ap = a
             defer { j += nr; bp += k * nr }
+            if cols == nr, fullRows > 0, let panels {
+                let dst = c + j
+                panels(k, a, mr, k * mr, fullRows / mr, bp, dst, ldc, accumulate, epilogue != nil, epilogue?.bias.map { $0 + firstRow },
+                       epilogue?.residual?.at(dst), lo, hi)
+                i = fullRows
+                ap = a + fullRows * k
+            }
             while i < m {
                 let rows = min(mr, m - i)
                 let f = rows == mr ? full : last

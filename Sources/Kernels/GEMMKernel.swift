@@ -20,6 +20,14 @@ typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, In
 typealias GEMMEpilogueMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
                                                     UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float) -> Void
 
+/// The full tiles of one B panel in one call: the arguments of `GEMMEpilogueMicrokernel` with,
+/// after A's k step, the floats from one panel of A to the next (`apanel`) and the number of
+/// full panels of A (`panels`; C's tiles MR rows apart), and after `accumulate` whether to apply
+/// the epilogue (`fused`: bias, residual and bounds as `GEMMEpilogueMicrokernel` takes them, for
+/// the first tile; the next tiles' follow them MR rows on).
+typealias GEMMPanelsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
+                                                  Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float) -> Void
+
 /// A GEMM register tile (MR rows x NR columns of C), its kernels for fewer rows (the last M % MR
 /// rows), and the cache blocking that goes with it. Several are compiled into one binary; `current`
 /// is chosen at run time from the CPU (`automatic(for:)`) or forced with `SOCPROF_GEMM_KERNEL`.
@@ -53,6 +61,10 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     /// kernel (a column a vector): a last panel of that many columns runs it (N = 49 and 12 x 16 +
     /// 1 ... 3 columns: one FMA a k step and column instead of the half kernel's MR).
     let columns: GEMMColumnsMicrokernel?
+    /// The full tiles of a B panel in one call, if the tile has such a kernel (and, for the
+    /// epilogue, `fullEpilogue`): a 16-column panel's tiles at K = 32 spent up to a fifth of
+    /// their time in the call a tile otherwise.
+    let fullPanels: GEMMPanelsMicrokernel?
     /// The most columns `columns` computes.
     static let fewColumns = 3
 
@@ -73,13 +85,15 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     }
 
     init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, fullEpilogue: GEMMEpilogueMicrokernel? = nil,
-         columns: GEMMColumnsMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int, needs: Feature) {
+         columns: GEMMColumnsMicrokernel? = nil, fullPanels: GEMMPanelsMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int,
+         needs: Feature) {
         precondition(mr >= 1 && mr <= rows.count && kc >= 1 && mc >= 1 && nc >= 1)
         self.name = name
         self.rows = rows
         self.half = half
         self.fullEpilogue = fullEpilogue
         self.columns = columns
+        self.fullPanels = fullPanels
         self.mr = mr
         self.nr = nr
         self.kc = kc
@@ -90,8 +104,8 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
 
     /// The same tile with other cache blocking (rounded to whole tiles).
     public func blocking(kc: Int? = nil, mc: Int? = nil, nc: Int? = nil) -> GEMMKernel {
-        GEMMKernel(name, rows: rows, half: half, fullEpilogue: fullEpilogue, columns: columns, mr: mr, nr: nr, kc: kc ?? self.kc, mc: mc ?? self.mc,
-                   nc: nc ?? self.nc, needs: needs)
+        GEMMKernel(name, rows: rows, half: half, fullEpilogue: fullEpilogue, columns: columns, fullPanels: fullPanels, mr: mr, nr: nr,
+                   kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
     }
 
     /// The depth of the K blocks of a product with depth `k`: as many blocks as blocks of `kc`
@@ -149,7 +163,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
             // The full tile in C (sgemm_avx2.c): 76-78 against 65-67 GFLOP/s for the generated
             // Swift one on SGEMM 1024³ (`bench gemm`, Zen 3, in alternation).
             GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], half: GEMM.ymm6x8C, fullEpilogue: GEMM.ymm6x16CEpilogue,
-                       columns: GEMM.ymm6xnC, mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx2),
+                       columns: GEMM.ymm6xnC, fullPanels: GEMM.ymm6x16CPanels, mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx2),
             GEMMKernel("ymm4x24", rows: GEMM.ymmx24Rows, mr: 4, nr: 24, kc: 256, mc: 144, nc: 3072, needs: .avx2),
         ]
         return list

@@ -22,6 +22,11 @@ extension GEMM {
         socprof_sgemm_6x16_avx2_epilogue(kc, a, astride, b, c, ldc, accumulate, bias, residual, lo, hi)
     }
 
+    /// `ymm6x16`'s full tiles of one B panel in one call: `socprof_sgemm_6x16_avx2_panels`.
+    static let ymm6x16CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi in
+        socprof_sgemm_6x16_avx2_panels(kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi)
+    }
+
     /// `ymm6x16`'s kernel for a panel's first 1 to 3 columns: `socprof_sgemm_6xn_avx2`.
     static let ymm6xnC: GEMMColumnsMicrokernel = { kc, a, astride, b, c, ldc, accumulate, n in
         socprof_sgemm_6xn_avx2(kc, a, astride, b, c, ldc, accumulate, n)

@@ -189,6 +189,12 @@ void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float 
 /// (GEMM's epilogue on a full tile, from registers), before it is stored.
 void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
                                       const float *bias, const float *residual, float lo, float hi);
+/// One B panel against `panels` full panels of A (`a`, each `apanel` floats after the one before),
+/// C's tiles 6 rows apart from `c`: `socprof_sgemm_6x16_avx2_epilogue` on each (panel p's bias
+/// from `bias + 6p`, its residual from `residual + 6p * ldc`) when `fused`, else
+/// `socprof_sgemm_6x16_avx2`, in one call.
+void socprof_sgemm_6x16_avx2_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
+                                    bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi);
 /// The same over the first 8 columns of the 16-column B panel: C[6 x 8] (+)= A-panel x B[:, 0..<8].
 void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
 /// The same over the panel's first `n` (1 to 3) columns, one vector a column (rows in lanes):
