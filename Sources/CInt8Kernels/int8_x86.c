@@ -243,36 +243,37 @@ static inline void avx2_store_requant(__m256i acc[6][2], const int nv, long rows
 // and read back: the tile's store and reload, and the call, were a third of a tile's time at
 // K = 32 (MobileNet's first pointwise layer). One call for all the tiles of a panel of A: a call
 // a tile, from Swift, cost as much again at K = 32.
-__attribute__((target("avx2")))
-void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
-                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+// Either AVX2 tile (`maddubs`: the vpmaddubsw one on int8 A, else the exact one on int16 A)
+// along the panels of B.
+__attribute__((target("avx2"), always_inline))
+static inline void avx2_requant_panels(const int maddubs, long kq, const void *a, const uint8_t *b, long panel_bytes, long rows, long cols,
+                                       const int32_t *row_add, const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out,
+                                       long ldout) {
     __m256i acc[6][2];
     for (long j = 0; j < cols; j += 16, b += panel_bytes, out += 16) {
         const long n = cols - j < 16 ? cols - j : 16;
         if (n > 8) {
-            avx2_6xnv(kq, a, b, 2, acc);
+            if (maddubs) avx2b_6xnv(kq, (const int8_t *)a, b, 2, acc);
+            else avx2_6xnv(kq, (const int16_t *)a, b, 2, acc);
             avx2_store_requant(acc, 2, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
         } else {
-            avx2_6xnv(kq, a, b, 1, acc);
+            if (maddubs) avx2b_6xnv(kq, (const int8_t *)a, b, 1, acc);
+            else avx2_6xnv(kq, (const int16_t *)a, b, 1, acc);
             avx2_store_requant(acc, 1, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
         }
     }
 }
 
 __attribute__((target("avx2")))
+void socprof_i8_gemm_avx2_requant(long kq, const int16_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
+                                  const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
+    avx2_requant_panels(0, kq, a, b, panel_bytes, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
+}
+
+__attribute__((target("avx2")))
 void socprof_i8_gemm_avx2b_requant(long kq, const int8_t *a, const uint8_t *b, long panel_bytes, long rows, long cols, const int32_t *row_add,
                                    const float *row_scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *out, long ldout) {
-    __m256i acc[6][2];
-    for (long j = 0; j < cols; j += 16, b += panel_bytes, out += 16) {
-        const long n = cols - j < 16 ? cols - j : 16;
-        if (n > 8) {
-            avx2b_6xnv(kq, a, b, 2, acc);
-            avx2_store_requant(acc, 2, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
-        } else {
-            avx2b_6xnv(kq, a, b, 1, acc);
-            avx2_store_requant(acc, 1, rows, n, row_add, row_scale, zp, lo, hi, out, ldout);
-        }
-    }
+    avx2_requant_panels(1, kq, a, b, panel_bytes, rows, cols, row_add, row_scale, zp, lo, hi, out, ldout);
 }
 
 // The maddubs GEMM's last few columns with the output channels in the lanes (as
