@@ -1,8 +1,9 @@
 // The SGEMM microkernels of the ymm6x16 tile with AVX2 and FMA (x86): C[6 x 16] (+)= A-panel x
 // B-panel over kc, A packed k-major (`astride` floats a k step), B packed k-major 16 columns, as
 // GEMM's generated Swift kernels (Microkernels.swift) take them: 12 sums in registers, B's two
-// vectors and one broadcast of A at a time, and the same tile with GEMM's epilogue (each row's
-// bias, a residual, the activation's clamp) applied from its registers; C[6 x 8] over the panel's first 8
+// vectors and one broadcast of A at a time, and a B panel's full tiles in one call, with GEMM's
+// epilogue (each row's bias, a residual, the activation's clamp) applied from the registers or
+// without; C[6 x 8] over the panel's first 8
 // columns (a last panel of at most 8) and C[6 x n] over its first 1 to 3. See CInt8Kernels.h.
 // Empty stubs off x86.
 #include "CInt8Kernels.h"
@@ -58,12 +59,6 @@ static inline void sgemm_6x16(long kc, const float *a, long astride, const float
 __attribute__((target("avx2,fma")))
 void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
     sgemm_6x16(kc, a, astride, b, c, ldc, accumulate, false, NULL, NULL, 0, 0);
-}
-
-__attribute__((target("avx2,fma")))
-void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
-                                      const float *bias, const float *residual, float lo, float hi) {
-    sgemm_6x16(kc, a, astride, b, c, ldc, accumulate, true, bias, residual, lo, hi);
 }
 
 // A column of tiles in one call: one B panel (in L1) against `panels` full 6-row panels of A,
@@ -157,10 +152,6 @@ void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *
 #else
 void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, long n) {
     (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate; (void)n;
-}
-void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
-                                      const float *bias, const float *residual, float lo, float hi) {
-    (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate; (void)bias; (void)residual; (void)lo; (void)hi;
 }
 void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate) {
     (void)kc; (void)a; (void)astride; (void)b; (void)c; (void)ldc; (void)accumulate;

@@ -483,14 +483,12 @@ public enum GEMM {
         let mr = kernel.mr, nr = kernel.nr
         let full = kernel.full
         let last = m % mr == 0 ? full : kernel.rows[m % mr - 1]
-        // The full tiles apply the epilogue from their registers where the tile has a kernel for it.
-        let fused = epilogue == nil ? nil : kernel.fullEpilogue
         let (lo, hi) = epilogue?.bounds ?? (-.infinity, .infinity)
-        // The panels by pointers that step a panel at a time (`i / mr` and `j / nr` were a
-        // division a tile: MR and NR are not constants here).
-        // A whole B panel's full tiles in one call where the tile has it (and, with an
-        // epilogue, applies it from the registers).
-        let panels = epilogue == nil || fused != nil ? kernel.fullPanels : nil
+        // A B panel's full tiles in one call where the tile has a kernel for it, the epilogue
+        // applied from their registers; the other tiles one by one, the epilogue after. The
+        // panels by pointers stepped a panel at a time (`i / mr` and `j / nr` were a division a
+        // tile: MR and NR are not constants here).
+        let panels = kernel.fullPanels
         let fullRows = m / mr * mr
         var j = 0, bp = b
         while j < n {
@@ -508,11 +506,6 @@ public enum GEMM {
                 let rows = min(mr, m - i)
                 let f = rows == mr ? full : last
                 defer { i += mr; ap += k * mr }
-                if cols == nr, rows == mr, let fused {
-                    let dst = c + i * ldc + j
-                    fused(k, ap, mr, bp, dst, ldc, accumulate, epilogue?.bias.map { $0 + firstRow + i }, epilogue?.residual?.at(dst), lo, hi)
-                    continue
-                }
                 if cols == nr {
                     f(k, ap, mr, bp, c + i * ldc + j, ldc, accumulate)
                 } else {

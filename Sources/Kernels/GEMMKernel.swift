@@ -13,18 +13,12 @@ typealias GEMMMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Unsa
 typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
                                                    Int) -> Void
 
-/// A full tile's microkernel that also applies GEMM's epilogue before it stores C: the arguments
-/// of `GEMMMicrokernel`, then the bias of the tile's first row (nil: none), the residual's tile
-/// (nil: none; laid out as C, `ldc` floats a row), added after the bias, and the activation's
-/// bounds (lo, hi: C is clamped to them).
-typealias GEMMEpilogueMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
-                                                    UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float) -> Void
-
-/// The full tiles of one B panel in one call: the arguments of `GEMMEpilogueMicrokernel` with,
-/// after A's k step, the floats from one panel of A to the next (`apanel`) and the number of
-/// full panels of A (`panels`; C's tiles MR rows apart), and after `accumulate` whether to apply
-/// the epilogue (`fused`: bias, residual and bounds as `GEMMEpilogueMicrokernel` takes them, for
-/// the first tile; the next tiles' follow them MR rows on).
+/// The full tiles of one B panel in one call: the arguments of `GEMMMicrokernel` with, after A's
+/// k step, the floats from one panel of A to the next (`apanel`) and the number of full panels
+/// of A (`panels`; C's tiles MR rows apart); then whether to apply GEMM's epilogue before each
+/// tile is stored (`fused`), the bias of the first tile's first row (nil: none; the next tiles'
+/// follow MR rows on), the residual's first tile (nil: none; laid out as C, `ldc` floats a row),
+/// added after the bias, and the activation's bounds (lo, hi: C is clamped to them).
 typealias GEMMPanelsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
                                                   Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float) -> Void
 
@@ -54,16 +48,14 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     /// panel of at most that many columns runs it instead of the full tile (N = 49 computes 56
     /// columns, not 64).
     let half: GEMMMicrokernel?
-    /// The full tile with the epilogue applied from its registers, if the tile has such a kernel:
-    /// the last K block's full tiles run it instead of the full tile and `GEMMEpilogue.apply`.
-    let fullEpilogue: GEMMEpilogueMicrokernel?
     /// The full rows over a panel's first 1 to `fewColumns` columns, if the tile has such a
     /// kernel (a column a vector): a last panel of that many columns runs it (N = 49 and 12 x 16 +
     /// 1 ... 3 columns: one FMA a k step and column instead of the half kernel's MR).
     let columns: GEMMColumnsMicrokernel?
-    /// The full tiles of a B panel in one call, if the tile has such a kernel (and, for the
-    /// epilogue, `fullEpilogue`): a 16-column panel's tiles at K = 32 spent up to a fifth of
-    /// their time in the call a tile otherwise.
+    /// The full tiles of a B panel in one call, if the tile has such a kernel, with the epilogue
+    /// applied from the registers in the last K block (instead of `GEMMEpilogue.apply`'s second
+    /// pass over each tile): a 16-column panel's tiles at K = 32 spent up to a fifth of their
+    /// time in the call a tile otherwise.
     let fullPanels: GEMMPanelsMicrokernel?
     /// The most columns `columns` computes.
     static let fewColumns = 3
@@ -84,14 +76,12 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, fullEpilogue: GEMMEpilogueMicrokernel? = nil,
-         columns: GEMMColumnsMicrokernel? = nil, fullPanels: GEMMPanelsMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int,
+    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, columns: GEMMColumnsMicrokernel? = nil, fullPanels: GEMMPanelsMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int,
          needs: Feature) {
         precondition(mr >= 1 && mr <= rows.count && kc >= 1 && mc >= 1 && nc >= 1)
         self.name = name
         self.rows = rows
         self.half = half
-        self.fullEpilogue = fullEpilogue
         self.columns = columns
         self.fullPanels = fullPanels
         self.mr = mr
@@ -104,7 +94,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
 
     /// The same tile with other cache blocking (rounded to whole tiles).
     public func blocking(kc: Int? = nil, mc: Int? = nil, nc: Int? = nil) -> GEMMKernel {
-        GEMMKernel(name, rows: rows, half: half, fullEpilogue: fullEpilogue, columns: columns, fullPanels: fullPanels, mr: mr, nr: nr,
+        GEMMKernel(name, rows: rows, half: half, columns: columns, fullPanels: fullPanels, mr: mr, nr: nr,
                    kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
     }
 
@@ -162,7 +152,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         list += [
             // The full tile in C (sgemm_avx2.c): 76-78 against 65-67 GFLOP/s for the generated
             // Swift one on SGEMM 1024³ (`bench gemm`, Zen 3, in alternation).
-            GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], half: GEMM.ymm6x8C, fullEpilogue: GEMM.ymm6x16CEpilogue,
+            GEMMKernel("ymm6x16", rows: Array(GEMM.ymmx16Rows.prefix(5)) + [GEMM.ymm6x16C], half: GEMM.ymm6x8C,
                        columns: GEMM.ymm6xnC, fullPanels: GEMM.ymm6x16CPanels, mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072, needs: .avx2),
             GEMMKernel("ymm4x24", rows: GEMM.ymmx24Rows, mr: 4, nr: 24, kc: 256, mc: 144, nc: 3072, needs: .avx2),
         ]

@@ -16,13 +16,8 @@ extension GEMM {
         socprof_sgemm_6x8_avx2(kc, a, astride, b, c, ldc, accumulate)
     }
 
-    /// `ymm6x16`'s full tile with GEMM's epilogue from its registers:
-    /// `socprof_sgemm_6x16_avx2_epilogue`.
-    static let ymm6x16CEpilogue: GEMMEpilogueMicrokernel = { kc, a, astride, b, c, ldc, accumulate, bias, residual, lo, hi in
-        socprof_sgemm_6x16_avx2_epilogue(kc, a, astride, b, c, ldc, accumulate, bias, residual, lo, hi)
-    }
-
-    /// `ymm6x16`'s full tiles of one B panel in one call: `socprof_sgemm_6x16_avx2_panels`.
+    /// `ymm6x16`'s full tiles of one B panel in one call, with GEMM's epilogue from the registers
+    /// or without: `socprof_sgemm_6x16_avx2_panels`.
     static let ymm6x16CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi in
         socprof_sgemm_6x16_avx2_panels(kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi)
     }

@@ -184,15 +184,11 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *shape, const float *src
 /// (+)= A-panel x B-panel over `kc`, A packed k-major (`astride` floats a k step), B packed
 /// k-major 16 columns, C rows `ldc` floats apart; `accumulate` adds to C, else overwrites it.
 void socprof_sgemm_6x16_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate);
-/// The same, then each row r's `bias[r]` added (`bias` NULL: none), then the tile of `residual`
-/// (NULL: none; laid out as C, rows `ldc` floats apart), and the result clamped to [lo, hi]
-/// (GEMM's epilogue on a full tile, from registers), before it is stored.
-void socprof_sgemm_6x16_avx2_epilogue(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
-                                      const float *bias, const float *residual, float lo, float hi);
-/// One B panel against `panels` full panels of A (`a`, each `apanel` floats after the one before),
-/// C's tiles 6 rows apart from `c`: `socprof_sgemm_6x16_avx2_epilogue` on each (panel p's bias
-/// from `bias + 6p`, its residual from `residual + 6p * ldc`) when `fused`, else
-/// `socprof_sgemm_6x16_avx2`, in one call.
+/// The same tile for one B panel against `panels` full panels of A (`a`, each `apanel` floats
+/// after the one before), C's tiles 6 rows apart from `c`, in one call; with `fused`, GEMM's
+/// epilogue from the registers before each tile is stored: each row r's bias added (`bias` NULL:
+/// none; the first tile's rows from `bias[0]`, the next ones' 6 on), then the tile of `residual`
+/// (NULL: none; laid out as C, rows `ldc` floats apart), and the result clamped to [lo, hi].
 void socprof_sgemm_6x16_avx2_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
                                     bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi);
 /// The same over the first 8 columns of the 16-column B panel: C[6 x 8] (+)= A-panel x B[:, 0..<8].
