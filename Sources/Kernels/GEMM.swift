@@ -484,8 +484,9 @@ public enum GEMM {
         let full = kernel.full
         let last = m % mr == 0 ? full : kernel.rows[m % mr - 1]
         let (lo, hi) = epilogue?.bounds ?? (-.infinity, .infinity)
-        // A B panel's full tiles in one call where the tile has a kernel for it, the epilogue
-        // applied from their registers; the other tiles one by one, the epilogue after. The
+        // A B panel's full tiles in one call where the tile has a kernel for it (and a last
+        // narrower panel's full-row tiles where that kernel takes them), the epilogue applied
+        // from their registers; the other tiles one by one, the epilogue after. The
         // panels by pointers stepped a panel at a time (`i / mr` and `j / nr` were a division a
         // tile: MR and NR are not constants here).
         let panels = kernel.fullPanels
@@ -495,10 +496,10 @@ public enum GEMM {
             let cols = min(nr, n - j)
             var i = 0, ap = a
             defer { j += nr; bp += k * nr }
-            if cols == nr, fullRows > 0, let panels {
+            if cols == nr || kernel.panelEdges, fullRows > 0, let panels {
                 let dst = c + j
                 panels(k, a, mr, k * mr, fullRows / mr, bp, dst, ldc, accumulate, epilogue != nil, epilogue?.bias.map { $0 + firstRow },
-                       epilogue?.residual?.at(dst), lo, hi)
+                       epilogue?.residual?.at(dst), lo, hi, cols)
                 i = fullRows
                 ap = a + fullRows * k
             }

@@ -18,9 +18,11 @@ typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, In
 /// of A (`panels`; C's tiles MR rows apart); then whether to apply GEMM's epilogue before each
 /// tile is stored (`fused`), the bias of the first tile's first row (nil: none; the next tiles'
 /// follow MR rows on), the residual's first tile (nil: none; laid out as C, `ldc` floats a row),
-/// added after the bias, and the activation's bounds (lo, hi: C is clamped to them).
+/// added after the bias, and the activation's bounds (lo, hi: C is clamped to them); last, the
+/// panel's columns: NR, or 1 to NR - 1 for a last panel where the kernel takes one
+/// (`GEMMKernel.panelEdges`), its columns then computed and stored in place.
 typealias GEMMPanelsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
-                                                  Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float) -> Void
+                                                  Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float, Int) -> Void
 
 /// A GEMM register tile (MR rows x NR columns of C), its kernels for fewer rows (the last M % MR
 /// rows), and the cache blocking that goes with it. Several are compiled into one binary; `current`
@@ -57,6 +59,9 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     /// pass over each tile): a 16-column panel's tiles at K = 32 spent up to a fifth of their
     /// time in the call a tile otherwise.
     let fullPanels: GEMMPanelsMicrokernel?
+    /// Whether `fullPanels` also takes a last panel of fewer than NR columns (under a mask, in
+    /// place: no scratch tile, no copy, the epilogue from the registers).
+    let panelEdges: Bool
     /// The most columns `columns` computes.
     static let fewColumns = 3
 
@@ -76,14 +81,15 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, columns: GEMMColumnsMicrokernel? = nil, fullPanels: GEMMPanelsMicrokernel? = nil, mr: Int, nr: Int, kc: Int, mc: Int, nc: Int,
-         needs: Feature) {
+    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, columns: GEMMColumnsMicrokernel? = nil, fullPanels: GEMMPanelsMicrokernel? = nil, panelEdges: Bool = false,
+         mr: Int, nr: Int, kc: Int, mc: Int, nc: Int, needs: Feature) {
         precondition(mr >= 1 && mr <= rows.count && kc >= 1 && mc >= 1 && nc >= 1)
         self.name = name
         self.rows = rows
         self.half = half
         self.columns = columns
         self.fullPanels = fullPanels
+        self.panelEdges = panelEdges && fullPanels != nil
         self.mr = mr
         self.nr = nr
         self.kc = kc
@@ -94,7 +100,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
 
     /// The same tile with other cache blocking (rounded to whole tiles).
     public func blocking(kc: Int? = nil, mc: Int? = nil, nc: Int? = nil) -> GEMMKernel {
-        GEMMKernel(name, rows: rows, half: half, columns: columns, fullPanels: fullPanels, mr: mr, nr: nr,
+        GEMMKernel(name, rows: rows, half: half, columns: columns, fullPanels: fullPanels, panelEdges: panelEdges, mr: mr, nr: nr,
                    kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
     }
 
@@ -143,9 +149,12 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         #if SOCPROF_AVX512
         // The B micro-panel (kc x NR) stays in L1 while the tiles of an mc block pass over it.
         list += [
-            GEMMKernel("zmm12x32", rows: GEMM.zmmx32Rows, mr: 12, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
+            // The full-row tiles of a B panel, and of a last narrower one, in C (sgemm_avx512.c).
+            GEMMKernel("zmm12x32", rows: GEMM.zmmx32Rows, fullPanels: GEMM.zmm12x32CPanels, panelEdges: true,
+                       mr: 12, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
             GEMMKernel("zmm14x32", rows: GEMM.zmmx32Rows, mr: 14, nr: 32, kc: 256, mc: 140, nc: 3072, needs: .avx512),
-            GEMMKernel("zmm8x32", rows: GEMM.zmmx32Rows, mr: 8, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
+            GEMMKernel("zmm8x32", rows: GEMM.zmmx32Rows, fullPanels: GEMM.zmm8x32CPanels, panelEdges: true,
+                       mr: 8, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
             GEMMKernel("zmm6x32", rows: GEMM.zmmx32Rows, mr: 6, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
         ]
         #endif

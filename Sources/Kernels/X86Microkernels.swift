@@ -18,9 +18,24 @@ extension GEMM {
 
     /// `ymm6x16`'s full tiles of one B panel in one call, with GEMM's epilogue from the registers
     /// or without: `socprof_sgemm_6x16_avx2_panels`.
-    static let ymm6x16CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi in
+    /// (Full panels only: the kernel has no `panelEdges`, its last argument is always 16.)
+    static let ymm6x16CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi, _ in
         socprof_sgemm_6x16_avx2_panels(kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi)
     }
+
+    #if SOCPROF_AVX512
+    /// `zmm8x32`'s full-row tiles of one B panel, full or a last narrower one, in one call, with
+    /// GEMM's epilogue from the registers or without: `socprof_sgemm_8x32_avx512_panels`
+    /// (sgemm_avx512.c; AVX-512 F).
+    static let zmm8x32CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi, cols in
+        socprof_sgemm_8x32_avx512_panels(kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi, cols)
+    }
+
+    /// The same for `zmm12x32`: `socprof_sgemm_12x32_avx512_panels`.
+    static let zmm12x32CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi, cols in
+        socprof_sgemm_12x32_avx512_panels(kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi, cols)
+    }
+    #endif
 
     /// `ymm6x16`'s kernel for a panel's first 1 to 3 columns: `socprof_sgemm_6xn_avx2`.
     static let ymm6xnC: GEMMColumnsMicrokernel = { kc, a, astride, b, c, ldc, accumulate, n in

@@ -82,9 +82,11 @@ struct GEMMKernelTests {
         let kernel = GEMMKernel.named(name)!
         let ws = GEMM.Workspace()
         let ms = Array(1...(kernel.mr + 1)) + [2 * kernel.mr + 3]
-        // (A last panel of 1 to 3 columns, NR / 2 and one more: the few-columns and half-width
-        // kernels, where the tile has them, and the full one.)
-        let ns = [1, 2, kernel.nr / 2, kernel.nr / 2 + 1, kernel.nr - 1, kernel.nr, kernel.nr + 1, kernel.nr + 3, 2 * kernel.nr + 5]
+        // (A last panel of 1 to 4 columns, NR / 2 and one to four more: the few-columns and
+        // half-width kernels, where the tile has them, or a vector and the columns by lanes or
+        // under a mask, where the panel kernel takes edges; and the full one.)
+        let ns = [1, 2, kernel.nr / 2, kernel.nr / 2 + 1, kernel.nr / 2 + 4, kernel.nr / 2 + 5, kernel.nr - 1, kernel.nr, kernel.nr + 1,
+                  kernel.nr + 3, kernel.nr + 4, 2 * kernel.nr + 5]
         for k in [1, 3, kernel.kc + 1] {
             let problem = Problem(mMax: ms.max()!, nMax: ns.max()!, k: k, seed: UInt64(kernel.mr * 100 + k))
             for m in ms {
@@ -106,7 +108,7 @@ struct GEMMKernelTests {
         let kernel = GEMMKernel.named(name)!
         let ms = [1, kernel.mr - 1, kernel.mr, kernel.mr + 1, 2 * kernel.mr + 3].filter { $0 > 0 }
         // (The widest splits between 2 threads: the residual follows C into each part.)
-        let ns = [1, 3, kernel.nr / 2 + 1, kernel.nr, kernel.nr + 3, 3 * kernel.nr + 5, 12 * kernel.nr + 5]
+        let ns = [1, 3, kernel.nr / 2 + 1, kernel.nr / 2 + 5, kernel.nr, kernel.nr + 3, kernel.nr + 4, 3 * kernel.nr + 5, 12 * kernel.nr + 5]
         for k in [3, kernel.kc + 1] {
             let problem = Problem(mMax: ms.max()!, nMax: ns.max()!, k: k, seed: UInt64(kernel.nr * 10 + k))
             var rng = TestRandom(UInt64(k))
