@@ -69,6 +69,41 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         }
     }
 
+    /// Which fp32 depthwise kernel runs on x86-64 CPUs with AVX-512: `SOCPROF_DEPTHWISE` (`auto`,
+    /// `planes` or `lanes`). CPUs with AVX2 and no AVX-512 run `lanes` whatever it says.
+    public enum DepthwiseKernel: String, Sendable, CaseIterable {
+        /// On AMD Zen 4 (AVX-512 in 256-bit halves: 8-lane FMAs give as many flops) `lanes`, but
+        /// for stride-1 layers more than 64 outputs wide, which run `planes`: MobileNet's 13
+        /// depthwise layers 0.90 against 1.19 ms at 1 thread with `lanes` throughout, its 112-wide
+        /// one 0.131 against 0.118 ms, the 56-wide one 0.135 against 0.150 (`bench conv
+        /// --depthwise`, docs/kernels.md). `planes` on other AVX-512 CPUs (not measured there).
+        case auto
+        /// The AVX-512 kernel, a channel at a time (`socprof_dw_f32_avx512`, depthwise_x86.c).
+        case planes
+        /// The AVX2 kernel, 8 channels a vector (`socprof_dw8_f32_avx2`, depthwise_f32_avx2.c).
+        case lanes
+
+        /// The choice of this process: `SOCPROF_DEPTHWISE`, read on first use; unset or empty is
+        /// `auto`; a value that names no kernel is reported on stderr and `auto` is used.
+        public static let current: DepthwiseKernel = ConvAlgorithm.environment("SOCPROF_DEPTHWISE", fallback: .auto,
+                                                                               otherwise: "choosing the depthwise kernel automatically")
+
+        /// `SOCPROF_DEPTHWISE`'s value as a choice: nil or empty is `auto`.
+        public static func override(_ value: String?) -> Result<DepthwiseKernel, OverrideError> {
+            ConvAlgorithm.choice("SOCPROF_DEPTHWISE", value, fallback: .auto)
+        }
+
+        /// Whether a layer with this stride and output width runs the AVX-512 `planes` kernel on
+        /// `cpu` (where it has AVX-512 and the build has the kernel) rather than `lanes`.
+        public func planes(stride: Int, outputWidth: Int, cpu: GEMMKernel.CPU) -> Bool {
+            switch self {
+            case .planes: return true
+            case .lanes: return false
+            case .auto: return !cpu.isZen4 || (stride == 1 && outputWidth > 64)
+            }
+        }
+    }
+
     /// Environment variable `name`'s `value` as one of `T`'s cases: nil or empty is `fallback`.
     static func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ value: String?, fallback: T) -> Result<T, OverrideError>
         where T.RawValue == String {
@@ -92,7 +127,7 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     }
 
     /// An environment value that names none of the choices (`SOCPROF_CONV_ALGORITHM`,
-    /// `SOCPROF_LAYOUT`).
+    /// `SOCPROF_LAYOUT`, `SOCPROF_DEPTHWISE`).
     public struct OverrideError: Error, CustomStringConvertible, Equatable {
         /// What was wrong and which values are accepted.
         public let description: String

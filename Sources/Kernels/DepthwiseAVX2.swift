@@ -5,7 +5,8 @@ import Networks
 // AVX-512 plan (depthwise_f32_avx2.c), as `DepthwisePaddedJob` runs it.
 extension LayerKernels.DepthwisePaddedJob {
     /// The shape for `socprof_dw8_f32_avx2` where it runs: an x86-64 CPU with AVX2 and FMA (and
-    /// no AVX-512 plan), one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a scratch that
+    /// no AVX-512 plan: none on the CPU, or `ConvAlgorithm.DepthwiseKernel` chose this kernel),
+    /// one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a scratch that
     /// fits in a GEMM workspace. Since its 3 x 3 sums load each input column once for the pixels
     /// that read it and its rows end on whole blocks, it is faster than the plane sweep on every
     /// MobileNet depthwise layer (`bench conv --depthwise`, Zen 3, in alternation: 112 x 112

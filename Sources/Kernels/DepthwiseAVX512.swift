@@ -14,10 +14,12 @@ func depthwisePlan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socpr
 
 extension LayerKernels.DepthwisePaddedJob {
     /// The layout of `socprof_dw_f32_avx512` for the layer where this build and CPU run it
-    /// (`DirectConvolution.available`): one stride both ways, at most SOCPROF_DW_MAX_TAPS taps, a
-    /// scratch that fits in a GEMM workspace.
-    static func avx512Plan(_ conv: Convolution, x: TensorShape, y: TensorShape) -> socprof_dw_plan? {
-        guard DirectConvolution.available, let plan = depthwisePlan(conv, x: x, y: y), plan.scratch <= GEMM.Workspace.scratchCount else {
+    /// (`DirectConvolution.available`) and it is chosen for the layer
+    /// (`ConvAlgorithm.DepthwiseKernel`): one stride both ways, at most SOCPROF_DW_MAX_TAPS taps,
+    /// a scratch that fits in a GEMM workspace.
+    static func avx512Plan(_ conv: Convolution, x: TensorShape, y: TensorShape,
+                           choice: ConvAlgorithm.DepthwiseKernel = .current) -> socprof_dw_plan? {
+        guard DirectConvolution.available, choice.planes(stride: conv.strideH, outputWidth: y.w, cpu: .current), let plan = depthwisePlan(conv, x: x, y: y), plan.scratch <= GEMM.Workspace.scratchCount else {
             return nil
         }
         return plan

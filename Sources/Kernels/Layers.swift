@@ -112,17 +112,19 @@ public enum LayerKernels {
     }
 
     /// Depthwise convolution: each channel with its own kh x kw filter. With a workspace per
-    /// thread, on x86-64 with AVX-512 the C kernels of depthwise_x86.c (`avx512Work`), with AVX2
-    /// 8 channels a vector (`lanesWork`, depthwise_f32_avx2.c); elsewhere,
+    /// thread, on x86-64 with AVX-512 the C kernels of depthwise_x86.c (`avx512Work`) where
+    /// `ConvAlgorithm.DepthwiseKernel` chooses them, with AVX2 8 channels a vector (`lanesWork`,
+    /// depthwise_f32_avx2.c); elsewhere,
     /// with a plane that fits in a workspace, each channel is copied into a zero-padded plane and
     /// every output is a sum of kh x kw vector multiply-adds over that plane, 16 positions at a
     /// time, with no bounds to check (see `DepthwisePaddedJob`). Otherwise, rows of the output are
-    /// accumulated with inner loops over the valid output columns.
+    /// accumulated with inner loops over the valid output columns. `kernel` chooses between the
+    /// two x86 kernels where the CPU has AVX-512 (`ConvAlgorithm.DepthwiseKernel`).
     public static func depthwise(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
                                  y: TensorShape, weights w: ConvWeights, activation: Activation?, pool: ThreadPool,
-                                 workspaces: [GEMM.Workspace] = []) {
+                                 workspaces: [GEMM.Workspace] = [], kernel: ConvAlgorithm.DepthwiseKernel = .current) {
         let layout = DepthwisePaddedJob.Layout(conv: conv, x: x, y: y)
-        let plan = DepthwisePaddedJob.avx512Plan(conv, x: x, y: y)
+        let plan = DepthwisePaddedJob.avx512Plan(conv, x: x, y: y, choice: kernel)
         let lanes = plan == nil ? DepthwisePaddedJob.lanesShape(conv, x: x, y: y) : nil
         if workspaces.count >= pool.count && (plan != nil || lanes != nil || layout.scratchCount <= GEMM.Workspace.scratchCount) {
             var job = DepthwisePaddedJob(conv: conv, layout: layout, input: input, x: x, output: output, y: y, weights: w.weights,

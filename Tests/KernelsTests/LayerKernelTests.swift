@@ -172,6 +172,19 @@ struct LayerKernelTests {
                                            weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!, packed: nil), activation: c.act, pool: pool)
                 } } } }
                 #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, direct depthwise kernel")
+                // With workspaces, each x86 kernel where this CPU has AVX-512 (the automatic choice
+                // runs one or the other by shape; the first loop above ran it).
+                if DirectConvolution.available {
+                    for kernel in [ConvAlgorithm.DepthwiseKernel.planes, .lanes] {
+                        var out = [Float](repeating: .nan, count: y.count)
+                        input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
+                            LayerKernels.depthwise(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
+                                                   weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!, packed: nil), activation: c.act,
+                                                   pool: pool, workspaces: ws, kernel: kernel)
+                        } } } }
+                        #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, depthwise \(kernel) kernel")
+                    }
+                }
             }
         }
     }
