@@ -1,9 +1,10 @@
 // The SGEMM panel kernels of the zmm8x32 and zmm12x32 tiles with AVX-512 F (x86): one B panel
-// (32 columns, packed k-major, in L1) against `panels` full panels of A (8 or 12 rows, packed
+// (32 columns, its k steps `bstride` floats apart: packed k-major, 32, or B's own rows read in
+// place, its leading dimension) against `panels` full panels of A (8 or 12 rows, packed
 // k-major), C's tiles stored in place, with GEMM's epilogue (each row's bias, a residual, the
 // activation's clamp) applied from the registers or without. A last B panel of fewer than 32
 // columns is computed here too, in place: its whole vectors as in the full tile, a last vector of
-// 5 to 15 columns under a mask (loads of C and the residual included), and a last 1 to 4 columns
+// 5 to 15 columns under a mask (loads of B, C and the residual included), and a last 1 to 4 columns
 // with the tile's rows in a vector's lanes (one FMA a k step and column instead of one a row);
 // every sum takes its k steps in order, whichever way, so a column's floats do not depend on
 // which kernel computed it.
@@ -28,8 +29,8 @@
 // [lo, hi]: the order of the separate passes, so the same floats. With `masked`, the last vector
 // loads and stores only the lanes of `last`.
 ZMM_INLINE void zmm_tile(const int rows, const int vecs, const bool masked, __mmask16 last, long kc, const float *a, long astride,
-                         const float *b, float *c, long ldc, bool accumulate, const bool fused, const float *bias, const float *residual,
-                         float lo, float hi) {
+                         const float *b, long bstride, float *c, long ldc, bool accumulate, const bool fused, const float *bias,
+                         const float *residual, float lo, float hi) {
     // C's rows, read (or first written) after the k loop, asked for now: at K = 32 the loop is
     // shorter than a miss to memory.
 #pragma clang loop unroll(full)
@@ -42,8 +43,9 @@ ZMM_INLINE void zmm_tile(const int rows, const int vecs, const bool masked, __mm
     for (int r = 0; r < rows; r++) s[r][0] = s[r][1] = _mm512_setzero_ps();
 #pragma clang loop unroll_count(4)
     for (long k = 0; k < kc; k++) {
-        const __m512 b0 = _mm512_loadu_ps(b);
-        const __m512 b1 = vecs == 2 ? _mm512_loadu_ps(b + 16) : b0;
+        // (B's last vector under the mask: read in place, a row's last panel ends at N.)
+        const __m512 b0 = masked && vecs == 1 ? _mm512_maskz_loadu_ps(last, b) : _mm512_loadu_ps(b);
+        const __m512 b1 = vecs == 2 ? (masked ? _mm512_maskz_loadu_ps(last, b + 16) : _mm512_loadu_ps(b + 16)) : b0;
 #pragma clang loop unroll(full)
         for (int r = 0; r < rows; r++) {
             const __m512 x = _mm512_set1_ps(a[r]);
@@ -51,7 +53,7 @@ ZMM_INLINE void zmm_tile(const int rows, const int vecs, const bool masked, __mm
             if (vecs == 2) s[r][1] = _mm512_fmadd_ps(x, b1, s[r][1]);
         }
         a += astride;
-        b += 32;
+        b += bstride;
     }
     const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
 #pragma clang loop unroll(full)
@@ -81,8 +83,8 @@ ZMM_INLINE void zmm_tile(const int rows, const int vecs, const bool masked, __mm
 // broadcast and an FMA a column. Each sum takes its k steps in order, as the tile's do, so that a
 // column comes out the same floats whichever kernel computes it (the threads split N
 // differently from one thread count to another). The epilogue as the tile's, element by element.
-ZMM_INLINE void zmm_columns(const int rows, const int n, long kc, const float *a, long astride, const float *b, float *c, long ldc,
-                            bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi) {
+ZMM_INLINE void zmm_columns(const int rows, const int n, long kc, const float *a, long astride, const float *b, long bstride, float *c,
+                            long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi) {
     const __mmask16 lanes = (__mmask16)((1u << rows) - 1);
     __m512 s[ZMM_FEW_COLUMNS];
 #pragma clang loop unroll(full)
@@ -93,7 +95,7 @@ ZMM_INLINE void zmm_columns(const int rows, const int n, long kc, const float *a
 #pragma clang loop unroll(full)
         for (int j = 0; j < n; j++) s[j] = _mm512_fmadd_ps(av, _mm512_set1_ps(b[j]), s[j]);
         a += astride;
-        b += 32;
+        b += bstride;
     }
     float t[ZMM_FEW_COLUMNS][16];
 #pragma clang loop unroll(full)
@@ -115,70 +117,77 @@ ZMM_INLINE void zmm_columns(const int rows, const int n, long kc, const float *a
     }
 }
 
-ZMM_INLINE void zmm_few(const int rows, long n, long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate,
-                        bool fused, const float *bias, const float *residual, float lo, float hi) {
+ZMM_INLINE void zmm_few(const int rows, long n, long kc, const float *a, long astride, const float *b, long bstride, float *c, long ldc,
+                        bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi) {
     switch (n) {
-    case 1: zmm_columns(rows, 1, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
-    case 2: zmm_columns(rows, 2, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
-    case 3: zmm_columns(rows, 3, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
-    default: zmm_columns(rows, 4, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
+    case 1: zmm_columns(rows, 1, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
+    case 2: zmm_columns(rows, 2, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
+    case 3: zmm_columns(rows, 3, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
+    default: zmm_columns(rows, 4, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi); break;
     }
 }
 
 // One tile of `cols` (1 to 32) columns: 32 the full tile; 16 one vector; otherwise the whole
 // vectors, then the rest by lanes (1 to 4 columns) or under a mask (5 to 15).
-ZMM_INLINE void zmm_any(const int rows, const bool fused, long cols, long kc, const float *a, long astride, const float *b, float *c,
-                        long ldc, bool accumulate, const float *bias, const float *residual, float lo, float hi) {
+ZMM_INLINE void zmm_any(const int rows, const bool fused, long cols, long kc, const float *a, long astride, const float *b, long bstride,
+                        float *c, long ldc, bool accumulate, const float *bias, const float *residual, float lo, float hi) {
     if (cols == 32) {
-        zmm_tile(rows, 2, false, 0, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi);
+        zmm_tile(rows, 2, false, 0, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi);
         return;
     }
     const long whole = cols / 16 * 16, rest = cols - whole;
     if (rest > ZMM_FEW_COLUMNS) {
         const __mmask16 last = (__mmask16)((1u << rest) - 1);
-        if (whole) zmm_tile(rows, 2, true, last, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi);
-        else zmm_tile(rows, 1, true, last, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi);
+        if (whole) zmm_tile(rows, 2, true, last, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi);
+        else zmm_tile(rows, 1, true, last, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi);
         return;
     }
-    if (whole) zmm_tile(rows, 1, false, 0, kc, a, astride, b, c, ldc, accumulate, fused, bias, residual, lo, hi);
-    if (rest) zmm_few(rows, rest, kc, a, astride, b + whole, c + whole, ldc, accumulate, fused, bias, residual ? residual + whole : NULL, lo, hi);
+    if (whole) zmm_tile(rows, 1, false, 0, kc, a, astride, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi);
+    if (rest)
+        zmm_few(rows, rest, kc, a, astride, b + whole, bstride, c + whole, ldc, accumulate, fused, bias, residual ? residual + whole : NULL, lo,
+                hi);
 }
 
-ZMM_INLINE void zmm_panels(const int rows, long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c,
-                           long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi, long cols) {
+ZMM_INLINE void zmm_panels(const int rows, long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride,
+                           float *c, long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+                           long cols) {
     if (fused) {
         for (long p = 0; p < panels; p++, a += apanel, c += rows * ldc) {
-            zmm_any(rows, true, cols, kc, a, astride, b, c, ldc, accumulate, bias, residual, lo, hi);
+            zmm_any(rows, true, cols, kc, a, astride, b, bstride, c, ldc, accumulate, bias, residual, lo, hi);
             if (bias) bias += rows;
             if (residual) residual += rows * ldc;
         }
     } else {
         for (long p = 0; p < panels; p++, a += apanel, c += rows * ldc)
-            zmm_any(rows, false, cols, kc, a, astride, b, c, ldc, accumulate, NULL, NULL, 0, 0);
+            zmm_any(rows, false, cols, kc, a, astride, b, bstride, c, ldc, accumulate, NULL, NULL, 0, 0);
     }
 }
 
 ZMM_TARGET
-void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
-                                      bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi, long cols) {
-    zmm_panels(8, kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi, cols);
+void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
+                                      long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+                                      long cols) {
+    zmm_panels(8, kc, a, astride, apanel, panels, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi, cols);
 }
 
 ZMM_TARGET
-void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
-                                       bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi, long cols) {
-    zmm_panels(12, kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi, cols);
+void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
+                                       long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+                                       long cols) {
+    zmm_panels(12, kc, a, astride, apanel, panels, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi, cols);
 }
 
 #else
-void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
-                                      bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi, long cols) {
-    (void)kc; (void)a; (void)astride; (void)apanel; (void)panels; (void)b; (void)c; (void)ldc; (void)accumulate; (void)fused; (void)bias;
-    (void)residual; (void)lo; (void)hi; (void)cols;
+void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
+                                      long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+                                      long cols) {
+    (void)kc; (void)a; (void)astride; (void)apanel; (void)panels; (void)b; (void)bstride; (void)c; (void)ldc; (void)accumulate; (void)fused;
+    (void)bias; (void)residual; (void)lo; (void)hi; (void)cols;
 }
-void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
-                                       bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi, long cols) {
-    (void)kc; (void)a; (void)astride; (void)apanel; (void)panels; (void)b; (void)c; (void)ldc; (void)accumulate; (void)fused; (void)bias;
-    (void)residual; (void)lo; (void)hi; (void)cols;
+void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
+                                       long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+                                       long cols) {
+    (void)kc; (void)a; (void)astride; (void)apanel; (void)panels; (void)b; (void)bstride; (void)c; (void)ldc; (void)accumulate; (void)fused;
+    (void)bias; (void)residual; (void)lo; (void)hi; (void)cols;
 }
 #endif

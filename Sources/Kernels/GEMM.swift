@@ -7,6 +7,14 @@ public protocol GEMMOperandB {
     /// Packs rows `k0..<k0+kb` and columns `j0..<j0+nb` into `nr`-wide panels (the kernel's NR),
     /// k-major, each panel `kb * nr` floats, the last one zero-padded.
     func pack(k0: Int, kb: Int, j0: Int, nb: Int, nr: Int, into p: UnsafeMutablePointer<Float>)
+    /// The operand as a row-major matrix (its first element, its leading dimension in floats),
+    /// where it is one: GEMM may then read it in place instead of packing it (`GEMM.inPlaceB`).
+    var rowMajor: (b: UnsafePointer<Float>, ldb: Int)? { get }
+}
+
+extension GEMMOperandB {
+    /// None: the operand must be packed.
+    public var rowMajor: (b: UnsafePointer<Float>, ldb: Int)? { nil }
 }
 
 /// A row-major matrix as the B operand.
@@ -18,6 +26,7 @@ public struct DenseB: GEMMOperandB {
     public func pack(k0: Int, kb: Int, j0: Int, nb: Int, nr: Int, into p: UnsafeMutablePointer<Float>) {
         GEMM.packB(k: kb, n: nb, nr: nr, b: b + k0 * ldb + j0, ldb: ldb, into: p)
     }
+    public var rowMajor: (b: UnsafePointer<Float>, ldb: Int)? { (b, ldb) }
 }
 
 /// The B operands the threaded GEMM takes: concrete, so that its pool jobs are not generic.
@@ -31,6 +40,11 @@ public enum GEMMB: GEMMOperandB {
         case .dense(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, nr: nr, into: p)
         case .im2col(let b): b.pack(k0: k0, kb: kb, j0: j0, nb: nb, nr: nr, into: p)
         }
+    }
+
+    public var rowMajor: (b: UnsafePointer<Float>, ldb: Int)? {
+        if case .dense(let b) = self { return b.rowMajor }
+        return nil
     }
 }
 
@@ -306,6 +320,16 @@ public enum GEMM {
         }
         precondition(workspace.fits(kernel), "GEMM: \(kernel) does not fit a Workspace")
         let kc = kernel.kcBlock(k), nc = kernel.ncBlock(n)
+        if let (bm, ldb) = inPlaceB(b, kernel: kernel, m: m) {
+            var pc = 0
+            while pc < k {
+                let kb = min(kc, k - pc)
+                macroKernel(kernel, m: m, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: bm + pc * ldb + jOffset, inPlace: ldb,
+                            c: c, ldc: ldc, accumulate: pc > 0, tile: workspace.tile, epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
+                pc += kb
+            }
+            return
+        }
         var jc = 0
         while jc < n {
             let nb = min(nc, n - jc)
@@ -319,6 +343,17 @@ public enum GEMM {
             }
             jc += nb
         }
+    }
+
+    /// B as a row-major matrix to read in place, unpacked, where it is one and the kernel reads
+    /// any B row stride (`GEMMKernel.flexiblePanels`) for every row of these `m` (a multiple of
+    /// its MR: the kernels for fewer rows take packed panels only), and its rows are not a
+    /// multiple of 1 KiB apart (as many rows on so few L1 sets would evict each other). A 1x1
+    /// convolution's input then goes to the kernel as it is: no copy per image.
+    @inline(__always)
+    static func inPlaceB<B: GEMMOperandB>(_ b: B, kernel: GEMMKernel, m: Int) -> (b: UnsafePointer<Float>, ldb: Int)? {
+        guard kernel.flexiblePanels, m % kernel.mr == 0, let dense = b.rowMajor, dense.ldb % 256 != 0 else { return nil }
+        return dense
     }
 
     /// A's size past which a pooled GEMM prefers to split rows (bytes): an L2's share.
@@ -375,7 +410,14 @@ public enum GEMM {
             let m = packed.m, k = packed.k, threads = pool.count
             let kernel = packed.kernel, mr = kernel.mr, nr = kernel.nr
             let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
-            if let shared {
+            if shared != nil, let (bm, ldb) = inPlaceB(b, kernel: kernel, m: m) {
+                // B read in place by every thread: nothing to pack, no barrier; chunks of rows.
+                pool.forEachClaimedChunk(of: mTiles) { rows in
+                    let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
+                    multiply(packed: packed, rows: i0, m: i1 - i0, n: n, b: DenseB(bm, ldb: ldb), c: c + i0 * ldc, ldc: ldc,
+                             epilogue: epilogue, workspace: workspaces[t])
+                }
+            } else if let shared {
                 // Phase 1: pack B, every KC block, by chunks of panels taken dynamically (the team
                 // that reaches the barrier may be this thread alone).
                 pool.forEachClaimedChunk(of: nTiles) { panels in
@@ -478,9 +520,14 @@ public enum GEMM {
     /// `GEMMKernel.fewColumns`, else the half-width kernel where it has at most NR / 2) and its
     /// existing columns copied.
     @inline(__always)
-    static func macroKernel(_ kernel: GEMMKernel, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                            ldc: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue?, firstRow: Int) {
+    static func macroKernel(_ kernel: GEMMKernel, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, inPlace ldb: Int? = nil,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue?,
+                            firstRow: Int) {
         let mr = kernel.mr, nr = kernel.nr
+        // B packed: panels k * NR floats apart, a k step NR; read in place (`inPlaceB`, which
+        // the caller checked): NR floats apart, a k step B's leading dimension.
+        let bstride = ldb ?? nr, bpanel = ldb == nil ? k * nr : nr
+        precondition(ldb == nil || (kernel.flexiblePanels && m % mr == 0), "GEMM: B read in place needs a flexible kernel and whole tiles")
         let full = kernel.full
         let last = m % mr == 0 ? full : kernel.rows[m % mr - 1]
         let (lo, hi) = epilogue?.bounds ?? (-.infinity, .infinity)
@@ -495,10 +542,10 @@ public enum GEMM {
         while j < n {
             let cols = min(nr, n - j)
             var i = 0, ap = a
-            defer { j += nr; bp += k * nr }
-            if cols == nr || kernel.panelEdges, fullRows > 0, let panels {
+            defer { j += nr; bp += bpanel }
+            if cols == nr || kernel.flexiblePanels, fullRows > 0, let panels {
                 let dst = c + j
-                panels(k, a, mr, k * mr, fullRows / mr, bp, dst, ldc, accumulate, epilogue != nil, epilogue?.bias.map { $0 + firstRow },
+                panels(k, a, mr, k * mr, fullRows / mr, bp, bstride, dst, ldc, accumulate, epilogue != nil, epilogue?.bias.map { $0 + firstRow },
                        epilogue?.residual?.at(dst), lo, hi, cols)
                 i = fullRows
                 ap = a + fullRows * k

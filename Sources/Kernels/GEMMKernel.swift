@@ -20,9 +20,11 @@ typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, In
 /// follow MR rows on), the residual's first tile (nil: none; laid out as C, `ldc` floats a row),
 /// added after the bias, and the activation's bounds (lo, hi: C is clamped to them); last, the
 /// panel's columns: NR, or 1 to NR - 1 for a last panel where the kernel takes one
-/// (`GEMMKernel.panelEdges`), its columns then computed and stored in place.
-typealias GEMMPanelsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
-                                                  Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float, Int) -> Void
+/// (`GEMMKernel.flexiblePanels`), its columns then computed and stored in place. After the B
+/// panel, the floats from one of its k steps to the next: NR where B is packed, B's leading
+/// dimension where it is read in place (flexible kernels only).
+typealias GEMMPanelsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>,
+                                                  Int, Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float, Int) -> Void
 
 /// A GEMM register tile (MR rows x NR columns of C), its kernels for fewer rows (the last M % MR
 /// rows), and the cache blocking that goes with it. Several are compiled into one binary; `current`
@@ -60,8 +62,9 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     /// time in the call a tile otherwise.
     let fullPanels: GEMMPanelsMicrokernel?
     /// Whether `fullPanels` also takes a last panel of fewer than NR columns (under a mask, in
-    /// place: no scratch tile, no copy, the epilogue from the registers).
-    let panelEdges: Bool
+    /// place: no scratch tile, no copy, the epilogue from the registers), and B's rows any number
+    /// of floats apart: a row-major B read in place, unpacked (`GEMM.inPlaceB`).
+    let flexiblePanels: Bool
     /// The most columns `columns` computes.
     static let fewColumns = 3
 
@@ -81,7 +84,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, columns: GEMMColumnsMicrokernel? = nil, fullPanels: GEMMPanelsMicrokernel? = nil, panelEdges: Bool = false,
+    init(_ name: String, rows: [GEMMMicrokernel], half: GEMMMicrokernel? = nil, columns: GEMMColumnsMicrokernel? = nil, fullPanels: GEMMPanelsMicrokernel? = nil, flexiblePanels: Bool = false,
          mr: Int, nr: Int, kc: Int, mc: Int, nc: Int, needs: Feature) {
         precondition(mr >= 1 && mr <= rows.count && kc >= 1 && mc >= 1 && nc >= 1)
         self.name = name
@@ -89,7 +92,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         self.half = half
         self.columns = columns
         self.fullPanels = fullPanels
-        self.panelEdges = panelEdges && fullPanels != nil
+        self.flexiblePanels = flexiblePanels && fullPanels != nil
         self.mr = mr
         self.nr = nr
         self.kc = kc
@@ -100,7 +103,7 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
 
     /// The same tile with other cache blocking (rounded to whole tiles).
     public func blocking(kc: Int? = nil, mc: Int? = nil, nc: Int? = nil) -> GEMMKernel {
-        GEMMKernel(name, rows: rows, half: half, columns: columns, fullPanels: fullPanels, panelEdges: panelEdges, mr: mr, nr: nr,
+        GEMMKernel(name, rows: rows, half: half, columns: columns, fullPanels: fullPanels, flexiblePanels: flexiblePanels, mr: mr, nr: nr,
                    kc: kc ?? self.kc, mc: mc ?? self.mc, nc: nc ?? self.nc, needs: needs)
     }
 
@@ -150,10 +153,10 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
         // The B micro-panel (kc x NR) stays in L1 while the tiles of an mc block pass over it.
         list += [
             // The full-row tiles of a B panel, and of a last narrower one, in C (sgemm_avx512.c).
-            GEMMKernel("zmm12x32", rows: GEMM.zmmx32Rows, fullPanels: GEMM.zmm12x32CPanels, panelEdges: true,
+            GEMMKernel("zmm12x32", rows: GEMM.zmmx32Rows, fullPanels: GEMM.zmm12x32CPanels, flexiblePanels: true,
                        mr: 12, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
             GEMMKernel("zmm14x32", rows: GEMM.zmmx32Rows, mr: 14, nr: 32, kc: 256, mc: 140, nc: 3072, needs: .avx512),
-            GEMMKernel("zmm8x32", rows: GEMM.zmmx32Rows, fullPanels: GEMM.zmm8x32CPanels, panelEdges: true,
+            GEMMKernel("zmm8x32", rows: GEMM.zmmx32Rows, fullPanels: GEMM.zmm8x32CPanels, flexiblePanels: true,
                        mr: 8, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
             GEMMKernel("zmm6x32", rows: GEMM.zmmx32Rows, mr: 6, nr: 32, kc: 256, mc: 144, nc: 3072, needs: .avx512),
         ]

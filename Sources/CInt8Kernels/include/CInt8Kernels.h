@@ -198,19 +198,22 @@ void socprof_sgemm_6x8_avx2(long kc, const float *a, long astride, const float *
 void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *b, float *c, long ldc, bool accumulate, long n);
 
 /// SGEMM's 8 x 32 tile with AVX-512 F (x86 only; an empty stub elsewhere) for one B panel (32
-/// columns, packed k-major) against `panels` full 8-row panels of A (`a`, each `apanel` floats
-/// after the one before; `astride` floats a k step), C's tiles 8 rows apart from `c` (rows `ldc`
+/// columns, k steps `bstride` floats apart: 32 packed, or a row-major B's leading dimension read
+/// in place) against `panels` full 8-row panels of A (`a`, each `apanel` floats after the one
+/// before; `astride` floats a k step), C's tiles 8 rows apart from `c` (rows `ldc`
 /// floats apart), over the panel's first `cols` (1 to 32) columns, computed and stored in place
 /// (a last vector under a mask, a last 1 to 4 columns with the rows in a vector's lanes);
 /// `accumulate` adds to C, else overwrites it; with `fused`, GEMM's epilogue from the registers
 /// before each tile is stored: each row r's bias added (`bias` NULL: none; the first tile's rows
 /// from `bias[0]`, the next ones' 8 on), then the tile of `residual` (NULL: none; laid out as C),
 /// and the result clamped to [lo, hi].
-void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
-                                      bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi, long cols);
+void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
+                                      long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+                                      long cols);
 /// The same with 12-row panels of A (the zmm12x32 tile).
-void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, float *c, long ldc,
-                                       bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi, long cols);
+void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
+                                       long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+                                       long cols);
 
 /// Floats of scratch `socprof_dw8_f32_avx2` needs for `shape`.
 long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *shape);
