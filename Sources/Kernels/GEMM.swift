@@ -540,13 +540,17 @@ public enum GEMM {
         let fullRows = m / mr * mr
         var j = 0, bp = b
         while j < n {
-            let cols = min(nr, n - j)
+            var cols = min(nr, n - j)
             var i = 0, ap = a
-            defer { j += nr; bp += bpanel }
+            // A flexible kernel takes a last panel of a few columns with the one before, where
+            // it takes every row (N = 35: 32 and 3, one call; 49: 32, then 16 and 1 in one loop).
+            let joined = kernel.flexiblePanels && fullRows == m && cols == nr && (1...GEMMKernel.joinedColumns).contains(n - j - nr)
+            if joined { cols = n - j }
+            defer { j += joined ? 2 * nr : nr; bp += joined ? 2 * bpanel : bpanel }
             if cols == nr || kernel.flexiblePanels, fullRows > 0, let panels {
                 let dst = c + j
-                panels(k, a, mr, k * mr, fullRows / mr, bp, bstride, dst, ldc, accumulate, epilogue != nil, epilogue?.bias.map { $0 + firstRow },
-                       epilogue?.residual?.at(dst), lo, hi, cols)
+                panels(k, a, mr, k * mr, fullRows / mr, bp, bstride, bpanel, dst, ldc, accumulate, epilogue != nil,
+                       epilogue?.bias.map { $0 + firstRow }, epilogue?.residual?.at(dst), lo, hi, cols)
                 i = fullRows
                 ap = a + fullRows * k
             }

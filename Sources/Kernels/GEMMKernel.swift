@@ -20,11 +20,14 @@ typealias GEMMColumnsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, In
 /// follow MR rows on), the residual's first tile (nil: none; laid out as C, `ldc` floats a row),
 /// added after the bias, and the activation's bounds (lo, hi: C is clamped to them); last, the
 /// panel's columns: NR, or 1 to NR - 1 for a last panel where the kernel takes one
-/// (`GEMMKernel.flexiblePanels`), its columns then computed and stored in place. After the B
-/// panel, the floats from one of its k steps to the next: NR where B is packed, B's leading
-/// dimension where it is read in place (flexible kernels only).
-typealias GEMMPanelsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>,
-                                                  Int, Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?, Float, Float, Int) -> Void
+/// (`GEMMKernel.flexiblePanels`), its columns then computed and stored in place, or NR + 1 to NR +
+/// `GEMMKernel.joinedColumns` (flexible kernels): the panel and the first columns of the next
+/// one, a last panel of so few columns joined to the one before. After the B panel, the floats
+/// from one of its k steps to the next: NR where B is packed, B's leading dimension where it is
+/// read in place (flexible kernels only); then the floats from the panel to the next one.
+typealias GEMMPanelsMicrokernel = @convention(c) (Int, UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int,
+                                                  UnsafeMutablePointer<Float>, Int, Bool, Bool, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                                                  Float, Float, Int) -> Void
 
 /// A GEMM register tile (MR rows x NR columns of C), its kernels for fewer rows (the last M % MR
 /// rows), and the cache blocking that goes with it. Several are compiled into one binary; `current`
@@ -67,6 +70,11 @@ public struct GEMMKernel: @unchecked Sendable, Equatable, CustomStringConvertibl
     let flexiblePanels: Bool
     /// The most columns `columns` computes.
     static let fewColumns = 3
+    /// The most columns of a last panel that a flexible panels kernel joins to the one before
+    /// (summed in the same loop, the rows in a vector's lanes: alone, one FMA chain a column
+    /// waits on the FMA's latency, 4 cycles; four chains do not, and joined ran MobileNet's
+    /// 14 x 14 layers, N = 196, about 1 % slower).
+    static let joinedColumns = 3
 
     /// The instruction-set extensions a kernel needs at run time.
     public enum Feature: String, Sendable, Comparable {

@@ -19,8 +19,8 @@ extension GEMM {
     /// `ymm6x16`'s full tiles of one B panel in one call, with GEMM's epilogue from the registers
     /// or without: `socprof_sgemm_6x16_avx2_panels`.
     /// (Packed full panels only: the kernel is not `flexiblePanels`, B's k step is always 16 and
-    /// so are the columns.)
-    static let ymm6x16CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, _, c, ldc, accumulate, fused, bias, residual, lo, hi, _ in
+    /// so are the columns; nothing is joined.)
+    static let ymm6x16CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, _, _, c, ldc, accumulate, fused, bias, residual, lo, hi, _ in
         socprof_sgemm_6x16_avx2_panels(kc, a, astride, apanel, panels, b, c, ldc, accumulate, fused, bias, residual, lo, hi)
     }
 
@@ -28,13 +28,15 @@ extension GEMM {
     /// `zmm8x32`'s full-row tiles of one B panel, full or a last narrower one, packed or read in
     /// place, in one call, with GEMM's epilogue from the registers or without: `socprof_sgemm_8x32_avx512_panels`
     /// (sgemm_avx512.c; AVX-512 F).
-    static let zmm8x32CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi, cols in
-        socprof_sgemm_8x32_avx512_panels(kc, a, astride, apanel, panels, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi, cols)
+    static let zmm8x32CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, bstride, bnext, c, ldc, accumulate, fused, bias, residual, lo, hi, cols in
+        socprof_sgemm_8x32_avx512_panels(kc, a, astride, apanel, panels, b, bstride, bnext, c, ldc, accumulate, fused, bias, residual, lo, hi,
+                                          cols)
     }
 
     /// The same for `zmm12x32`: `socprof_sgemm_12x32_avx512_panels`.
-    static let zmm12x32CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi, cols in
-        socprof_sgemm_12x32_avx512_panels(kc, a, astride, apanel, panels, b, bstride, c, ldc, accumulate, fused, bias, residual, lo, hi, cols)
+    static let zmm12x32CPanels: GEMMPanelsMicrokernel = { kc, a, astride, apanel, panels, b, bstride, bnext, c, ldc, accumulate, fused, bias, residual, lo, hi, cols in
+        socprof_sgemm_12x32_avx512_panels(kc, a, astride, apanel, panels, b, bstride, bnext, c, ldc, accumulate, fused, bias, residual, lo, hi,
+                                           cols)
     }
     #endif
 

@@ -202,17 +202,19 @@ void socprof_sgemm_6xn_avx2(long kc, const float *a, long astride, const float *
 /// in place) against `panels` full 8-row panels of A (`a`, each `apanel` floats after the one
 /// before; `astride` floats a k step), C's tiles 8 rows apart from `c` (rows `ldc`
 /// floats apart), over the panel's first `cols` (1 to 32) columns, computed and stored in place
-/// (a last vector under a mask, a last 1 to 4 columns with the rows in a vector's lanes);
+/// (a last vector under a mask, a last 1 to 4 columns with the rows in a vector's lanes), or 33
+/// to 36: the panel and the first 1 to 4 columns of the next one, `bnext` floats on (a last panel
+/// of so few columns joined to the one before);
 /// `accumulate` adds to C, else overwrites it; with `fused`, GEMM's epilogue from the registers
 /// before each tile is stored: each row r's bias added (`bias` NULL: none; the first tile's rows
 /// from `bias[0]`, the next ones' 8 on), then the tile of `residual` (NULL: none; laid out as C),
 /// and the result clamped to [lo, hi].
-void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
-                                      long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+void socprof_sgemm_8x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, long bnext,
+                                      float *c, long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
                                       long cols);
 /// The same with 12-row panels of A (the zmm12x32 tile).
-void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, float *c,
-                                       long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
+void socprof_sgemm_12x32_avx512_panels(long kc, const float *a, long astride, long apanel, long panels, const float *b, long bstride, long bnext,
+                                       float *c, long ldc, bool accumulate, bool fused, const float *bias, const float *residual, float lo, float hi,
                                        long cols);
 
 /// Floats of scratch `socprof_dw8_f32_avx2` needs for `shape`.
