@@ -348,11 +348,13 @@ public enum GEMM {
     /// B as a row-major matrix to read in place, unpacked, where it is one and the kernel reads
     /// any B row stride (`GEMMKernel.flexiblePanels`) for every row of these `m` (a multiple of
     /// its MR: the kernels for fewer rows take packed panels only), and its rows are not a
-    /// multiple of 1 KiB apart (as many rows on so few L1 sets would evict each other). A 1x1
-    /// convolution's input then goes to the kernel as it is: no copy per image.
+    /// multiple of 4 KiB apart (every row of a panel on the same L1 sets would evict the others;
+    /// not measured, no network has such a layer). A 1x1 convolution's input then goes to the
+    /// kernel as it is: no copy per image. MobileNet's first 1x1 layer (rows 49 KiB apart, 32 of
+    /// them) took 0.95x the time in place (`bench conv`, Zen 4).
     @inline(__always)
     static func inPlaceB<B: GEMMOperandB>(_ b: B, kernel: GEMMKernel, m: Int) -> (b: UnsafePointer<Float>, ldb: Int)? {
-        guard kernel.flexiblePanels, m % kernel.mr == 0, let dense = b.rowMajor, dense.ldb % 256 != 0 else { return nil }
+        guard kernel.flexiblePanels, m % kernel.mr == 0, let dense = b.rowMajor, dense.ldb % 1024 != 0 else { return nil }
         return dense
     }
 
