@@ -60,13 +60,9 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
 
         /// The policy of this process: `SOCPROF_CONV_ALGORITHM`, read on first use; unset or empty
         /// is `auto`; a value that names no policy is reported on stderr and `auto` is used.
-        public static let current: Policy = ConvAlgorithm.environment("SOCPROF_CONV_ALGORITHM", fallback: .auto,
+        public static let current: Policy = ConvAlgorithm.environment(variable, fallback: .auto,
                                                                      otherwise: "choosing convolution algorithms automatically")
 
-        /// `SOCPROF_CONV_ALGORITHM`'s value as a policy: nil or empty is `auto`.
-        public static func override(_ value: String?) -> Result<Policy, OverrideError> {
-            ConvAlgorithm.choice("SOCPROF_CONV_ALGORITHM", value, fallback: .auto)
-        }
     }
 
     /// Which fp32 depthwise kernel runs on x86-64 CPUs with AVX-512: `SOCPROF_DEPTHWISE` (`auto`,
@@ -85,13 +81,8 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
 
         /// The choice of this process: `SOCPROF_DEPTHWISE`, read on first use; unset or empty is
         /// `auto`; a value that names no kernel is reported on stderr and `auto` is used.
-        public static let current: DepthwiseKernel = ConvAlgorithm.environment("SOCPROF_DEPTHWISE", fallback: .auto,
+        public static let current: DepthwiseKernel = ConvAlgorithm.environment(variable, fallback: .auto,
                                                                                otherwise: "choosing the depthwise kernel automatically")
-
-        /// `SOCPROF_DEPTHWISE`'s value as a choice: nil or empty is `auto`.
-        public static func override(_ value: String?) -> Result<DepthwiseKernel, OverrideError> {
-            ConvAlgorithm.choice("SOCPROF_DEPTHWISE", value, fallback: .auto)
-        }
 
         /// Whether a layer with this stride and output width runs the AVX-512 `planes` kernel on
         /// `cpu` (where it has AVX-512 and the build has the kernel) rather than `lanes`.
@@ -102,6 +93,14 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
             case .auto: return !cpu.isZen4 || (stride == 1 && outputWidth > 64)
             }
         }
+    }
+
+    /// A choice set by an environment variable whose unset or empty value is `auto`.
+    public protocol EnvironmentChoice: RawRepresentable, CaseIterable where RawValue == String {
+        /// The variable, e.g. `SOCPROF_CONV_ALGORITHM`.
+        static var variable: String { get }
+        /// What unset or empty means.
+        static var auto: Self { get }
     }
 
     /// Environment variable `name`'s `value` as one of `T`'s cases: nil or empty is `fallback`.
@@ -207,4 +206,19 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     public static func winogradWins(_ conv: Convolution, input x: TensorShape, output y: TensorShape) -> Bool {
         y.h >= 12 && y.w >= 12 && x.c >= 16
     }
+}
+
+extension ConvAlgorithm.EnvironmentChoice {
+    /// The variable's value as a choice: nil or empty is `auto`; anything else must name a case.
+    public static func override(_ value: String?) -> Result<Self, ConvAlgorithm.OverrideError> {
+        ConvAlgorithm.choice(variable, value, fallback: auto)
+    }
+}
+
+extension ConvAlgorithm.Policy: ConvAlgorithm.EnvironmentChoice {
+    public static let variable = "SOCPROF_CONV_ALGORITHM"
+}
+
+extension ConvAlgorithm.DepthwiseKernel: ConvAlgorithm.EnvironmentChoice {
+    public static let variable = "SOCPROF_DEPTHWISE"
 }
