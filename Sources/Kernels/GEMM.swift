@@ -516,11 +516,13 @@ public enum GEMM {
     /// Rows of B `packB` takes at a time.
     static let packBRows = 4
 
-    /// C[m x n] (+)= the packed A block x the packed B block, tile by tile. The last M % MR rows run
-    /// the kernel for that many rows (no padded rows computed); a tile with fewer than NR columns
-    /// is computed aside in `tile` (with MR rows, by the few-columns kernel where it has at most
-    /// `GEMMKernel.fewColumns`, else the half-width kernel where it has at most NR / 2) and its
-    /// existing columns copied.
+    /// C[m x n] (+)= the packed A block x the packed B block (or B read in place, `ldb`), tile by
+    /// tile. The last M % MR rows run the kernel for that many rows (no padded rows computed). A
+    /// tile with fewer than NR columns is computed in place by a flexible panels kernel
+    /// (`GEMMKernel.flexiblePanels`: the full-row tiles, a last panel of 1 to
+    /// `GEMMKernel.joinedColumns` columns joined to the one before); otherwise aside in `tile`
+    /// (with MR rows, by the few-columns kernel where it has at most `GEMMKernel.fewColumns`, else
+    /// the half-width kernel where it has at most NR / 2) and its existing columns copied.
     @inline(__always)
     static func macroKernel(_ kernel: GEMMKernel, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, inPlace ldb: Int? = nil,
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, tile: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue?,
