@@ -6,7 +6,8 @@
 // columns is computed here too, in place: its whole vectors as in the full tile, a last vector of
 // 5 to 15 columns under a mask (loads of B, C and the residual included), and a last 1 to 4 columns
 // with the tile's rows in a vector's lanes, in the loop of the vectors before them (of this panel,
-// or of the panel before: a last panel of 1 to 4 columns is joined to it); every sum takes its k
+// or of the panel before, where the caller joins a last panel of 1 to 4 columns to it: 33 to 36
+// columns; GEMM joins 1 to 3, `GEMMKernel.joinedColumns`); every sum takes its k
 // steps in order, whichever way, so a column's floats do not depend on which kernel computed it.
 // The generated Swift tile (Microkernels.swift) ran the edge panels' full 32 columns into a
 // scratch tile and copied them out, and applied the epilogue in a second pass. See
