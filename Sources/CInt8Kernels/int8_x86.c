@@ -25,6 +25,10 @@ static inline void vnni_sums(long kq, const int8_t *a, const uint8_t *b, const i
     for (int r = 0; r < 8; r++)
         for (int v = 0; v < 3; v++) acc[r][v] = _mm512_setzero_si512();
     for (long p = 0; p < kq; p++) {
+        // A 1 KiB ahead (32 groups; past the panel, the next one's start): the weights come from
+        // L3 or memory. ResNet-50 int8 0.989x and 0.994x the time, MobileNet 0.998x (`socprof run
+        // --precision int8`, builds in alternation, Zen 4, 1 thread).
+        _mm_prefetch((const char *)(a + 1024), _MM_HINT_T0);
         __m512i b0 = _mm512_loadu_si512((const void *)b);
         __m512i b1 = nv > 1 ? _mm512_loadu_si512((const void *)(b + 64)) : b0;
         __m512i b2 = nv > 2 ? _mm512_loadu_si512((const void *)(b + 128)) : b0;
