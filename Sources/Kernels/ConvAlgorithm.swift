@@ -69,10 +69,12 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// `planes` or `lanes`). CPUs with AVX2 and no AVX-512 run `lanes` whatever it says.
     public enum DepthwiseKernel: String, Sendable, CaseIterable {
         /// On AMD Zen 4 (AVX-512 in 256-bit halves: 8-lane FMAs give as many flops) `lanes`, but
-        /// for stride-1 layers more than 64 outputs wide, which run `planes`: MobileNet's 13
-        /// depthwise layers 0.90 against 1.19 ms at 1 thread with `lanes` throughout, its 112-wide
-        /// one 0.131 against 0.118 ms, the 56-wide one 0.135 against 0.150 (`bench conv
-        /// --depthwise`, docs/kernels.md). `planes` on other AVX-512 CPUs (not measured there).
+        /// for stride-1 layers more than 64 outputs wide and 3x3 stride-2 layers, which run
+        /// `planes`: MobileNet's 13 depthwise layers 0.90 against 1.19 ms at 1 thread with `lanes`
+        /// throughout, its 112-wide one 0.131 against 0.118 ms, the 56-wide one 0.135 against
+        /// 0.150; its strided ones 0.101, 0.046, 0.027, 0.024 ms with `planes` (read in place)
+        /// against 0.133, 0.070, 0.040, 0.026 (`bench conv --depthwise`, docs/kernels.md).
+        /// `planes` on other AVX-512 CPUs (not measured there).
         case auto
         /// The AVX-512 kernel, a channel at a time (`socprof_dw_f32_avx512`, depthwise_x86.c).
         case planes
@@ -84,13 +86,13 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         public static let current: DepthwiseKernel = ConvAlgorithm.environment(variable, fallback: .auto,
                                                                                otherwise: "choosing the depthwise kernel automatically")
 
-        /// Whether a layer with this stride and output width runs the AVX-512 `planes` kernel on
-        /// `cpu` (where it has AVX-512 and the build has the kernel) rather than `lanes`.
-        public func planes(stride: Int, outputWidth: Int, cpu: GEMMKernel.CPU) -> Bool {
+        /// Whether a layer with this stride, filter and output width runs the AVX-512 `planes`
+        /// kernel on `cpu` (where it has AVX-512 and the build has the kernel) rather than `lanes`.
+        public func planes(stride: Int, filter3x3: Bool, outputWidth: Int, cpu: GEMMKernel.CPU) -> Bool {
             switch self {
             case .planes: return true
             case .lanes: return false
-            case .auto: return !cpu.isZen4 || (stride == 1 && outputWidth > 64)
+            case .auto: return !cpu.isZen4 || (stride == 1 && outputWidth > 64) || (stride == 2 && filter3x3)
             }
         }
     }

@@ -19,15 +19,16 @@ extension LayerKernels.DepthwisePaddedJob {
     /// a scratch that fits in a GEMM workspace.
     static func avx512Plan(_ conv: Convolution, x: TensorShape, y: TensorShape,
                            choice: ConvAlgorithm.DepthwiseKernel = .current) -> socprof_dw_plan? {
-        guard DirectConvolution.available, choice.planes(stride: conv.strideH, outputWidth: y.w, cpu: .current), let plan = depthwisePlan(conv, x: x, y: y), plan.scratch <= GEMM.Workspace.scratchCount else {
+        guard DirectConvolution.available, choice.planes(stride: conv.strideH, filter3x3: conv.kernelH == 3 && conv.kernelW == 3, outputWidth: y.w, cpu: .current), let plan = depthwisePlan(conv, x: x, y: y), plan.scratch <= GEMM.Workspace.scratchCount else {
             return nil
         }
         return plan
     }
 
     /// AVX-512: `socprof_dw_f32_avx512` on each channel, channels split between threads
-    /// (depthwise_x86.c: four output rows at a time on a ring of padded input rows for 3x3 layers
-    /// 12 or more wide, a sweep of padded phase planes otherwise). Each sum is the bias plus its
+    /// (depthwise_x86.c: 3x3 stride-2 layers read in place, four output rows at a time; other
+    /// 3x3 layers 12 or more wide four output rows at a time on a ring of padded input rows; a
+    /// sweep of padded phase planes otherwise). Each sum is the bias plus its
     /// taps in (ky, kx) order, as the Swift kernel's.
     func avx512Work(_ t: Int, _ plan: socprof_dw_plan) {
         var plan = plan
