@@ -13,10 +13,13 @@
 //   fixed offset; one sweep of four accumulators covers the channel with no waste on narrow rows,
 //   into a row of sums per output row, then the output.
 // Each sum is init + the taps in (ky, kx) order, fused multiply-adds, both ways.
-// fp32 3x3 stride-2 layers take neither: dw3s2_f32 reads the channel's plane in place (below), in
-// 0.30-0.62x the time of the blocked way and the sweep on MobileNet's four strided layers (Zen 4,
+// fp32 3x3 layers of stride 2, and of stride 1 at least 12 wide, take neither: dw3s2_f32 and
+// dw3s1_f32 read the channel's plane in place (below), with no copy into phases or a ring. On
+// MobileNet's four strided layers, 0.30-0.62x the time of the blocked way and the sweep (Zen 4,
 // `bench conv --depthwise`: 0.101, 0.046, 0.027, 0.024 against 0.163-0.168, 0.100-0.104,
-// 0.073-0.089, 0.062-0.076 ms), which spent it copying rows into phases.
+// 0.073-0.089, 0.062-0.076 ms; 0.089, 0.044, 0.023, 0.023 once each strip's load masks were
+// made once rather than for every load); on its stride-1 layers 112 to 14 wide, 0.111, 0.128,
+// 0.070, 0.044 ms against the blocked way's 0.120, 0.152, 0.099, 0.080.
 #include "CInt8Kernels.h"
 
 static long round16(long x) { return (x + 15) / 16 * 16; }
@@ -222,14 +225,11 @@ void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8
     dw_channel(plan, &in, 1, taps, 0, &out, scratch, zero);
 }
 
-// Columns s ..< s + 16 of a row of w floats, 0 outside the row (a masked load never faults on
-// the lanes it leaves out, before the row's start too).
-DW_INLINE __m512 dw3s2_cols(const float *row, long s, long w) {
-    if (s >= 0 && s + 16 <= w) return _mm512_loadu_ps(row + s);
+// The lanes l of a 16-float load at column s of a row of w floats with 0 <= s + l < w.
+static inline __mmask16 dw_span(long s, long w) {
     long from = s < 0 ? -s : 0, to = w - s < 16 ? w - s : 16;
-    if (to <= from) return _mm512_setzero_ps();
-    __mmask16 m = (__mmask16)(((1u << to) - 1) & ~((1u << from) - 1));
-    return _mm512_maskz_loadu_ps(m, row + s);
+    if (to <= from) return 0;
+    return (__mmask16)(((1u << to) - 1) & ~((1u << from) - 1));
 }
 
 // The 3x3 stride-2 depthwise convolution of one channel read in place: no padded copy. Output
@@ -246,6 +246,8 @@ DW_INLINE void dw3s2_rows(const int R, const socprof_dw_shape *g, const float *s
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const __m512i next = _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
     const long h = g->h, w = g->w, ow = g->ow, s = 2 * ox - g->pl;
+    // The loads' lanes inside the row: the same for every row of the strip.
+    const __mmask16 m0 = dw_span(s, w), m1 = dw_span(s + 16, w), m2 = dw_span(s + 32, w);
     __m512 acc[4];
 #pragma clang loop unroll(full)
     for (int q = 0; q < R; q++) acc[q] = vb;
@@ -254,9 +256,9 @@ DW_INLINE void dw3s2_rows(const int R, const socprof_dw_shape *g, const float *s
         const long iy = 2 * oy - g->pt + j;
         if (iy < 0 || iy >= h) continue;
         const float *row = src + iy * w;
-        const __m512 v0 = dw3s2_cols(row, s, w), v1 = dw3s2_cols(row, s + 16, w);
+        const __m512 v0 = _mm512_maskz_loadu_ps(m0, row + s), v1 = _mm512_maskz_loadu_ps(m1, row + s + 16);
         const __m512 x0 = _mm512_permutex2var_ps(v0, even, v1), x1 = _mm512_permutex2var_ps(v0, odd, v1);
-        const __m512 x2 = _mm512_permutex2var_ps(x0, next, dw3s2_cols(row, s + 32, w));
+        const __m512 x2 = _mm512_permutex2var_ps(x0, next, _mm512_maskz_loadu_ps(m2, row + s + 32));
         // Output row q reads this row as its tap row ky = j - 2 q (0 to 2): rows in increasing j
         // are each sum's taps in (ky, kx) order.
 #pragma clang loop unroll(full)
@@ -297,12 +299,71 @@ DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const floa
     }
 }
 
+// The 3x3 stride-1 depthwise convolution of one channel read in place, as dw3s2_rows: output
+// pixels ox ..< ox + 16 of a row read input columns ox - pl + kx, three loads of each input row
+// (masked where they pass the row's ends: the padding columns as zeros), `R` output rows at a
+// time from the R + 2 input rows they read, each row's three vectors loaded once for the one to
+// three output rows that read it.
+DW_INLINE void dw3s1_rows(const int R, const socprof_dw_shape *g, const float *src, const __m512 *k, __m512 vb, __m512 vlo, __m512 vhi,
+                          long oy, long ox, float *dst) {
+    const long h = g->h, w = g->w, ow = g->ow, s = ox - g->pl;
+    // The loads' lanes inside the row: the same for every row of the strip.
+    const __mmask16 m0 = dw_span(s, w), m1 = dw_span(s + 1, w), m2 = dw_span(s + 2, w);
+    __m512 acc[4];
+#pragma clang loop unroll(full)
+    for (int q = 0; q < R; q++) acc[q] = vb;
+#pragma clang loop unroll(full)
+    for (int j = 0; j < R + 2; j++) {
+        const long iy = oy - g->pt + j;
+        if (iy < 0 || iy >= h) continue;
+        const float *row = src + iy * w;
+        const __m512 x0 = _mm512_maskz_loadu_ps(m0, row + s), x1 = _mm512_maskz_loadu_ps(m1, row + s + 1),
+                     x2 = _mm512_maskz_loadu_ps(m2, row + s + 2);
+        // Output row q reads this row as its tap row ky = j - q (0 to 2).
+#pragma clang loop unroll(full)
+        for (int q = 0; q < R; q++) {
+            const int ky = j - q;
+            if (ky < 0 || ky > 2) continue;
+            acc[q] = _mm512_fmadd_ps(x0, k[3 * ky], acc[q]);
+            acc[q] = _mm512_fmadd_ps(x1, k[3 * ky + 1], acc[q]);
+            acc[q] = _mm512_fmadd_ps(x2, k[3 * ky + 2], acc[q]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int q = 0; q < R; q++) {
+        const __m512 v = _mm512_min_ps(_mm512_max_ps(acc[q], vlo), vhi);
+        float *out = dst + (oy + q) * ow + ox;
+        if (ox + 16 <= ow || (ox == 0 && (oy + q) * ow + 16 <= g->oh * ow)) _mm512_storeu_ps(out, v);
+        else _mm512_mask_storeu_ps(out, (__mmask16)((1u << (ow - ox)) - 1), v);
+    }
+}
+
+DW_INLINE void dw3s1_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
+    __m512 k[9];
+    for (int t = 0; t < 9; t++) k[t] = _mm512_set1_ps(taps[t]);
+    const __m512 vb = _mm512_set1_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    long oy = 0;
+    const long last = (g->ow - 1) / 16 * 16;
+    for (; oy + 4 <= g->oh; oy += 4)
+        for (long ox = 0; ox <= last; ox += 16) dw3s1_rows(4, g, src, k, vb, vlo, vhi, oy, ox, dst);
+    for (long ox = 0; ox <= last; ox += 16) switch (g->oh - oy) {
+        case 3: dw3s1_rows(3, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
+        case 2: dw3s1_rows(2, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
+        case 1: dw3s1_rows(1, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
+        default: break;
+        }
+}
+
 DW_TARGET
 void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
                            float *scratch, int zero, float *dst) {
     const socprof_dw_shape *g = &plan->shape;
     if (g->kh == 3 && g->kw == 3 && g->stride == 2) {
         dw3s2_f32(g, src, taps, bias, lo, hi, dst);
+        return;
+    }
+    if (g->kh == 3 && g->kw == 3 && g->stride == 1 && g->ow >= 12) {
+        dw3s1_f32(g, src, taps, bias, lo, hi, dst);
         return;
     }
     dw_source in = {.f32 = src};

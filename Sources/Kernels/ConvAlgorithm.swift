@@ -68,12 +68,12 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// Which fp32 depthwise kernel runs on x86-64 CPUs with AVX-512: `SOCPROF_DEPTHWISE` (`auto`,
     /// `planes` or `lanes`). CPUs with AVX2 and no AVX-512 run `lanes` whatever it says.
     public enum DepthwiseKernel: String, Sendable, CaseIterable {
-        /// On AMD Zen 4 (AVX-512 in 256-bit halves: 8-lane FMAs give as many flops) `lanes`, but
-        /// for stride-1 layers more than 64 outputs wide and 3x3 stride-2 layers, which run
-        /// `planes`: MobileNet's 13 depthwise layers 0.90 against 1.19 ms at 1 thread with `lanes`
-        /// throughout, its 112-wide one 0.131 against 0.118 ms, the 56-wide one 0.135 against
-        /// 0.150; its strided ones 0.101, 0.046, 0.027, 0.024 ms with `planes` (read in place)
-        /// against 0.133, 0.070, 0.040, 0.026 (`bench conv --depthwise`, docs/kernels.md).
+        /// On AMD Zen 4 (AVX-512 in 256-bit halves: 8-lane FMAs give as many flops) `planes` for
+        /// 3x3 layers of stride 2 and of stride 1 at least 12 outputs wide (both read in place)
+        /// and other stride-1 layers more than 64 wide, `lanes` otherwise: MobileNet's stride-1
+        /// layers 0.111, 0.128, 0.070, 0.044 ms (112 to 14 wide) against `lanes`' 0.131, 0.135,
+        /// 0.081, 0.048, its 7-wide one 0.047 against 0.039; its strided ones 0.089, 0.044, 0.023,
+        /// 0.023 against 0.134, 0.071, 0.041, 0.026 (`bench conv --depthwise`, docs/kernels.md).
         /// `planes` on other AVX-512 CPUs (not measured there).
         case auto
         /// The AVX-512 kernel, a channel at a time (`socprof_dw_f32_avx512`, depthwise_x86.c).
@@ -92,7 +92,8 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
             switch self {
             case .planes: return true
             case .lanes: return false
-            case .auto: return !cpu.isZen4 || (stride == 1 && outputWidth > 64) || (stride == 2 && filter3x3)
+            case .auto:
+                return !cpu.isZen4 || (stride == 1 && outputWidth > 64) || (filter3x3 && (stride == 2 || (stride == 1 && outputWidth >= 12)))
             }
         }
     }

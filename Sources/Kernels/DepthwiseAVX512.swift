@@ -35,10 +35,12 @@ extension LayerKernels.DepthwisePaddedJob {
         let taps = conv.kernelH * conv.kernelW
         let (lo, hi) = DirectConvolution.bounds(activation)
         var first: Int32 = 1
-        for ch in ThreadPool.share(x.c, part: t, of: threads) {
-            socprof_dw_f32_avx512(&plan, input + ch * x.h * x.w, weights + ch * taps, bias?[ch] ?? 0, lo, hi,
-                                  workspaces[t].scratch, first, output + ch * y.h * y.w)
-            first = 0
+        pool.forEachClaimedChunk(of: x.c) { channels in
+            for ch in channels {
+                socprof_dw_f32_avx512(&plan, input + ch * x.h * x.w, weights + ch * taps, bias?[ch] ?? 0, lo, hi,
+                                      workspaces[t].scratch, first, output + ch * y.h * y.w)
+                first = 0
+            }
         }
     }
 }

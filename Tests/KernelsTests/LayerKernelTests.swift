@@ -113,6 +113,13 @@ struct LayerKernelTests {
         // with right-and-bottom padding on an odd plane.
         ConvCase(inC: 3, h: 9, w: 33, outC: 3, k: 3, stride: 1, pad: .none, groups: 3, act: .relu),
         ConvCase(inC: 4, h: 13, w: 27, outC: 4, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 4, act: .relu6),
+        // 3x3 stride 1 read in place (AVX-512): rows of one vector (12 to 15 wide, each row's
+        // store running into the next row's first columns but the plane's last rows'), of exactly
+        // one, a last block of 1 and of 2 rows, padding 2 left and top with none on the right.
+        ConvCase(inC: 9, h: 14, w: 14, outC: 9, k: 3, stride: 1, pad: .same(1), groups: 9, act: .relu6),
+        ConvCase(inC: 3, h: 13, w: 12, outC: 3, k: 3, stride: 1, pad: .same(1), groups: 3, act: nil),
+        ConvCase(inC: 4, h: 6, w: 16, outC: 4, k: 3, stride: 1, pad: .same(1), groups: 4, act: .relu),
+        ConvCase(inC: 2, h: 5, w: 15, outC: 2, k: 3, stride: 1, pad: Padding(top: 2, left: 2, bottom: 0, right: 1), groups: 2, act: nil),
         // More channels than one group of AVX2's 8-lane kernel (a partial group after whole
         // ones): rows of 9 and 7 pixels (a whole vector and a part), MobileNet's strided 3x3 on a
         // 14 x 14 plane, a 5x5 filter at stride 3.

@@ -234,16 +234,20 @@ struct ConvAlgorithmTests {
         #expect(error.description == "SOCPROF_CONV_ALGORITHM=winograd-f2x2 is not one of auto, gemm, winograd")
     }
 
-    @Test("SOCPROF_DEPTHWISE: auto runs lanes on Zen 4 but for stride-1 layers over 64 wide and 3x3 stride-2 ones, planes on other AVX-512 CPUs; planes and lanes as named")
+    @Test("SOCPROF_DEPTHWISE: auto runs planes on Zen 4 for 3x3 stride-2 layers, 3x3 stride-1 ones at least 12 wide and other stride-1 ones over 64 wide, else lanes; planes on other AVX-512 CPUs; planes and lanes as named")
     func depthwiseKernel() {
         let zen4 = GEMMKernel.CPU(vendor: .amd, family: 0x19, model: 0x11, features: .avx512)
         let intel = GEMMKernel.CPU(vendor: .intel, family: 6, model: 0x8f, features: .avx512)
         let auto = ConvAlgorithm.DepthwiseKernel.auto
-        // MobileNet's layers on Zen 4: 112 wide at stride 1 planes, and the strided ones (3x3);
-        // 56 wide and narrower at stride 1 lanes, and strided filters other than 3x3.
+        // MobileNet's layers on Zen 4: 112 to 14 wide at stride 1 planes, and the strided ones
+        // (3x3); the 7-wide one lanes, and strided filters other than 3x3.
         #expect(auto.planes(stride: 1, filter3x3: true, outputWidth: 112, cpu: zen4))
-        #expect(!auto.planes(stride: 1, filter3x3: true, outputWidth: 56, cpu: zen4))
-        #expect(!auto.planes(stride: 1, filter3x3: true, outputWidth: 64, cpu: zen4))
+        #expect(auto.planes(stride: 1, filter3x3: true, outputWidth: 56, cpu: zen4))
+        #expect(auto.planes(stride: 1, filter3x3: true, outputWidth: 14, cpu: zen4))
+        #expect(auto.planes(stride: 1, filter3x3: true, outputWidth: 12, cpu: zen4))
+        #expect(!auto.planes(stride: 1, filter3x3: true, outputWidth: 11, cpu: zen4))
+        #expect(!auto.planes(stride: 1, filter3x3: false, outputWidth: 64, cpu: zen4))
+        #expect(auto.planes(stride: 1, filter3x3: false, outputWidth: 65, cpu: zen4))
         #expect(auto.planes(stride: 2, filter3x3: true, outputWidth: 56, cpu: zen4))
         #expect(auto.planes(stride: 2, filter3x3: true, outputWidth: 7, cpu: zen4))
         #expect(!auto.planes(stride: 2, filter3x3: false, outputWidth: 56, cpu: zen4))

@@ -152,8 +152,8 @@ int socprof_dw_plan_make(const socprof_dw_shape *shape, socprof_dw_plan *plan);
 void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8_t flip, float zf, const int8_t *weights,
                           int32_t bias, float scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero, uint8_t *dst);
 /// The same in fp32: dst = min(max(bias + the taps in (ky, kx) order, fused multiply-adds, lo), hi),
-/// with `taps` kh x kw floats. A 3x3 stride-2 shape reads `src` in place (neither the scratch nor
-/// `zero` is used).
+/// with `taps` kh x kw floats. A 3x3 shape of stride 2, or of stride 1 at least 12 outputs wide,
+/// reads `src` in place (neither the scratch nor `zero` is used).
 void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
                            float *scratch, int zero, float *dst);
 
