@@ -287,7 +287,11 @@ DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const floa
     // kept in L1 across its strips) measured slower: MobileNet's strided layers 0.115, 0.060,
     // 0.033, 0.030 against 0.101-0.103, 0.046-0.047, 0.025-0.026, 0.024 ms (`bench conv
     // --depthwise`, Zen 4, in alternation).
-    for (long ox = 0; ox < g->ow; ox += 16) {
+    // The last strip ends at the row's end (overlapping the one before it, whose columns it
+    // writes again with the same floats) on rows of 16 or more: whole stores.
+    const long last = g->ow > 16 ? g->ow - 16 : 0;
+    for (long ox = 0;; ox += 16) {
+        if (ox > last) ox = last;
         long oy = 0;
         for (; oy + 4 <= g->oh; oy += 4) dw3s2_rows(4, g, src, k, vb, vlo, vhi, oy, ox, dst);
         switch (g->oh - oy) {
@@ -296,6 +300,7 @@ DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const floa
         case 1: dw3s2_rows(1, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
         default: break;
         }
+        if (ox == last) break;
     }
 }
 
@@ -342,16 +347,24 @@ DW_INLINE void dw3s1_f32(const socprof_dw_shape *g, const float *src, const floa
     __m512 k[9];
     for (int t = 0; t < 9; t++) k[t] = _mm512_set1_ps(taps[t]);
     const __m512 vb = _mm512_set1_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    // Strips as dw3s2_f32's: the last one ends at the row's end on rows of 16 or more.
+    const long last = g->ow > 16 ? g->ow - 16 : 0;
     long oy = 0;
-    const long last = (g->ow - 1) / 16 * 16;
     for (; oy + 4 <= g->oh; oy += 4)
-        for (long ox = 0; ox <= last; ox += 16) dw3s1_rows(4, g, src, k, vb, vlo, vhi, oy, ox, dst);
-    for (long ox = 0; ox <= last; ox += 16) switch (g->oh - oy) {
+        for (long ox = 0;; ox += 16) {
+            if (ox > last) ox = last;
+            dw3s1_rows(4, g, src, k, vb, vlo, vhi, oy, ox, dst);
+            if (ox == last) break;
+        }
+    for (long ox = 0; oy < g->oh; ox += 16) {
+        if (ox > last) ox = last;
+        switch (g->oh - oy) {
         case 3: dw3s1_rows(3, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
         case 2: dw3s1_rows(2, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        case 1: dw3s1_rows(1, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        default: break;
+        default: dw3s1_rows(1, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
         }
+        if (ox == last) break;
+    }
 }
 
 DW_TARGET
