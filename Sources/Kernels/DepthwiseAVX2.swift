@@ -25,17 +25,19 @@ extension LayerKernels.DepthwisePaddedJob {
     }
 
     /// AVX2: `socprof_dw8_f32_avx2` on groups of 8 channels, one channel a lane, the groups taken
-    /// by the threads dynamically (`ThreadPool.claim`). Each sum is the bias plus its taps in
+    /// by the threads dynamically in chunks (`ThreadPool.forEachClaimedChunk`). Each sum is the bias plus its taps in
     /// (ky, kx) order, as the Swift kernel's.
     func lanesWork(_ t: Int, _ shape: socprof_dw_shape) {
         var shape = shape
         let taps = conv.kernelH * conv.kernelW
         let (lo, hi) = DirectConvolution.bounds(activation)
         let groups = (x.c + 7) / 8
-        while case let group = pool.claim(), group < groups {
-            let c0 = group * 8, count = min(8, x.c - c0)
-            socprof_dw8_f32_avx2(&shape, input + c0 * x.h * x.w, count, weights + c0 * taps, bias.map { $0 + c0 }, lo, hi,
-                                 workspaces[t].scratch, output + c0 * y.h * y.w)
+        pool.forEachClaimedChunk(of: groups) { chunk in
+            for group in chunk {
+                let c0 = group * 8, count = min(8, x.c - c0)
+                socprof_dw8_f32_avx2(&shape, input + c0 * x.h * x.w, count, weights + c0 * taps, bias.map { $0 + c0 }, lo, hi,
+                                     workspaces[t].scratch, output + c0 * y.h * y.w)
+            }
         }
     }
 }

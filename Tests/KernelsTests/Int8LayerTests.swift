@@ -74,6 +74,13 @@ struct Int8LayerTests {
         // stride 3 stepping windows by 3) and 1 (a pair with a zero tap).
         .init(label: "depthwise 3x3 pad 1, 16 wide, 17 channels", inC: 17, h: 4, w: 16, conv: Convolution(outputChannels: 17, kernel: 3, stride: 1, padding: .same(1), groups: 17), input: u37),
         .init(label: "depthwise 3x3 pad 1, 32 wide", inC: 3, h: 4, w: 32, conv: Convolution(outputChannels: 3, kernel: 3, stride: 1, padding: .same(1), groups: 3), input: s3),
+        // Read in place (VNNI): rows of 12 and 14 outputs (each row's store running into the next
+        // row's first columns, but the plane's last rows'), padding 2 before the plane and none
+        // after it, 28 wide at stride 2 (14 out).
+        .init(label: "depthwise 3x3 pad 1, 12 wide, 13 rows", inC: 6, h: 13, w: 12, conv: Convolution(outputChannels: 6, kernel: 3, stride: 1, padding: .same(1), groups: 6), input: u128),
+        .init(label: "depthwise 3x3 pad 2 top and left, 15 wide (16 out)", inC: 4, h: 5, w: 15,
+              conv: Convolution(outputChannels: 4, kernel: 3, stride: 1, padding: Padding(top: 2, left: 2, bottom: 0, right: 1), groups: 4), input: s3),
+        .init(label: "depthwise 3x3 stride 2 pad 1, 28 wide (14 out), 18 channels", inC: 18, h: 10, w: 28, conv: Convolution(outputChannels: 18, kernel: 3, stride: 2, padding: .same(1), groups: 18), input: u37),
         .init(label: "depthwise 3x3 stride 2, 66 wide (33 out)", inC: 2, h: 5, w: 66,
               conv: Convolution(outputChannels: 2, kernel: 3, stride: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 2), input: u128),
         .init(label: "depthwise 2x2 stride 3", inC: 5, h: 11, w: 17, conv: Convolution(outputChannels: 5, kernel: 2, stride: 3, groups: 5), input: u37),

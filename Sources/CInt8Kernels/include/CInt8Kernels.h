@@ -228,6 +228,15 @@ long socprof_dw8_f32_avx2_scratch_floats(const socprof_dw_shape *shape);
 void socprof_dw8_f32_avx2(const socprof_dw_shape *shape, const float *src, long channels, const float *weights, const float *bias, float lo,
                           float hi, float *scratch, float *dst);
 
+/// The quantized 3x3 depthwise convolution of `channels` channels (planes of `shape`'s h x w
+/// bytes from `src`, oh x ow to `dst`), stride 1 or 2, read in place (AVX-512 VNNI, x86-64): each
+/// input byte's value is (byte ^ flip) less the zero point `zb` (its uint8 form), the padding
+/// the zero point; channel c's int32 sum of `weights[9 c ..< 9 c + 9]` (ky, kx) by those values
+/// plus `bias[c]`, requantized with `scale[c]`, `zp`, `lo` and `hi` as `socprof_i8_requant_ref`
+/// does: the same bytes as `socprof_dw_u8_avx512` and the int32 loops. Nothing elsewhere.
+void socprof_dw3_u8_vnni(const socprof_dw_shape *shape, const uint8_t *src, long channels, uint8_t flip, uint8_t zb, const int8_t *weights,
+                         const int32_t *bias, const float *scale, int32_t zp, int32_t lo, int32_t hi, uint8_t *dst);
+
 /// Floats of scratch `socprof_dw16_u8_avx512` needs for `shape`.
 long socprof_dw16_scratch_floats(const socprof_dw_shape *shape);
 /// Bytes of one group's filter packed by `socprof_dw16_pack` for a kh x kw filter.
