@@ -17,9 +17,10 @@
 // dw3s1_f32 read the channel's plane in place (below), with no copy into phases or a ring. On
 // MobileNet's four strided layers, 0.30-0.62x the time of the blocked way and the sweep (Zen 4,
 // `bench conv --depthwise`: 0.101, 0.046, 0.027, 0.024 against 0.163-0.168, 0.100-0.104,
-// 0.073-0.089, 0.062-0.076 ms; 0.089, 0.044, 0.023, 0.023 once each strip's load masks were
-// made once rather than for every load); on its stride-1 layers 112 to 14 wide, 0.111, 0.128,
-// 0.070, 0.044 ms against the blocked way's 0.120, 0.152, 0.099, 0.080.
+// 0.073-0.089, 0.062-0.076 ms; 0.088, 0.043, 0.022, 0.022 once each strip's load masks were
+// made once rather than for every load, which had cost more scalar instructions than the FMAs);
+// on its stride-1 layers 112 to 14 wide, 0.095, 0.110, 0.059, 0.036 ms against the blocked
+// way's 0.120, 0.152, 0.099, 0.080.
 #include "CInt8Kernels.h"
 
 static long round16(long x) { return (x + 15) / 16 * 16; }

@@ -71,9 +71,10 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         /// On AMD Zen 4 (AVX-512 in 256-bit halves: 8-lane FMAs give as many flops) `planes` for
         /// 3x3 layers of stride 2 and of stride 1 at least 12 outputs wide (both read in place)
         /// and other stride-1 layers more than 64 wide, `lanes` otherwise: MobileNet's stride-1
-        /// layers 0.111, 0.128, 0.070, 0.044 ms (112 to 14 wide) against `lanes`' 0.131, 0.135,
-        /// 0.081, 0.048, its 7-wide one 0.047 against 0.039; its strided ones 0.089, 0.044, 0.023,
-        /// 0.023 against 0.134, 0.071, 0.041, 0.026 (`bench conv --depthwise`, docs/kernels.md).
+        /// layers 0.095, 0.110, 0.059, 0.036 ms (112 to 14 wide) against `lanes`' 0.132, 0.135,
+        /// 0.082, 0.048, its 7-wide one 0.047 (in place) against 0.039; its strided ones 0.088,
+        /// 0.043, 0.022, 0.022 against 0.136, 0.072, 0.041, 0.028 (`bench conv --depthwise`, 1
+        /// thread, docs/kernels.md).
         /// `planes` on other AVX-512 CPUs (not measured there).
         case auto
         /// The AVX-512 kernel, a channel at a time (`socprof_dw_f32_avx512`, depthwise_x86.c).
