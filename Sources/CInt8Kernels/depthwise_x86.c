@@ -233,6 +233,34 @@ static inline __mmask16 dw_span(long s, long w) {
     return (__mmask16)(((1u << to) - 1) & ~((1u << from) - 1));
 }
 
+// Input row j of a block of R output rows `S` (the stride) rows apart, as three vectors of its
+// taps kx = 0, 1, 2, into the sums of the output rows that read it: row q as its tap row
+// ky = j - S q (0 to 2). Rows in increasing j are each sum's taps in (ky, kx) order.
+DW_INLINE void dw3_taps(const int R, const int S, int j, __m512 x0, __m512 x1, __m512 x2, const __m512 *k, __m512 *acc) {
+#pragma clang loop unroll(full)
+    for (int q = 0; q < R; q++) {
+        const int ky = j - S * q;
+        if (ky < 0 || ky > 2) continue;
+        acc[q] = _mm512_fmadd_ps(x0, k[3 * ky], acc[q]);
+        acc[q] = _mm512_fmadd_ps(x1, k[3 * ky + 1], acc[q]);
+        acc[q] = _mm512_fmadd_ps(x2, k[3 * ky + 2], acc[q]);
+    }
+}
+
+// The R rows of sums clamped into output rows oy ..< oy + R, columns ox ..< ox + 16. A row
+// narrower than 16 is stored whole, into the next row's first columns (which that row writes
+// after it), but for the plane's last rows: so only they are masked stores.
+DW_INLINE void dw3_store(const int R, const socprof_dw_shape *g, const __m512 *acc, __m512 vlo, __m512 vhi, long oy, long ox, float *dst) {
+    const long ow = g->ow;
+#pragma clang loop unroll(full)
+    for (int q = 0; q < R; q++) {
+        const __m512 v = _mm512_min_ps(_mm512_max_ps(acc[q], vlo), vhi);
+        float *out = dst + (oy + q) * ow + ox;
+        if (ox + 16 <= ow || (ox == 0 && (oy + q) * ow + 16 <= g->oh * ow)) _mm512_storeu_ps(out, v);
+        else _mm512_mask_storeu_ps(out, (__mmask16)((1u << (ow - ox)) - 1), v);
+    }
+}
+
 // The 3x3 stride-2 depthwise convolution of one channel read in place: no padded copy. Output
 // pixels ox ..< ox + 16 of a row read input columns c = 2 ox - pl + kx: the 32 columns from
 // 2 ox - pl in two loads, their even and odd columns (kx = 0, 1) picked out by two-source
@@ -246,7 +274,7 @@ DW_INLINE void dw3s2_rows(const int R, const socprof_dw_shape *g, const float *s
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const __m512i next = _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
-    const long h = g->h, w = g->w, ow = g->ow, s = 2 * ox - g->pl;
+    const long h = g->h, w = g->w, s = 2 * ox - g->pl;
     // The loads' lanes inside the row: the same for every row of the strip.
     const __mmask16 m0 = dw_span(s, w), m1 = dw_span(s + 16, w), m2 = dw_span(s + 32, w);
     __m512 acc[4];
@@ -260,24 +288,9 @@ DW_INLINE void dw3s2_rows(const int R, const socprof_dw_shape *g, const float *s
         const __m512 v0 = _mm512_maskz_loadu_ps(m0, row + s), v1 = _mm512_maskz_loadu_ps(m1, row + s + 16);
         const __m512 x0 = _mm512_permutex2var_ps(v0, even, v1), x1 = _mm512_permutex2var_ps(v0, odd, v1);
         const __m512 x2 = _mm512_permutex2var_ps(x0, next, _mm512_maskz_loadu_ps(m2, row + s + 32));
-        // Output row q reads this row as its tap row ky = j - 2 q (0 to 2): rows in increasing j
-        // are each sum's taps in (ky, kx) order.
-#pragma clang loop unroll(full)
-        for (int q = 0; q < R; q++) {
-            const int ky = j - 2 * q;
-            if (ky < 0 || ky > 2) continue;
-            acc[q] = _mm512_fmadd_ps(x0, k[3 * ky], acc[q]);
-            acc[q] = _mm512_fmadd_ps(x1, k[3 * ky + 1], acc[q]);
-            acc[q] = _mm512_fmadd_ps(x2, k[3 * ky + 2], acc[q]);
-        }
+        dw3_taps(R, 2, j, x0, x1, x2, k, acc);
     }
-#pragma clang loop unroll(full)
-    for (int q = 0; q < R; q++) {
-        const __m512 v = _mm512_min_ps(_mm512_max_ps(acc[q], vlo), vhi);
-        float *out = dst + (oy + q) * ow + ox;
-        if (ox + 16 <= ow) _mm512_storeu_ps(out, v);
-        else _mm512_mask_storeu_ps(out, (__mmask16)((1u << (ow - ox)) - 1), v);
-    }
+    dw3_store(R, g, acc, vlo, vhi, oy, ox, dst);
 }
 
 DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
@@ -312,7 +325,7 @@ DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const floa
 // three output rows that read it.
 DW_INLINE void dw3s1_rows(const int R, const socprof_dw_shape *g, const float *src, const __m512 *k, __m512 vb, __m512 vlo, __m512 vhi,
                           long oy, long ox, float *dst) {
-    const long h = g->h, w = g->w, ow = g->ow, s = ox - g->pl;
+    const long h = g->h, w = g->w, s = ox - g->pl;
     // The loads' lanes inside the row: the same for every row of the strip.
     const __mmask16 m0 = dw_span(s, w), m1 = dw_span(s + 1, w), m2 = dw_span(s + 2, w);
     __m512 acc[4];
@@ -325,23 +338,9 @@ DW_INLINE void dw3s1_rows(const int R, const socprof_dw_shape *g, const float *s
         const float *row = src + iy * w;
         const __m512 x0 = _mm512_maskz_loadu_ps(m0, row + s), x1 = _mm512_maskz_loadu_ps(m1, row + s + 1),
                      x2 = _mm512_maskz_loadu_ps(m2, row + s + 2);
-        // Output row q reads this row as its tap row ky = j - q (0 to 2).
-#pragma clang loop unroll(full)
-        for (int q = 0; q < R; q++) {
-            const int ky = j - q;
-            if (ky < 0 || ky > 2) continue;
-            acc[q] = _mm512_fmadd_ps(x0, k[3 * ky], acc[q]);
-            acc[q] = _mm512_fmadd_ps(x1, k[3 * ky + 1], acc[q]);
-            acc[q] = _mm512_fmadd_ps(x2, k[3 * ky + 2], acc[q]);
-        }
+        dw3_taps(R, 1, j, x0, x1, x2, k, acc);
     }
-#pragma clang loop unroll(full)
-    for (int q = 0; q < R; q++) {
-        const __m512 v = _mm512_min_ps(_mm512_max_ps(acc[q], vlo), vhi);
-        float *out = dst + (oy + q) * ow + ox;
-        if (ox + 16 <= ow || (ox == 0 && (oy + q) * ow + 16 <= g->oh * ow)) _mm512_storeu_ps(out, v);
-        else _mm512_mask_storeu_ps(out, (__mmask16)((1u << (ow - ox)) - 1), v);
-    }
+    dw3_store(R, g, acc, vlo, vhi, oy, ox, dst);
 }
 
 DW_INLINE void dw3s1_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
