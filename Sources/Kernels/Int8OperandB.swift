@@ -53,6 +53,27 @@ public struct Im2colInt8B: Int8OperandB {
         let c = k / (kh * kw), ky = (k / kw) % kh, kx = k % kw
         let plane = input + c * inH * inW
         let pad = UInt8(truncatingIfNeeded: zeroPoint)
+        if sh == 1 && sw == 1 && inW == outW {
+            // Stride 1, rows as wide as the input's: column j reads the plane's byte j + off, so
+            // the whole stretch is one copy (the bytes outside the plane the padding), then the
+            // columns each row's filter column moves past the row's ends set to the padding.
+            let shift = kx &- padLeft, off = (ky &- padTop) &* inW &+ shift
+            let lo = min(count, max(0, 0 &- off &- j0)), hi = max(lo, min(count, inH &* inW &- off &- j0))
+            scratch.update(repeating: pad, count: lo)
+            (scratch + lo).update(from: plane + (j0 &+ lo &+ off), count: hi &- lo)
+            (scratch + hi).update(repeating: pad, count: count &- hi)
+            if shift != 0 {
+                // Row by row: columns 0 ..< -shift (shift < 0) or inW - shift ..< inW (shift > 0).
+                let first = shift < 0 ? 0 : inW &- shift, n = shift < 0 ? 0 &- shift : shift
+                var rowStart = j0 &- j0 % outW
+                while rowStart < j0 &+ count {
+                    let a = max(j0, rowStart &+ first), b = min(j0 &+ count, rowStart &+ first &+ n)
+                    if a < b { (scratch + (a &- j0)).update(repeating: pad, count: b &- a) }
+                    rowStart &+= outW
+                }
+            }
+            return UnsafePointer(scratch)
+        }
         var oy = j0 / outW, ox = j0 % outW
         var q = 0
         while q < count {
