@@ -2,28 +2,22 @@
 // stride (the same both ways): see CInt8Kernels.h. Empty stubs elsewhere.
 //
 // Two ways, chosen per shape by socprof_dw_plan_make:
-// - blocked (3x3, stride 1 or 2, outputs 12 or more wide: MobileNet's layers down to 14x14): four
-//   output rows and 16 columns at a time. The padded input rows (the stride's two column phases
-//   side by side for stride 2) are converted into a ring of rows just before the rows that read
-//   them, so that everything stays in L1; each loaded vector is multiplied into every output row
-//   it serves (18 loads for 36 FMAs at stride 1, 27 at stride 2: zmm loads, not FMAs, bound a
-//   load per FMA on Zen 4), and the sums go from registers to the output.
+// - in place (3x3, stride 2, or stride 1 with outputs 12 or more wide: MobileNet's layers but the
+//   7 x 7 one): dw3s2_f32 and dw3s1_f32 (below) read the channel's plane as it is, four output
+//   rows and 16 columns at a time, no scratch; fp32 only (the int8 layers of these shapes run
+//   depthwise3_u8_x86.c). On MobileNet's four strided layers, 0.30-0.62x the time of the copying
+//   kernels they replaced (Zen 4, `bench conv --depthwise`: 0.101, 0.046, 0.027, 0.024 against
+//   0.163-0.168, 0.100-0.104, 0.073-0.089, 0.062-0.076 ms; 0.088, 0.043, 0.022, 0.022 once each
+//   strip's load masks were made once rather than for every load, which had cost more scalar
+//   instructions than the FMAs); on its stride-1 layers 112 to 14 wide, 0.095, 0.110, 0.059,
+//   0.036 ms against 0.120, 0.152, 0.099, 0.080 for the kernel that copied the padded input rows
+//   into a ring first (removed once no shape reached it).
 // - the sweep (any other shape, small planes included): the whole padded plane, one per phase of
 //   the stride, so that every tap reads consecutive floats at position p = oy * hw + ox plus a
 //   fixed offset; one sweep of four accumulators covers the channel with no waste on narrow rows,
 //   into a row of sums per output row, then the output.
 // Each sum is init + the taps in (ky, kx) order, fused multiply-adds, both ways.
-// fp32 3x3 layers of stride 2, and of stride 1 at least 12 wide, take neither: dw3s2_f32 and
-// dw3s1_f32 read the channel's plane in place (below), with no copy into phases or a ring. On
-// MobileNet's four strided layers, 0.30-0.62x the time of the blocked way and the sweep (Zen 4,
-// `bench conv --depthwise`: 0.101, 0.046, 0.027, 0.024 against 0.163-0.168, 0.100-0.104,
-// 0.073-0.089, 0.062-0.076 ms; 0.088, 0.043, 0.022, 0.022 once each strip's load masks were
-// made once rather than for every load, which had cost more scalar instructions than the FMAs);
-// on its stride-1 layers 112 to 14 wide, 0.095, 0.110, 0.059, 0.036 ms against the blocked
-// way's 0.120, 0.152, 0.099, 0.080.
 #include "CInt8Kernels.h"
-
-static long round16(long x) { return (x + 15) / 16 * 16; }
 
 void socprof_dw_padded_size(const socprof_dw_shape *g, long *rows, long *cols) {
     long wp = g->pl + g->w, need = (g->ow - 1) * g->stride + g->kw;
@@ -37,24 +31,8 @@ int socprof_dw_plan_make(const socprof_dw_shape *g, socprof_dw_plan *l) {
     if (s < 1 || kh < 1 || kw < 1 || kh * kw > SOCPROF_DW_MAX_TAPS || g->h < 1 || g->w < 1 || g->oh < 1 || g->ow < 1) return 0;
     *l = (socprof_dw_plan){0};
     l->shape = *g;
-    l->blocked = kh == 3 && kw == 3 && (s == 1 || s == 2) && g->ow >= 12;
-    if (l->blocked) {
-        long need;
-        if (s == 1) {
-            need = round16(g->ow) + 2;
-            if (g->pl + g->w + 16 > need) need = g->pl + g->w + 16;
-            l->ring = 8;
-        } else {
-            long pe = g->pl & 1, ce = (g->pl - pe) / 2, co = (g->pl + pe) / 2;
-            need = round16(g->ow) + 1;
-            if (ce + (g->w + 1) / 2 + 16 > need) need = ce + (g->w + 1) / 2 + 16;
-            if (co + g->w / 2 + 16 > need) need = co + g->w / 2 + 16;
-            l->ring = 16;
-        }
-        l->hw = round16(need);
-        l->scratch = l->ring * s * l->hw + 64;
-        return 1;
-    }
+    l->inplace = kh == 3 && kw == 3 && (s == 2 || (s == 1 && g->ow >= 12));
+    if (l->inplace) return 1;  // no scratch
     long hp, wp;
     socprof_dw_padded_size(g, &hp, &wp);
     l->hw = (wp + s - 1) / s;
@@ -98,65 +76,6 @@ DW_INLINE void dw_emit(const dw_sink *out, int u8, long ow, long oy, long ox, __
         float *d = out->f32 + oy * ow + ox;
         if (left >= 16) _mm512_storeu_ps(d, f);
         else _mm512_mask_storeu_ps(d, dw_mask(left), f);
-    }
-}
-
-// The blocked way (see the top of the file).
-DW_INLINE void dw_blocked(const socprof_dw_plan *l, const dw_source *src, int u8, const float *taps, float init,
-                          const dw_sink *out, float *ring) {
-    const socprof_dw_shape *g = &l->shape;
-    long s = g->stride, hw = l->hw, slot = s * hw, mask = l->ring - 1;
-    long oh = g->oh, ow = g->ow;
-    __m512 w[9];
-    for (int t = 0; t < 9; t++) w[t] = _mm512_set1_ps(taps[t]);
-    long next = 0;  // the next padded row to put in the ring
-    for (long oy = 0; oy < oh; oy += 4) {
-        long last = (oy + 3) * s + 2;
-        for (; next <= last; next++) {
-            float *d = ring + (next & mask) * slot;
-            long iy = next - g->pt;
-            if (iy >= 0 && iy < g->h) dw_fill(g, src, u8, iy, d, d + hw);
-            else dw_zero(d, slot);
-        }
-        const float *rp[9];
-        for (long j = 0; j < 9; j++) rp[j] = ring + ((oy * s + j) & mask) * slot;
-        for (long ox = 0; ox < ow; ox += 16) {
-            __m512 a[4];
-            for (int m = 0; m < 4; m++) a[m] = _mm512_set1_ps(init);
-            if (s == 1) {
-#pragma clang loop unroll(full)
-                for (int j = 0; j < 6; j++) {
-                    const float *q = rp[j] + ox;
-                    __m512 v0 = _mm512_loadu_ps(q), v1 = _mm512_loadu_ps(q + 1), v2 = _mm512_loadu_ps(q + 2);
-#pragma clang loop unroll(full)
-                    for (int m = 3; m >= 0; m--) {
-                        int ky = j - m;
-                        if (ky < 0 || ky > 2) continue;
-                        a[m] = _mm512_fmadd_ps(v0, w[ky * 3], a[m]);
-                        a[m] = _mm512_fmadd_ps(v1, w[ky * 3 + 1], a[m]);
-                        a[m] = _mm512_fmadd_ps(v2, w[ky * 3 + 2], a[m]);
-                    }
-                }
-            } else {
-                // Padded row 2(oy + m) + ky; kx 0, 1, 2 read the even phase at ox, the odd one at
-                // ox, the even one at ox + 1.
-#pragma clang loop unroll(full)
-                for (int j = 0; j < 9; j++) {
-                    const float *q = rp[j] + ox;
-                    __m512 v0 = _mm512_loadu_ps(q), v1 = _mm512_loadu_ps(q + hw), v2 = _mm512_loadu_ps(q + 1);
-#pragma clang loop unroll(full)
-                    for (int m = 3; m >= 0; m--) {
-                        int ky = j - 2 * m;
-                        if (ky < 0 || ky > 2) continue;
-                        a[m] = _mm512_fmadd_ps(v0, w[ky * 3], a[m]);
-                        a[m] = _mm512_fmadd_ps(v1, w[ky * 3 + 1], a[m]);
-                        a[m] = _mm512_fmadd_ps(v2, w[ky * 3 + 2], a[m]);
-                    }
-                }
-            }
-            for (int m = 0; m < 4; m++)
-                if (oy + m < oh) dw_emit(out, u8, ow, oy + m, ox, a[m]);
-        }
     }
 }
 
@@ -211,8 +130,7 @@ DW_INLINE void dw_channel(const socprof_dw_plan *l, const dw_source *src, int u8
                           const dw_sink *out, float *scratch, int zero) {
     // The padding is zero, and stays so: later channels write only where the input goes.
     if (zero) dw_zero(scratch, l->scratch);
-    if (l->blocked) dw_blocked(l, src, u8, taps, init, out, scratch);
-    else dw_sweep(l, src, u8, taps, init, out, scratch);
+    dw_sweep(l, src, u8, taps, init, out, scratch);
 }
 
 DW_TARGET
@@ -375,12 +293,9 @@ DW_TARGET
 void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
                            float *scratch, int zero, float *dst) {
     const socprof_dw_shape *g = &plan->shape;
-    if (g->kh == 3 && g->kw == 3 && g->stride == 2) {
-        dw3s2_f32(g, src, taps, bias, lo, hi, dst);
-        return;
-    }
-    if (g->kh == 3 && g->kw == 3 && g->stride == 1 && g->ow >= 12) {
-        dw3s1_f32(g, src, taps, bias, lo, hi, dst);
+    if (plan->inplace) {
+        if (g->stride == 2) dw3s2_f32(g, src, taps, bias, lo, hi, dst);
+        else dw3s1_f32(g, src, taps, bias, lo, hi, dst);
         return;
     }
     dw_source in = {.f32 = src};

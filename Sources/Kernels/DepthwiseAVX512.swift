@@ -25,11 +25,11 @@ extension LayerKernels.DepthwisePaddedJob {
         return plan
     }
 
-    /// AVX-512: `socprof_dw_f32_avx512` on each channel, channels split between threads
-    /// (depthwise_x86.c: 3x3 stride-2 layers read in place, four output rows at a time; other
-    /// 3x3 layers 12 or more wide four output rows at a time on a ring of padded input rows; a
-    /// sweep of padded phase planes otherwise). Each sum is the bias plus its
-    /// taps in (ky, kx) order, as the Swift kernel's.
+    /// AVX-512: `socprof_dw_f32_avx512` on each channel, the channels taken by the threads in
+    /// chunks (`ThreadPool.forEachClaimedChunk`) (depthwise_x86.c: 3x3 layers of stride 2, and of
+    /// stride 1 12 or more wide, read in place four output rows at a time; a sweep of padded
+    /// phase planes otherwise). Each sum is the bias plus its taps in (ky, kx) order, as the
+    /// Swift kernel's.
     func avx512Work(_ t: Int, _ plan: socprof_dw_plan) {
         var plan = plan
         let taps = conv.kernelH * conv.kernelW

@@ -35,7 +35,7 @@ extension Int8LayerKernels {
         /// (`paddedWork`); these two sum in Float, exact while |sum| < 2^22 (255 x 127 per tap).
         /// Others row by row.
         func work(_ t: Int) {
-            if let plan, w.kernel == .vnni, Self.readsInPlace(plan.shape) {
+            if let plan, w.kernel == .vnni, plan.inplace != 0 {
                 inPlaceWork(plan.shape)
             } else if let plan, w.kernel.isAVX2 || plan.shape.ow <= 64 || plan.shape.stride > 1 {
                 lanesWork(t, plan.shape)
@@ -48,18 +48,13 @@ extension Int8LayerKernels {
             }
         }
 
-        /// Whether `socprof_dw3_u8_vnni` runs the layer (with the VNNI kernel): 3x3, stride 2, or
-        /// stride 1 with outputs at least 12 wide. On MobileNet at 1 thread (`profile --precision
+        /// VNNI, the plan's `inplace` shapes (3x3, stride 2, or stride 1 with outputs at least 12
+        /// wide): `socprof_dw3_u8_vnni` on the planes in place, the channels taken in chunks
+        /// (`ThreadPool.forEachClaimedChunk`). On MobileNet at 1 thread (`profile --precision
         /// int8`, Zen 4, in alternation) its 13 depthwise layers took 0.78-0.81x the time of the
         /// lanes and plane kernels (0.93-1.03 against 1.15-1.18 ms), every layer less but the 7 x 7
         /// stride-1 one (0.057-0.058 against 0.051-0.053 ms, a 16-byte vector for 7 outputs),
         /// which stays on the lanes kernel.
-        static func readsInPlace(_ g: socprof_dw_shape) -> Bool {
-            g.kh == 3 && g.kw == 3 && (g.stride == 2 || (g.stride == 1 && g.ow >= 12))
-        }
-
-        /// VNNI, 3x3 stride 1 or 2: `socprof_dw3_u8_vnni` on the planes in place, the channels
-        /// taken in chunks (`ThreadPool.forEachClaimedChunk`).
         func inPlaceWork(_ shape: socprof_dw_shape) {
             var shape = shape
             let flip = w.input.unsignedFlip, zb = UInt8(truncatingIfNeeded: w.input.unsignedZeroPoint)
@@ -117,6 +112,7 @@ extension Int8LayerKernels {
         /// AVX-512: `socprof_dw_u8_avx512` on each channel, the same exact float sums as
         /// `paddedWork` on a plane per phase of the stride.
         func avx512Work(_ t: Int, _ plan: socprof_dw_plan) {
+            precondition(plan.inplace == 0, "an in-place plan runs socprof_dw3_u8_vnni, not the plane sweep")
             var plan = plan
             let ws = workspaces[t]
             ws.reserve(bBytes: plan.scratch * 4 + 64, rowBytes: 0)

@@ -127,8 +127,8 @@ struct LayerKernelTests {
         ConvCase(inC: 19, h: 14, w: 14, outC: 19, k: 3, stride: 2, pad: Padding(top: 0, left: 0, bottom: 1, right: 1), groups: 19, act: .relu),
         ConvCase(inC: 10, h: 7, w: 7, outC: 10, k: 3, stride: 1, pad: .same(1), groups: 10, act: nil),
         ConvCase(inC: 17, h: 13, w: 16, outC: 17, k: 5, stride: 3, pad: .same(2), groups: 17, act: .relu6),
-        // A large plane (too big for a workspace but for AVX-512's row ring; the direct kernel
-        // without workspaces below), and a thread without a channel.
+        // A large plane (too big for a workspace's padded copy, read in place by AVX-512; the
+        // direct kernel without workspaces below), and a thread without a channel.
         ConvCase(inC: 2, h: 640, w: 640, outC: 2, k: 3, stride: 1, pad: .same(1), groups: 2, act: .relu),
         // Few input channels (the direct kernel on AVX-512): 7x7 stride 2 as ResNet-50's first
         // layer, 5x5 with output channels not a multiple of 8, one input channel.

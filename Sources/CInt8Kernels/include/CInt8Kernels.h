@@ -118,15 +118,16 @@ typedef struct {
 
 /// How the depthwise functions lay out one shape, worked out once per layer (depthwise_x86.c
 /// describes both ways):
-/// - `blocked` (3x3, stride 1 or 2, output 12 or more wide): a ring of `ring` padded input rows,
-///   each `stride` x `hw` floats (the column phases side by side);
+/// - `inplace` (3x3, stride 2, or stride 1 with outputs 12 or more wide): the fp32 function reads
+///   the plane as it is, and the int8 layers run `socprof_dw3_u8_vnni`; no scratch, nothing else
+///   set (not for `socprof_dw_u8_avx512`);
 /// - otherwise the sweep: s x s sub-planes (padded row R, padded column C go to sub-plane
 ///   (R % s, C % s), row R / s, column C / s; `hw` columns a row, `hh` rows, `sub` floats apart),
 ///   a padded row at `row` (s > 2), the `n` sums at `sums` (row oy of the output at oy * hw),
 ///   and each tap's offset from a position to the float it reads.
 typedef struct {
     socprof_dw_shape shape;
-    long blocked, ring;
+    long inplace;
     long hw, hh, sub, row, sums, n;
     /// Floats of scratch the functions need (64-byte aligned is best).
     long scratch;
@@ -148,12 +149,13 @@ int socprof_dw_plan_make(const socprof_dw_shape *shape, socprof_dw_plan *plan);
 /// the taps are exact (every partial sum is an integer below 2^22 when 255 x 127 x taps < 2^22),
 /// then requantized as `socprof_i8_requant_ref` does with `bias` as the row's addend:
 /// the same bytes as the int32 loops. `zero`: clear the scratch first (the first channel of a
-/// layer on this scratch: later channels leave the padding as they found it).
+/// layer on this scratch: later channels leave the padding as they found it). Not for an
+/// `inplace` plan (`socprof_dw3_u8_vnni` runs those shapes).
 void socprof_dw_u8_avx512(const socprof_dw_plan *plan, const uint8_t *src, uint8_t flip, float zf, const int8_t *weights,
                           int32_t bias, float scale, int32_t zp, int32_t lo, int32_t hi, float *scratch, int zero, uint8_t *dst);
 /// The same in fp32: dst = min(max(bias + the taps in (ky, kx) order, fused multiply-adds, lo), hi),
-/// with `taps` kh x kw floats. A 3x3 shape of stride 2, or of stride 1 at least 12 outputs wide,
-/// reads `src` in place (neither the scratch nor `zero` is used).
+/// with `taps` kh x kw floats; an `inplace` plan reads `src` as it is (neither the scratch nor
+/// `zero` is used).
 void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const float *taps, float bias, float lo, float hi,
                            float *scratch, int zero, float *dst);
 
