@@ -70,7 +70,7 @@ public final class NetworkRunner: @unchecked Sendable {
         let algorithms = layoutPlan.algorithms
         self.algorithms = algorithms
         fusion = fuseResidualAdds ? ResidualFusion(network: network, algorithms: algorithms) : ResidualFusion(none: network.layers.count)
-        plan = ActivationPlan(network: network, fusion: fusion, layout: layoutPlan)
+        plan = ActivationPlan(network: network, fusion: fusion, layout: layoutPlan, rest: pool.count > 1 ? ActivationPlan.threadedRest : 0)
         if network.precision == .int8 {
             if let quantization {
                 precondition(quantization.count == network.layers.count, "one quantization per layer")
@@ -87,7 +87,7 @@ public final class NetworkRunner: @unchecked Sendable {
         let hasInt8 = network.layers.contains { $0.precision == .int8 }
         int8Workspaces = hasInt8 ? (0..<pool.count).map { _ in Int8GEMM.Workspace() } : []
         shared = pool.count > 1 ? GEMM.SharedB() : nil
-        arena = .allocate(byteCount: plan.bytes + 64, alignment: 64)
+        arena = .allocate(byteCount: plan.bytes + 64, alignment: ActivationPlan.arenaAlignment)
         arena.initializeMemory(as: UInt8.self, repeating: 0)
         let base = arena.baseAddress!, offsets = plan.offsets
         outputPointers = offsets.map { base + $0 }

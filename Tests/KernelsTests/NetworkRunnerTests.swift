@@ -41,6 +41,14 @@ struct NetworkRunnerTests {
         let second = Array(runner.run())
         #expect(first == second)
         #expect(Array(runner.output(of: 0)) == input)
+        // The arena is aligned for the plan's staggered slots; on 2 threads the slots rest.
+        for layer in net.layers.indices where net.layers[layer].precision != .int8 {
+            let offset = UInt(bitPattern: runner.output(of: layer).baseAddress) - UInt(bitPattern: runner.output(of: 0).baseAddress)
+            #expect(Int(offset) == runner.plan.offsets[layer] - runner.plan.offsets[0])
+        }
+        #expect(UInt(bitPattern: runner.output(of: 0).baseAddress) % UInt(ActivationPlan.arenaAlignment) == UInt(runner.plan.offsets[0]))
+        let rested = ActivationPlan(network: net, fusion: runner.fusion, layout: runner.layout, rest: ActivationPlan.threadedRest)
+        #expect(runner.plan.offsets == rested.offsets)
     }
 
     @Test func poolsAreFreedAndJoinTheirThreads() {
@@ -53,13 +61,14 @@ struct NetworkRunnerTests {
         #expect(weakPool == nil)
     }
 
-    @Test("the activation plan never overlaps two live tensors", arguments: NetworkCatalog.names, [Precision.fp32, .int8])
+    @Test("the activation plan never overlaps two live tensors, nor a tensor within its rest", arguments: NetworkCatalog.names, [Precision.fp32, .int8])
     func planIsSafe(name: String, precision: Precision) throws {
         let net = try #require(NetworkCatalog.network(named: name)).quantized(precision)
         // NCHW, and blocked (tensors padded to whole blocks of 8 channels).
         for layout in [LayoutPlan(network: net, layout: .nchw), LayoutPlan(network: net, layout: .blocked)] {
         for fusion in [nil, ResidualFusion(network: net, algorithms: layout.algorithms)] {
-            let plan = ActivationPlan(network: net, fusion: fusion, layout: layout)
+        for rest in [0, ActivationPlan.threadedRest, 2] {
+            let plan = ActivationPlan(network: net, fusion: fusion, layout: layout, rest: rest)
             // A fused add's output is written by its convolution: alive from there.
             let written = net.layers.indices.map { fusion?.doneBy[$0] ?? $0 }
             var lastUse = net.layers.indices.map { $0 }
@@ -70,13 +79,21 @@ struct NetworkRunnerTests {
                 let a = range(i)
                 #expect(a.upperBound <= plan.bytes && plan.offsets[i] % 64 == 0)
                 if let j = fusion?.doneBy[i] { #expect(plan.offsets[i] == plan.offsets[j], "\(name): a fused add not in its convolution's slot") }
-                // Every tensor alive while layer i's output is written: written before, read at or after.
-                for j in net.layers.indices where j != i && written[j] < written[i] && lastUse[j] >= written[i] {
+                // Every tensor alive while layer i's output is written (written before, read at or
+                // after), or read within `rest` layers before it.
+                for j in net.layers.indices where j != i && written[j] < written[i] && lastUse[j] >= written[i] - rest {
                     guard fusion?.doneBy[i] != j else { continue } // the add's own convolution
                     #expect(!a.overlaps(range(j)), "\(name): \(net.layers[i].name) overwrites \(net.layers[j].name)")
                 }
             }
             #expect(plan.bytes < plan.unplannedBytes, "reuse saves memory")
+            // Slot k starts slotStagger x (k mod 4) past a 1 KiB boundary: the slots, in order,
+            // start at phases 0, 256, 512, 768, 0, ... within 1 KiB.
+            let starts = Set(plan.offsets).sorted()
+            #expect(starts.enumerated().allSatisfy { k, o in o % 1024 == k % 4 * ActivationPlan.slotStagger },
+                    "\(name): slots start at \(starts.map { $0 % 1024 }) within 1 KiB")
+            #expect(ActivationPlan.slotStagger % 64 == 0 && ActivationPlan.slotStagger > 0 && 4 * ActivationPlan.slotStagger <= 1024)
+        }
         }
         }
     }
