@@ -3,15 +3,16 @@
 //
 // Two ways, chosen per shape by socprof_dw_plan_make:
 // - in place (3x3, stride 2, or stride 1 with outputs 12 or more wide: MobileNet's layers but the
-//   7 x 7 one): dw3s2_f32 and dw3s1_f32 (below) read the channel's plane as it is, four output
-//   rows and 16 columns at a time, no scratch; fp32 only (the int8 layers of these shapes run
-//   depthwise3_u8_x86.c). On MobileNet's four strided layers, 0.30-0.62x the time of the copying
+//   7 x 7 one): dw3s2_f32 and dw3s1_f32 (below) read the channel's plane as it is, up to
+//   DW3_ROWS output rows and 16 columns at a time, no scratch; fp32 only (the int8 layers of
+//   these shapes run depthwise3_u8_x86.c). On MobileNet's four strided layers, 0.30-0.62x the time of the copying
 //   kernels they replaced (Zen 4, `bench conv --depthwise`: 0.101, 0.046, 0.027, 0.024 against
 //   0.163-0.168, 0.100-0.104, 0.073-0.089, 0.062-0.076 ms; 0.088, 0.043, 0.022, 0.022 once each
 //   strip's load masks were made once rather than for every load, which had cost more scalar
 //   instructions than the FMAs); on its stride-1 layers 112 to 14 wide, 0.095, 0.110, 0.059,
 //   0.036 ms against 0.120, 0.152, 0.099, 0.080 for the kernel that copied the padded input rows
-//   into a ring first (removed once no shape reached it).
+//   into a ring first (removed once no shape reached it). Then blocks of up to 14 rows instead of
+//   4: 0.80-0.91x the time on the stride-1 layers, 0.90-0.96x on the strided ones (DW3_ROWS).
 // - the sweep (any other shape, small planes included): the whole padded plane, one per phase of
 //   the stride, so that every tap reads consecutive floats at position p = oy * hw + ox plus a
 //   fixed offset; one sweep of four accumulators covers the channel with no waste on narrow rows,
@@ -179,6 +180,23 @@ DW_INLINE void dw3_store(const int R, const socprof_dw_shape *g, const __m512 *a
     }
 }
 
+// The most output rows a block of the in-place kernels sums at a time (a row's vector of sums
+// each, in registers with the nine taps' and three input vectors). Each sum is a chain of nine
+// FMAs and each input row feeds only the three (stride 1) or two (stride 2) sums that read it, so
+// blocks of few rows leave the FMAs waiting on each other's latency. MobileNet's layers, one
+// thread (a C harness over this function and the one with blocks of 4, the medians of 400 runs in
+// alternation, the same floats, Zen 4): stride 1 on 14, 28, 56 and 112 wide planes 0.0278,
+// 0.0459, 0.0902 and 0.0827 ms against 0.0347, 0.0569, 0.1064 and 0.0911 (0.80-0.91x); stride 2
+// from 112, 56, 28 and 14 0.0856, 0.0385, 0.0197 and 0.0206 against 0.0917, 0.0420, 0.0218 and
+// 0.0216 (0.90-0.96x); blocks of at most 8: 0.82-0.90x on stride 1, 16 as 14. But not on rows
+// wider than DW3_WIDE floats: there the blocks' 16 rows are as many streams from memory (the
+// 112-wide layer's input is the first convolution's, written past the caches), and blocks of 14
+// took 1.4-1.7x the time of blocks of 4 with the input or the output flushed from the caches, the
+// 112-wide layer 0.276 against 0.208 ms in the network (`profile`); prefetching the next block's
+// rows made it worse. So those keep blocks of 4. A plane's rows go in blocks as equal as can be:
+// 14 rows one block, 28 two of 14, 29 three of 10, 10 and 9.
+enum { DW3_ROWS = 14, DW3_WIDE = 64 };
+
 // The 3x3 stride-2 depthwise convolution of one channel read in place: no padded copy. Output
 // pixels ox ..< ox + 16 of a row read input columns c = 2 ox - pl + kx: the 32 columns from
 // 2 ox - pl in two loads, their even and odd columns (kx = 0, 1) picked out by two-source
@@ -195,7 +213,7 @@ DW_INLINE void dw3s2_rows(const int R, const socprof_dw_shape *g, const float *s
     const long h = g->h, w = g->w, s = 2 * ox - g->pl;
     // The loads' lanes inside the row: the same for every row of the strip.
     const __mmask16 m0 = dw_span(s, w), m1 = dw_span(s + 16, w), m2 = dw_span(s + 32, w);
-    __m512 acc[4];
+    __m512 acc[DW3_ROWS];
 #pragma clang loop unroll(full)
     for (int q = 0; q < R; q++) acc[q] = vb;
 #pragma clang loop unroll(full)
@@ -211,31 +229,6 @@ DW_INLINE void dw3s2_rows(const int R, const socprof_dw_shape *g, const float *s
     dw3_store(R, g, acc, vlo, vhi, oy, ox, dst);
 }
 
-DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
-    __m512 k[9];
-    for (int t = 0; t < 9; t++) k[t] = _mm512_set1_ps(taps[t]);
-    const __m512 vb = _mm512_set1_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    // Column strips outside, row blocks inside. The other way round (a block's nine input rows
-    // kept in L1 across its strips) measured slower: MobileNet's strided layers 0.115, 0.060,
-    // 0.033, 0.030 against 0.101-0.103, 0.046-0.047, 0.025-0.026, 0.024 ms (`bench conv
-    // --depthwise`, Zen 4, in alternation).
-    // The last strip ends at the row's end (overlapping the one before it, whose columns it
-    // writes again with the same floats) on rows of 16 or more: whole stores.
-    const long last = g->ow > 16 ? g->ow - 16 : 0;
-    for (long ox = 0;; ox += 16) {
-        if (ox > last) ox = last;
-        long oy = 0;
-        for (; oy + 4 <= g->oh; oy += 4) dw3s2_rows(4, g, src, k, vb, vlo, vhi, oy, ox, dst);
-        switch (g->oh - oy) {
-        case 3: dw3s2_rows(3, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        case 2: dw3s2_rows(2, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        case 1: dw3s2_rows(1, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        default: break;
-        }
-        if (ox == last) break;
-    }
-}
-
 // The 3x3 stride-1 depthwise convolution of one channel read in place, as dw3s2_rows: output
 // pixels ox ..< ox + 16 of a row read input columns ox - pl + kx, three loads of each input row
 // (masked where they pass the row's ends: the padding columns as zeros), `R` output rows at a
@@ -246,7 +239,7 @@ DW_INLINE void dw3s1_rows(const int R, const socprof_dw_shape *g, const float *s
     const long h = g->h, w = g->w, s = ox - g->pl;
     // The loads' lanes inside the row: the same for every row of the strip.
     const __mmask16 m0 = dw_span(s, w), m1 = dw_span(s + 1, w), m2 = dw_span(s + 2, w);
-    __m512 acc[4];
+    __m512 acc[DW3_ROWS];
 #pragma clang loop unroll(full)
     for (int q = 0; q < R; q++) acc[q] = vb;
 #pragma clang loop unroll(full)
@@ -261,6 +254,70 @@ DW_INLINE void dw3s1_rows(const int R, const socprof_dw_shape *g, const float *s
     dw3_store(R, g, acc, vlo, vhi, oy, ox, dst);
 }
 
+// A plane's output rows in blocks as equal as can be, at most DW3_ROWS rows each on input rows up
+// to DW3_WIDE floats and 4 on wider ones: `first` blocks of `rows` + 1 rows, then the rest
+// (`blocks` in all) of `rows`.
+typedef struct {
+    long blocks, rows, first;
+} dw3_split;
+
+static inline dw3_split dw3_split_rows(const socprof_dw_shape *g) {
+    const long most = g->w > DW3_WIDE ? 4 : DW3_ROWS, blocks = (g->oh + most - 1) / most;
+    return (dw3_split){.blocks = blocks, .rows = g->oh / blocks, .first = g->oh % blocks};
+}
+
+// `count` blocks of R output rows from row oy: at stride 1 each across the row's strips (the last
+// at `last`), at stride 2 in strip ox only.
+DW_INLINE void dw3_blocks(const int S, const int R, long count, const socprof_dw_shape *g, const float *src, const __m512 *k, __m512 vb,
+                          __m512 vlo, __m512 vhi, long oy, long ox, long last, float *dst) {
+    for (long b = 0; b < count; b++, oy += R) {
+        if (S == 2) {
+            dw3s2_rows(R, g, src, k, vb, vlo, vhi, oy, ox, dst);
+            continue;
+        }
+        for (long x = 0;; x += 16) {
+            if (x > last) x = last;
+            dw3s1_rows(R, g, src, k, vb, vlo, vhi, oy, x, dst);
+            if (x == last) break;
+        }
+    }
+}
+
+// The same for R = n (0 to DW3_ROWS) at run time: a loop for each row count, each sum a register
+// (a switch for every block instead left the wide layers' blocks of 4 1.05-1.13x slower).
+#define DW3_CASE(n) \
+    case n: dw3_blocks(S, n, count, g, src, k, vb, vlo, vhi, oy, ox, last, dst); break;
+DW_INLINE void dw3_run(const int S, long n, long count, const socprof_dw_shape *g, const float *src, const __m512 *k, __m512 vb, __m512 vlo,
+                       __m512 vhi, long oy, long ox, long last, float *dst) {
+    _Static_assert(DW3_ROWS == 14, "dw3_run has a case for each row count up to DW3_ROWS");
+    switch (n) {
+    DW3_CASE(14) DW3_CASE(13) DW3_CASE(12) DW3_CASE(11) DW3_CASE(10) DW3_CASE(9) DW3_CASE(8)
+    DW3_CASE(7) DW3_CASE(6) DW3_CASE(5) DW3_CASE(4) DW3_CASE(3) DW3_CASE(2) DW3_CASE(1)
+    default: break;
+    }
+}
+#undef DW3_CASE
+
+DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
+    __m512 k[9];
+    for (int t = 0; t < 9; t++) k[t] = _mm512_set1_ps(taps[t]);
+    const __m512 vb = _mm512_set1_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    // Column strips outside, row blocks inside. The other way round (a block's nine input rows
+    // kept in L1 across its strips) measured slower: MobileNet's strided layers 0.115, 0.060,
+    // 0.033, 0.030 against 0.101-0.103, 0.046-0.047, 0.025-0.026, 0.024 ms (`bench conv
+    // --depthwise`, Zen 4, in alternation).
+    // The last strip ends at the row's end (overlapping the one before it, whose columns it
+    // writes again with the same floats) on rows of 16 or more: whole stores.
+    const long last = g->ow > 16 ? g->ow - 16 : 0;
+    const dw3_split sp = dw3_split_rows(g);
+    for (long ox = 0;; ox += 16) {
+        if (ox > last) ox = last;
+        dw3_run(2, sp.rows + 1, sp.first, g, src, k, vb, vlo, vhi, 0, ox, last, dst);
+        dw3_run(2, sp.rows, sp.blocks - sp.first, g, src, k, vb, vlo, vhi, sp.first * (sp.rows + 1), ox, last, dst);
+        if (ox == last) break;
+    }
+}
+
 DW_INLINE void dw3s1_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
     __m512 k[9];
     for (int t = 0; t < 9; t++) k[t] = _mm512_set1_ps(taps[t]);
@@ -271,22 +328,9 @@ DW_INLINE void dw3s1_f32(const socprof_dw_shape *g, const float *src, const floa
     // 0.056 and 0.034 against 0.058 and 0.035 (`bench conv --depthwise`, Zen 4, 5 rounds in random
     // order).
     const long last = g->ow > 16 ? g->ow - 16 : 0;
-    long oy = 0;
-    for (; oy + 4 <= g->oh; oy += 4)
-        for (long ox = 0;; ox += 16) {
-            if (ox > last) ox = last;
-            dw3s1_rows(4, g, src, k, vb, vlo, vhi, oy, ox, dst);
-            if (ox == last) break;
-        }
-    for (long ox = 0; oy < g->oh; ox += 16) {
-        if (ox > last) ox = last;
-        switch (g->oh - oy) {
-        case 3: dw3s1_rows(3, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        case 2: dw3s1_rows(2, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        default: dw3s1_rows(1, g, src, k, vb, vlo, vhi, oy, ox, dst); break;
-        }
-        if (ox == last) break;
-    }
+    const dw3_split sp = dw3_split_rows(g);
+    dw3_run(1, sp.rows + 1, sp.first, g, src, k, vb, vlo, vhi, 0, 0, last, dst);
+    dw3_run(1, sp.rows, sp.blocks - sp.first, g, src, k, vb, vlo, vhi, sp.first * (sp.rows + 1), 0, last, dst);
 }
 
 DW_TARGET

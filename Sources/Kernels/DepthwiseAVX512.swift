@@ -27,7 +27,7 @@ extension LayerKernels.DepthwisePaddedJob {
 
     /// AVX-512: `socprof_dw_f32_avx512` on each channel, the channels taken by the threads in
     /// chunks (`ThreadPool.forEachClaimedChunk`) (depthwise_x86.c: 3x3 layers of stride 2, and of
-    /// stride 1 12 or more wide, read in place four output rows at a time; a sweep of padded
+    /// stride 1 12 or more wide, read in place up to 14 output rows at a time; a sweep of padded
     /// phase planes otherwise). Each sum is the bias plus its taps in (ky, kx) order, as the
     /// Swift kernel's.
     func avx512Work(_ t: Int, _ plan: socprof_dw_plan) {

@@ -120,6 +120,10 @@ struct LayerKernelTests {
         ConvCase(inC: 3, h: 13, w: 12, outC: 3, k: 3, stride: 1, pad: .same(1), groups: 3, act: nil),
         ConvCase(inC: 4, h: 6, w: 16, outC: 4, k: 3, stride: 1, pad: .same(1), groups: 4, act: .relu),
         ConvCase(inC: 2, h: 5, w: 15, outC: 2, k: 3, stride: 1, pad: Padding(top: 2, left: 2, bottom: 0, right: 1), groups: 2, act: nil),
+        // Planes of several row blocks (at most 14 rows each, as equal as can be): 29 rows in
+        // blocks of 10, 10 and 9 at stride 1; 31 output rows in 11, 10 and 10 at stride 2.
+        ConvCase(inC: 3, h: 29, w: 20, outC: 3, k: 3, stride: 1, pad: .same(1), groups: 3, act: .relu6),
+        ConvCase(inC: 3, h: 61, w: 40, outC: 3, k: 3, stride: 2, pad: .same(1), groups: 3, act: .relu),
         // More channels than one group of AVX2's 8-lane kernel (a partial group after whole
         // ones): rows of 9 and 7 pixels (a whole vector and a part), MobileNet's strided 3x3 on a
         // 14 x 14 plane, a 5x5 filter at stride 3.
