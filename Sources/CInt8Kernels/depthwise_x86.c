@@ -3,7 +3,7 @@
 //
 // Two ways, chosen per shape by socprof_dw_plan_make:
 // - in place (3x3, stride 2, or stride 1 with outputs 12 or more wide: MobileNet's layers but the
-//   7 x 7 one): dw3s2_f32 and dw3s1_f32 (below) read the channel's plane as it is, up to
+//   7 x 7 one): dw3_f32 (below) reads the channel's plane as it is, up to
 //   DW3_ROWS output rows and 16 columns at a time, no scratch; fp32 only (the int8 layers of
 //   these shapes run depthwise3_u8_x86.c). On MobileNet's four strided layers, 0.30-0.62x the time of the copying
 //   kernels they replaced (Zen 4, `bench conv --depthwise`: 0.101, 0.046, 0.027, 0.024 against
@@ -298,39 +298,34 @@ DW_INLINE void dw3_run(const int S, long n, long count, const socprof_dw_shape *
 }
 #undef DW3_CASE
 
-DW_INLINE void dw3s2_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
+// The 3x3 layer of stride S (1 or 2) on one channel read in place. A row's last strip ends at the
+// row's end on rows of 16 or more (overlapping the one before it, whose columns it writes again
+// with the same floats): whole stores. Stride 2: column strips outside, row blocks inside; the
+// other way round (a block's nine input rows kept in L1 across its strips) measured slower:
+// MobileNet's strided layers 0.115, 0.060, 0.033, 0.030 against 0.101-0.103, 0.046-0.047,
+// 0.025-0.026, 0.024 ms (`bench conv --depthwise`, Zen 4, in alternation). Stride 1: row blocks
+// outside, strips inside; the stride-2 order took MobileNet's 112-wide layer 0.108 against 0.094
+// ms, the 56-wide one 0.111 against 0.108, the 28 and 14 wide ones 0.056 and 0.034 against 0.058
+// and 0.035 (`bench conv --depthwise`, Zen 4, 5 rounds in random order).
+DW_INLINE void dw3_f32(const int S, const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi,
+                       float *dst) {
     __m512 k[9];
     for (int t = 0; t < 9; t++) k[t] = _mm512_set1_ps(taps[t]);
     const __m512 vb = _mm512_set1_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    // Column strips outside, row blocks inside. The other way round (a block's nine input rows
-    // kept in L1 across its strips) measured slower: MobileNet's strided layers 0.115, 0.060,
-    // 0.033, 0.030 against 0.101-0.103, 0.046-0.047, 0.025-0.026, 0.024 ms (`bench conv
-    // --depthwise`, Zen 4, in alternation).
-    // The last strip ends at the row's end (overlapping the one before it, whose columns it
-    // writes again with the same floats) on rows of 16 or more: whole stores.
     const long last = g->ow > 16 ? g->ow - 16 : 0;
     const dw3_split sp = dw3_split_rows(g);
+    const long second = sp.first * (sp.rows + 1);  // the first row of the blocks of sp.rows
+    if (S == 1) {
+        dw3_run(1, sp.rows + 1, sp.first, g, src, k, vb, vlo, vhi, 0, 0, last, dst);
+        dw3_run(1, sp.rows, sp.blocks - sp.first, g, src, k, vb, vlo, vhi, second, 0, last, dst);
+        return;
+    }
     for (long ox = 0;; ox += 16) {
         if (ox > last) ox = last;
         dw3_run(2, sp.rows + 1, sp.first, g, src, k, vb, vlo, vhi, 0, ox, last, dst);
-        dw3_run(2, sp.rows, sp.blocks - sp.first, g, src, k, vb, vlo, vhi, sp.first * (sp.rows + 1), ox, last, dst);
+        dw3_run(2, sp.rows, sp.blocks - sp.first, g, src, k, vb, vlo, vhi, second, ox, last, dst);
         if (ox == last) break;
     }
-}
-
-DW_INLINE void dw3s1_f32(const socprof_dw_shape *g, const float *src, const float *taps, float bias, float lo, float hi, float *dst) {
-    __m512 k[9];
-    for (int t = 0; t < 9; t++) k[t] = _mm512_set1_ps(taps[t]);
-    const __m512 vb = _mm512_set1_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-    // Strips as dw3s2_f32's: the last one ends at the row's end on rows of 16 or more. But row
-    // blocks outside, strips inside: dw3s2_f32's order (strips outside) took MobileNet's 112-wide
-    // layer 0.108 against 0.094 ms, the 56-wide one 0.111 against 0.108, the 28 and 14 wide ones
-    // 0.056 and 0.034 against 0.058 and 0.035 (`bench conv --depthwise`, Zen 4, 5 rounds in random
-    // order).
-    const long last = g->ow > 16 ? g->ow - 16 : 0;
-    const dw3_split sp = dw3_split_rows(g);
-    dw3_run(1, sp.rows + 1, sp.first, g, src, k, vb, vlo, vhi, 0, 0, last, dst);
-    dw3_run(1, sp.rows, sp.blocks - sp.first, g, src, k, vb, vlo, vhi, sp.first * (sp.rows + 1), 0, last, dst);
 }
 
 DW_TARGET
@@ -338,8 +333,8 @@ void socprof_dw_f32_avx512(const socprof_dw_plan *plan, const float *src, const 
                            float *scratch, int zero, float *dst) {
     const socprof_dw_shape *g = &plan->shape;
     if (plan->inplace) {
-        if (g->stride == 2) dw3s2_f32(g, src, taps, bias, lo, hi, dst);
-        else dw3s1_f32(g, src, taps, bias, lo, hi, dst);
+        if (g->stride == 2) dw3_f32(2, g, src, taps, bias, lo, hi, dst);
+        else dw3_f32(1, g, src, taps, bias, lo, hi, dst);
         return;
     }
     dw_source in = {.f32 = src};
