@@ -5,11 +5,12 @@
     networks_table.py row CELLS.jsonl SOCPROF_RUN_JSON ORT_JSON
     networks_table.py medians CELLS.jsonl
 
-row: one round (socprof, then onnxruntime, one after the other) from `socprof run --json` and
+row: one round (socprof and onnxruntime, one after the other) from `socprof run --json` and
 `ort_bench.py time`: prints the row and appends it to CELLS.jsonl. medians: per network and
 thread count, the median over its rounds of each column and of each round's ratio (a round's two
 runs see the same machine: on a shared VM a neighbour's load moves whole runs by 10-40 %), with
-the range of the ratios. Exit 2 on bad arguments or input that is not JSON.
+the range of the ratios, and the ratio of the two sides' best rounds (the most images/s each: a
+neighbour's load only slows a run). Exit 2 on bad arguments or input that is not JSON.
 """
 import json
 import statistics
@@ -46,20 +47,27 @@ def main():
                      "%.2f" % cell["ort_ms"], "%.2fx" % cell["ratio"]))
     elif len(args) == 2 and args[0] == "medians":
         groups = {}
-        with open(args[1]) as f:
-            for line in f:
-                if line.strip():
-                    c = json.loads(line)
-                    groups.setdefault((c["network"], c["threads"]), []).append(c)
+        try:
+            with open(args[1]) as f:
+                lines = f.readlines()
+        except OSError as e:
+            bad("cannot read %s: %s" % (args[1], e.strerror))
+        for line in lines:
+            if line.strip():
+                c = parse(line, args[1])
+                groups.setdefault((c["network"], c["threads"]), []).append(c)
         if not groups:
             bad("no rows in %s" % args[1])
-        print(ROW % ("network", "threads", "images/s", "median_ms", "ort_images/s", "ort_ms", "socprof/ort") + "  range of the rounds")
+        print(ROW % ("network", "threads", "images/s", "median_ms", "ort_images/s", "ort_ms", "socprof/ort")
+              + "  %-24s %s" % ("range of the rounds", "best/best"))
         for (network, threads), rounds in groups.items():
             m = lambda key: statistics.median(r[key] for r in rounds)
             ratios = [r["ratio"] for r in rounds]
+            best = max(r["ips"] for r in rounds) / max(r["ort_ips"] for r in rounds)
+            spread = "%.2f-%.2fx (%d round%s)" % (min(ratios), max(ratios), len(rounds), "" if len(rounds) == 1 else "s")
             print(ROW % (network, threads, "%.2f" % m("ips"), "%.2f" % m("ms"), "%.2f" % m("ort_ips"), "%.2f" % m("ort_ms"),
                          "%.2fx" % m("ratio"))
-                  + "  %.2f-%.2fx (%d round%s)" % (min(ratios), max(ratios), len(rounds), "" if len(rounds) == 1 else "s"))
+                  + "  %-24s %.2fx" % (spread, best))
     else:
         bad("unknown arguments %r" % args)
 
