@@ -3,9 +3,9 @@
 //
 // Two ways, chosen per shape by socprof_dw_plan_make:
 // - in place (3x3, stride 2, or stride 1 with outputs 12 or more wide: MobileNet's layers but the
-//   7 x 7 one): dw3_f32 (below) reads the channel's plane as it is, up to
-//   DW3_ROWS output rows and 16 columns at a time, no scratch; fp32 only (the int8 layers of
-//   these shapes run depthwise3_u8_x86.c). On MobileNet's four strided layers, 0.30-0.62x the time of the copying
+//   7 x 7 one): dw3_f32 (below) reads the channel's plane as it is, up to DW3_ROWS output rows
+//   and 16 columns at a time, no scratch; fp32 only (the int8 layers of these shapes run
+//   depthwise3_u8_x86.c). On MobileNet's four strided layers, 0.30-0.62x the time of the copying
 //   kernels they replaced (Zen 4, `bench conv --depthwise`: 0.101, 0.046, 0.027, 0.024 against
 //   0.163-0.168, 0.100-0.104, 0.073-0.089, 0.062-0.076 ms; 0.088, 0.043, 0.022, 0.022 once each
 //   strip's load masks were made once rather than for every load, which had cost more scalar
@@ -283,7 +283,7 @@ DW_INLINE void dw3_blocks(const int S, const int R, long count, const socprof_dw
     }
 }
 
-// The same for R = n (0 to DW3_ROWS) at run time: a loop for each row count, each sum a register
+// The same for R = n (1 to DW3_ROWS; none for 0) at run time: a loop for each row count, each sum a register
 // (a switch for every block instead left the wide layers' blocks of 4 1.05-1.13x slower).
 #define DW3_CASE(n) \
     case n: dw3_blocks(S, n, count, g, src, k, vb, vlo, vhi, oy, ox, last, dst); break;
