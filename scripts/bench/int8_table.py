@@ -11,7 +11,8 @@ row: the four JSON documents of one round as text (`socprof run --json` for socp
 time for onnxruntime; SOCPROF_INT8_JSON empty when this socprof has no `run --precision int8`);
 prints the row and appends the cell to CELLS.jsonl. medians: per network and thread count, the
 median over its rounds of each column, and of each round's ratios (the four runs of a round run
-one after another, so a round's ratios see the same machine), with the range of int8/ort int8.
+one after another, so a round's ratios see the same machine), with the range of int8/ort int8 and
+a 95 % confidence interval of its median (round_stats.py; from 6 rounds on).
 goal: for MobileNet at each thread count, socprof int8 against issue 13's goal (>= 1.5x socprof
 fp32 and >= 1.0x onnxruntime int8) by those medians, met or not met per cell; exit 0 either way
 (a benchmark reports, it does not fail). accuracy: the "accuracy" of
@@ -21,6 +22,8 @@ onnx_accuracy.py prints onnxruntime's. Exit 2 on bad arguments.
 import json
 import statistics
 import sys
+
+import round_stats
 
 GOAL_NETWORK, GOAL_OVER_FP32, GOAL_OVER_ORT_INT8 = "mobilenet", 1.5, 1.0
 COLUMNS = "%-10s %7s %13s %13s %13s %13s %15s %17s"
@@ -63,6 +66,7 @@ def summary(rounds):
         cell[key] = median(r[key] for r in rounds)
     ratios = [r["int8_over_ort_int8"] for r in rounds if r["int8_over_ort_int8"] is not None]
     cell["int8_over_ort_int8_range"] = (min(ratios), max(ratios)) if ratios else None
+    cell["int8_over_ort_int8_interval"] = round_stats.describe_interval(ratios) if ratios else None
     return cell
 
 
@@ -102,14 +106,15 @@ def main():
         if not groups:
             bad("no rows in %s" % args[1])
         print(COLUMNS % ("network", "threads", "socprof fp32", "socprof int8", "ort fp32", "ort int8", "int8/fp32", "int8/ort int8")
-              + "  int8/ort int8 range")
+              + "  int8/ort int8 range       95 % interval (median)")
         for rounds in groups.values():
             c = summary(rounds)
             span = c["int8_over_ort_int8_range"]
             print(COLUMNS % (c["network"], c["threads"], figure(c["socprof_fp32"], "%.1f"), figure(c["socprof_int8"], "%.1f"),
                              figure(c["ort_fp32"], "%.1f"), figure(c["ort_int8"], "%.1f"),
                              figure(c["int8_over_fp32"], "%.2fx"), figure(c["int8_over_ort_int8"], "%.2fx"))
-                  + ("  %.2f-%.2fx (%d round%s)" % (span[0], span[1], c["rounds"], "" if c["rounds"] == 1 else "s") if span else ""))
+                  + ("  %-24s  %s" % ("%.2f-%.2fx (%d round%s)" % (span[0], span[1], c["rounds"], "" if c["rounds"] == 1 else "s"),
+                                      c["int8_over_ort_int8_interval"]) if span else ""))
     elif len(args) == 2 and args[0] == "goal":
         cells = [summary(rounds) for (network, _), rounds in read_cells(args[1]).items() if network == GOAL_NETWORK]
         if not cells:

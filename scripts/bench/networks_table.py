@@ -9,12 +9,16 @@ row: one round (socprof and onnxruntime, one after the other) from `socprof run 
 `ort_bench.py time`: prints the row and appends it to CELLS.jsonl. medians: per network and
 thread count, the median over its rounds of each column and of each round's ratio (a round's two
 runs see the same machine: on a shared VM a neighbour's load moves whole runs by 10-40 %), with
-the range of the ratios, and the ratio of the two sides' best rounds (the most images/s each: a
-neighbour's load only slows a run). Exit 2 on bad arguments or input that is not JSON.
+the range of the ratios, a 95 % confidence interval of the median ratio (distribution-free, from
+the rounds' order statistics: round_stats.py; from 6 rounds on), how many rounds' ratios are above
+1.0x, and the ratio of the two sides' best rounds (the most images/s each: a neighbour's load only
+slows a run). Exit 2 on bad arguments or input that is not JSON.
 """
 import json
 import statistics
 import sys
+
+import round_stats
 
 ROW = "%-16s %8s %12s %10s %12s %10s %11s"
 
@@ -59,7 +63,7 @@ def main():
         if not groups:
             bad("no rows in %s" % args[1])
         print(ROW % ("network", "threads", "images/s", "median_ms", "ort_images/s", "ort_ms", "socprof/ort")
-              + "  %-24s %s" % ("range of the rounds", "best/best"))
+              + "  %-24s %-24s %-9s %s" % ("range of the rounds", "95 % interval (median)", "above 1x", "best/best"))
         for (network, threads), rounds in groups.items():
             m = lambda key: statistics.median(r[key] for r in rounds)
             ratios = [r["ratio"] for r in rounds]
@@ -67,7 +71,8 @@ def main():
             spread = "%.2f-%.2fx (%d round%s)" % (min(ratios), max(ratios), len(rounds), "" if len(rounds) == 1 else "s")
             print(ROW % (network, threads, "%.2f" % m("ips"), "%.2f" % m("ms"), "%.2f" % m("ort_ips"), "%.2f" % m("ort_ms"),
                          "%.2fx" % m("ratio"))
-                  + "  %-24s %.2fx" % (spread, best))
+                  + "  %-24s %-24s %-9s %.2fx" % (spread, round_stats.describe_interval(ratios),
+                                                  "%d of %d" % (sum(r > 1.0 for r in ratios), len(ratios)), best))
     else:
         bad("unknown arguments %r" % args)
 
