@@ -14,8 +14,9 @@ import Networks
 ///    (`WinogradWeights`), the ξ split between threads, each GEMM on one thread;
 /// 3. output transform of M into 4x4 tiles, with the bias and the activation, output channels
 ///    split between threads.
-/// Nothing is allocated per run: the V and M blocks and each thread's scratch live in a
-/// `Workspace` sized by the `Plan`.
+/// Rows of 4 tiles go through both transforms two tile rows at a time (`Plan.pairsRows`: their
+/// 8-tile vectors would be half empty). Nothing is allocated per run: the V and M blocks and each
+/// thread's scratch live in a `Workspace` sized by the `Plan`.
 public enum WinogradConvolution {
     /// The layout of one layer's run: tiles, tile rows per block, and the workspace they need.
     public struct Plan: Equatable, Sendable {
@@ -33,6 +34,13 @@ public enum WinogradConvolution {
         let usedColumns: Int
         /// Floats of one row of a thread's scratch (at least `usedColumns`).
         let rowFloats: Int
+        /// Whether the transforms take two tile rows at a time: rows of 4 tiles (ResNet-50's
+        /// 14 x 14 layers), whose 8-tile vectors would otherwise be half empty; the two rows' 8
+        /// tiles are neighbours in V and M (tile = row x 4 + column).
+        var pairsRows: Bool { tilesAcross == 4 }
+        /// Padded input columns a tile row of a pair reads and computes: its 4 tiles' 18, in one
+        /// 32-column pass (the single rows' 8-tile vectors need 48).
+        static let pairColumns = 32
 
         /// The most floats V and M of one block take unless one tile row needs more: 2^20 (4 MiB).
         public static let defaultBlockFloats = 1 << 20
@@ -58,9 +66,9 @@ public enum WinogradConvolution {
         var mOffset: Int { 36 * inputChannels * blockTiles }
         /// Where the threads' scratch starts: after M and 16 floats that vectors may read past it.
         var scratchOffset: Int { mOffset + 36 * outputChannels * blockTiles + 16 }
-        /// Floats of one thread's scratch: six padded input rows and their column transform
-        /// (the output's edge chunk reuses it).
-        var scratchPerThread: Int { 12 * rowFloats }
+        /// Floats of one thread's scratch: six padded input rows and their column transform,
+        /// twice where the rows go in pairs (the output's edge chunk reuses it).
+        var scratchPerThread: Int { (pairsRows ? 24 : 12) * rowFloats }
         /// Floats of the workspace this plan needs.
         public var workspaceFloats: Int { scratchOffset + threads * scratchPerThread }
 
@@ -139,8 +147,15 @@ public enum WinogradConvolution {
                 // 1. V[ξ][channel][tile], by runs of channels.
                 pool.forEachClaimedChunk(of: c) { channels in
                     for ch in channels {
-                        for r in 0..<rows {
-                            inputTileRow(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
+                        var r = 0
+                        while r < rows {
+                            if plan.pairsRows && r + 1 < rows {
+                                inputTileRowPair(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
+                                r += 2
+                            } else {
+                                inputTileRow(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
+                                r += 1
+                            }
                         }
                     }
                 }
@@ -154,8 +169,15 @@ public enum WinogradConvolution {
                 // 3. The output tiles, by runs of channels.
                 pool.forEachClaimedChunk(of: k) { channels in
                     for oc in channels {
-                        for r in 0..<rows {
-                            outputTileRow(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
+                        var r = 0
+                        while r < rows {
+                            if plan.pairsRows && r + 1 < rows {
+                                outputTileRowPair(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
+                                r += 2
+                            } else {
+                                outputTileRow(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
+                                r += 1
+                            }
                         }
                     }
                 }
@@ -172,41 +194,11 @@ public enum WinogradConvolution {
         func inputTileRow(channel ch: Int, tileRow ty: Int, into dst: UnsafeMutablePointer<Float>, stride: Int,
                           scratch: UnsafeMutablePointer<Float>) {
             typealias V8 = SIMD8<Float>
-            typealias V16 = SIMD16<Float>
             let tw = plan.tilesAcross, width = plan.rowFloats
-            // The tile row's six input rows, zero-padded (padded column p is input column p - left):
-            // rows[r * width + p]. Tile tx covers columns 4 tx ..< 4 tx + 6.
-            let rows = scratch, cols = scratch + 6 * width
             // Columns the passes below read: the 8-tile vectors reach 4 columns past the last tile.
-            let used = plan.usedColumns
-            let src = input + ch * x.h * x.w
-            let copyEnd = min(x.w, used - padLeft)
-            for r in 0..<6 {
-                let row = rows + r * width
-                let iy = ty * 4 - padTop + r
-                guard iy >= 0, iy < x.h, copyEnd > 0 else {
-                    FloatRun.zero(row, used)
-                    continue
-                }
-                FloatRun.zero(row, padLeft)
-                FloatRun.copy(src + iy * x.w, row + padLeft, copyEnd)
-                FloatRun.zero(row + padLeft + copyEnd, used - padLeft - copyEnd)
-            }
+            let cols = columnTransform(channel: ch, tileRow: ty, used: plan.usedColumns, scratch: scratch)
             @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
             @inline(__always) func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
-            @inline(__always) func load16(_ p: UnsafePointer<Float>) -> V16 { UnsafeRawPointer(p).loadUnaligned(as: V16.self) }
-            @inline(__always) func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self) }
-            // B^T down the columns, 16 columns at a time: cols[i * width + p].
-            var p = 0
-            while p < used {
-                let b = rows + p
-                let o = WinogradTransform.input(load16(b), load16(b + width), load16(b + 2 * width), load16(b + 3 * width),
-                                                load16(b + 4 * width), load16(b + 5 * width))
-                let d = cols + p
-                store16(o.0, d); store16(o.1, d + width); store16(o.2, d + 2 * width)
-                store16(o.3, d + 3 * width); store16(o.4, d + 4 * width); store16(o.5, d + 5 * width)
-                p &+= 16
-            }
             // The first n (1 to 7) lanes of v at p. (With a lane index that is not a constant, each
             // lane was a store of the vector to the stack and a load back: 30 % of the function's
             // samples on ResNet-50, whose rows of 7 and 4 tiles all end here.)
@@ -255,6 +247,110 @@ public enum WinogradConvolution {
                     tx &+= 8
                 }
             }
+        }
+
+        /// The six input rows of one channel's tile row, zero-padded (padded column p is input
+        /// column p - left; tile tx covers columns 4 tx ..< 4 tx + 6), into `scratch[r * width +
+        /// p]`, and B^T down their first `used` columns (a multiple of 16), 16 at a time, into the
+        /// six rows returned (`cols[i * width + p]`, after the input rows).
+        @inline(__always)
+        func columnTransform(channel ch: Int, tileRow ty: Int, used: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+            typealias V16 = SIMD16<Float>
+            let width = plan.rowFloats
+            let rows = scratch, cols = scratch + 6 * width
+            let src = input + ch * x.h * x.w
+            let copyEnd = min(x.w, used - padLeft)
+            for r in 0..<6 {
+                let row = rows + r * width
+                let iy = ty * 4 - padTop + r
+                guard iy >= 0, iy < x.h, copyEnd > 0 else {
+                    FloatRun.zero(row, used)
+                    continue
+                }
+                FloatRun.zero(row, padLeft)
+                FloatRun.copy(src + iy * x.w, row + padLeft, copyEnd)
+                FloatRun.zero(row + padLeft + copyEnd, used - padLeft - copyEnd)
+            }
+            @inline(__always) func load16(_ p: UnsafePointer<Float>) -> V16 { UnsafeRawPointer(p).loadUnaligned(as: V16.self) }
+            @inline(__always) func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self) }
+            var p = 0
+            while p < used {
+                let b = rows + p
+                let o = WinogradTransform.input(load16(b), load16(b + width), load16(b + 2 * width), load16(b + 3 * width),
+                                                load16(b + 4 * width), load16(b + 5 * width))
+                let d = cols + p
+                store16(o.0, d); store16(o.1, d + width); store16(o.2, d + 2 * width)
+                store16(o.3, d + 3 * width); store16(o.4, d + 4 * width); store16(o.5, d + 5 * width)
+                p &+= 16
+            }
+            return cols
+        }
+
+        /// `inputTileRow` for tile rows `ty` and `ty + 1` of 4 tiles each (`plan.pairsRows`): each
+        /// row's columns transformed apart (32 columns), then B^T along the rows with the first
+        /// row's 4 tiles in a vector's lanes 0-3 and the second's in 4-7, stored whole: tiles
+        /// 4 ty ..< 4 ty + 8 of V are those 8.
+        @inline(never)
+        func inputTileRowPair(channel ch: Int, tileRow ty: Int, into dst: UnsafeMutablePointer<Float>, stride: Int,
+                              scratch: UnsafeMutablePointer<Float>) {
+            typealias V8 = SIMD8<Float>
+            let used = Plan.pairColumns
+            let first = columnTransform(channel: ch, tileRow: ty, used: used, scratch: scratch)
+            let second = columnTransform(channel: ch, tileRow: ty + 1, used: used, scratch: scratch + 12 * plan.rowFloats)
+            let width = plan.rowFloats
+            @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+            @inline(__always) func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
+            // Column j of the 8 tiles: a row's tile l has its columns at c[4 l ..< 4 l + 6].
+            @inline(__always) func phase(_ a0: V8, _ a1: V8, _ a2: V8, _ a3: V8, _ j: Int) -> V8 {
+                V8(a0[j], a0[4 + j], a1[j], a1[4 + j], a2[j], a2[4 + j], a3[j], a3[4 + j])
+            }
+            for i in 0..<6 {
+                let f = first + i * width, g = second + i * width
+                let a0 = load8(f), a1 = load8(f + 8), a2 = load8(g), a3 = load8(g + 8)
+                let b0 = load8(f + 4), b1 = load8(f + 12), b2 = load8(g + 4), b3 = load8(g + 12)
+                let o = WinogradTransform.input(phase(a0, a1, a2, a3, 0), phase(a0, a1, a2, a3, 1), phase(a0, a1, a2, a3, 2),
+                                                phase(a0, a1, a2, a3, 3), phase(b0, b1, b2, b3, 0), phase(b0, b1, b2, b3, 1))
+                let d = dst + i * 6 * stride
+                store8(o.0, d); store8(o.1, d + stride); store8(o.2, d + 2 * stride)
+                store8(o.3, d + 3 * stride); store8(o.4, d + 4 * stride); store8(o.5, d + 5 * stride)
+            }
+        }
+
+        /// `outputTileRow` for tile rows `ty` and `ty + 1` of 4 tiles each (`plan.pairsRows`): the
+        /// 8 tiles in a vector's lanes as the single rows' 8, each output row's 32 pixels made in
+        /// the scratch, the first 16 (the first tile row's) and the last 16 (the second's) copied
+        /// to their rows, as far as the output is wide and high.
+        @inline(never)
+        func outputTileRowPair(channel oc: Int, tileRow ty: Int, from src: UnsafePointer<Float>, stride: Int,
+                               scratch: UnsafeMutablePointer<Float>) {
+            typealias V8 = SIMD8<Float>
+            let edge = scratch
+            let b = V8(repeating: bias?[oc] ?? 0)
+            let dst = output + oc * y.h * y.w
+            let rowsFirst = min(4, y.h - ty * 4), rowsSecond = min(4, y.h - (ty + 1) * 4)
+            let count = min(16, y.w)
+            @inline(__always) func load(_ q: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(q).loadUnaligned(as: V8.self) }
+            @inline(__always) func store(_ v: V8, _ q: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(q).storeBytes(of: v, as: V8.self) }
+            @inline(__always) func column(_ j: Int) -> (V8, V8, V8, V8) {
+                WinogradTransform.output(load(src + j * stride), load(src + (6 + j) * stride), load(src + (12 + j) * stride),
+                                         load(src + (18 + j) * stride), load(src + (24 + j) * stride), load(src + (30 + j) * stride))
+            }
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+            @inline(__always) func row(_ a: Int, _ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) {
+                guard a < rowsFirst else { return }
+                let o = WinogradTransform.output(m0, m1, m2, m3, m4, m5)
+                let o0 = activate(o.0 + b), o1 = activate(o.1 + b), o2 = activate(o.2 + b), o3 = activate(o.3 + b)
+                store(V8(o0[0], o1[0], o2[0], o3[0], o0[1], o1[1], o2[1], o3[1]), edge)
+                store(V8(o0[2], o1[2], o2[2], o3[2], o0[3], o1[3], o2[3], o3[3]), edge + 8)
+                store(V8(o0[4], o1[4], o2[4], o3[4], o0[5], o1[5], o2[5], o3[5]), edge + 16)
+                store(V8(o0[6], o1[6], o2[6], o3[6], o0[7], o1[7], o2[7], o3[7]), edge + 24)
+                FloatRun.copy(edge, dst + (ty * 4 + a) * y.w, count)
+                if a < rowsSecond { FloatRun.copy(edge + 16, dst + ((ty + 1) * 4 + a) * y.w, count) }
+            }
+            row(0, c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
+            row(1, c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
+            row(2, c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
+            row(3, c0.3, c1.3, c2.3, c3.3, c4.3, c5.3)
         }
 
         /// The output pixels of one channel's tile row from its 36 products: product ξ of tile

@@ -30,6 +30,12 @@ struct WinogradTests {
         Case(inC: 5, h: 5, w: 22, outC: 6, pad: 1, act: nil),
         // ResNet-50-like: 64 channels on a 28x28 plane.
         Case(inC: 64, h: 28, w: 28, outC: 64, pad: 1, act: .relu),
+        // Rows of 4 tiles, whose transforms take two tile rows at a time (`pairsRows`): an odd
+        // number of tile rows (the last one alone), a full 16-wide row, and blocks of 3 tile rows
+        // (a pair and a single row, then a single row).
+        Case(inC: 6, h: 10, w: 13, outC: 7, pad: 1, act: .relu6),
+        Case(inC: 5, h: 16, w: 16, outC: 4, pad: 1, act: nil),
+        Case(inC: 9, h: 18, w: 15, outC: 10, pad: 0, act: .relu, blockFloats: 36 * 19 * 4 * 3),
         // Several blocks of tile rows (one and three rows a block; the last block shorter).
         Case(inC: 9, h: 21, w: 19, outC: 10, pad: 1, act: .relu, blockFloats: 1),
         Case(inC: 9, h: 21, w: 19, outC: 10, pad: 1, act: nil, blockFloats: 36 * 19 * 5 * 3),
