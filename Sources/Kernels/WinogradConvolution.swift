@@ -147,14 +147,11 @@ public enum WinogradConvolution {
                 // 1. V[ξ][channel][tile], by runs of channels.
                 pool.forEachClaimedChunk(of: c) { channels in
                     for ch in channels {
-                        var r = 0
-                        while r < rows {
-                            if plan.pairsRows && r + 1 < rows {
+                        forEachTileRow(rows) { r, paired in
+                            if paired {
                                 inputTileRowPair(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
-                                r += 2
                             } else {
                                 inputTileRow(channel: ch, tileRow: ty0 + r, into: v + ch * nb + r * tw, stride: c * nb, scratch: scratch)
-                                r += 1
                             }
                         }
                     }
@@ -169,20 +166,29 @@ public enum WinogradConvolution {
                 // 3. The output tiles, by runs of channels.
                 pool.forEachClaimedChunk(of: k) { channels in
                     for oc in channels {
-                        var r = 0
-                        while r < rows {
-                            if plan.pairsRows && r + 1 < rows {
+                        forEachTileRow(rows) { r, paired in
+                            if paired {
                                 outputTileRowPair(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
-                                r += 2
                             } else {
                                 outputTileRow(channel: oc, tileRow: ty0 + r, from: m + oc * nb + r * tw, stride: k * nb, scratch: scratch)
-                                r += 1
                             }
                         }
                     }
                 }
                 ty0 += rows
                 if ty0 < plan.tilesDown { pool.barrier() } // V and M are reused by the next block
+            }
+        }
+
+        /// Tile rows 0 ..< `rows` of a block, two at a time where the plan pairs them (an odd last
+        /// row alone): `body(first row, paired)`.
+        @inline(__always)
+        func forEachTileRow(_ rows: Int, _ body: (Int, Bool) -> Void) {
+            var r = 0
+            while r < rows {
+                let paired = plan.pairsRows && r + 1 < rows
+                body(r, paired)
+                r += paired ? 2 : 1
             }
         }
 
