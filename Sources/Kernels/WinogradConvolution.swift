@@ -67,7 +67,8 @@ public enum WinogradConvolution {
         /// Where the threads' scratch starts: after M and 16 floats that vectors may read past it.
         var scratchOffset: Int { mOffset + 36 * outputChannels * blockTiles + 16 }
         /// Floats of one thread's scratch: six padded input rows and their column transform,
-        /// twice where the rows go in pairs (the output's edge chunk reuses it).
+        /// twice where the rows go in pairs (the output's edge chunks, 4 rows of 32 floats, reuse it:
+        /// `usedColumns` is at least 48).
         var scratchPerThread: Int { (pairsRows ? 24 : 12) * rowFloats }
         /// Floats of the workspace this plan needs.
         public var workspaceFloats: Int { scratchOffset + threads * scratchPerThread }
@@ -203,7 +204,6 @@ public enum WinogradConvolution {
             let tw = plan.tilesAcross, width = plan.rowFloats
             // Columns the passes below read: the 8-tile vectors reach 4 columns past the last tile.
             let cols = columnTransform(channel: ch, tileRow: ty, used: plan.usedColumns, scratch: scratch)
-            @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
             @inline(__always) func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
             // The first n (1 to 7) lanes of v at p. (With a lane index that is not a constant, each
             // lane was a store of the vector to the stack and a load back: 30 % of the function's
@@ -224,10 +224,6 @@ public enum WinogradConvolution {
                     p[at] = rest[0]
                 }
             }
-            // Column j of 8 tiles from the 32 columns at `c` (tile l's columns are c[4 l ..< 4 l + 4]).
-            @inline(__always) func phase(_ a0: V8, _ a1: V8, _ a2: V8, _ a3: V8, _ j: Int) -> V8 {
-                V8(a0[j], a0[4 + j], a1[j], a1[4 + j], a2[j], a2[4 + j], a3[j], a3[4 + j])
-            }
             // B^T along the rows, 8 tiles at a time, into V.
             for i in 0..<6 {
                 let row = cols + i * width
@@ -235,10 +231,7 @@ public enum WinogradConvolution {
                 var tx = 0
                 while tx < tw {
                     let c = row + 4 * tx
-                    let a0 = load8(c), a1 = load8(c + 8), a2 = load8(c + 16), a3 = load8(c + 24)
-                    let b0 = load8(c + 4), b1 = load8(c + 12), b2 = load8(c + 20), b3 = load8(c + 28)
-                    let o = WinogradTransform.input(phase(a0, a1, a2, a3, 0), phase(a0, a1, a2, a3, 1), phase(a0, a1, a2, a3, 2),
-                                                    phase(a0, a1, a2, a3, 3), phase(b0, b1, b2, b3, 0), phase(b0, b1, b2, b3, 1))
+                    let o = rowTransform8(c, c + 16)
                     let n = min(8, tw - tx)
                     let d = out + tx
                     if n == 8 {
@@ -253,6 +246,25 @@ public enum WinogradConvolution {
                     tx &+= 8
                 }
             }
+        }
+
+        /// B^T along the rows of 8 tiles, a tile a lane, from their columns after B^T down them:
+        /// tiles 0-3 from `lo` (tile l's six columns at lo[4 l ..< 4 l + 6]), tiles 4-7 from `hi`
+        /// the same way. A tile row's 8 tiles from column c have `hi` = `lo` + 16; a pair of
+        /// 4-tile rows has `hi` in the second row's columns.
+        @inline(__always)
+        func rowTransform8(_ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>)
+            -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+            typealias V8 = SIMD8<Float>
+            @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+            // Column j of the 8 tiles (tile l's columns are a[4 l ..< 4 l + 4], then b's).
+            @inline(__always) func phase(_ a0: V8, _ a1: V8, _ a2: V8, _ a3: V8, _ j: Int) -> V8 {
+                V8(a0[j], a0[4 + j], a1[j], a1[4 + j], a2[j], a2[4 + j], a3[j], a3[4 + j])
+            }
+            let a0 = load8(lo), a1 = load8(lo + 8), a2 = load8(hi), a3 = load8(hi + 8)
+            let b0 = load8(lo + 4), b1 = load8(lo + 12), b2 = load8(hi + 4), b3 = load8(hi + 12)
+            return WinogradTransform.input(phase(a0, a1, a2, a3, 0), phase(a0, a1, a2, a3, 1), phase(a0, a1, a2, a3, 2),
+                                           phase(a0, a1, a2, a3, 3), phase(b0, b1, b2, b3, 0), phase(b0, b1, b2, b3, 1))
         }
 
         /// The six input rows of one channel's tile row, zero-padded (padded column p is input
@@ -304,18 +316,9 @@ public enum WinogradConvolution {
             let first = columnTransform(channel: ch, tileRow: ty, used: used, scratch: scratch)
             let second = columnTransform(channel: ch, tileRow: ty + 1, used: used, scratch: scratch + 12 * plan.rowFloats)
             let width = plan.rowFloats
-            @inline(__always) func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
             @inline(__always) func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
-            // Column j of the 8 tiles: a row's tile l has its columns at c[4 l ..< 4 l + 6].
-            @inline(__always) func phase(_ a0: V8, _ a1: V8, _ a2: V8, _ a3: V8, _ j: Int) -> V8 {
-                V8(a0[j], a0[4 + j], a1[j], a1[4 + j], a2[j], a2[4 + j], a3[j], a3[4 + j])
-            }
             for i in 0..<6 {
-                let f = first + i * width, g = second + i * width
-                let a0 = load8(f), a1 = load8(f + 8), a2 = load8(g), a3 = load8(g + 8)
-                let b0 = load8(f + 4), b1 = load8(f + 12), b2 = load8(g + 4), b3 = load8(g + 12)
-                let o = WinogradTransform.input(phase(a0, a1, a2, a3, 0), phase(a0, a1, a2, a3, 1), phase(a0, a1, a2, a3, 2),
-                                                phase(a0, a1, a2, a3, 3), phase(b0, b1, b2, b3, 0), phase(b0, b1, b2, b3, 1))
+                let o = rowTransform8(first + i * width, second + i * width)
                 let d = dst + i * 6 * stride
                 store8(o.0, d); store8(o.1, d + stride); store8(o.2, d + 2 * stride)
                 store8(o.3, d + 3 * stride); store8(o.4, d + 4 * stride); store8(o.5, d + 5 * stride)
@@ -335,28 +338,11 @@ public enum WinogradConvolution {
             let dst = output + oc * y.h * y.w
             let rowsFirst = min(4, y.h - ty * 4), rowsSecond = min(4, y.h - (ty + 1) * 4)
             let count = min(16, y.w)
-            @inline(__always) func load(_ q: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(q).loadUnaligned(as: V8.self) }
-            @inline(__always) func store(_ v: V8, _ q: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(q).storeBytes(of: v, as: V8.self) }
-            @inline(__always) func column(_ j: Int) -> (V8, V8, V8, V8) {
-                WinogradTransform.output(load(src + j * stride), load(src + (6 + j) * stride), load(src + (12 + j) * stride),
-                                         load(src + (18 + j) * stride), load(src + (24 + j) * stride), load(src + (30 + j) * stride))
+            outputRows8(src, stride: stride, bias: b, rows: rowsFirst, into: edge, rowStride: 32)
+            for a in 0..<rowsFirst {
+                FloatRun.copy(edge + 32 * a, dst + (ty * 4 + a) * y.w, count)
+                if a < rowsSecond { FloatRun.copy(edge + 32 * a + 16, dst + ((ty + 1) * 4 + a) * y.w, count) }
             }
-            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-            @inline(__always) func row(_ a: Int, _ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) {
-                guard a < rowsFirst else { return }
-                let o = WinogradTransform.output(m0, m1, m2, m3, m4, m5)
-                let o0 = activate(o.0 + b), o1 = activate(o.1 + b), o2 = activate(o.2 + b), o3 = activate(o.3 + b)
-                store(V8(o0[0], o1[0], o2[0], o3[0], o0[1], o1[1], o2[1], o3[1]), edge)
-                store(V8(o0[2], o1[2], o2[2], o3[2], o0[3], o1[3], o2[3], o3[3]), edge + 8)
-                store(V8(o0[4], o1[4], o2[4], o3[4], o0[5], o1[5], o2[5], o3[5]), edge + 16)
-                store(V8(o0[6], o1[6], o2[6], o3[6], o0[7], o1[7], o2[7], o3[7]), edge + 24)
-                FloatRun.copy(edge, dst + (ty * 4 + a) * y.w, count)
-                if a < rowsSecond { FloatRun.copy(edge + 16, dst + ((ty + 1) * 4 + a) * y.w, count) }
-            }
-            row(0, c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
-            row(1, c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
-            row(2, c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
-            row(3, c0.3, c1.3, c2.3, c3.3, c4.3, c5.3)
         }
 
         /// The output pixels of one channel's tile row from its 36 products: product ξ of tile
@@ -368,38 +354,52 @@ public enum WinogradConvolution {
                            scratch: UnsafeMutablePointer<Float>) {
             typealias V8 = SIMD8<Float>
             let tw = plan.tilesAcross
-            let edge = scratch // 32 floats for a chunk that ends past the output row
+            let edge = scratch // 4 rows of 32 floats for a chunk that ends past the output row
             let b = V8(repeating: bias?[oc] ?? 0)
             let dst = output + oc * y.h * y.w
             let rowsHere = min(4, y.h - ty * 4)
-            @inline(__always) func load(_ q: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(q).loadUnaligned(as: V8.self) }
-            @inline(__always) func store(_ v: V8, _ q: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(q).storeBytes(of: v, as: V8.self) }
             var tx = 0
             while tx < tw {
-                let p = src + tx
-                @inline(__always) func column(_ j: Int) -> (V8, V8, V8, V8) {
-                    WinogradTransform.output(load(p + j * stride), load(p + (6 + j) * stride), load(p + (12 + j) * stride),
-                                             load(p + (18 + j) * stride), load(p + (24 + j) * stride), load(p + (30 + j) * stride))
+                let x0 = 4 * tx, count = min(32, y.w - x0), first = dst + ty * 4 * y.w + x0
+                if count == 32 {
+                    outputRows8(src + tx, stride: stride, bias: b, rows: rowsHere, into: first, rowStride: y.w)
+                } else {
+                    outputRows8(src + tx, stride: stride, bias: b, rows: rowsHere, into: edge, rowStride: 32)
+                    for a in 0..<rowsHere { FloatRun.copy(edge + 32 * a, first + a * y.w, count) }
                 }
-                let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-                let x0 = 4 * tx, count = min(32, y.w - x0)
-                @inline(__always) func row(_ a: Int, _ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) {
-                    guard a < rowsHere else { return }
-                    let o = WinogradTransform.output(m0, m1, m2, m3, m4, m5)
-                    let o0 = activate(o.0 + b), o1 = activate(o.1 + b), o2 = activate(o.2 + b), o3 = activate(o.3 + b)
-                    let d = count == 32 ? dst + (ty * 4 + a) * y.w + x0 : edge
-                    store(V8(o0[0], o1[0], o2[0], o3[0], o0[1], o1[1], o2[1], o3[1]), d)
-                    store(V8(o0[2], o1[2], o2[2], o3[2], o0[3], o1[3], o2[3], o3[3]), d + 8)
-                    store(V8(o0[4], o1[4], o2[4], o3[4], o0[5], o1[5], o2[5], o3[5]), d + 16)
-                    store(V8(o0[6], o1[6], o2[6], o3[6], o0[7], o1[7], o2[7], o3[7]), d + 24)
-                    if count < 32 { FloatRun.copy(edge, dst + (ty * 4 + a) * y.w + x0, count) }
-                }
-                row(0, c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
-                row(1, c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
-                row(2, c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
-                row(3, c0.3, c1.3, c2.3, c3.3, c4.3, c5.3)
                 tx &+= 8
             }
+        }
+
+        /// The output rows 0 ..< `rows` of 8 tiles, a tile a lane, from their 36 products at `src`
+        /// (tile l's product ξ at `src[ξ * stride + l]`): A^T down each column j of the 6x6
+        /// products, then along each row a, the bias and the activation, the tiles' four columns
+        /// interleaved into 32 pixels stored at `into + a * rowStride`.
+        @inline(__always)
+        func outputRows8(_ src: UnsafePointer<Float>, stride: Int, bias b: SIMD8<Float>, rows: Int,
+                         into d0: UnsafeMutablePointer<Float>, rowStride: Int) {
+            typealias V8 = SIMD8<Float>
+            @inline(__always) func load(_ q: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(q).loadUnaligned(as: V8.self) }
+            @inline(__always) func store(_ v: V8, _ q: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(q).storeBytes(of: v, as: V8.self) }
+            @inline(__always) func column(_ j: Int) -> (V8, V8, V8, V8) {
+                WinogradTransform.output(load(src + j * stride), load(src + (6 + j) * stride), load(src + (12 + j) * stride),
+                                         load(src + (18 + j) * stride), load(src + (24 + j) * stride), load(src + (30 + j) * stride))
+            }
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+            @inline(__always) func row(_ a: Int, _ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) {
+                guard a < rows else { return }
+                let o = WinogradTransform.output(m0, m1, m2, m3, m4, m5)
+                let o0 = activate(o.0 + b), o1 = activate(o.1 + b), o2 = activate(o.2 + b), o3 = activate(o.3 + b)
+                let d = d0 + a * rowStride
+                store(V8(o0[0], o1[0], o2[0], o3[0], o0[1], o1[1], o2[1], o3[1]), d)
+                store(V8(o0[2], o1[2], o2[2], o3[2], o0[3], o1[3], o2[3], o3[3]), d + 8)
+                store(V8(o0[4], o1[4], o2[4], o3[4], o0[5], o1[5], o2[5], o3[5]), d + 16)
+                store(V8(o0[6], o1[6], o2[6], o3[6], o0[7], o1[7], o2[7], o3[7]), d + 24)
+            }
+            row(0, c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
+            row(1, c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
+            row(2, c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
+            row(3, c0.3, c1.3, c2.3, c3.3, c4.3, c5.3)
         }
 
         @inline(__always)
