@@ -260,6 +260,28 @@ struct LayerKernelTests {
         }
     }
 
+    @Test("fully connected: each output's float is the same on 1, 2 and 3 threads (shares of 4 rows and a remainder)")
+    func fullyConnectedSameFloatsOnAnyThreads() {
+        // 1001 x 1024 as MobileNet's logits: 501 and 500 rows on 2 threads, 334, 334 and 333 on
+        // 3, so that rows a thread computes in fours on one count are remainder rows on another.
+        var rng = TestRandom(21)
+        let inputs = 1024 + 5, outputs = 1001
+        let x = rng.array(inputs), w = rng.array(inputs * outputs), b = rng.array(outputs)
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            var y = [Float](repeating: .nan, count: outputs)
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { yp in
+                LayerKernels.fullyConnected(input: xp.baseAddress!, inputs: inputs, output: yp.baseAddress!, outputs: outputs,
+                                            weights: wp.baseAddress!, bias: bp.baseAddress!, activation: nil, pool: ThreadPool(threads: threads))
+            } } } }
+            results.append(y)
+        }
+        for t in 1..<results.count {
+            let differing = (0..<outputs).filter { results[t][$0] != results[0][$0] }
+            #expect(differing.isEmpty, "\(t + 1) threads: outputs \(differing.prefix(8)) differ from 1 thread's")
+        }
+    }
+
     @Test func fullyConnectedLRNAddSoftmax() {
         var rng = TestRandom(7)
         let inputs = 1000 + 37, outputs = 23
