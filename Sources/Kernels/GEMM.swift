@@ -1,3 +1,4 @@
+import CInt8Kernels
 import Networks
 
 /// The B operand of a GEMM: something that can pack a block of itself into NR-column panels.
@@ -461,21 +462,12 @@ public enum GEMM {
         }
     }
 
-    /// Packs A[m x k] into `mr`-row panels, k-major, zero-padding the last panel.
+    /// Packs A[m x k] into `mr`-row panels, k-major, zero-padding the last panel
+    /// (`socprof_pack_a_f32`: 4 rows x 4 k steps transposed in registers; one float at a time,
+    /// this loop took 4 % of SGEMM 1024³'s time on Zen 4).
     @inline(__always)
     static func packA(m: Int, k: Int, mr: Int, a: UnsafePointer<Float>, lda: Int, into p: UnsafeMutablePointer<Float>) {
-        var dst = p
-        var i = 0
-        while i < m {
-            let rows = min(mr, m - i)
-            for kk in 0..<k {
-                let src = a + i * lda + kk
-                for r in 0..<rows { dst[r] = src[r * lda] }
-                for r in rows..<mr { dst[r] = 0 }
-                dst += mr
-            }
-            i += mr
-        }
+        socprof_pack_a_f32(m, k, mr, a, lda, p)
     }
 
     /// Packs B[k x n] into `nr`-column panels, k-major, zero-padding the last panel. Four rows of

@@ -1,3 +1,4 @@
+import CInt8Kernels
 import Kernels
 import Testing
 
@@ -92,6 +93,31 @@ struct GEMMTests {
         }
         // Nothing written past the panels.
         #expect(p[(panels * k * nr)...].allSatisfy { $0 == -1 })
+    }
+
+    @Test("A packs into MR-row panels, k-major, the last panel zero-padded: 4 x 4 blocks and the scalar rest",
+          arguments: [(1, 1, 8), (8, 4, 8), (8, 7, 8), (13, 9, 8), (12, 258, 12), (25, 5, 12), (7, 11, 6), (14, 6, 14), (3, 2, 4)])
+    func aPanels(m: Int, k: Int, mr: Int) {
+        // A block of A (rows 1..<1+m, columns 2..<2+k) inside a larger matrix, so that the
+        // packing follows lda and the offsets; every element distinct.
+        let lda = k + 5, i0 = 1, k0 = 2
+        let a = (0..<((m + i0) * lda)).map { Float($0) + 0.25 }
+        let panels = (m + mr - 1) / mr
+        var p = [Float](repeating: -1, count: panels * mr * k + 5)
+        a.withUnsafeBufferPointer { a in p.withUnsafeMutableBufferPointer { p in
+            socprof_pack_a_f32(m, k, mr, a.baseAddress! + i0 * lda + k0, lda, p.baseAddress!)
+        } }
+        for q in 0..<panels {
+            for kk in 0..<k {
+                for r in 0..<mr {
+                    let i = q * mr + r
+                    let expected: Float = i < m ? a[(i0 + i) * lda + k0 + kk] : 0
+                    #expect(p[(q * k + kk) * mr + r] == expected, "m \(m) k \(k) mr \(mr): panel \(q) k step \(kk) row \(r)")
+                }
+            }
+        }
+        // Nothing written past the panels.
+        #expect(p[(panels * mr * k)...].allSatisfy { $0 == -1 })
     }
 
     @Test func poolRunsEveryIndexOnceAndReusesThreads() {

@@ -183,6 +183,11 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *shape, const float *src
                              long oy0, long oy1, float *scratch, float *dst);
 
 
+/// SGEMM's A packing (every target): A[m x k] (row-major, rows `lda` floats apart) into
+/// `mr`-row panels one after the other, each k-major (k step j's `mr` floats at `j * mr`), `mr * k`
+/// floats a panel, the last panel's missing rows zero; `p` holds ceil(m / mr) * mr * k floats.
+void socprof_pack_a_f32(long m, long k, long mr, const float *a, long lda, float *p);
+
 /// SGEMM's full 6 x 16 tile with AVX2 and FMA (x86 only; an empty stub elsewhere): C[6 x 16]
 /// (+)= A-panel x B-panel over `kc`, A packed k-major (`astride` floats a k step), B packed
 /// k-major 16 columns, C rows `ldc` floats apart; `accumulate` adds to C, else overwrites it.
