@@ -367,9 +367,14 @@ public enum GEMM {
     /// shared). But every column chunk runs all of A, so where A (`aBytes`) is over
     /// `splitABudget`, rows unless the columns' work is under 7/8 of the rows' (A read once in
     /// all): MobileNet's 7x7 layers (49 columns, A of 0.5-4 MB) tied within two tiles and took
-    /// 1.33-1.4x the time split by columns at 2 threads.
-    static func splitsColumns(columnWork: Int, rowWork: Int, aBytes: Int64) -> Bool {
-        aBytes > splitABudget ? columnWork * 8 < rowWork * 7 : columnWork <= rowWork
+    /// 1.33-1.4x the time split by columns at 2 threads. Where B must be packed (`packsB`: not
+    /// read in place), rows mean B packed by all threads into one shared buffer, a barrier, and
+    /// each thread reading all of it, half from another core's cache; so with a small A, columns
+    /// unless their work is over 9/8 of the rows': ResNet-50's stride-2 `block1/unit3/conv2`
+    /// (columns 104 tiles, rows 100) took 0.36 against 0.42 ms split by columns at 2 threads.
+    static func splitsColumns(columnWork: Int, rowWork: Int, aBytes: Int64, packsB: Bool = false) -> Bool {
+        if aBytes > splitABudget { return columnWork * 8 < rowWork * 7 }
+        return packsB ? columnWork * 8 <= rowWork * 9 : columnWork <= rowWork
     }
 
     /// The same on a thread pool. With many column tiles the columns are split; otherwise the
@@ -387,7 +392,8 @@ public enum GEMM {
         // Split whichever way leaves the busiest thread fewer tiles; columns on a tie (no barrier,
         // nothing shared). ResNet-50's 14x14 layers (7 column tiles, 22 row tiles) split rows.
         let splitColumns = splitsColumns(columnWork: (nTiles + threads - 1) / threads * mTiles,
-                                         rowWork: (mTiles + threads - 1) / threads * nTiles, aBytes: packed.bytes)
+                                         rowWork: (mTiles + threads - 1) / threads * nTiles, aBytes: packed.bytes,
+                                         packsB: inPlaceB(b, kernel: packed.kernel, m: m) == nil)
         var job = PackedJob(packed: packed, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, pool: pool, workspaces: workspaces,
                             shared: !splitColumns && shared.map { nTiles * nr * k <= $0.capacity } == true ? shared : nil,
                             splitColumns: splitColumns)

@@ -250,4 +250,20 @@ struct GEMMKernelTests {
         #expect(e.description.contains("needs avx512"))
         #endif
     }
+
+    @Test("a pooled GEMM splits columns on a tie, rows for a large A unless columns are under 7/8, columns within 9/8 where B is packed")
+    func splitChoice() {
+        let small: Int64 = 147_456, large: Int64 = 4 << 20
+        // A tie with a small A: columns (no barrier); more work in columns: rows.
+        #expect(GEMM.splitsColumns(columnWork: 100, rowWork: 100, aBytes: small))
+        #expect(!GEMM.splitsColumns(columnWork: 104, rowWork: 100, aBytes: small))
+        // ResNet-50's block1/unit3/conv2 at 2 threads (im2col: B packed): 104 against 100 tiles.
+        #expect(GEMM.splitsColumns(columnWork: 104, rowWork: 100, aBytes: small, packsB: true))
+        #expect(GEMM.splitsColumns(columnWork: 112, rowWork: 100, aBytes: small, packsB: true))
+        #expect(!GEMM.splitsColumns(columnWork: 113, rowWork: 100, aBytes: small, packsB: true))
+        // A large A (MobileNet's 7x7 layers): rows on a tie, packed B or not; columns under 7/8.
+        #expect(!GEMM.splitsColumns(columnWork: 64, rowWork: 64, aBytes: large))
+        #expect(!GEMM.splitsColumns(columnWork: 64, rowWork: 64, aBytes: large, packsB: true))
+        #expect(GEMM.splitsColumns(columnWork: 55, rowWork: 64, aBytes: large, packsB: true))
+    }
 }
