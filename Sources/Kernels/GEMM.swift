@@ -195,8 +195,10 @@ public enum GEMM {
         static var scratchCount: Int { counts.b }
     }
 
-    /// A B operand packed whole (all of K) and shared by the threads of a pool, for GEMMs whose
-    /// rows are split between threads: each thread packs part of it, once.
+    /// A B operand packed whole (all of K) and shared by the threads of a pool, for int8 GEMMs
+    /// whose rows are split between threads: each thread packs part of it, once. The fp32 GEMM
+    /// with packed weights takes one only as a sign that its threads may take rows in chunks
+    /// while reading a B in place (`multiply(packed:n:b:...)`); it packs nothing into it.
     // Sendable: within a GEMM each thread packs its own columns, and the pool's barrier orders the
     // packing before any thread reads.
     public final class SharedB: @unchecked Sendable {
@@ -368,18 +370,23 @@ public enum GEMM {
     /// `splitABudget`, rows unless the columns' work is under 7/8 of the rows' (A read once in
     /// all): MobileNet's 7x7 layers (49 columns, A of 0.5-4 MB) tied within two tiles and took
     /// 1.33-1.4x the time split by columns at 2 threads. Where B must be packed (`packsB`: not
-    /// read in place), rows mean B packed by all threads into one shared buffer, a barrier, and
-    /// each thread reading all of it, half from another core's cache; so with a small A, columns
+    /// read in place), split rows mean every thread packing all of B; so with a small A, columns
     /// unless their work is over 9/8 of the rows': ResNet-50's stride-2 `block1/unit3/conv2`
-    /// (columns 104 tiles, rows 100) took 0.36 against 0.42 ms split by columns at 2 threads.
+    /// (columns 104 tiles, rows 100) took 0.36 against 0.42 ms split by columns at 2 threads
+    /// (against the rows with a shared B, as then).
     static func splitsColumns(columnWork: Int, rowWork: Int, aBytes: Int64, packsB: Bool = false) -> Bool {
         if aBytes > splitABudget { return columnWork * 8 < rowWork * 7 }
         return packsB ? columnWork * 8 <= rowWork * 9 : columnWork <= rowWork
     }
 
-    /// The same on a thread pool. With many column tiles the columns are split; otherwise the
-    /// rows are, and B is packed whole once into `shared` by all threads together (one barrier),
-    /// then each thread multiplies its rows by all of it.
+    /// The same on a thread pool: the columns split (chunks taken dynamically, each thread
+    /// packing the B of its own), or the rows (`splitsColumns`). Split rows with B read in place
+    /// and `shared` given: chunks of rows taken dynamically; otherwise each thread its share of
+    /// the rows, packing all of B itself. B was once packed by all threads together into
+    /// `shared` (a barrier, then every thread reading all of it): on the Zen 4 VM, in noisy
+    /// periods, layers split that way took 1.3-2.6x the time of per-thread packing
+    /// (ResNet-50's `block2/unit4/conv2` 0.93-0.96 against 0.36-0.37 ms at 2 threads,
+    /// docs/kernels.md), and no less when quiet.
     public static func multiply(packed: PackedA, n: Int, b: GEMMB, c: UnsafeMutablePointer<Float>, ldc: Int,
                                 epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace], shared: SharedB? = nil) {
         let m = packed.m, k = packed.k, threads = pool.count
@@ -395,7 +402,7 @@ public enum GEMM {
                                          rowWork: (mTiles + threads - 1) / threads * nTiles, aBytes: packed.bytes,
                                          packsB: inPlaceB(b, kernel: packed.kernel, m: m) == nil)
         var job = PackedJob(packed: packed, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, pool: pool, workspaces: workspaces,
-                            shared: !splitColumns && shared.map { nTiles * nr * k <= $0.capacity } == true ? shared : nil,
+                            shared: !splitColumns && inPlaceB(b, kernel: packed.kernel, m: m) != nil ? shared : nil,
                             splitColumns: splitColumns)
         pool.run(&job)
     }
@@ -425,32 +432,6 @@ public enum GEMM {
                     let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
                     multiply(packed: packed, rows: i0, m: i1 - i0, n: n, b: DenseB(bm, ldb: ldb), c: c + i0 * ldc, ldc: ldc,
                              epilogue: epilogue, workspace: workspaces[t])
-                }
-            } else if let shared {
-                // Phase 1: pack B, every KC block, by chunks of panels taken dynamically (the team
-                // that reaches the barrier may be this thread alone).
-                pool.forEachClaimedChunk(of: nTiles) { panels in
-                    var pc = 0
-                    while pc < k {
-                        let kb = min(kernel.kcBlock(k), k - pc)
-                        let j0 = panels.lowerBound * nr
-                        b.pack(k0: pc, kb: kb, j0: j0, nb: min(n, panels.upperBound * nr) - j0, nr: nr,
-                               into: shared.data + pc * nTiles * nr + panels.lowerBound * kb * nr)
-                        pc += kb
-                    }
-                }
-                pool.barrier()
-                // Phase 2: chunks of rows, taken dynamically, against all of B.
-                pool.forEachClaimedChunk(of: mTiles) { rows in
-                    let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)
-                    var pc = 0
-                    while pc < k {
-                        let kb = min(kernel.kcBlock(k), k - pc)
-                        macroKernel(kernel, m: i1 - i0, n: n, k: kb, a: packed.block(pc: pc, firstRow: i0, kb: kb), b: shared.data + pc * nTiles * nr,
-                                    c: c + i0 * ldc, ldc: ldc, accumulate: pc > 0, tile: workspaces[t].tile,
-                                    epilogue: pc + kb == k ? epilogue : nil, firstRow: i0)
-                        pc += kb
-                    }
                 }
             } else if splitColumns {
                 // Chunks of column panels, taken dynamically: each column's B is packed once either way.
