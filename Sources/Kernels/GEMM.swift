@@ -418,12 +418,12 @@ public enum GEMM {
         let shared: SharedB?
         let splitColumns: Bool
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: PackedJob.self).pointee.work(t) }
-        /// The work in chunks taken dynamically (`ThreadPool.claim`): the rows when B is shared,
+        /// The work in chunks taken dynamically (`ThreadPool.claim`): the rows when B is read in place,
         /// the columns when they are split; with A packed in advance, more chunks than threads
         /// add no packing. (`SplitJob`, which packs A per call, stays static: chunks there ran
         /// SGEMM 1024³ slower.)
         func work(_ t: Int) {
-            let m = packed.m, k = packed.k, threads = pool.count
+            let m = packed.m, threads = pool.count
             let kernel = packed.kernel, mr = kernel.mr, nr = kernel.nr
             let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
             if shared != nil, let (bm, ldb) = inPlaceB(b, kernel: kernel, m: m) {
