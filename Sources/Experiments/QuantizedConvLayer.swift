@@ -34,7 +34,8 @@ public final class QuantizedConvLayer: @unchecked Sendable {
         activation = l.activation
         pool = runner.pool
         self.workspaces = workspaces
-        shared = runner.shared
+        // An fp32 runner has no shared B (only int8 layers use one).
+        shared = runner.shared ?? (runner.pool.count > 1 ? GEMM.SharedB() : nil)
         let fp32In = UnsafeBufferPointer(runner.output(of: l.inputs[0])), fp32Out = UnsafeBufferPointer(runner.output(of: index))
         let inQ = Self.covering(fp32In), outQ = Self.covering(fp32Out)
         weights = Int8ConvWeights(quantizing: c, inputChannels: x.c, weights: runner.weights.weights[index]!.baseAddress!,

@@ -196,9 +196,8 @@ public enum GEMM {
     }
 
     /// A B operand packed whole (all of K) and shared by the threads of a pool, for int8 GEMMs
-    /// whose rows are split between threads: each thread packs part of it, once. The fp32 GEMM
-    /// with packed weights takes one only as a sign that its threads may take rows in chunks
-    /// while reading a B in place (`multiply(packed:n:b:...)`); it packs nothing into it.
+    /// whose rows are split between threads: each thread packs part of it, once. (The fp32 GEMM
+    /// packed its B this way until 2026-12-07: `multiply(packed:n:b:...)`.)
     // Sendable: within a GEMM each thread packs its own columns, and the pool's barrier orders the
     // packing before any thread reads.
     public final class SharedB: @unchecked Sendable {
@@ -372,23 +371,24 @@ public enum GEMM {
     /// 1.33-1.4x the time split by columns at 2 threads. Where B must be packed (`packsB`: not
     /// read in place), split rows mean every thread packing all of B; so with a small A, columns
     /// unless their work is over 9/8 of the rows': ResNet-50's stride-2 `block1/unit3/conv2`
-    /// (columns 104 tiles, rows 100) took 0.36 against 0.42 ms split by columns at 2 threads
-    /// (against the rows with a shared B, as then).
+    /// (columns 104 tiles, rows 100) took 0.365-0.367 ms at 2 threads split by columns against
+    /// 0.48-0.58 split by rows, GoogLeNet's `inception_3a/5x5` 0.157-0.163 against 0.206-0.228
+    /// (`bench conv`, 4 rounds in alternation).
     static func splitsColumns(columnWork: Int, rowWork: Int, aBytes: Int64, packsB: Bool = false) -> Bool {
         if aBytes > splitABudget { return columnWork * 8 < rowWork * 7 }
         return packsB ? columnWork * 8 <= rowWork * 9 : columnWork <= rowWork
     }
 
     /// The same on a thread pool: the columns split (chunks taken dynamically, each thread
-    /// packing the B of its own), or the rows (`splitsColumns`). Split rows with B read in place
-    /// and `shared` given: chunks of rows taken dynamically; otherwise each thread its share of
-    /// the rows, packing all of B itself. B was once packed by all threads together into
-    /// `shared` (a barrier, then every thread reading all of it): on the Zen 4 VM, in noisy
+    /// packing the B of its own), or the rows (`splitsColumns`). Split rows with B read in place:
+    /// chunks of rows taken dynamically; otherwise each thread its share of the rows, packing
+    /// all of B itself. B was once packed by all threads together into a shared buffer
+    /// (`SharedB`; a barrier, then every thread reading all of it): on the Zen 4 VM, in noisy
     /// periods, layers split that way took 1.3-2.6x the time of per-thread packing
     /// (ResNet-50's `block2/unit4/conv2` 0.93-0.96 against 0.36-0.37 ms at 2 threads,
     /// docs/kernels.md), and no less when quiet.
     public static func multiply(packed: PackedA, n: Int, b: GEMMB, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace], shared: SharedB? = nil) {
+                                epilogue: GEMMEpilogue? = nil, pool: ThreadPool, workspaces: [Workspace]) {
         let m = packed.m, k = packed.k, threads = pool.count
         let mr = packed.kernel.mr, nr = packed.kernel.nr
         let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
@@ -398,12 +398,11 @@ public enum GEMM {
         }
         // Split whichever way leaves the busiest thread fewer tiles; columns on a tie (no barrier,
         // nothing shared). ResNet-50's 14x14 layers (7 column tiles, 22 row tiles) split rows.
+        let inPlace = inPlaceB(b, kernel: packed.kernel, m: m)
         let splitColumns = splitsColumns(columnWork: (nTiles + threads - 1) / threads * mTiles,
-                                         rowWork: (mTiles + threads - 1) / threads * nTiles, aBytes: packed.bytes,
-                                         packsB: inPlaceB(b, kernel: packed.kernel, m: m) == nil)
+                                         rowWork: (mTiles + threads - 1) / threads * nTiles, aBytes: packed.bytes, packsB: inPlace == nil)
         var job = PackedJob(packed: packed, n: n, b: b, c: c, ldc: ldc, epilogue: epilogue, pool: pool, workspaces: workspaces,
-                            shared: !splitColumns && inPlaceB(b, kernel: packed.kernel, m: m) != nil ? shared : nil,
-                            splitColumns: splitColumns)
+                            splitColumns: splitColumns, inPlace: inPlace)
         pool.run(&job)
     }
 
@@ -415,8 +414,9 @@ public enum GEMM {
         let epilogue: GEMMEpilogue?
         let pool: ThreadPool
         let workspaces: [Workspace]
-        let shared: SharedB?
         let splitColumns: Bool
+        /// B as `inPlaceB` gives it for all of M, or nil: packed.
+        let inPlace: (b: UnsafePointer<Float>, ldb: Int)?
         static let function: ThreadPool.JobFunction = { p, t in p!.assumingMemoryBound(to: PackedJob.self).pointee.work(t) }
         /// The work in chunks taken dynamically (`ThreadPool.claim`): the rows when B is read in place,
         /// the columns when they are split; with A packed in advance, more chunks than threads
@@ -426,7 +426,7 @@ public enum GEMM {
             let m = packed.m, threads = pool.count
             let kernel = packed.kernel, mr = kernel.mr, nr = kernel.nr
             let mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr
-            if shared != nil, let (bm, ldb) = inPlaceB(b, kernel: kernel, m: m) {
+            if !splitColumns, let (bm, ldb) = inPlace {
                 // B read in place by every thread: nothing to pack, no barrier; chunks of rows.
                 pool.forEachClaimedChunk(of: mTiles) { rows in
                     let i0 = rows.lowerBound * mr, i1 = min(m, rows.upperBound * mr)

@@ -53,7 +53,7 @@ public enum LayerKernels {
     public static func convolution(_ conv: Convolution, input: UnsafePointer<Float>, x: TensorShape, output: UnsafeMutablePointer<Float>,
                                    y: TensorShape, weights w: ConvWeights, activation: Activation?, residual: UnsafePointer<Float>? = nil,
                                    pool: ThreadPool, workspaces: [GEMM.Workspace],
-                                   shared: GEMM.SharedB? = nil, winograd: WinogradConvolution.Workspace? = nil) {
+                                   winograd: WinogradConvolution.Workspace? = nil) {
         let groups = conv.groups
         precondition(residual == nil || (w.winograd == nil && !w.direct), "convolution: a residual is added by the GEMM algorithms only")
         let n = y.h * y.w
@@ -96,14 +96,14 @@ public enum LayerKernels {
             if pointwise {
                 let b = GEMMB.dense(DenseB(src, ldb: n))
                 if let packed = w.packed?[g] {
-                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces, shared: shared)
+                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 } else {
                     GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 }
             } else {
                 let b = GEMMB.im2col(Im2colB(input: src, shape: Im2colShape(conv, input: x, outputWidth: y.w)))
                 if let packed = w.packed?[g] {
-                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces, shared: shared)
+                    GEMM.multiply(packed: packed, n: n, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 } else {
                     GEMM.multiply(m: outPerGroup, n: n, k: k, a: a, lda: k, b: b, c: dst, ldc: n, epilogue: epi, pool: pool, workspaces: workspaces)
                 }

@@ -18,7 +18,8 @@ public final class NetworkRunner: @unchecked Sendable {
     public let quantization: [QuantParams?]
     let workspaces: [GEMM.Workspace]
     let int8Workspaces: [Int8GEMM.Workspace]
-    /// B packed whole and shared by the threads, for layers whose rows are split (fp32 and int8).
+    /// B packed whole and shared by the threads, for int8 layers whose rows are split (nil without
+    /// int8 layers or with one thread).
     public let shared: GEMM.SharedB?
     let arena: UnsafeMutableRawBufferPointer
     /// Convolution weights packed for the GEMM once, by layer (fp32 layers).
@@ -86,7 +87,7 @@ public final class NetworkRunner: @unchecked Sendable {
         workspaces = (0..<pool.count).map { _ in GEMM.Workspace() }
         let hasInt8 = network.layers.contains { $0.precision == .int8 }
         int8Workspaces = hasInt8 ? (0..<pool.count).map { _ in Int8GEMM.Workspace() } : []
-        shared = pool.count > 1 ? GEMM.SharedB() : nil
+        shared = hasInt8 && pool.count > 1 ? GEMM.SharedB() : nil
         arena = .allocate(byteCount: plan.bytes + 64, alignment: ActivationPlan.arenaAlignment)
         arena.initializeMemory(as: UInt8.self, repeating: 0)
         let base = arena.baseAddress!, offsets = plan.offsets
@@ -249,7 +250,7 @@ public final class NetworkRunner: @unchecked Sendable {
                                      weights: .init(weights: w!, bias: weights.biases[i]!.baseAddress!, packed: packed, winograd: winograd,
                                                    direct: algorithms[i] == .direct),
                                      activation: add.map { network.layers[$0].activation } ?? layer.activation, residual: residual,
-                                     pool: pool, workspaces: workspaces, shared: shared, winograd: winogradWorkspace)
+                                     pool: pool, workspaces: workspaces, winograd: winogradWorkspace)
         case .fullyConnected(let outputs):
             LayerKernels.fullyConnected(input: input(0), inputs: x.count, output: out, outputs: outputs,
                                         weights: w!, bias: weights.biases[i]!.baseAddress!,

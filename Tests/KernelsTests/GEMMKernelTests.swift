@@ -148,7 +148,7 @@ struct GEMMKernelTests {
                                         let dense = GEMMB.dense(DenseB(b.baseAddress!, ldb: problem.ldb))
                                         if usePacked {
                                             GEMM.multiply(packed: packed, n: n, b: dense, c: c.baseAddress!, ldc: problem.ldc, epilogue: epilogue,
-                                                          pool: pool, workspaces: ws, shared: GEMM.SharedB())
+                                                          pool: pool, workspaces: ws)
                                         } else {
                                             GEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: problem.lda, b: dense, c: c.baseAddress!,
                                                           ldc: problem.ldc, epilogue: epilogue, kernel: kernel, pool: pool, workspaces: ws)
@@ -186,7 +186,7 @@ struct GEMMKernelTests {
         }
     }
 
-    @Test("A packed for the kernel, rows or columns split, B shared", arguments: names)
+    @Test("A packed for the kernel, rows or columns split, B packed or read in place", arguments: names)
     func packed(name: String) {
         let kernel = GEMMKernel.named(name)!
         // Row splits with a row remainder (M = 7 MR + 3, few column tiles) and column splits.
@@ -197,13 +197,11 @@ struct GEMMKernelTests {
             for threads in [1, 2] {
                 let pool = ThreadPool(threads: threads)
                 let ws = (0..<threads).map { _ in GEMM.Workspace() }
-                for shared in [nil, GEMM.SharedB()] {
-                    let problems = problem.check(m: m, n: n, accumulate: false) { _, b, c in
-                        GEMM.multiply(packed: packed, n: n, b: .dense(DenseB(b, ldb: problem.ldb)), c: c, ldc: problem.ldc,
-                                      pool: pool, workspaces: ws, shared: shared)
-                    }
-                    #expect(problems.isEmpty, "\(name) m=\(m) n=\(n) k=\(k) threads=\(threads) shared=\(shared != nil): \(problems)")
+                let problems = problem.check(m: m, n: n, accumulate: false) { _, b, c in
+                    GEMM.multiply(packed: packed, n: n, b: .dense(DenseB(b, ldb: problem.ldb)), c: c, ldc: problem.ldc,
+                                  pool: pool, workspaces: ws)
                 }
+                #expect(problems.isEmpty, "\(name) m=\(m) n=\(n) k=\(k) threads=\(threads): \(problems)")
             }
         }
     }

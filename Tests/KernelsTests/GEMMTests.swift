@@ -82,17 +82,7 @@ struct GEMMTests {
         b.withUnsafeBufferPointer { b in p.withUnsafeMutableBufferPointer { p in
             DenseB(b.baseAddress!, ldb: ldb).pack(k0: k0, kb: k, j0: j0, nb: n, nr: nr, into: p.baseAddress!)
         } }
-        for q in 0..<panels {
-            for kk in 0..<k {
-                for r in 0..<nr {
-                    let j = q * nr + r
-                    let expected: Float = j < n ? b[(k0 + kk) * ldb + j0 + j] : 0
-                    #expect(p[(q * k + kk) * nr + r] == expected, "panel \(q) row \(kk) column \(r)")
-                }
-            }
-        }
-        // Nothing written past the panels.
-        #expect(p[(panels * k * nr)...].allSatisfy { $0 == -1 })
+        expectPanels(p, lanes: n, steps: k, width: nr, "k \(k) n \(n) nr \(nr)") { j, kk in b[(k0 + kk) * ldb + j0 + j] }
     }
 
     @Test("A packs into MR-row panels, k-major, the last panel zero-padded: 4 x 4 blocks and the scalar rest",
@@ -107,17 +97,24 @@ struct GEMMTests {
         a.withUnsafeBufferPointer { a in p.withUnsafeMutableBufferPointer { p in
             socprof_pack_a_f32(m, k, mr, a.baseAddress! + i0 * lda + k0, lda, p.baseAddress!)
         } }
+        expectPanels(p, lanes: m, steps: k, width: mr, "m \(m) k \(k) mr \(mr)") { i, kk in a[(i0 + i) * lda + k0 + kk] }
+    }
+
+    /// Checks packed panels `p` (a GEMM operand's `lanes` rows of A or columns of B, `width` a
+    /// panel, each panel k-major over `steps`) against `source(lane, step)`, the last panel's
+    /// missing lanes 0, and that nothing after the panels was written (-1 there).
+    func expectPanels(_ p: [Float], lanes: Int, steps k: Int, width: Int, _ what: String, source: (Int, Int) -> Float) {
+        let panels = (lanes + width - 1) / width
         for q in 0..<panels {
             for kk in 0..<k {
-                for r in 0..<mr {
-                    let i = q * mr + r
-                    let expected: Float = i < m ? a[(i0 + i) * lda + k0 + kk] : 0
-                    #expect(p[(q * k + kk) * mr + r] == expected, "m \(m) k \(k) mr \(mr): panel \(q) k step \(kk) row \(r)")
+                for r in 0..<width {
+                    let lane = q * width + r
+                    let expected: Float = lane < lanes ? source(lane, kk) : 0
+                    #expect(p[(q * k + kk) * width + r] == expected, "\(what): panel \(q) k step \(kk) lane \(r)")
                 }
             }
         }
-        // Nothing written past the panels.
-        #expect(p[(panels * mr * k)...].allSatisfy { $0 == -1 })
+        #expect(p[(panels * k * width)...].allSatisfy { $0 == -1 }, "\(what): written past the panels")
     }
 
     @Test func poolRunsEveryIndexOnceAndReusesThreads() {

@@ -154,14 +154,14 @@ struct LayerKernelTests {
         for threads in [1, 2, 3] {
             let pool = ThreadPool(threads: threads)
             let ws = (0..<threads).map { _ in GEMM.Workspace() }
-            // Each way: weights packed per call, and packed once (with B shared between threads).
+            // Each way: weights packed per call, and packed once.
             for prepacked in [false, true] {
                 var out = [Float](repeating: .nan, count: y.count)
                 input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { o in
                     let packed = prepacked ? LayerKernels.ConvWeights.pack(conv, inputChannels: x.c, outputPixels: y.h * y.w, weights: w.baseAddress!) : nil
                     LayerKernels.convolution(conv, input: i.baseAddress!, x: x, output: o.baseAddress!, y: y,
                                              weights: .init(weights: w.baseAddress!, bias: bb.baseAddress!, packed: packed), activation: c.act,
-                                             pool: pool, workspaces: ws, shared: GEMM.SharedB())
+                                             pool: pool, workspaces: ws)
                 } } } }
                 #expect(close(out, expected, tolerance: 1e-4), "\(c.testDescription), \(threads) threads, prepacked \(prepacked)")
             }
