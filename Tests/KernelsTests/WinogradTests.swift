@@ -109,6 +109,35 @@ struct WinogradTests {
         }
     }
 
+    @Test("the GEMM kernel for the tiles on full-width AVX-512: a flexible kernel whose rows divide the output channels, the default if it is one")
+    func gemmKernelForTilesFullWidth() {
+        guard let zmm8 = GEMMKernel.named("zmm8x32"), let zmm12 = GEMMKernel.named("zmm12x32"), let ymm = GEMMKernel.named("ymm6x16") else {
+            return // an AVX2 build: no zmm kernel to choose
+        }
+        let intel = GEMMKernel.CPU(vendor: .intel, family: 6, model: 0xcf, features: .avx512)
+        func chosen(channels: Int, side: Int, preferred: GEMMKernel) -> String {
+            let conv = Convolution(outputChannels: channels, kernel: 3, stride: 1, padding: .same(1))
+            let shape = TensorShape(c: channels, h: side, w: side)
+            return WinogradConvolution.Plan(conv: conv, input: shape, output: shape, threads: 2).gemmKernel(preferred: preferred, cpu: intel).name
+        }
+        // ResNet-50's layers (64, 128, 256 channels; 196, 49 and 16 tiles): zmm8x32, not the
+        // default zmm12x32 (which would pack V) nor the half-width ymm6x16 for 16 tiles.
+        for (channels, side) in [(64, 56), (128, 28), (256, 14)] {
+            #expect(chosen(channels: channels, side: side, preferred: zmm12) == "zmm8x32", "\(channels) channels, \(side)x\(side)")
+        }
+        // Channels that 12 divides keep the default; a default that divides them stays.
+        #expect(chosen(channels: 192, side: 14, preferred: zmm12) == "zmm12x32")
+        #expect(chosen(channels: 192, side: 14, preferred: zmm8) == "zmm8x32")
+        // Channels neither divides: the padding rule (16 tiles: the 16-column tile).
+        #expect(chosen(channels: 100, side: 14, preferred: zmm12) == "ymm6x16")
+        #expect(chosen(channels: 100, side: 56, preferred: zmm12) == "zmm12x32")
+        // Zen 4 keeps the padding rule: 16 tiles take the 16-column tile even where 8 divides.
+        let zen4 = GEMMKernel.CPU(vendor: .amd, family: 0x19, model: 0x11, features: .avx512)
+        let conv = Convolution(outputChannels: 256, kernel: 3, stride: 1, padding: .same(1))
+        let shape = TensorShape(c: 256, h: 14, w: 14)
+        #expect(WinogradConvolution.Plan(conv: conv, input: shape, output: shape, threads: 2).gemmKernel(preferred: zmm8, cpu: zen4) == ymm)
+    }
+
     @Test("LayerKernels.convolution runs Winograd with transformed weights, and the GEMM without")
     func throughLayerKernels() {
         var rng = TestRandom(3)
