@@ -76,9 +76,8 @@ public enum WinogradConvolution {
         /// The GEMM kernel for the 36 products, whose columns are the tiles of a block (N) and
         /// rows the output channels (M).
         ///
-        /// On a CPU whose zmm FMAs are full width (AVX-512, not Zen 4): a kernel with flexible
-        /// panels (`GEMMKernel.flexiblePanels`) whose MR divides M, `preferred` if it is one, else
-        /// the one with the most rows. Such a kernel reads V in place (nothing packed) and computes
+        /// On a CPU whose zmm FMAs are full width (AVX-512, not Zen 4): `GEMMKernel.inPlace`, a
+        /// kernel with flexible panels whose MR divides M. Such a kernel reads V in place (nothing packed) and computes
         /// a narrow last panel with whole or masked vectors, no padding: ResNet-50's 14x14 layers
         /// (16 tiles, 256 channels) take `zmm8x32` on Intel: 0.75 ms against 1.15 with
         /// `ymm6x16`, half as wide an FMA, and 0.80 with `zmm12x32`, which packs V (256 is no
@@ -90,11 +89,7 @@ public enum WinogradConvolution {
         /// less (on Zen 4, measured when `zmm8x32` still computed its padding, ResNet-50's 14x14
         /// layers ran 1.3-1.6x faster on `ymm6x16`'s 16-column panels).
         public func gemmKernel(preferred: GEMMKernel = GEMM.kernel, cpu: GEMMKernel.CPU = .current) -> GEMMKernel {
-            if cpu.has(.avx512), !cpu.isZen4 {
-                let whole = GEMMKernel.runnable(on: cpu).filter { $0.flexiblePanels && outputChannels % $0.mr == 0 }
-                if whole.contains(preferred) { return preferred }
-                if let most = whole.max(by: { $0.mr < $1.mr }) { return most }
-            }
+            if let kernel = GEMMKernel.inPlace(m: outputChannels, preferred: preferred, cpu: cpu) { return kernel }
             let n = rowsPerBlock * tilesAcross
             func padding(_ k: GEMMKernel) -> Double { Double((n + k.nr - 1) / k.nr * k.nr - n) / Double((n + k.nr - 1) / k.nr * k.nr) }
             guard padding(preferred) > 0.25 else { return preferred }
