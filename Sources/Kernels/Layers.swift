@@ -40,8 +40,9 @@ public enum LayerKernels {
             // A 1x1 layer's input is B read in place where the kernel takes every row in whole
             // panels: on full-width AVX-512 such a kernel (`GEMMKernel.inPlace`) where B's rows
             // are whole 64-byte lines apart. On Intel, ResNet-50's 56x56 and 28x28 layers took
-            // 0.79-0.92x the time with zmm8x32 in place; its 7x7 ones (49 columns, rows 196 bytes
-            // apart) 1.16-1.22x, so they keep zmm12x32 and pack B (docs/kernels.md, "Intel").
+            // 0.90-0.95x the time with zmm8x32 in place (medians of 3 rounds); its 7x7 ones (49
+            // columns, rows 196 bytes apart) 1.15-1.22x, so they keep zmm12x32 and pack B
+            // (docs/kernels.md, "Intel").
             let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 && conv.padding == .none
             let kernel = (pointwise && outputPixels % 16 == 0 ? GEMMKernel.inPlace(m: outPerGroup) : nil) ?? GEMM.kernel
             return (0..<conv.groups).map { g in PackedA(m: outPerGroup, k: k, a: weights + g * outPerGroup * k, lda: k, kernel: kernel) }
