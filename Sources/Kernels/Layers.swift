@@ -29,9 +29,12 @@ public enum LayerKernels {
         }
 
         /// Packs each group's weights for the GEMM; nil when `convolution` runs another kernel
-        /// (depthwise, or a matrix-vector product on one output pixel).
-        public static func pack(_ conv: Convolution, inputChannels: Int, outputPixels: Int, weights: UnsafePointer<Float>) -> [PackedA]? {
-            switch ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels) {
+        /// (depthwise, or a matrix-vector product on one output pixel). The kernel is the
+        /// default, or for some 1x1 layers on `cpu` one that reads their input in place (below).
+        public static func pack(_ conv: Convolution, inputChannels: Int, outputPixels: Int, weights: UnsafePointer<Float>,
+                                cpu: GEMMKernel.CPU = .current) -> [PackedA]? {
+            let algorithm = ConvAlgorithm.withoutWinograd(conv, inputChannels: inputChannels, outputPixels: outputPixels)
+            switch algorithm {
             case .gemm1x1, .im2col: break
             case .depthwise, .matrixVector, .winograd, .direct, .blocked, .blockedDepthwise: return nil
             }
@@ -43,8 +46,8 @@ public enum LayerKernels {
             // 0.90-0.95x the time with zmm8x32 in place (medians of 3 rounds); its 7x7 ones (49
             // columns, rows 196 bytes apart) 1.15-1.22x, so they keep zmm12x32 and pack B
             // (docs/kernels.md, "Intel").
-            let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1 && conv.padding == .none
-            let kernel = (pointwise && outputPixels % 16 == 0 ? GEMMKernel.inPlace(m: outPerGroup) : nil) ?? GEMM.kernel
+            let inPlace = algorithm == .gemm1x1 && outputPixels % 16 == 0
+            let kernel = (inPlace ? GEMMKernel.inPlace(m: outPerGroup, cpu: cpu) : nil) ?? GEMM.kernel
             return (0..<conv.groups).map { g in PackedA(m: outPerGroup, k: k, a: weights + g * outPerGroup * k, lda: k, kernel: kernel) }
         }
     }

@@ -224,6 +224,42 @@ struct GEMMKernelTests {
         #endif
     }
 
+    @Test("the kernel for B read in place: on full-width AVX-512 a flexible one whose MR divides M, the default if it is one; none on Zen 4 or AVX2")
+    func inPlaceChoice() {
+        let intel = GEMMKernel.CPU(vendor: .intel, family: 6, model: 0xcf, features: .avx512)
+        let zen4 = GEMMKernel.CPU(vendor: .amd, family: 0x19, model: 0x11, features: .avx512)
+        let avx2 = GEMMKernel.CPU(vendor: .intel, family: 6, model: 0x3c, features: .avx2)
+        for m in [64, 96, 256] {
+            #expect(GEMMKernel.inPlace(m: m, cpu: zen4) == nil)
+            #expect(GEMMKernel.inPlace(m: m, cpu: avx2) == nil)
+        }
+        guard let zmm12 = GEMMKernel.named("zmm12x32"), let zmm8 = GEMMKernel.named("zmm8x32") else { return } // an AVX2 build
+        #expect(GEMMKernel.inPlace(m: 256, preferred: zmm12, cpu: intel) == zmm8)
+        #expect(GEMMKernel.inPlace(m: 64, preferred: zmm12, cpu: intel) == zmm8)
+        #expect(GEMMKernel.inPlace(m: 96, preferred: zmm12, cpu: intel) == zmm12)
+        #expect(GEMMKernel.inPlace(m: 96, preferred: zmm8, cpu: intel) == zmm8)
+        #expect(GEMMKernel.inPlace(m: 100, preferred: zmm12, cpu: intel) == nil)
+    }
+
+    @Test("1x1 layers' weights are packed for reading their input in place where its rows are whole lines apart, others for the default kernel")
+    func packedKernelOfLayers() throws {
+        let intel = GEMMKernel.CPU(vendor: .intel, family: 6, model: 0xcf, features: .avx512)
+        let weights = [Float](repeating: 0.5, count: 256 * 64 * 9)
+        func kernel(_ conv: Convolution, pixels: Int) throws -> GEMMKernel {
+            try weights.withUnsafeBufferPointer { w in
+                try #require(LayerKernels.ConvWeights.pack(conv, inputChannels: 64, outputPixels: pixels, weights: w.baseAddress!, cpu: intel)?.first)
+                    .kernel
+            }
+        }
+        let pointwise = Convolution(outputChannels: 256, kernel: 1, stride: 1, padding: .none)
+        let threeByThree = Convolution(outputChannels: 256, kernel: 3, stride: 1, padding: .same(1))
+        let expected = GEMMKernel.inPlace(m: 256, cpu: intel) ?? GEMM.kernel
+        #expect(try kernel(pointwise, pixels: 56 * 56) == expected)     // rows 12544 bytes apart
+        #expect(try kernel(pointwise, pixels: 7 * 7) == GEMM.kernel)     // rows 196 bytes apart
+        #expect(try kernel(threeByThree, pixels: 56 * 56) == GEMM.kernel) // im2col: B packed anyway
+        if GEMMKernel.named("zmm8x32") != nil { #expect(expected.name == "zmm8x32") }
+    }
+
     @Test func override() throws {
         let cpu = GEMMKernel.CPU.current
         for value in [nil, "", "auto"] { #expect(try GEMMKernel.override(value, cpu: cpu).get() == nil) }
