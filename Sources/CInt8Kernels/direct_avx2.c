@@ -1,10 +1,13 @@
 // Direct convolution with AVX2 and FMA (x86-64) for layers with few input channels (a network's
 // first layer, on the image's 3 channels), for CPUs without AVX-512: direct_x86.c's kernel (its
-// scratch layout: the weights 8 output channels a block, then each input channel's padded rows in
-// a ring, split into the stride's column phases) with 8-float vectors, 4 output channels x 2
-// vectors a block (8 sums, 2 inputs, the weights in 16 ymm registers: with 3 vectors, 12 sums, one
-// was spilled and ResNet-50's conv1 ran at a third of the FMA rate). See CInt8Kernels.h. Empty
-// stubs elsewhere.
+// scratch layout: the packed weights, then each input channel's padded rows in a ring, split into
+// the stride's column phases) with 8-float vectors, 6 output channels x 2 vectors a block (12
+// sums, 2 inputs and a broadcast weight in 15 of the 16 ymm registers; the weights packed 6
+// channels a block). 4 channels x 2 vectors (8 sums) took 1.03-1.12x the time on ResNet-50's conv1
+// (7x7, stride 2, 64 channels) and about the same on MobileNet's Conv2d_0 (3x3, 32: 5 blocks of 6
+// and one of 2) in a C harness alternating the two (Zen 3); 4 channels x 3 vectors (12 sums, 3
+// inputs) had one spilled and ran at a third of the FMA rate. See CInt8Kernels.h. Empty stubs
+// elsewhere.
 #include "CInt8Kernels.h"
 #include <string.h>
 #include "direct_layout.h"
@@ -40,24 +43,45 @@ D2_INLINE void direct2_fill(const socprof_direct_shape *g, const float *row, flo
     for (; ix < g->w; ix++) ((ix & 1) ? odd : even)[ix >> 1] = row[ix];
 }
 
-// Output row oy, columns ox ..< ox + 8 V, output channels 4h ..< 4h + 4 of block `wb`: the bias,
-// plus for each tap the input vectors at the tap's offset times the tap's weight of each channel
-// (broadcast): 4 x V sums, V loads and 4 broadcasts for 4 V FMAs (V at most 2).
-D2_INLINE void direct2_block(const socprof_direct_shape *g, int v, const float *planes, const long *off, long taps, const float *wb, long oc0,
-                             const float *bias, float lo, float hi, long oy, long ox, int nt, float *dst) {
-    __m256 acc[4][2];
-    for (int j = 0; j < 4; j++) {
-        long oc = oc0 + j;
-        __m256 init = _mm256_set1_ps(oc < g->oc && bias ? bias[oc] : 0);
-        for (int u = 0; u < 2; u++) acc[j][u] = init;
+// Output channels a block of the weights.
+#define DIRECT2_OC 6
+
+// The weights [oc][c][kh][kw] into `wp`, 6 output channels a block, tap by tap (zeros past the
+// last channel): block b at wp + 6 b taps. (direct_weight_floats leaves room for them.)
+D2_INLINE void direct2_pack_weights(const socprof_direct_shape *g, const float *weights, float *wp) {
+    long taps = g->c * g->kh * g->kw, blocks = (g->oc + DIRECT2_OC - 1) / DIRECT2_OC;
+    for (long b = 0; b < blocks; b++)
+        for (long t = 0; t < taps; t++)
+            for (long j = 0; j < DIRECT2_OC; j++) {
+                long oc = b * DIRECT2_OC + j;
+                wp[(b * taps + t) * DIRECT2_OC + j] = oc < g->oc ? weights[oc * taps + t] : 0;
+            }
+}
+
+// Output row oy, columns ox ..< ox + 8 V, output channels oc0 ..< oc0 + J of the 6-channel
+// block `wb` (a tap's 6 weights, then the next tap's): the bias, plus for each tap the input
+// vectors at the tap's offset times the tap's weight of each channel (broadcast): J x V sums, V
+// loads and J broadcasts for J V FMAs (J at most 6, V at most 2: 12 sums, 2 inputs and a
+// broadcast in 15 of the 16 ymm registers).
+D2_INLINE void direct2_block(const socprof_direct_shape *g, const int j_count, const int v, const float *planes, const long *off, long taps,
+                             const float *wb, long oc0, const float *bias, float lo, float hi, long oy, long ox, int nt, float *dst) {
+    __m256 acc[6][2];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 6; j++) {
+        if (j >= j_count) break;
+        __m256 init = _mm256_set1_ps(bias && oc0 + j < g->oc ? bias[oc0 + j] : 0);
+        acc[j][0] = acc[j][1] = init;
     }
+    // Four taps an iteration: 1.02-1.09x faster than one (6 of 6 alternations, Zen 3).
+#pragma clang loop unroll_count(4)
     for (long t = 0; t < taps; t++) {
         const float *q = planes + off[t] + ox;
         __m256 x0 = _mm256_loadu_ps(q);
         __m256 x1 = v > 1 ? _mm256_loadu_ps(q + 8) : x0;
-        const float *w = wb + t * 8;
+        const float *w = wb + t * DIRECT2_OC;
 #pragma clang loop unroll(full)
-        for (int j = 0; j < 4; j++) {
+        for (int j = 0; j < 6; j++) {
+            if (j >= j_count) break;
             __m256 wj = _mm256_broadcast_ss(w + j);
             acc[j][0] = _mm256_fmadd_ps(x0, wj, acc[j][0]);
             if (v > 1) acc[j][1] = _mm256_fmadd_ps(x1, wj, acc[j][1]);
@@ -67,10 +91,9 @@ D2_INLINE void direct2_block(const socprof_direct_shape *g, int v, const float *
     // floats of a row by a masked store.
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 4; j++) {
-        long oc = oc0 + j;
-        if (oc >= g->oc) break;
-        float *d = dst + (oc * g->oh + oy) * g->ow + ox;
+    for (int j = 0; j < 6; j++) {
+        if (j >= j_count || oc0 + j >= g->oc) break;
+        float *d = dst + ((oc0 + j) * g->oh + oy) * g->ow + ox;
 #pragma clang loop unroll(full)
         for (int u = 0; u < 2; u++) {
             if (u >= v) break;
@@ -86,6 +109,16 @@ D2_INLINE void direct2_block(const socprof_direct_shape *g, int v, const float *
     }
 }
 
+// A row's blocks for the output channels oc0 ..< oc0 + J (J = 6, or the last 1 to 5 rounded up
+// to 2, 4 or 6: the channels past the layer's have zero weights and are not stored): 2 vectors,
+// the last one of 1 where the row has an odd number.
+D2_INLINE void direct2_row(const socprof_direct_shape *g, const int j_count, const float *planes, const long *off, long taps, const float *wb,
+                           long oc0, const float *bias, float lo, float hi, long oy, int nt, float *dst) {
+    long ox = 0, left = (g->ow + 7) / 8;
+    for (; left >= 2; left -= 2, ox += 16) direct2_block(g, j_count, 2, planes, off, taps, wb, oc0, bias, lo, hi, oy, ox, nt, dst);
+    if (left) direct2_block(g, j_count, 1, planes, off, taps, wb, oc0, bias, lo, hi, oy, ox, nt, dst);
+}
+
 D2_TARGET
 void socprof_direct_f32_avx2(const socprof_direct_shape *g, const float *src, const float *weights, const float *bias, float lo, float hi,
                              long oy0, long oy1, float *scratch, float *dst) {
@@ -93,7 +126,7 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *g, const float *src, co
     long s = g->stride, taps = g->c * g->kh * g->kw;
     long width = direct_width(g), slot = s * width, channel = DIRECT_RING * slot;
     float *wp = scratch;
-    direct_pack_weights(g, weights, wp);
+    direct2_pack_weights(g, weights, wp);
     // Each input channel's padded rows in a ring, put there just before the first output row
     // that reads them: the rows stay in L1, the input is read once.
     float *ring = scratch + direct_weight_floats(g);
@@ -111,16 +144,15 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *g, const float *src, co
         }
         direct_offsets(g, oy, width, slot, channel, off);
         const int nt = oy + 1 < oy1;
-        // Blocks of 2 vectors, the last one of 1 where the row has an odd number.
-        for (long ox = 0, left = (g->ow + 7) / 8; left > 0;) {
-            long v = left >= 2 ? 2 : 1;
-            for (long oc0 = 0; oc0 < g->oc; oc0 += 4) {
-                const float *wb = wp + (oc0 / 8) * taps * 8 + (oc0 % 8);
-                if (v == 2) direct2_block(g, 2, ring, off, taps, wb, oc0, bias, lo, hi, oy, ox, nt, dst);
-                else direct2_block(g, 1, ring, off, taps, wb, oc0, bias, lo, hi, oy, ox, nt, dst);
-            }
-            ox += 8 * v;
-            left -= v;
+        // Channels 6 at a time, each over the whole row (its 6 x taps weights stay in L1 as the
+        // row's blocks pass), the last 1 to 5 with 2, 4 or 6 sums a vector.
+        long oc0 = 0;
+        for (; oc0 + 6 <= g->oc; oc0 += 6) direct2_row(g, 6, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst);
+        switch (g->oc - oc0) {
+        case 1: case 2: direct2_row(g, 2, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst); break;
+        case 3: case 4: direct2_row(g, 4, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst); break;
+        case 5: direct2_row(g, 6, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst); break;
+        default: break;
         }
     }
 }

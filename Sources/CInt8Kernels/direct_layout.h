@@ -1,5 +1,5 @@
 // The scratch layout of the direct convolution kernels (direct_x86.c for AVX-512, direct_avx2.c):
-// the weights 8 output channels a block, then each input channel's padded rows in a ring, split
+// the weights 8 (AVX-512) or 6 (AVX2) output channels a block, then each input channel's padded rows in a ring, split
 // into the stride's column phases.
 #ifndef SOCPROF_DIRECT_LAYOUT_H
 #define SOCPROF_DIRECT_LAYOUT_H
@@ -24,9 +24,12 @@ static inline long direct_width(const socprof_direct_shape *g) {
 // Padded input rows kept per input channel: a ring of 16 (a 7-row filter at stride 2 reads 7).
 #define DIRECT_RING 16
 
-// Floats of scratch the packed weights take (8 output channels a block, each tap's 8 floats),
-// before the ring.
-static inline long direct_weight_floats(const socprof_direct_shape *g) { return direct_round16((g->oc + 7) / 8 * 8 * g->c * g->kh * g->kw); }
+// Floats of scratch the packed weights take, before the ring: the output channels rounded up to
+// a whole block of 8 (direct_x86.c) or of 6 (direct_avx2.c), whichever is more, times the taps.
+static inline long direct_weight_floats(const socprof_direct_shape *g) {
+    long by8 = (g->oc + 7) / 8 * 8, by6 = (g->oc + 5) / 6 * 6;
+    return direct_round16((by8 > by6 ? by8 : by6) * g->c * g->kh * g->kw);
+}
 
 // The weights [oc][c][kh][kw] into `wp`, 8 output channels a block, tap by tap (zeros past the
 // last channel).

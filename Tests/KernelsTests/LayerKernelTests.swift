@@ -139,6 +139,10 @@ struct LayerKernelTests {
         ConvCase(inC: 3, h: 29, w: 37, outC: 12, k: 7, stride: 2, pad: .same(3), groups: 1, act: .relu),
         ConvCase(inC: 4, h: 10, w: 50, outC: 9, k: 5, stride: 1, pad: .same(2), groups: 1, act: nil),
         ConvCase(inC: 1, h: 20, w: 20, outC: 17, k: 3, stride: 1, pad: .same(1), groups: 1, act: .relu6),
+        // AVX2's blocks of 6 output channels with every remainder: 12 and 32 above (none, 2), 9 (3),
+        // 17 (5), and here 64 (4, ResNet-50's conv1 in small) and 7 (1).
+        ConvCase(inC: 3, h: 19, w: 45, outC: 64, k: 7, stride: 2, pad: .same(3), groups: 1, act: .relu),
+        ConvCase(inC: 2, h: 11, w: 26, outC: 7, k: 3, stride: 2, pad: .same(1), groups: 1, act: nil),
         // MobileNet's first layer (3x3 stride 2, padding right and bottom: the rows' even columns
         // to the even phase), on rows of two 16-column pieces and 3 more; 17 outputs a row (a
         // last vector of 1).

@@ -177,7 +177,7 @@ long socprof_direct_scratch_floats(const socprof_direct_shape *shape);
 /// 8 output channels at once.
 void socprof_direct_f32_avx512(const socprof_direct_shape *shape, const float *src, const float *weights, const float *bias, float lo, float hi,
                                long oy0, long oy1, float *scratch, float *dst);
-/// The same convolution with AVX2 and FMA (x86-64 only; an empty stub elsewhere), 4 output
+/// The same convolution with AVX2 and FMA (x86-64 only; an empty stub elsewhere), 6 output
 /// channels x 16 pixels a block, in the same scratch (`socprof_direct_scratch_floats`).
 void socprof_direct_f32_avx2(const socprof_direct_shape *shape, const float *src, const float *weights, const float *bias, float lo, float hi,
                              long oy0, long oy1, float *scratch, float *dst);
