@@ -6,7 +6,7 @@ import Networks
 /// `socprof_direct_f32_avx2`) on chunks of the output rows, taken by the threads as they come. Each thread keeps the
 /// input rows its next output row reads, zero-padded and split into the stride's column phases,
 /// in a ring of rows in its workspace, and sums every 16-pixel vector of a row (8-pixel with
-/// AVX2) tap by tap for 8 output channels (4 with AVX2) at once, with the bias first and the
+/// AVX2) tap by tap for 8 output channels (6 with AVX2) at once, with the bias first and the
 /// activation at the end. x86-64 only (`applies`).
 public enum DirectConvolution {
     /// Whether this build and CPU run the AVX-512 fp32 kernels (this one and the depthwise one):
