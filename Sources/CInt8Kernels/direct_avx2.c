@@ -65,9 +65,9 @@ D2_INLINE void direct2_pack_weights(const socprof_direct_shape *g, const float *
 // broadcast in 15 of the 16 ymm registers).
 D2_INLINE void direct2_block(const socprof_direct_shape *g, const int j_count, const int v, const float *planes, const long *off, long taps,
                              const float *wb, long oc0, const float *bias, float lo, float hi, long oy, long ox, int nt, float *dst) {
-    __m256 acc[6][2];
+    __m256 acc[DIRECT2_OC][2];
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 6; j++) {
+    for (int j = 0; j < DIRECT2_OC; j++) {
         if (j >= j_count) break;
         __m256 init = _mm256_set1_ps(bias && oc0 + j < g->oc ? bias[oc0 + j] : 0);
         acc[j][0] = acc[j][1] = init;
@@ -80,7 +80,7 @@ D2_INLINE void direct2_block(const socprof_direct_shape *g, const int j_count, c
         __m256 x1 = v > 1 ? _mm256_loadu_ps(q + 8) : x0;
         const float *w = wb + t * DIRECT2_OC;
 #pragma clang loop unroll(full)
-        for (int j = 0; j < 6; j++) {
+        for (int j = 0; j < DIRECT2_OC; j++) {
             if (j >= j_count) break;
             __m256 wj = _mm256_broadcast_ss(w + j);
             acc[j][0] = _mm256_fmadd_ps(x0, wj, acc[j][0]);
@@ -91,7 +91,7 @@ D2_INLINE void direct2_block(const socprof_direct_shape *g, const int j_count, c
     // floats of a row by a masked store.
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 6; j++) {
+    for (int j = 0; j < DIRECT2_OC; j++) {
         if (j >= j_count || oc0 + j >= g->oc) break;
         float *d = dst + ((oc0 + j) * g->oh + oy) * g->ow + ox;
 #pragma clang loop unroll(full)
@@ -147,11 +147,11 @@ void socprof_direct_f32_avx2(const socprof_direct_shape *g, const float *src, co
         // Channels 6 at a time, each over the whole row (its 6 x taps weights stay in L1 as the
         // row's blocks pass), the last 1 to 5 with 2, 4 or 6 sums a vector.
         long oc0 = 0;
-        for (; oc0 + 6 <= g->oc; oc0 += 6) direct2_row(g, 6, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst);
+        for (; oc0 + DIRECT2_OC <= g->oc; oc0 += DIRECT2_OC) direct2_row(g, DIRECT2_OC, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst);
         switch (g->oc - oc0) {
         case 1: case 2: direct2_row(g, 2, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst); break;
         case 3: case 4: direct2_row(g, 4, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst); break;
-        case 5: direct2_row(g, 6, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst); break;
+        case 5: direct2_row(g, DIRECT2_OC, ring, off, taps, wp + oc0 * taps, oc0, bias, lo, hi, oy, nt, dst); break;
         default: break;
         }
     }

@@ -1,6 +1,6 @@
 // The scratch layout of the direct convolution kernels (direct_x86.c for AVX-512, direct_avx2.c):
-// the weights 8 (AVX-512) or 6 (AVX2) output channels a block, then each input channel's padded rows in a ring, split
-// into the stride's column phases.
+// the weights 8 (AVX-512) or 6 (AVX2) output channels a block, then each input channel's padded
+// rows in a ring, split into the stride's column phases.
 #ifndef SOCPROF_DIRECT_LAYOUT_H
 #define SOCPROF_DIRECT_LAYOUT_H
 #include "CInt8Kernels.h"

@@ -77,8 +77,8 @@ public enum WinogradConvolution {
         /// rows the output channels (M).
         ///
         /// On a CPU whose zmm FMAs are full width (AVX-512, not Zen 4): `GEMMKernel.inPlace`, a
-        /// kernel with flexible panels whose MR divides M. Such a kernel reads V in place (nothing packed) and computes
-        /// a narrow last panel with whole or masked vectors, no padding: ResNet-50's 14x14 layers
+        /// kernel with flexible panels whose MR divides M. Such a kernel reads V in place (nothing
+        /// packed) and computes a narrow last panel with whole or masked vectors, no padding: ResNet-50's 14x14 layers
         /// (16 tiles, 256 channels) take `zmm8x32` on Intel: 0.75 ms against 1.15 with
         /// `ymm6x16`, half as wide an FMA, and 0.80 with `zmm12x32`, which packs V (256 is no
         /// multiple of 12), medians of 3 rounds; the whole network 47.5 against 51.0 ms at 1
